@@ -1,0 +1,215 @@
+"""The main commands: newsletter, trends, sources."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from .. import pipeline
+from ..config import Settings
+from ..evidence import trend_payload
+from ..models import GatherReport, SourceReport
+from ..newsletter.compose import compose
+from ..newsletter.render import render
+from ..newsletter.template_writer import TemplateWriter
+from ..newsletter.writer import Writer
+from ..ranking import cluster_keys
+from ..sources import SOURCE_MODULES, load
+from ..store import Store
+from .common import console, err_console, fail, load_settings, open_store, split_sources
+
+app = typer.Typer(
+    name="ai-content-agents",
+    help="Find what is trending for DTC brands, rank it fairly across sources, and write it up as a newsletter.\n\n"
+    "With no API keys it runs on the bundled SAMPLE DATA and writes copy offline.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+SourcesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sources",
+        help=f"Comma-separated sources to use (default: all enabled). Known: {', '.join(SOURCE_MODULES)}.",
+    ),
+]
+SampleOpt = Annotated[bool, typer.Option("--sample", help="Use the bundled sample snapshot, even if keys are set.")]
+LiveOpt = Annotated[bool, typer.Option("--live", help="Refuse to fall back to sample data if no source has data.")]
+SequentialOpt = Annotated[bool, typer.Option("--sequential", help="Run sources one at a time (for debugging).")]
+
+STATUS_STYLE = {"ok": "green", "partial": "yellow", "stale": "yellow", "failed": "red", "skipped": "dim"}
+
+
+def _mode(sample: bool, live: bool) -> pipeline.Mode:
+    if sample and live:
+        raise fail("--sample and --live contradict each other; pick one.")
+    return "sample" if sample else "live" if live else "auto"
+
+
+def _progress_line(report: SourceReport) -> None:
+    style = STATUS_STYLE.get(report.status, "")
+    detail = f"{report.items} items" if report.items else ""
+    if report.skipped_items:
+        detail += f", {report.skipped_items} malformed skipped"
+    if report.reason:
+        detail += f"{' — ' if detail else ''}{report.reason}"
+    console.print(f"  [{style}]{report.status:>7}[/] {report.source:<11} [dim]{report.duration_s:5.1f}s[/] {detail}")
+
+
+def run_gather(
+    settings: Settings, store: Store, sources: str | None, sample: bool, live: bool, sequential: bool
+) -> GatherReport:
+    names = split_sources(sources)
+    mode = _mode(sample, live)
+    try:
+        selected = pipeline.resolve_sources(settings, names)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    label = "sample snapshot" if mode == "sample" else f"{len(selected)} source(s)"
+    console.print(f"[bold]Gathering[/] from {label}…")
+    try:
+        with console.status("waiting for sources…", spinner="dots"):
+            report = pipeline.gather(
+                settings, store, sources=selected, mode=mode, sequential=sequential, on_progress=_progress_line
+            )
+    except pipeline.NoLiveData as exc:
+        raise fail(f"{exc}. Drop --live to fall back to the sample data.") from None
+    if report.sample:
+        console.print("[bold white on red] SAMPLE DATA [/] no live source produced data; using the bundled snapshot.")
+    return report
+
+
+def choose_writer(settings: Settings, store: Store) -> Writer:
+    return TemplateWriter()
+
+
+@app.command()
+def newsletter(
+    sources: SourcesOpt = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: out/).")] = None,
+    sample: SampleOpt = False,
+    live: LiveOpt = False,
+    sequential: SequentialOpt = False,
+) -> None:
+    """Gather, rank and write this week's newsletter to OUT as .md, .html and .json."""
+    settings = load_settings()
+    out_dir = out or settings.out_dir
+    with open_store(settings) as store:
+        report = run_gather(settings, store, sources, sample, live, sequential)
+        writer = choose_writer(settings, store)
+        console.print(f"[bold]Writing[/] {len(report.trends)} ranked trends with the {writer.name} writer…")
+        nl = compose(report, writer)
+        paths = render(nl, out_dir)
+        if not report.sample:
+            store.mark_featured(
+                report.run_id,
+                [(key, t.score) for t in nl.trends for key in cluster_keys(t)],
+                nl.issue_date,
+            )
+    failed = [s.key for s in nl.sections if s.error]
+    grounded = sum(c.grounded for c in nl.factcheck)
+    total = sum(len(c.figures) for c in nl.factcheck)
+    console.print(f"Fact-check: {grounded}/{total} figures grounded.")
+    for fmt_name, path in paths.items():
+        console.print(f"  wrote [cyan]{path}[/] ({fmt_name})")
+    if report.sample:
+        console.print("[bold white on red] SAMPLE DATA [/] every output is labelled as such.")
+    if failed:
+        err_console.print(f"[bold red]{len(failed)} section(s) withheld by the fact-check:[/] {', '.join(failed)}")
+        raise typer.Exit(1)
+
+
+@app.command()
+def trends(
+    sources: SourcesOpt = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many trends to show.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the ranked trends as JSON.")] = False,
+    sample: SampleOpt = False,
+    live: LiveOpt = False,
+    sequential: SequentialOpt = False,
+) -> None:
+    """Show the ranked trends (fused across sources) in the terminal."""
+    settings = load_settings()
+    with open_store(settings) as store:
+        if as_json:
+            console.quiet = True
+        report = run_gather(settings, store, sources, sample, live, sequential)
+    top = report.trends[:limit]
+    if as_json:
+        payload = {
+            "run_id": report.run_id,
+            "sample": report.sample,
+            "sources": [s.model_dump(mode="json") for s in report.sources],
+            "trends": [trend_payload(t).model_dump(mode="json") for t in top],
+        }
+        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        return
+    table = Table(title="SAMPLE DATA — ranked trends" if report.sample else "Ranked trends", show_lines=False)
+    for col, kw in (
+        ("#", {"justify": "right"}),
+        ("trend", {"max_width": 48}),
+        ("score", {"justify": "right"}),
+        ("sources", {}),
+        ("label", {}),
+        ("flags", {"style": "dim"}),
+    ):
+        table.add_column(col, **kw)
+    for t in top:
+        table.add_row(
+            str(t.rank),
+            t.title,
+            f"{t.score:.3f}",
+            "+".join(t.sources),
+            t.label,
+            ", ".join(t.flags),
+        )
+    console.print(table)
+
+
+@app.command("sources")
+def sources_cmd() -> None:
+    """What is configured, and how each source did in the last run."""
+    settings = load_settings()
+    with open_store(settings) as store:
+        last = store.last_runs(1)
+    last_report = last[0] if last else None
+    table = Table(title="Sources")
+    for col in ("source", "enabled", "configured", "last run", "items", "detail"):
+        table.add_column(col)
+    for name in SOURCE_MODULES:
+        enabled = settings.source_enabled(name)
+        try:
+            reason = load(name).not_configured(settings)
+        except Exception as exc:  # a source that cannot even load is reported, not fatal
+            reason = f"cannot load: {type(exc).__name__}"
+        prev = last_report.source(name) if last_report else None
+        status = f"[{STATUS_STYLE.get(prev.status, '')}]{prev.status}[/]" if prev else "—"
+        if last_report and last_report.sample and prev:
+            status += " (sample)"
+        table.add_row(
+            name,
+            "yes" if enabled else "[dim]no[/]",
+            "[green]yes[/]" if not reason else f"[yellow]no[/]: {reason}",
+            status,
+            str(prev.items) if prev else "—",
+            (prev.reason if prev else "")[:60],
+        )
+    console.print(table)
+    if last_report:
+        when = last_report.started_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        console.print(f"[dim]last run {last_report.run_id} at {when}[/]")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
+

@@ -1,0 +1,44 @@
+"""What every command shares: settings, the store, the console, and friendly failure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from ..config import Settings
+from ..store import Store
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
+        raise fail(f"invalid configuration ({problems}). Check your environment and .env (see .env.example).") from None
+
+
+@contextmanager
+def open_store(settings: Settings) -> Iterator[Store]:
+    store = Store(settings.db_path)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def split_sources(value: str | None) -> list[str] | None:
+    if not value:
+        return None
+    return [part.strip() for part in value.split(",") if part.strip()]

@@ -1,0 +1,197 @@
+"""One `Settings` object, read from the environment and `.env`.
+
+Secrets are `SecretStr` so that a stray `print(settings)` or log line never shows them.
+Vendor-standard names (APIFY_TOKEN, ANTHROPIC_API_KEY, ...) are read as-is; everything else
+takes the `AICA_` prefix so it cannot collide with other tools' variables.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ALL_SOURCES: tuple[str, ...] = ("tiktok", "amazon", "x", "reddit", "youtube", "tiktok_shop")
+
+CsvList = Annotated[list[str], NoDecode]
+
+
+def _alias(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="AICA_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # --- where state lives -------------------------------------------------------------
+    data_dir: Path = Path(".data")
+    out_dir: Path = Path("out")
+
+    # --- credentials (never logged) ----------------------------------------------------
+    apify_token: SecretStr | None = Field(None, validation_alias=_alias("APIFY_TOKEN", "AICA_APIFY_TOKEN"))
+    reddit_client_id: str | None = Field(None, validation_alias=_alias("REDDIT_CLIENT_ID", "AICA_REDDIT_CLIENT_ID"))
+    reddit_client_secret: SecretStr | None = Field(
+        None, validation_alias=_alias("REDDIT_CLIENT_SECRET", "AICA_REDDIT_CLIENT_SECRET")
+    )
+    reddit_user_agent: str = Field(
+        "python:ai-content-agents:0.1.0 (by /u/ai-content-agents)",
+        validation_alias=_alias("REDDIT_USER_AGENT", "AICA_REDDIT_USER_AGENT"),
+    )
+    youtube_api_key: SecretStr | None = Field(None, validation_alias=_alias("YOUTUBE_API_KEY", "AICA_YOUTUBE_API_KEY"))
+    anthropic_api_key: SecretStr | None = Field(
+        None, validation_alias=_alias("ANTHROPIC_API_KEY", "AICA_ANTHROPIC_API_KEY")
+    )
+    anthropic_base_url: str | None = Field(
+        None, validation_alias=_alias("ANTHROPIC_BASE_URL", "AICA_ANTHROPIC_BASE_URL")
+    )
+    tiktok_shop_app_key: str | None = Field(
+        None, validation_alias=_alias("TIKTOK_SHOP_APP_KEY", "AICA_TIKTOK_SHOP_APP_KEY")
+    )
+    tiktok_shop_app_secret: SecretStr | None = Field(
+        None, validation_alias=_alias("TIKTOK_SHOP_APP_SECRET", "AICA_TIKTOK_SHOP_APP_SECRET")
+    )
+    tiktok_shop_service_id: str | None = Field(
+        None, validation_alias=_alias("TIKTOK_SHOP_SERVICE_ID", "AICA_TIKTOK_SHOP_SERVICE_ID")
+    )
+
+    # --- which sources run -------------------------------------------------------------
+    enable_tiktok: bool = True
+    enable_amazon: bool = True
+    enable_x: bool = True
+    enable_reddit: bool = True
+    enable_youtube: bool = True
+    enable_tiktok_shop: bool = True
+
+    # --- source inputs -----------------------------------------------------------------
+    tiktok_hashtags: CsvList = ["tiktokmademebuyit", "tiktokshop", "amazonfinds", "founditonamazon", "kitchengadgets"]
+    tiktok_search_queries: CsvList = []
+    tiktok_results_per_page: int = Field(30, ge=1, le=1000)
+    tiktok_commerce_weight: float = Field(1.5, ge=1.0)
+    amazon_category_urls: CsvList = [
+        "https://www.amazon.com/gp/movers-and-shakers/beauty/",
+        "https://www.amazon.com/gp/movers-and-shakers/hpc/",
+        "https://www.amazon.com/gp/movers-and-shakers/sporting-goods/",
+        "https://www.amazon.com/gp/movers-and-shakers/home-garden/",
+        "https://www.amazon.com/gp/movers-and-shakers/",
+    ]
+    amazon_max_items_per_url: int = Field(50, ge=1, le=100)
+    x_search_terms: CsvList = [
+        '"tiktok shop" min_faves:50',
+        '"sold out" (restock OR restocked) min_faves:50',
+        '"dtc brand" min_faves:20',
+        '"amazon find" min_faves:50',
+    ]
+    x_handles: CsvList = []
+    x_max_items: int = Field(200, ge=1, le=5000)
+    reddit_subreddits: CsvList = [
+        "shopify",
+        "ecommerce",
+        "dropship",
+        "FulfillmentByAmazon",
+        "smallbusiness",
+        "EntrepreneurRideAlong",
+        "BuyItForLife",
+        "TikTokShop",
+    ]
+    reddit_time_filter: str = "day"
+    reddit_limit: int = Field(50, ge=1, le=100)
+    youtube_queries: CsvList = ["tiktok made me buy it", "amazon finds", "viral product review", "dtc brand"]
+    youtube_published_within_days: int = Field(7, ge=1, le=90)
+    youtube_max_results: int = Field(25, ge=1, le=50)
+    youtube_search_cost_units: int = Field(100, ge=1)
+
+    # --- Apify run limits (real money) -------------------------------------------------
+    apify_run_timeout_s: int = Field(300, ge=10)
+    apify_memory_mb: int = Field(1024, ge=128)
+    apify_max_charge_usd: Decimal = Field(Decimal("0.50"), ge=0)
+    apify_max_retries: int = Field(4, ge=0)
+    # service base URLs: overridable so tests (and proxies) can point the source clients elsewhere
+    apify_api_url: str = "https://api.apify.com"
+    reddit_auth_url: str = "https://www.reddit.com/api/v1/access_token"
+    reddit_api_url: str = "https://oauth.reddit.com"
+    reddit_public_url: str = "https://www.reddit.com"
+    youtube_api_url: str = "https://www.googleapis.com/youtube/v3"
+    http_retries: int = Field(3, ge=0)  # extra attempts on 429/5xx/timeouts for Reddit and YouTube
+    http_retry_max_wait_s: float = Field(30.0, ge=0)  # cap on one Retry-After / x-ratelimit-reset wait
+
+    # --- pipeline ----------------------------------------------------------------------
+    source_timeout_s: float = Field(600.0, gt=0)
+    run_deadline_s: float = Field(900.0, gt=0)
+    stale_max_age_h: float = Field(72.0, ge=0)
+    http_timeout_s: float = Field(30.0, gt=0)
+
+    # --- ranking -----------------------------------------------------------------------
+    top_n: int = Field(20, ge=1)
+    featured_lookback_days: int = Field(28, ge=0)
+
+    # --- Claude ------------------------------------------------------------------------
+    writer_model: str = "claude-sonnet-5-5"
+    fast_model: str = "claude-haiku-5-5"
+    max_tokens: int = Field(4096, ge=256)
+    agent_max_iterations: int = Field(8, ge=1)
+    supports_tool_choice: bool = True
+    supports_cache_control: bool = True
+    supports_count_tokens: bool = True
+    supports_batches: bool = True
+    supports_structured_output: bool = True  # output_config json_schema; off → JSON asked for in text, parsed leniently
+    # USD per million tokens by model-family prefix, overriding agents/usage.py DEFAULT_PRICES
+    # (JSON env, e.g. AICA_MODEL_PRICES='{"claude-sonnet": {"input": 3, "output": 15}}'); check the current pricing page
+    model_prices: dict[str, dict[str, float]] = {}
+
+    # --- TikTok Shop -------------------------------------------------------------------
+    tiktok_shop_region: str = "ROW"  # "US" or "ROW": picks the authorization host
+    tiktok_shop_api_base: str = "https://open-api.tiktokglobalshop.com"
+    tiktok_shop_auth_base: str = "https://auth.tiktok-shops.com"
+    tiktok_shop_default_shop: str | None = None
+    tiktok_shop_refresh_margin_s: int = Field(86_400, ge=0)
+    tiktok_shop_rate: float = Field(5.0, gt=0)
+    tiktok_shop_burst: int = Field(5, ge=1)
+    tiktok_shop_analytics_rate: float = Field(0.5, gt=0)
+    tiktok_shop_analytics_burst: int = Field(1, ge=1)
+    tiktok_shop_max_retries: int = Field(5, ge=0)
+    tiktok_shop_max_retry_time_s: float = Field(120.0, gt=0)
+    shop_sku_allowlist: CsvList = []
+    shop_max_price_change_pct: float = Field(10.0, ge=0)
+    shop_max_stock_delta: int = Field(50, ge=0)
+
+    @field_validator(
+        "tiktok_hashtags",
+        "tiktok_search_queries",
+        "amazon_category_urls",
+        "x_search_terms",
+        "x_handles",
+        "reddit_subreddits",
+        "youtube_queries",
+        "shop_sku_allowlist",
+        mode="before",
+    )
+    @classmethod
+    def _split_csv(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    # --- derived -----------------------------------------------------------------------
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "ai_content_agents.sqlite3"
+
+    def source_enabled(self, name: str) -> bool:
+        return bool(getattr(self, f"enable_{name}", False))
+
+    def enabled_sources(self) -> list[str]:
+        return [name for name in ALL_SOURCES if self.source_enabled(name)]
+
+
+def secret(value: SecretStr | None) -> str | None:
+    """The plain value of an optional secret, for the one place that sends it."""
+    return value.get_secret_value() if value is not None else None

@@ -1,0 +1,232 @@
+"""The shared types. Every module border speaks these, never raw dicts.
+
+Flow: sources emit `TrendItem`s (with `Signals` once scored) → the pipeline wraps them in a
+`GatherReport` → ranking groups them into `Trend`s → the writer turns trends into `Section`s of a
+`Newsletter`. Every number a reader sees must be a field somewhere in here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SourceName = Literal["tiktok", "amazon", "x", "reddit", "youtube", "tiktok_shop"]
+SourceStatus = Literal["ok", "partial", "failed", "skipped", "stale"]
+TrendLabel = Literal["breakout", "climbing", "peaked", "steady"]
+
+
+class Signals(BaseModel):
+    """Source-level surprise for one item: how unusual it is against its own source's baseline.
+
+    `s` is the only number ranking compares, and only within one source.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    metric: str  # which metric x the surprise is measured on ("plays", "score", "velocity", ...)
+    value: float  # x
+    baseline: float | None = None  # B: median of comparable items (None when no baseline)
+    baseline_kind: str = ""  # e.g. "hashtag median in run", "channel median", "stored snapshots"
+    n_baseline: int = 0
+    m: float | None = None  # raw multiplier x / B
+    m_s: float | None = None  # multiplier shrunk toward 1 for thin baselines
+    weight: float = 1.0  # e.g. the commerce weight for TikTok
+    s: float  # the surprise score (log2 scale, after weight), comparable within a source only
+    velocity: float | None = None  # per-hour growth or percent gain, when known
+    eligible: bool = True  # False: below a volume floor or unconfirmed; never in the top N
+    flags: list[str] = Field(default_factory=list)  # too_recent, thin, breakout, partial, estimate, ...
+    components: dict[str, float] = Field(default_factory=dict)  # named parts of s, for citing
+
+
+class TrendItem(BaseModel):
+    """One item from one source, normalised. Raw JSON never leaves the source module except as `raw`."""
+
+    source: SourceName
+    source_id: str
+    title: str
+    url: str  # canonical URL of the item itself
+    text: str = ""  # untrusted scraped text (caption, post body); fenced before it reaches a model
+    author: str | None = None
+    author_followers: int | None = None
+    group: str | None = None  # the baseline group: hashtag/query, subreddit, channel, list URL, author
+    category: str | None = None
+    brand: str | None = None
+    price: Decimal | None = None
+    currency: str | None = None  # ISO 4217 where known
+    canonical_ids: list[str] = Field(default_factory=list)  # "asin:B0..", "tiktok_video:..", "tiktok_product:.."
+    links: list[str] = Field(default_factory=list)  # outbound links found in the text/bio, canonicalised
+    metrics: dict[str, float] = Field(default_factory=dict)  # raw counts as the source gave them
+    window: str = ""  # what the metrics cover, e.g. "since posting", "24 h rank change"
+    published_at: datetime | None = None
+    observed_at: datetime
+    is_commerce: bool = False
+    commerce_reasons: list[str] = Field(default_factory=list)
+    signals: Signals | None = None
+    raw: dict | None = Field(default=None, exclude=True, repr=False)  # the original item, kept for the store
+
+    @property
+    def key(self) -> str:
+        return f"{self.source}:{self.source_id}"
+
+
+class Parsed(list[TrendItem]):
+    """What `parse` returns: the items, plus a count of what was skipped and why.
+
+    A list subclass so callers can treat it as `list[TrendItem]`; `skipped` reaches the run report.
+    """
+
+    def __init__(self, items: list[TrendItem] | None = None, skipped: Counter[str] | None = None) -> None:
+        super().__init__(items or [])
+        self.skipped: Counter[str] = skipped if skipped is not None else Counter()
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] += 1
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())
+
+
+class FetchResult(BaseModel):
+    """Raw items from a source's service, and whether the run behind them finished."""
+
+    raw_items: list[dict]
+    partial: bool = False
+    note: str = ""  # e.g. "apify run TIMED-OUT; 37 items pushed before the timeout"
+    cost_usd: float | None = None
+
+
+class Observation(BaseModel):
+    """A stored snapshot of one item's metrics, used for velocity and history across runs."""
+
+    run_id: str
+    source: SourceName
+    source_id: str
+    group: str | None = None
+    title: str = ""
+    metrics: dict[str, float]
+    observed_at: datetime
+
+
+class SourceReport(BaseModel):
+    source: SourceName
+    status: SourceStatus
+    reason: str = ""  # one line, no secrets
+    items: int = 0
+    skipped_items: int = 0
+    skipped_reasons: dict[str, int] = Field(default_factory=dict)
+    duration_s: float = 0.0
+    stale_age_h: float | None = None
+    cost_usd: float | None = None
+
+
+class SourceEvidence(BaseModel):
+    """One source's contribution to a trend, with every component of its share of the fused score."""
+
+    source: SourceName
+    item_keys: list[str]  # all items of this source in the cluster
+    best_key: str  # the item whose percentile counts
+    s: float
+    p: float  # within-source percentile of the best item in this run
+    n_source: int  # how many items that source had in this run
+    weight: float  # w_s, before renormalisation
+    age_h: float
+    half_life_h: float
+    decay: float
+    thin: bool = False  # the source had fewer than 5 items this run
+
+
+class Trend(BaseModel):
+    """A product (or topic) seen by one or more sources, with a fair fused score."""
+
+    cluster_id: str
+    rank: int = 0
+    title: str
+    canonical_urls: list[str]
+    category: str | None = None
+    items: list[TrendItem]
+    evidence: list[SourceEvidence]
+    independent_sources: int
+    weighted_mean: float
+    bonus: float
+    score: float  # S
+    label: TrendLabel = "steady"
+    flags: list[str] = Field(default_factory=list)  # single_source, too_recent, thin, estimate, featured_before
+
+    @property
+    def sources(self) -> list[str]:
+        return [e.source for e in self.evidence]
+
+
+class GatherReport(BaseModel):
+    run_id: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    sample: bool = False  # True: the bundled sample snapshot was used; outputs must say SAMPLE DATA
+    sources: list[SourceReport] = Field(default_factory=list)
+    items: list[TrendItem] = Field(default_factory=list)
+    trends: list[Trend] = Field(default_factory=list)
+
+    def source(self, name: str) -> SourceReport | None:
+        return next((s for s in self.sources if s.source == name), None)
+
+
+class TrendCopy(BaseModel):
+    """The house structure for one trend in a section."""
+
+    cluster_id: str
+    headline: str
+    signal: str  # 1-2 numbers with source and window
+    why_it_matters: str
+    corroboration: str
+    caveat: str
+    action: str
+    links: list[str] = Field(default_factory=list)
+
+
+class Section(BaseModel):
+    key: str  # "top_trend", "quick_hits", "amazon_movers", "creator_watch", "action_list"
+    title: str
+    intro: str = ""
+    items: list[TrendCopy] = Field(default_factory=list)
+    bullets: list[str] = Field(default_factory=list)  # for list-shaped sections (the action list)
+    error: str | None = None  # set when the section could not be written; rendered as such, never as prose
+
+
+class FactcheckFigure(BaseModel):
+    text: str  # as written, e.g. "6.2×"
+    value: float
+    kind: Literal["count", "percent", "money", "multiplier", "number"]
+    grounded: bool
+    matched_field: str | None = None
+
+
+class FactcheckReport(BaseModel):
+    section: str
+    figures: list[FactcheckFigure] = Field(default_factory=list)
+    bad_links: list[str] = Field(default_factory=list)
+    attempts: int = 1
+
+    @property
+    def grounded(self) -> int:
+        return sum(1 for f in self.figures if f.grounded)
+
+    @property
+    def passed(self) -> bool:
+        return self.grounded == len(self.figures) and not self.bad_links
+
+
+class Newsletter(BaseModel):
+    title: str
+    issue_date: datetime
+    sample: bool
+    writer: str  # "templates", "offline model", or the Claude model id
+    offline: bool = True
+    sections: list[Section]
+    trends: list[Trend]
+    report: GatherReport
+    factcheck: list[FactcheckReport] = Field(default_factory=list)

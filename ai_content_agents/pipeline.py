@@ -1,0 +1,299 @@
+"""Gather every enabled source in parallel, isolate their failures, then rank.
+
+Each source runs in its own daemon thread: a source that hangs past its timeout is abandoned (a
+Python thread cannot be killed) and reported as failed, and the run goes on. Results are written
+to the store as each source finishes, so a crash later in the run loses nothing already fetched.
+When a source fails, its last good result is used if it is young enough, marked stale.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+from . import ranking
+from .config import Settings
+from .models import GatherReport, Observation, SourceReport, TrendItem
+from .sources import SOURCE_MODULES, SourceError, load
+from .store import Store, featured_since
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["auto", "sample", "live"]
+Progress = Callable[[SourceReport], None]
+
+
+class NoLiveData(RuntimeError):
+    """`--live` was asked for and no source produced data."""
+
+
+@dataclass
+class _Outcome:
+    report: SourceReport
+    items: list[TrendItem] = field(default_factory=list)
+
+
+def new_run_id(now: datetime) -> str:
+    return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+
+
+def resolve_sources(settings: Settings, requested: Iterable[str] | None) -> list[str]:
+    if not requested:
+        return settings.enabled_sources()
+    names = [n.strip().lower() for n in requested if n.strip()]
+    unknown = [n for n in names if n not in SOURCE_MODULES]
+    if unknown:
+        raise ValueError(f"unknown source(s): {', '.join(unknown)}; choose from {', '.join(SOURCE_MODULES)}")
+    return list(dict.fromkeys(names))
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:300]
+
+
+def run_source(name: str, settings: Settings, store: Store | None, observed_at: datetime) -> _Outcome:
+    """Fetch, parse and score one source. Never raises: every failure becomes a report."""
+    started = time.monotonic()
+    try:
+        module = load(name)
+        reason = module.not_configured(settings)
+        if reason:
+            return _Outcome(SourceReport(source=name, status="skipped", reason=reason))
+        fetched = module.fetch(settings, store)
+        parsed = module.parse(fetched.raw_items, observed_at)
+        history = store.history(name, (it.source_id for it in parsed), before=observed_at) if store else {}
+        items = module.score(list(parsed), history)
+        status = "partial" if fetched.partial else "ok"
+        return _Outcome(
+            SourceReport(
+                source=name,
+                status=status,
+                reason=fetched.note,
+                items=len(items),
+                skipped_items=parsed.skipped_total,
+                skipped_reasons=dict(parsed.skipped),
+                duration_s=round(time.monotonic() - started, 3),
+                cost_usd=fetched.cost_usd,
+            ),
+            items,
+        )
+    except SourceError as exc:
+        return _Outcome(
+            SourceReport(
+                source=name, status="failed", reason=_one_line(exc), duration_s=round(time.monotonic() - started, 3)
+            )
+        )
+    except Exception as exc:  # a bug or garbage in one source must not stop the others
+        log.exception("source %s crashed", name)
+        return _Outcome(
+            SourceReport(
+                source=name,
+                status="failed",
+                reason=f"unexpected error: {type(exc).__name__}: {_one_line(exc)}",
+                duration_s=round(time.monotonic() - started, 3),
+            )
+        )
+
+
+def _stale_fallback(outcome: _Outcome, store: Store | None, settings: Settings, now: datetime) -> _Outcome:
+    if store is None or outcome.report.status != "failed":
+        return outcome
+    cached = store.load_source_cache(outcome.report.source)
+    if cached is None:
+        return outcome
+    fetched_at, items = cached
+    age_h = (now - fetched_at).total_seconds() / 3600
+    if age_h > settings.stale_max_age_h:
+        outcome.report.reason += f" (last good result is {age_h:.0f} h old, older than {settings.stale_max_age_h:g} h)"
+        return outcome
+    report = outcome.report.model_copy(
+        update={
+            "status": "stale",
+            "reason": f"{outcome.report.reason}; using the result from {age_h:.1f} h ago",
+            "items": len(items),
+            "stale_age_h": round(age_h, 2),
+        }
+    )
+    return _Outcome(report, items)
+
+
+def _collect(
+    names: list[str],
+    settings: Settings,
+    store: Store | None,
+    now: datetime,
+    sequential: bool,
+    on_result: Callable[[_Outcome], None],
+) -> None:
+    """Run the sources on daemon threads with per-source timeouts and one overall deadline."""
+    results: queue.Queue[tuple[str, _Outcome]] = queue.Queue()
+    run_start = time.monotonic()
+    overall_deadline = run_start + settings.run_deadline_s
+    pending: dict[str, float] = {}  # name → its own deadline
+
+    def start(name: str) -> None:
+        thread = threading.Thread(
+            target=lambda: results.put((name, run_source(name, settings, store, now))),
+            name=f"source-{name}",
+            daemon=True,
+        )
+        pending[name] = min(time.monotonic() + settings.source_timeout_s, overall_deadline)
+        thread.start()
+
+    waiting = list(names)
+    while waiting or pending:
+        while waiting and (not sequential or not pending):
+            start(waiting.pop(0))
+        wait_until = min(pending.values())
+        try:
+            name, outcome = results.get(timeout=max(0.0, wait_until - time.monotonic()))
+        except queue.Empty:
+            now_mono = time.monotonic()
+            for name in [n for n, deadline in pending.items() if deadline <= now_mono]:
+                del pending[name]
+                limit = "run deadline" if now_mono >= overall_deadline else "source timeout"
+                seconds = settings.run_deadline_s if limit == "run deadline" else settings.source_timeout_s
+                on_result(
+                    _Outcome(
+                        SourceReport(
+                            source=name,
+                            status="failed",
+                            reason=f"timed out after {seconds:g} s ({limit})",
+                            duration_s=round(now_mono - run_start, 3),
+                        )
+                    )
+                )
+            if now_mono >= overall_deadline:
+                for name in waiting:
+                    on_result(_Outcome(SourceReport(source=name, status="failed", reason="not started: run deadline")))
+                waiting.clear()
+            continue
+        if name in pending:  # a late answer from an abandoned source is ignored
+            del pending[name]
+            on_result(outcome)
+
+
+def _sample_outcomes(names: list[str], reasons: dict[str, str]) -> tuple[list[_Outcome], datetime]:
+    """Parse and score the bundled snapshot exactly as live data would be."""
+    from .sources import sample
+
+    outcomes: list[_Outcome] = []
+    captured = sample.captured_at()
+    for name in names:
+        started = time.monotonic()
+        if not sample.has_sample(name):
+            outcomes.append(_Outcome(SourceReport(source=name, status="skipped", reason="no sample data")))
+            continue
+        module = load(name)
+        raw, observed_at = sample.load_sample(name)
+        parsed = module.parse(raw, observed_at)
+        history: dict[str, list[Observation]] = {}
+        for old_raw, old_at in sample.load_sample_history(name):
+            for old in module.parse(old_raw, old_at):
+                history.setdefault(old.source_id, []).append(
+                    Observation(
+                        run_id="sample-history",
+                        source=old.source,
+                        source_id=old.source_id,
+                        group=old.group,
+                        title=old.title,
+                        metrics=old.metrics,
+                        observed_at=old.observed_at,
+                    )
+                )
+        items = module.score(list(parsed), history)
+        note = "sample data"
+        if name in reasons:
+            note += f" (live: {reasons[name]})"
+        outcomes.append(
+            _Outcome(
+                SourceReport(
+                    source=name,
+                    status="ok",
+                    reason=note,
+                    items=len(items),
+                    skipped_items=parsed.skipped_total,
+                    skipped_reasons=dict(parsed.skipped),
+                    duration_s=round(time.monotonic() - started, 3),
+                ),
+                items,
+            )
+        )
+    return outcomes, captured
+
+
+def rank_config(settings: Settings) -> ranking.RankConfig:
+    return ranking.RankConfig(top_n=settings.top_n)
+
+
+def gather(
+    settings: Settings,
+    store: Store | None,
+    *,
+    sources: Iterable[str] | None = None,
+    mode: Mode = "auto",
+    sequential: bool = False,
+    on_progress: Progress | None = None,
+    now: datetime | None = None,
+) -> GatherReport:
+    """Run the sources, fall back as configured, rank, and record the run.
+
+    mode: "auto" uses live data and falls back to the bundled sample when no source produced any;
+    "sample" forces the sample; "live" never falls back (raises `NoLiveData`).
+    """
+    names = resolve_sources(settings, sources)
+    now = now or datetime.now(UTC)
+    report = GatherReport(run_id=new_run_id(now), started_at=now)
+    if store is not None:
+        store.start_run(report.run_id, now, sample=mode == "sample")
+    outcomes: list[_Outcome] = []
+
+    def record(outcome: _Outcome) -> None:
+        if mode != "sample":
+            outcome = _stale_fallback(outcome, store, settings, now)
+            if store is not None and outcome.report.status in ("ok", "partial") and outcome.items:
+                store.add_observations(report.run_id, outcome.items)
+                if outcome.report.status == "ok":
+                    store.save_source_cache(outcome.report.source, report.run_id, now, outcome.items)
+        outcomes.append(outcome)
+        if on_progress:
+            on_progress(outcome.report)
+
+    rank_now = now
+    if mode != "sample":
+        _collect(names, settings, store, now, sequential, record)
+    if mode == "sample" or not any(o.items for o in outcomes):
+        if mode == "live":
+            why = "; ".join(f"{o.report.source}: {o.report.status} ({o.report.reason})" for o in outcomes)
+            raise NoLiveData(f"no source produced live data — {why or 'no sources selected'}")
+        reasons = {o.report.source: f"{o.report.status}: {o.report.reason}" for o in outcomes}
+        outcomes = []
+        sample_outcomes, rank_now = _sample_outcomes(names, reasons)
+        for outcome in sample_outcomes:
+            outcomes.append(outcome)
+            if on_progress:
+                on_progress(outcome.report)
+        report.sample = True
+
+    order = {n: i for i, n in enumerate(names)}
+    outcomes.sort(key=lambda o: order.get(o.report.source, 99))
+    report.sources = [o.report for o in outcomes]
+    report.items = [it for o in outcomes for it in o.items]
+    featured = (
+        store.recently_featured(featured_since(settings.featured_lookback_days, now))
+        if store is not None and not report.sample
+        else {}
+    )
+    report.trends = ranking.rank(report.items, rank_config(settings), rank_now, featured=featured)
+    report.finished_at = datetime.now(UTC)
+    if store is not None:
+        store.finish_run(report)
+    return report

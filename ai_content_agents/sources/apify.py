@@ -1,0 +1,146 @@
+"""The one way this project runs an Apify actor: bounded in time, memory and money, and honest about the result.
+
+apify-client 3.x does not raise when a run fails: FAILED / TIMED-OUT / ABORTED come back as a normal
+`Run`. This helper turns those into `SourceError`s, except that items a TIMED-OUT or ABORTED run
+already pushed are returned as partial data. The HTTPX2 transport is used (not the default impit)
+so recorded-HTTP tests (vcrpy) can see the traffic; retries and timeouts stay the client's own.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from apify_client import ApifyClient
+from apify_client.errors import ApifyApiError, ApifyClientError
+from apify_client.http_clients import Httpx2HttpClient
+
+from ..config import Settings, secret
+from ..models import FetchResult
+from .base import SourceError
+
+_PARTIAL_OK = {"TIMED-OUT", "ABORTED"}
+_WAIT_MARGIN = timedelta(seconds=60)
+_API_ERRORS = {
+    400: "bad request (400)",
+    401: "unauthorized (401): check APIFY_TOKEN",
+    402: "payment required (402): check the Apify plan or credit",
+    403: "forbidden (403)",
+    404: "not found (404)",
+    429: "rate limited (429) after retries",
+}
+
+
+def _one_line(text: object, limit: int = 160) -> str:
+    line = re.sub(r"\s+", " ", str(text or "")).strip()
+    line = re.sub(r"<[^>]+>", "", line).strip()
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _scrub(text: str, token: str | None) -> str:
+    return text.replace(token, "***") if token else text
+
+
+def make_client(settings: Settings) -> ApifyClient:
+    """An ApifyClient on the configured API URL, with the configured retries."""
+    token = secret(settings.apify_token)
+    http_client = Httpx2HttpClient(
+        token=token,
+        max_retries=settings.apify_max_retries,
+        min_delay_between_retries=timedelta(milliseconds=500),
+        timeout_short=timedelta(seconds=min(settings.http_timeout_s, 30)),
+        timeout_medium=timedelta(seconds=settings.http_timeout_s),
+        timeout_long=timedelta(seconds=max(settings.http_timeout_s, 60)),
+        user_agent_suffix="ai-content-agents",
+    )
+    return ApifyClient.with_custom_http_client(
+        token=token,
+        api_url=settings.apify_api_url,
+        api_public_url=settings.apify_api_url,
+        http_client=http_client,
+    )
+
+
+def _describe_error(actor_id: str, exc: ApifyClientError, token: str | None) -> str:
+    if isinstance(exc, ApifyApiError):
+        status = getattr(exc, "status_code", None)
+        kind = getattr(exc, "type", None)
+        label = _API_ERRORS.get(status or 0) or (f"server error ({status})" if (status or 0) >= 500 else f"HTTP {status}")
+        if kind == "actor-not-found" or (status == 404 and not kind):
+            label = "actor not found (404)"
+        detail = _one_line(getattr(exc, "message", "") or "", 120)
+        if detail.lower().startswith("unexpected error"):
+            detail = "the API returned a non-JSON error page"
+        suffix = f" [{kind}]" if kind else ""
+        return _scrub(f"apify {actor_id}: {label}{suffix}" + (f": {detail}" if detail else ""), token)
+    return _scrub(f"apify {actor_id}: {type(exc).__name__}: {_one_line(exc, 120)}", token)
+
+
+def run_actor(
+    settings: Settings,
+    actor_id: str,
+    run_input: dict[str, Any],
+    *,
+    max_items: int | None = None,
+    client: ApifyClient | None = None,
+) -> FetchResult:
+    """Run `actor_id` with `run_input`, wait for it, and read its default dataset (raw view).
+
+    Raises SourceError (one line, no token) when the run cannot start, ends FAILED, or ends
+    TIMED-OUT/ABORTED with nothing pushed. Items from a TIMED-OUT/ABORTED run come back with partial=True.
+    """
+    token = secret(settings.apify_token)
+    if not token:
+        raise SourceError("apify: APIFY_TOKEN is not set")
+    client = client or make_client(settings)
+    run_timeout = timedelta(seconds=settings.apify_run_timeout_s)
+    try:
+        run = client.actor(actor_id).call(
+            run_input=run_input,
+            run_timeout=run_timeout,
+            wait_duration=run_timeout + _WAIT_MARGIN,
+            memory_mbytes=settings.apify_memory_mb,
+            max_items=max_items,
+            max_total_charge_usd=settings.apify_max_charge_usd,
+            logger=None,
+        )
+    except ApifyClientError as exc:
+        raise SourceError(_describe_error(actor_id, exc, token)) from None
+    except Exception as exc:  # transport errors surface as the HTTP library's own exceptions
+        raise SourceError(_scrub(f"apify {actor_id}: request failed ({type(exc).__name__})", token)) from None
+    if run is None:
+        raise SourceError(f"apify {actor_id}: the run could not be found after it started (call() returned None)")
+
+    status = str(run.status)
+    cost = run.usage_total_usd
+    message = _one_line(run.status_message or "", 120)
+    if status == "SUCCEEDED" or status in _PARTIAL_OK:
+        items = _read_items(client, actor_id, run.default_dataset_id, token)
+    elif status == "FAILED":
+        raise SourceError(f"apify {actor_id}: run {run.id} ended FAILED" + (f": {message}" if message else ""))
+    else:  # still RUNNING / READY after the wait: never block the pipeline past its deadline
+        raise SourceError(f"apify {actor_id}: run {run.id} still {status} after waiting {run_timeout + _WAIT_MARGIN}")
+
+    if status == "SUCCEEDED":
+        return FetchResult(raw_items=items, cost_usd=cost, note=f"apify run {run.id} SUCCEEDED; {len(items)} items")
+    if not items:
+        raise SourceError(
+            f"apify {actor_id}: run {run.id} ended {status} with no items" + (f": {message}" if message else "")
+        )
+    return FetchResult(
+        raw_items=items,
+        partial=True,
+        cost_usd=cost,
+        note=f"apify run {run.id} {status}; {len(items)} items pushed before it stopped",
+    )
+
+
+def _read_items(client: ApifyClient, actor_id: str, dataset_id: str, token: str | None) -> list[dict]:
+    """Every row of the run's default dataset, in the raw default view (never `view=` / `flatten=`)."""
+    try:
+        return [item for item in client.dataset(dataset_id).iterate_items() if isinstance(item, dict)]
+    except ApifyClientError as exc:
+        raise SourceError(_describe_error(actor_id, exc, token)) from None
+    except Exception as exc:
+        raise SourceError(_scrub(f"apify {actor_id}: reading the dataset failed ({type(exc).__name__})", token)) from None

@@ -1,0 +1,44 @@
+"""The contract every source module follows.
+
+A source module defines, at module level:
+
+- `NAME`: its `SourceName`.
+- `not_configured(settings) -> str | None`: why it cannot run (missing key...), or None.
+- `fetch(settings, store) -> FetchResult`: talks to the real service; raises `SourceError` with a
+  one-line, secret-free reason on failure.
+- `parse(raw_items, observed_at) -> Parsed`: never raises on a bad item; skips and counts it.
+- `score(items, history) -> list[TrendItem]`: pure; sets `item.signals` against the source's own
+  baseline. `history` maps source_id → earlier `Observation`s from the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from ..models import FetchResult, Observation, Parsed, TrendItem
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..store import Store
+
+
+class SourceError(RuntimeError):
+    """A source could not produce data. The message is shown to users: one line, no secrets."""
+
+    def __init__(self, message: str, *, partial_items: list[dict] | None = None) -> None:
+        super().__init__(message)
+        self.partial_items = partial_items or []
+
+
+class SourceModule(Protocol):
+    NAME: str
+
+    def not_configured(self, settings: Settings) -> str | None: ...
+
+    def fetch(self, settings: Settings, store: Store | None = None) -> FetchResult: ...
+
+    def parse(self, raw_items: list[dict], observed_at: datetime | None = None) -> Parsed: ...
+
+    def score(self, items: list[TrendItem], history: Mapping[str, list[Observation]]) -> list[TrendItem]: ...

@@ -1,0 +1,274 @@
+"""TikTok videos via the Apify actor clockworks/tiktok-scraper (hashtags and search queries).
+
+A video is surprising when its plays beat the median of the OTHER videos from the same hashtag or
+query in this run; commerce videos (shop product, seller account, ad, "link in bio", shop link in the
+bio) get a configurable weight because they are what a DTC newsletter is about.
+
+Row handling (documented choice): flattened rows with dotted keys ("authorMeta.name", from the
+actor's table view) are skipped and counted, not re-nested: they lack `authorMeta.id` and other
+fields, and our fetch never asks for that view. Follower/following add-on rows are skipped too.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ..models import FetchResult, Observation, Parsed, Signals, TrendItem
+from . import apify
+from .base import SourceError
+from .stats import age_hours, aware, clean_title, log2_safe, parse_epoch, parse_iso, relative, to_int
+from .urls import canonicalize, domain, is_amazon_host, links_and_ids, tiktok_video_id
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..store import Store
+
+NAME = "tiktok"
+ACTOR_ID = "clockworks/tiktok-scraper"
+COMMERCE_WEIGHT = 1.5  # default of settings.tiktok_commerce_weight; the pipeline passes the setting
+MIN_PLAYS = 10_000  # volume floor: below this a big multiplier is noise
+TOO_RECENT_H = 6.0  # plays of a video this fresh are not comparable with older ones yet
+THIN_N = 5
+
+COMMERCE_PHRASES = (
+    "link in bio",
+    "linkinbio",
+    "use code",
+    "discount code",
+    "promo code",
+    "tiktok shop",
+    "tiktokshop",
+    "orange cart",
+    "shop now",
+    "on sale",
+    "amazon find",
+    "amazonfinds",
+    "tiktokmademebuyit",
+)
+_SHOP_DOMAINS = ("myshopify.com", "etsy.com", "shopmy.us", "ltk.app", "liketk.it", "bit.ly/shop")
+
+
+def not_configured(settings: Settings) -> str | None:
+    if settings.apify_token is None:
+        return "APIFY_TOKEN is not set"
+    if not settings.tiktok_hashtags and not settings.tiktok_search_queries:
+        return "no TikTok hashtags or search queries configured"
+    return None
+
+
+def build_input(settings: Settings) -> dict[str, Any]:
+    """The actor input. `resultsPerPage` is always sent: the actor's default is 1."""
+    return {
+        "hashtags": [h.lstrip("#") for h in settings.tiktok_hashtags],
+        "searchQueries": list(settings.tiktok_search_queries),
+        "resultsPerPage": settings.tiktok_results_per_page,
+        "shouldDownloadVideos": False,
+        "shouldDownloadCovers": False,
+        "shouldDownloadSubtitles": False,
+        "shouldDownloadSlideshowImages": False,
+    }
+
+
+def fetch(settings: Settings, store: Store | None = None) -> FetchResult:
+    reason = not_configured(settings)
+    if reason:
+        raise SourceError(f"tiktok: {reason}")
+    run_input = build_input(settings)
+    routes = len(run_input["hashtags"]) + len(run_input["searchQueries"])
+    return apify.run_actor(settings, ACTOR_ID, run_input, max_items=settings.tiktok_results_per_page * routes)
+
+
+# --- parse -----------------------------------------------------------------------------
+
+
+def _group(row: dict, hashtags: list[str]) -> str | None:
+    for key in ("searchQuery", "input"):
+        value = row.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip().lstrip("#").lower()
+    return hashtags[0].lower() if hashtags else None
+
+
+def _hashtags(value: object) -> list[str]:
+    names: list[str] = []
+    if not isinstance(value, list):
+        return names
+    for tag in value:
+        name = tag.get("name") or tag.get("title") if isinstance(tag, dict) else tag
+        if isinstance(name, str) and name.strip():
+            names.append(name.strip().lstrip("#"))
+    return names
+
+
+def commerce_reasons(row: dict, author: dict, text: str, bio_link: str | None) -> list[str]:
+    """Why a video looks commercial. Every flag is optional in the data, so several weak signals are combined."""
+    reasons: list[str] = []
+    if row.get("hasTikTokShopProduct") is True:
+        reasons.append("tiktok_shop_product")
+    if author.get("ttSeller") is True:
+        reasons.append("tt_seller")
+    info = author.get("commerceUserInfo")
+    if isinstance(info, dict) and info.get("commerceUser") is True:
+        reasons.append("commerce_user")
+    if row.get("isAd") is True:
+        reasons.append("ad")
+    if row.get("isSponsored") is True:
+        reasons.append("sponsored")
+    lowered = text.lower()
+    for phrase in COMMERCE_PHRASES:
+        if phrase in lowered:
+            reasons.append(f"phrase:{phrase}")
+            break
+    if bio_link:
+        host = domain(bio_link)
+        if is_amazon_host(host) or any(d in bio_link.lower() for d in _SHOP_DOMAINS) or any(
+            part in {"shop", "store"} or part.endswith("shop") or part.endswith("store") for part in host.split(".")
+        ):
+            reasons.append("shop_link_in_bio")
+    return reasons
+
+
+def _parse_row(row: dict, observed: datetime) -> TrendItem | str:
+    if any(isinstance(k, str) and "." in k for k in row):
+        return "flattened row"
+    if "connectedTo" in row or "connectionType" in row:
+        return "follower row"
+    raw_id = row.get("id")
+    video_id = str(raw_id).strip() if isinstance(raw_id, str | int) and not isinstance(raw_id, bool) else ""
+    web_url = row.get("webVideoUrl") if isinstance(row.get("webVideoUrl"), str) else None
+    if not video_id.isdigit():
+        video_id = tiktok_video_id(web_url) or ""
+    if not video_id:
+        return "no id"
+    author = row.get("authorMeta") if isinstance(row.get("authorMeta"), dict) else {}
+    handle = author.get("name") if isinstance(author.get("name"), str) else None
+    text = row.get("text") if isinstance(row.get("text"), str) else ""
+    bio = author.get("signature") if isinstance(author.get("signature"), str) else ""
+    bio_link = author.get("bioLink") if isinstance(author.get("bioLink"), str) else None
+    hashtags = _hashtags(row.get("hashtags"))
+    url = canonicalize(web_url) if web_url else None
+    if not url:
+        url = f"https://www.tiktok.com/@{handle or 'user'}/video/{video_id}"
+    links, link_ids = links_and_ids(text, bio_link, bio)
+    canonical_ids = [f"tiktok_video:{video_id}"] + [i for i in link_ids if i != f"tiktok_video:{video_id}"]
+    metrics: dict[str, float] = {}
+    for key, name in (
+        ("playCount", "plays"),
+        ("diggCount", "likes"),
+        ("shareCount", "shares"),
+        ("commentCount", "comments"),
+        ("collectCount", "saves"),
+        ("repostCount", "reposts"),
+    ):
+        value = to_int(row.get(key))
+        if value is not None and value >= 0:
+            metrics[name] = float(value)
+    fans = to_int(author.get("fans"))
+    if fans is not None and fans >= 0:
+        metrics["author_fans"] = float(fans)
+    published = parse_epoch(row.get("createTime")) or parse_iso(row.get("createTimeISO"))
+    reasons = commerce_reasons(row, author, text, bio_link)
+    title = clean_title(text) or (f"TikTok video by @{handle}" if handle else "TikTok video")
+    return TrendItem(
+        source="tiktok",
+        source_id=video_id,
+        title=title,
+        url=url,
+        text=text,
+        author=handle,
+        author_followers=fans,
+        group=_group(row, hashtags),
+        category=hashtags[0] if hashtags else None,
+        canonical_ids=canonical_ids,
+        links=links,
+        metrics=metrics,
+        window="since posting",
+        published_at=published,
+        observed_at=observed,
+        is_commerce=bool(reasons),
+        commerce_reasons=reasons,
+        raw=row,
+    )
+
+
+def parse(raw_items: list[dict], observed_at: datetime | None = None) -> Parsed:
+    observed = aware(observed_at)
+    out = Parsed()
+    seen: set[str] = set()
+    for row in raw_items if isinstance(raw_items, list) else []:
+        if not isinstance(row, dict):
+            out.skip("not a dict")
+            continue
+        try:
+            result = _parse_row(row, observed)
+        except (ValueError, TypeError):  # pydantic ValidationError is a ValueError
+            out.skip("invalid row")
+            continue
+        if isinstance(result, str):
+            out.skip(result)
+        elif result.source_id in seen:
+            out.skip("duplicate")
+        else:
+            seen.add(result.source_id)
+            out.append(result)
+    return out
+
+
+# --- score -----------------------------------------------------------------------------
+
+
+def score(
+    items: list[TrendItem],
+    history: Mapping[str, list[Observation]] | None = None,
+    *,
+    commerce_weight: float = COMMERCE_WEIGHT,
+) -> list[TrendItem]:
+    """Plays vs the median plays of the other videos in the same hashtag/query this run, shrunk, commerce-weighted."""
+    groups: dict[str | None, list[int]] = defaultdict(list)
+    for i, item in enumerate(items):
+        if "plays" in item.metrics:
+            groups[item.group].append(i)
+    for i, item in enumerate(items):
+        plays = item.metrics.get("plays")
+        flags: list[str] = []
+        if plays is None:
+            item.signals = Signals(metric="plays", value=0.0, s=0.0, eligible=False, flags=["no_metric"])
+            continue
+        others = [items[j].metrics["plays"] for j in groups[item.group] if j != i]
+        baseline, n, m, m_s = relative(plays, others)
+        weight = commerce_weight if item.is_commerce else 1.0
+        s = log2_safe(m_s) + log2_safe(weight)
+        eligible = plays >= MIN_PLAYS
+        if not eligible:
+            flags.append("below_floor")
+        if n < THIN_N:
+            flags.append("thin")
+        if m is None:
+            flags.append("no_baseline")
+        age = age_hours(item.published_at, item.observed_at)
+        if age is not None and age < TOO_RECENT_H:
+            flags.append("too_recent")
+        components = {"plays": plays, "log2_m_s": log2_safe(m_s), "commerce_weight": weight}
+        if baseline is not None:
+            components["baseline_plays"] = baseline
+        engagement = sum(item.metrics.get(k, 0.0) for k in ("likes", "comments", "shares", "saves"))
+        if plays > 0:
+            components["engagement_rate"] = engagement / plays
+        item.signals = Signals(
+            metric="plays",
+            value=plays,
+            baseline=baseline,
+            baseline_kind="median plays of other videos in the same hashtag/query this run",
+            n_baseline=n,
+            m=m,
+            m_s=m_s,
+            weight=weight,
+            s=s,
+            eligible=eligible,
+            flags=flags,
+            components=components,
+        )
+    return items

@@ -1,0 +1,214 @@
+"""X / Twitter posts via the Apify actor apidojo/tweet-scraper (search terms and handles).
+
+Raw engagement favours big accounts, so a post is scored on engagement per follower against the
+median of the OTHER posts in this run: an account with 3k followers whose post gets 2k likes beats a
+celebrity's routine 5k. Ids stay strings (look-alike scrapers emit them as numbers > 2^53).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ..models import FetchResult, Observation, Parsed, Signals, TrendItem
+from . import apify
+from .base import SourceError
+from .stats import age_hours, aware, clean_title, log2_safe, parse_twitter_date, relative, to_int
+from .urls import links_and_ids, x_status_id
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..store import Store
+
+NAME = "x"
+ACTOR_ID = "apidojo/tweet-scraper"
+MIN_ENGAGEMENT = 50  # likes + reposts + replies + quotes
+FOLLOWER_FLOOR = 100  # a 3-follower account cannot produce a meaningful per-follower rate
+TOO_RECENT_H = 1.0
+THIN_N = 5
+COMMERCE_PHRASES = ("sold out", "restock", "tiktok shop", "amazon find", "use code", "link in bio", "preorder", "dtc")
+
+
+def not_configured(settings: Settings) -> str | None:
+    if settings.apify_token is None:
+        return "APIFY_TOKEN is not set"
+    if not settings.x_search_terms and not settings.x_handles:
+        return "no X search terms or handles configured"
+    return None
+
+
+def build_input(settings: Settings) -> dict[str, Any]:
+    run_input: dict[str, Any] = {"maxItems": settings.x_max_items, "sort": "Latest"}
+    if settings.x_search_terms:
+        run_input["searchTerms"] = list(settings.x_search_terms)
+    if settings.x_handles:
+        run_input["twitterHandles"] = [h.lstrip("@") for h in settings.x_handles]
+    return run_input
+
+
+def fetch(settings: Settings, store: Store | None = None) -> FetchResult:
+    reason = not_configured(settings)
+    if reason:
+        raise SourceError(f"x: {reason}")
+    return apify.run_actor(settings, ACTOR_ID, build_input(settings), max_items=settings.x_max_items)
+
+
+# --- parse -----------------------------------------------------------------------------
+
+
+def _id(value: object) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return None  # a float id has already lost precision; use the URL instead
+    if isinstance(value, str) and value.strip().isdigit():
+        return value.strip()
+    return None
+
+
+def _parse_row(row: dict, observed: datetime) -> TrendItem | str:
+    if row.get("type") not in (None, "tweet"):
+        return "not a tweet"
+    if any(isinstance(k, str) and "." in k for k in row):
+        return "flattened row"
+    url = row.get("url") if isinstance(row.get("url"), str) else row.get("twitterUrl")
+    tweet_id = _id(row.get("id")) or _id(row.get("id_str")) or x_status_id(url)
+    if not tweet_id:
+        return "no id"
+    if row.get("isRetweet") is True:
+        return "retweet"
+    author = row.get("author") if isinstance(row.get("author"), dict) else {}
+    handle = author.get("userName") or author.get("username") or author.get("screen_name")
+    handle = handle if isinstance(handle, str) and handle else None
+    followers = to_int(author.get("followers") if author.get("followers") is not None else author.get("followers_count"))
+    text = row.get("text") if isinstance(row.get("text"), str) else ""
+    if not text and isinstance(row.get("full_text"), str):
+        text = row["full_text"]
+    metrics: dict[str, float] = {}
+    for key, name in (
+        ("likeCount", "likes"),
+        ("retweetCount", "reposts"),
+        ("replyCount", "replies"),
+        ("quoteCount", "quotes"),
+        ("bookmarkCount", "bookmarks"),
+        ("viewCount", "views"),  # may be missing or a string: missing stays missing, never 0
+    ):
+        value = to_int(row.get(key))
+        if value is not None and value >= 0:
+            metrics[name] = float(value)
+    if followers is not None and followers >= 0:
+        metrics["author_followers"] = float(followers)
+    expanded: list[str] = []
+    entities = row.get("entities") if isinstance(row.get("entities"), dict) else {}
+    url_entries = entities.get("urls") if isinstance(entities.get("urls"), list) else []
+    for entry in url_entries:
+        if isinstance(entry, dict) and isinstance(entry.get("expanded_url"), str):
+            expanded.append(entry["expanded_url"])
+    bio = author.get("description") if isinstance(author.get("description"), str) else ""
+    links, link_ids = links_and_ids(" ".join(expanded), text, bio)
+    links = [link for link in links if not link.startswith("https://t.co/")]
+    canonical_ids = [f"x:{tweet_id}"] + [i for i in link_ids if i != f"x:{tweet_id}"]
+    lowered = text.lower()
+    reasons = [f"phrase:{p}" for p in COMMERCE_PHRASES if p in lowered][:1]
+    if any(i.startswith("asin:") for i in link_ids):
+        reasons.append("amazon_link")
+    lang = row.get("lang") if isinstance(row.get("lang"), str) else None
+    return TrendItem(
+        source="x",
+        source_id=tweet_id,
+        title=clean_title(text) or (f"Post by @{handle}" if handle else "X post"),
+        url=f"https://x.com/{handle or 'i'}/status/{tweet_id}" if handle else f"https://x.com/i/status/{tweet_id}",
+        text=text,
+        author=handle,
+        author_followers=followers,
+        group="x run",
+        category=lang,
+        canonical_ids=canonical_ids,
+        links=links,
+        metrics=metrics,
+        window="since posting",
+        published_at=parse_twitter_date(row.get("createdAt") or row.get("created_at")),
+        observed_at=observed,
+        is_commerce=bool(reasons),
+        commerce_reasons=reasons,
+        raw=row,
+    )
+
+
+def parse(raw_items: list[dict], observed_at: datetime | None = None) -> Parsed:
+    observed = aware(observed_at)
+    out = Parsed()
+    seen: set[str] = set()
+    for row in raw_items if isinstance(raw_items, list) else []:
+        if not isinstance(row, dict):
+            out.skip("not a dict")
+            continue
+        try:
+            result = _parse_row(row, observed)
+        except (ValueError, TypeError):
+            out.skip("invalid row")
+            continue
+        if isinstance(result, str):
+            out.skip(result)
+        elif result.source_id in seen:
+            out.skip("duplicate")
+        else:
+            seen.add(result.source_id)
+            out.append(result)
+    return out
+
+
+# --- score -----------------------------------------------------------------------------
+
+
+def engagement(item: TrendItem) -> float:
+    return sum(item.metrics.get(k, 0.0) for k in ("likes", "reposts", "replies", "quotes"))
+
+
+def per_follower(item: TrendItem) -> float:
+    return engagement(item) / max(float(item.author_followers or 0), FOLLOWER_FLOOR)
+
+
+def score(items: list[TrendItem], history: Mapping[str, list[Observation]] | None = None) -> list[TrendItem]:
+    """Engagement per follower vs the median rate of the other posts in this run, shrunk toward 1."""
+    rates = [per_follower(it) for it in items]
+    for i, item in enumerate(items):
+        eng = engagement(item)
+        others = [r for j, r in enumerate(rates) if j != i]
+        baseline, n, m, m_s = relative(rates[i], others)
+        flags: list[str] = []
+        eligible = eng >= MIN_ENGAGEMENT
+        if not eligible:
+            flags.append("below_floor")
+        if n < THIN_N:
+            flags.append("thin")
+        if item.author_followers is None:
+            flags.append("no_followers")
+        age = age_hours(item.published_at, item.observed_at)
+        if age is not None and age < TOO_RECENT_H:
+            flags.append("too_recent")
+        components = {
+            "engagement": eng,
+            "per_follower": rates[i],
+            "log2_m_s": log2_safe(m_s),
+            "followers": float(item.author_followers or 0),
+        }
+        if "views" in item.metrics and item.metrics["views"] > 0:
+            components["engagement_per_view"] = eng / item.metrics["views"]
+        item.signals = Signals(
+            metric="engagement_per_follower",
+            value=rates[i],
+            baseline=baseline,
+            baseline_kind="median engagement per follower of the other posts this run",
+            n_baseline=n,
+            m=m,
+            m_s=m_s,
+            s=log2_safe(m_s),
+            eligible=eligible,
+            flags=flags,
+            components=components,
+        )
+    return items
