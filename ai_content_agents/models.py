@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -94,7 +94,7 @@ class Parsed(list[TrendItem]):
 class FetchResult(BaseModel):
     """Raw items from a source's service, and whether the run behind them finished."""
 
-    raw_items: list[dict]
+    raw_items: list[Any]  # whatever the service sent; `parse` skips and counts what is not an item
     partial: bool = False
     note: str = ""  # e.g. "apify run TIMED-OUT; 37 items pushed before the timeout"
     cost_usd: float | None = None

@@ -11,6 +11,7 @@ with `model_construct` (the inputs are already-validated models), which keeps 10
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import math
@@ -60,7 +61,7 @@ class RankConfig(BaseModel):
     price_band: float = Field(0.5, ge=0)  # max price ≤ min price × (1 + band) to count as the same product
     thin_n: int = Field(5, ge=1)  # a source with fewer items this run is "thin"
     thin_weight: float = Field(0.5, ge=0)  # weight multiplier for a thin source
-    min_shared_tokens: int = Field(2, ge=1)  # fuzzy merges need at least this many shared title tokens
+    min_shared_tokens: int = Field(2, ge=2)  # fuzzy merges need at least this many shared title tokens
     block_cap: int = Field(100, ge=1)  # max fuzzy candidates per item (keeps clustering near-linear)
     featured_growth: float = Field(0.10, ge=0)  # a featured trend is not demoted if S grew by more than this
     breakout_baseline: float = Field(1e-6, ge=0)  # a baseline at or below this is "zero": label breakout
@@ -244,6 +245,8 @@ _TT_PRODUCT = re.compile(r"/(?:view/product|product|pdp(?:/[^/]+)?)/(\d{6,})(?:[
 def link_ids(url: str) -> tuple[str, ...]:
     """Canonical ids a link resolves to: an Amazon /dp/<ASIN> → "asin:<ASIN>", a TikTok Shop product
     page → "tiktok_product:<id>". Other links give nothing (they never join clusters)."""
+    if "amazon" not in url and "tiktok" not in url:
+        return ()
     try:
         parts = urlsplit(url.strip())
     except ValueError:
@@ -339,11 +342,20 @@ def _item_meta(item: TrendItem) -> _Meta:
 
 
 class _UnionFind:
-    __slots__ = ("parent", "meta")
+    """Union-find whose roots carry a `_Meta`, built lazily (most items never take part in a fuzzy merge)."""
 
-    def __init__(self, metas: list[_Meta]) -> None:
-        self.parent = list(range(len(metas)))
-        self.meta = metas
+    __slots__ = ("parent", "meta", "items")
+
+    def __init__(self, items: list[TrendItem]) -> None:
+        self.parent = list(range(len(items)))
+        self.meta: list[_Meta | None] = [None] * len(items)
+        self.items = items
+
+    def get_meta(self, root: int) -> _Meta:
+        m = self.meta[root]
+        if m is None:
+            m = self.meta[root] = _item_meta(self.items[root])
+        return m
 
     def find(self, i: int) -> int:
         parent = self.parent
@@ -359,7 +371,7 @@ class _UnionFind:
         if rb < ra:
             ra, rb = rb, ra  # the smaller index stays root: deterministic
         self.parent[rb] = ra
-        _merge_meta(self.meta[ra], self.meta[rb])
+        _merge_meta(self.get_meta(ra), self.get_meta(rb))
         return ra
 
 
@@ -380,7 +392,7 @@ def cluster(items: Sequence[TrendItem], config: RankConfig | None = None) -> lis
     config = config or RankConfig()
     its = _sorted_unique(items)
     n = len(its)
-    uf = _UnionFind([_item_meta(it) for it in its])
+    uf = _UnionFind(its)
 
     # 1) canonical ids: unconditional (an ASIN is an ASIN, whatever the titles say)
     first_with: dict[str, int] = {}
@@ -400,68 +412,63 @@ def cluster(items: Sequence[TrendItem], config: RankConfig | None = None) -> lis
             for t in ts:
                 postings[t].append(i)
     df = {t: len(p) for t, p in postings.items()}
-    block_cache: dict[tuple[str, ...], list[int]] = {}
+    pair_cache: dict[tuple[str, str], list[int]] = {}
     posting_sets: dict[str, set[int]] = {}
     cap = config.block_cap
     threshold = config.fuzzy_threshold
     need = config.min_shared_tokens
     band = config.price_band
 
-    def block(rare: list[str]) -> list[int]:
-        """Items holding rare[0]; in dense regions, those holding all of rare[:k] — at most `cap` of them."""
-        cur = postings[rare[0]]
-        key: tuple[str, ...] = (rare[0],)
-        for t in rare[1:]:
-            if len(cur) <= cap:
-                return cur
-            key = (*key, t)
-            cached = block_cache.get(key)
-            if cached is None:
-                pset = posting_sets.get(t)
-                if pset is None:
-                    pset = posting_sets[t] = set(postings[t])
-                cached = block_cache[key] = [j for j in cur if j in pset]
-            cur = cached
-        return cur[:cap]  # a dense block of near-identical titles: deterministic truncation
+    def pset(t: str) -> set[int]:
+        got = posting_sets.get(t)
+        if got is None:
+            got = posting_sets[t] = set(postings[t])
+        return got
 
+    def holding_both(a: str, b: str) -> set[int]:
+        """Items whose titles hold both tokens (set intersection runs in C over the smaller posting)."""
+        got = pair_cache.get((a, b))
+        if got is None:
+            got = pset(a) & pset(b)
+            if len(got) > 8:  # only dense pairs repeat often enough to be worth keeping
+                pair_cache[(a, b)] = got
+        return got
+
+    extract = process.extract
+    scorer = fuzz.token_set_ratio
     for i in range(n):
         ti = toks[i]
         if len(ti) < need:
             continue
-        rare = sorted((t for t in ti if df[t] > 1), key=lambda t: (df[t], t))
-        if len(rare) < need:
+        # Block: candidates share at least 2 of this title's 3 rarest tokens. A true duplicate either
+        # contains this title (then it holds all of them) or differs by about one word either way.
+        rare = sorted((t for t in ti if df[t] > 1), key=lambda t: (df[t], t))[:3]
+        if len(rare) < 2:
             continue
-        cands = block(rare)
-        if len(rare) > 1 and df[rare[1]] <= cap:
-            cands = [*cands, *postings[rare[1]]]
-        ri = uf.find(i)
-        seen: set[int] = set()
-        choices: list[int] = []
-        for j in cands:
-            if j != i and j not in seen and uf.find(j) != ri:
-                seen.add(j)
-                choices.append(j)
-        if not choices:
+        found = holding_both(rare[0], rare[1])
+        if len(rare) == 3:
+            found = found | holding_both(rare[0], rare[2]) | holding_both(rare[1], rare[2])
+        if len(found) <= 1:
             continue
-        hits = process.extract(
-            norms[i],
-            [norms[j] for j in choices],
-            scorer=fuzz.token_set_ratio,
-            processor=None,
-            score_cutoff=threshold,
-            limit=None,
+        cands = sorted(found)
+        if len(cands) > cap:
+            cands = cands[:cap]  # a dense block of near-identical titles: deterministic truncation
+        # score in C first; union-find and guards only for the few hits
+        hits = extract(
+            norms[i], [norms[j] for j in cands], scorer=scorer, processor=None, score_cutoff=threshold, limit=None
         )
-        for _, _, idx in sorted(hits, key=lambda h: h[2]):
-            j = choices[idx]
-            si, sj = tsets[i], tsets[j]
-            if len(si & sj) < need:
+        if not hits:
+            continue
+        si = tsets[i]
+        for j in sorted(cands[h[2]] for h in hits):
+            if j == i:
                 continue
-            if (si ^ sj) & ACCESSORY_NOUNS:
-                continue  # one is an accessory/part of the other
+            sj = tsets[j]
+            if len(si & sj) < need or (si ^ sj) & ACCESSORY_NOUNS:
+                continue  # too little in common, or one is an accessory/part of the other
             ri, rj = uf.find(i), uf.find(j)
-            if ri == rj or not _compatible(uf.meta[ri], uf.meta[rj], band):
-                continue
-            uf.union(ri, rj)
+            if ri != rj and _compatible(uf.get_meta(ri), uf.get_meta(rj), band):
+                uf.union(ri, rj)
 
     groups: dict[int, list[TrendItem]] = defaultdict(list)
     for i, it in enumerate(its):
@@ -671,6 +678,24 @@ def rank_with_stats(
     featured: Mapping[str, tuple[datetime, float, str]] | None = None,
 ) -> RankResult:
     """`rank`, plus counts of the items left out (no signals, non-finite `s`, duplicate key)."""
+    # Ranking allocates ~10 objects per item and frees none of them until the end, which makes the
+    # cyclic GC rescan the whole heap again and again (superlinear at 100k items). Nothing here
+    # builds reference cycles, so pause it for the duration.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _rank(items, config, now, featured)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _rank(
+    items: Iterable[TrendItem],
+    config: RankConfig | None,
+    now: datetime | None,
+    featured: Mapping[str, tuple[datetime, float, str]] | None,
+) -> RankResult:
     config = config or RankConfig()
     now = _aware(now or datetime.now(UTC))
     skipped: Counter[str] = Counter()

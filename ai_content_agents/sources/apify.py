@@ -12,6 +12,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import httpx2
 from apify_client import ApifyClient
 from apify_client.errors import ApifyApiError, ApifyClientError
 from apify_client.http_clients import Httpx2HttpClient
@@ -39,7 +40,7 @@ def _one_line(text: object, limit: int = 160) -> str:
 
 
 def _scrub(text: str, token: str | None) -> str:
-    return text.replace(token, "***") if token else text
+    return text.replace(token, "***") if token and len(token) >= 8 else text
 
 
 def make_client(settings: Settings) -> ApifyClient:
@@ -49,9 +50,10 @@ def make_client(settings: Settings) -> ApifyClient:
         token=token,
         max_retries=settings.apify_max_retries,
         min_delay_between_retries=timedelta(milliseconds=500),
-        timeout_short=timedelta(seconds=min(settings.http_timeout_s, 30)),
+        timeout_short=timedelta(seconds=settings.http_timeout_s),
         timeout_medium=timedelta(seconds=settings.http_timeout_s),
-        timeout_long=timedelta(seconds=max(settings.http_timeout_s, 60)),
+        timeout_long=timedelta(seconds=2 * settings.http_timeout_s),
+        timeout_max=timedelta(seconds=2 * settings.http_timeout_s),
         user_agent_suffix="ai-content-agents",
     )
     return ApifyClient.with_custom_http_client(
@@ -104,10 +106,13 @@ def run_actor(
             max_items=max_items,
             max_total_charge_usd=settings.apify_max_charge_usd,
             logger=None,
+            timeout=timedelta(seconds=settings.http_timeout_s),  # the start request; the default has none
         )
     except ApifyClientError as exc:
         raise SourceError(_describe_error(actor_id, exc, token)) from None
-    except Exception as exc:  # transport errors surface as the HTTP library's own exceptions
+    except httpx2.TimeoutException:
+        raise SourceError(f"apify {actor_id}: request timed out after {settings.http_timeout_s:g}s") from None
+    except Exception as exc:  # other transport errors surface as the HTTP library's own exceptions
         raise SourceError(_scrub(f"apify {actor_id}: request failed ({type(exc).__name__})", token)) from None
     if run is None:
         raise SourceError(f"apify {actor_id}: the run could not be found after it started (call() returned None)")
@@ -142,5 +147,7 @@ def _read_items(client: ApifyClient, actor_id: str, dataset_id: str, token: str 
         return [item for item in client.dataset(dataset_id).iterate_items() if isinstance(item, dict)]
     except ApifyClientError as exc:
         raise SourceError(_describe_error(actor_id, exc, token)) from None
+    except httpx2.TimeoutException:
+        raise SourceError(f"apify {actor_id}: reading the dataset timed out") from None
     except Exception as exc:
         raise SourceError(_scrub(f"apify {actor_id}: reading the dataset failed ({type(exc).__name__})", token)) from None

@@ -20,7 +20,7 @@ from ..models import FetchResult, Observation, Parsed, Signals, TrendItem
 from . import apify
 from .base import SourceError
 from .stats import age_hours, aware, clean_title, log2_safe, parse_epoch, parse_iso, relative, to_int
-from .urls import canonicalize, domain, is_amazon_host, links_and_ids, tiktok_video_id
+from .urls import canonicalize, domain, find_links, is_amazon_host, links_and_ids, tiktok_video_id
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -152,7 +152,10 @@ def _parse_row(row: dict, observed: datetime) -> TrendItem | str:
     url = canonicalize(web_url) if web_url else None
     if not url:
         url = f"https://www.tiktok.com/@{handle or 'user'}/video/{video_id}"
-    links, link_ids = links_and_ids(text, bio_link, bio)
+    # Only links in the caption add canonical ids: a bio link belongs to the creator, not to this video,
+    # and would glue every video of that creator into one product cluster. Bio links stay in `links`.
+    links, link_ids = links_and_ids(text)
+    links += [link for link in find_links(bio_link, bio) if link not in links]
     canonical_ids = [f"tiktok_video:{video_id}"] + [i for i in link_ids if i != f"tiktok_video:{video_id}"]
     metrics: dict[str, float] = {}
     for key, name in (

@@ -31,6 +31,8 @@ class TokenBucket:
             raise ValueError("rate must be > 0 and burst >= 1")
         self.max_rate = float(rate)
         self.rate = float(rate)
+        self.ceiling = float(rate)  # learned from 429s: recovery never goes back above it
+        self.max_burst = int(burst)
         self.burst = int(burst)
         self.min_rate = min_rate if min_rate is not None else max(self.max_rate / 16, 0.05)
         self._clock = clock
@@ -86,27 +88,36 @@ class TokenBucket:
             return False
 
     def penalize(self, retry_after: float | None = None) -> None:
-        """The server throttled us: halve the rate and, if it said so, let nobody through before `retry_after`."""
+        """The server throttled us: remember 90% of this rate as a ceiling, halve the rate and the burst,
+        and, if it said so, let nobody through before `retry_after`."""
         with self._lock:
             now = self._clock()
             self._refill(now)
+            self.ceiling = max(self.min_rate, min(self.ceiling, self.rate * 0.9))
             self.rate = max(self.min_rate, self.rate / 2)
+            self.burst = max(1, self.burst // 2)
+            self._tokens = min(self._tokens, float(self.burst))
             self._successes = 0
             if retry_after and retry_after > 0:
                 self._paused_until = max(self._paused_until, now + retry_after)
                 self._tokens = min(self._tokens, 0.0)
 
     def reward(self) -> None:
-        """A request went through: recover 1/8 of the lost rate every `burst + 4` successes."""
+        """A request went through: every `burst + 4` successes recover 1/8 of the gap to the learned
+        ceiling; every 400 successes let the ceiling itself creep up (TikTok's quota is dynamic)."""
         with self._lock:
             if self.rate >= self.max_rate:
                 return
             self._successes += 1
-            if self._successes >= self.burst + 4:
-                self._successes = 0
+            if self._successes % 400 == 0:
+                self.ceiling = min(self.max_rate, self.ceiling + self.max_rate / 32)
+                self.burst = min(self.max_burst, self.burst + 1)
+            if self._successes % (self.burst + 4) == 0:
                 now = self._clock()
                 self._refill(now)
-                self.rate = min(self.max_rate, self.rate + max((self.max_rate - self.rate) / 8, self.max_rate / 64))
+                gap = self.ceiling - self.rate
+                if gap > 0:
+                    self.rate = min(self.ceiling, self.rate + max(gap / 8, self.max_rate / 256))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,61 @@
+"""Fencing untrusted scraped text before it reaches a model (reference claude_agents.md §11).
+
+WHY: captions, tweets and posts are attacker-controlled. Spotlighting is a mitigation, not a
+boundary, so the real protection is that TrendAgent has no write tools and no secrets; the fence
+makes the data/instruction split explicit and stops text from closing its own fence or hiding
+instructions in invisible characters.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+FENCE_TAG = "untrusted_content"
+DEFAULT_LIMIT = 500
+
+_VARIATION_SELECTORS = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+_ATTR_SAFE = re.compile(r"[^A-Za-z0-9_.:\-]")
+
+
+def strip_invisible(text: str) -> str:
+    """Drop format characters (zero-width, bidi controls, tag characters, BOM), variation selectors and
+    control characters other than newline and tab."""
+    out = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat == "Cf":
+            continue
+        if cat == "Cc" and ch not in "\n\t":
+            continue
+        out.append(ch)
+    return _VARIATION_SELECTORS.sub("", "".join(out))
+
+
+def _truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
+
+
+def _escape(text: str) -> str:
+    """No tag can be formed inside the fence, so the text cannot close it or open a new one."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clean(text: str | None, limit: int = 160) -> str:
+    """Untrusted short text (titles, names) as a plain string: normalised, invisible characters
+    stripped, whitespace collapsed, truncated and escaped. Used where a full fence is overkill."""
+    if not text:
+        return ""
+    norm = strip_invisible(unicodedata.normalize("NFKC", text))
+    norm = re.sub(r"\s+", " ", norm).strip()
+    return _escape(_truncate(norm, limit))
+
+
+def fence(text: str | None, *, source: str, item_id: str, limit: int = DEFAULT_LIMIT) -> str:
+    """`<untrusted_content source=".." id="..">…</untrusted_content>` around cleaned, truncated text."""
+    norm = strip_invisible(unicodedata.normalize("NFKC", text or ""))
+    norm = re.sub(r"[ \t]+", " ", norm).strip()
+    body = _escape(_truncate(norm, limit))
+    src = _ATTR_SAFE.sub("", source)[:40]
+    ident = _ATTR_SAFE.sub("", item_id)[:80]
+    return f'<{FENCE_TAG} source="{src}" id="{ident}">{body}</{FENCE_TAG}>'

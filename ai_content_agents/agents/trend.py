@@ -1,0 +1,276 @@
+"""TrendAgent: reads ranked trends, their evidence and history. Untrusted input, no secrets, no writes.
+
+WHY this shape (Rule of Two, reference §11): this agent sees attacker-controlled scraped text, so it
+holds no shop client, no credentials and no write tool. Scraped text reaches the model fenced and
+truncated; tool results are compact views (`evidence.trend_payload`), never raw actor JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from ..config import Settings
+from ..evidence import SourceFacts, TrendPayload, trend_payload
+from ..models import GatherReport, SourceName, Trend
+from ..prompts import render
+from ..store import Store
+from .base import AgentEvent, AgentResult, BaseAgent, Capabilities, ModelClient, PendingApproval, make_client
+from .fence import clean, fence
+from .tools import Tool, ToolFailure, ToolRegistry
+from .usage import RunUsage
+
+GatherFn = Callable[..., GatherReport]
+
+
+class SourceLine(BaseModel):
+    source: str
+    status: str
+    items: int
+    reason: str = ""
+
+
+class GatherSummary(BaseModel):
+    run_id: str
+    sample: bool
+    trends: int
+    sources: list[SourceLine]
+    note: str = ""
+
+
+class TrendBrief(BaseModel):
+    rank: int
+    cluster_id: str
+    title: str
+    category: str | None = None
+    label: str
+    sources: list[str]
+    flags: list[str] = Field(default_factory=list)
+    lead: str | None = None  # the first figure of the best source, e.g. "412K plays (TikTok, since posting)"
+
+
+class TrendList(BaseModel):
+    run_id: str
+    sample: bool
+    total: int
+    trends: list[TrendBrief]
+
+
+class TrendDetail(BaseModel):
+    trend: TrendPayload
+    texts: list[str] = Field(default_factory=list)  # fenced scraped text of the trend's items
+
+
+class HistoryPoint(BaseModel):
+    observed: str
+    run_id: str
+    metrics: dict[str, float]
+
+
+class ItemHistory(BaseModel):
+    key: str
+    points: list[HistoryPoint]
+
+
+class FeaturedEntry(BaseModel):
+    key: str
+    featured: str
+    issue_id: str
+
+
+def _clean_facts(ev: SourceFacts) -> SourceFacts:
+    return ev.model_copy(update={"item_title": clean(ev.item_title), "author": clean(ev.author, 60) or None,
+                                 "group": clean(ev.group, 80) or None})
+
+
+def safe_payload(trend: Trend) -> TrendPayload:
+    """`trend_payload` with every scraped string cleaned (invisible Unicode stripped, escaped, truncated)."""
+    p = trend_payload(trend)
+    return p.model_copy(update={"title": clean(p.title), "evidence": [_clean_facts(e) for e in p.evidence]})
+
+
+def brief(trend: Trend) -> TrendBrief:
+    p = safe_payload(trend)
+    lead = None
+    if p.evidence and p.evidence[0].figures:
+        ev = p.evidence[0]
+        f = next((x for x in ev.figures if ".metrics." in x.field), ev.figures[0])
+        lead = f"{f.display} {f.label} ({ev.source_label}{', ' + f.window if f.window else ''})"
+    return TrendBrief(
+        rank=p.rank, cluster_id=p.cluster_id, title=p.title, category=p.category, label=p.label,
+        sources=p.sources, flags=p.flags, lead=lead,
+    )
+
+
+class TrendTools:
+    """The tool functions, bound to one settings/store/report. Each returns a compact pydantic model."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        report: GatherReport | None = None,
+        gather_fn: GatherFn | None = None,
+        mode: Literal["auto", "sample", "live"] = "auto",
+        now: datetime | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.report = report
+        self._gather_fn = gather_fn
+        self.mode = mode
+        self.now = now
+
+    def _need_report(self) -> GatherReport:
+        if self.report is None:
+            raise ToolFailure("no trends have been gathered in this session yet; call gather first")
+        return self.report
+
+    def gather(self, sources: list[SourceName] | None = None, refresh: bool = False) -> GatherSummary:
+        """Run the trend pipeline (every enabled source, then ranking) and return the run summary.
+
+        Reuses this session's run unless `refresh` is true. Live sources can cost money, so do not refresh
+        without a reason.
+
+        Args:
+            sources: only these sources (default: all enabled).
+            refresh: run the pipeline again even if this session already has a run.
+        """
+        if self.report is None or refresh:
+            fn = self._gather_fn
+            if fn is None:
+                from ..pipeline import gather as fn
+            self.report = fn(self.settings, self.store, sources=sources, mode=self.mode, now=self.now)
+        r = self.report
+        return GatherSummary(
+            run_id=r.run_id,
+            sample=r.sample,
+            trends=len(r.trends),
+            sources=[SourceLine(source=s.source, status=s.status, items=s.items, reason=clean(s.reason, 120)) for s in r.sources],
+            note="SAMPLE DATA: say so in the answer" if r.sample else "",
+        )
+
+    def list_trends(
+        self,
+        source: SourceName | None = None,
+        category: str | None = None,
+        limit: Annotated[int, Field(ge=1, le=20)] = 10,
+    ) -> TrendList:
+        """The ranked trends of this session's run, best first, as short briefs.
+
+        Args:
+            source: only trends with evidence from this source.
+            category: only trends whose category contains this text (case-insensitive).
+            limit: how many to return (1-20).
+        """
+        r = self._need_report()
+        picked = sorted(r.trends, key=lambda t: t.rank or 10**9)
+        if source:
+            picked = [t for t in picked if source in t.sources]
+        if category:
+            picked = [t for t in picked if t.category and category.lower() in t.category.lower()]
+        return TrendList(run_id=r.run_id, sample=r.sample, total=len(picked), trends=[brief(t) for t in picked[:limit]])
+
+    def trend_detail(self, cluster_id: str) -> TrendDetail:
+        """All evidence and numbers of one trend: every figure with its source, window and display string,
+        plus the (untrusted, fenced) text of its best items.
+
+        Args:
+            cluster_id: the trend's cluster_id from list_trends.
+        """
+        r = self._need_report()
+        trend = next((t for t in r.trends if t.cluster_id == cluster_id), None)
+        if trend is None:
+            raise ToolFailure(f"no trend with cluster_id {clean(cluster_id, 60)!r} in this run")
+        texts = [fence(it.text, source=it.source, item_id=it.source_id) for it in trend.items[:3] if it.text]
+        return TrendDetail(trend=safe_payload(trend), texts=texts)
+
+    def item_history(self, source: SourceName, source_id: str, limit: Annotated[int, Field(ge=1, le=30)] = 10) -> ItemHistory:
+        """Earlier stored observations of one item across runs (oldest first), to judge momentum.
+
+        Args:
+            source: the item's source.
+            source_id: the item's id within that source (the part after "source:" in an item key).
+            limit: at most this many most recent observations.
+        """
+        rows = self.store.history(source, [source_id]).get(source_id, [])[-limit:]
+        return ItemHistory(
+            key=f"{source}:{clean(source_id, 80)}",
+            points=[HistoryPoint(observed=o.observed_at.strftime("%Y-%m-%d %H:%M"), run_id=o.run_id, metrics=o.metrics) for o in rows],
+        )
+
+    def recently_featured(self, days: Annotated[int, Field(ge=1, le=365)] = 28) -> list[FeaturedEntry]:
+        """Trend keys already featured in a newsletter within the last `days` days (avoid repeating them).
+
+        Args:
+            days: how far back to look.
+        """
+        since = (self.now or datetime.now(UTC)) - timedelta(days=days)
+        return [
+            FeaturedEntry(key=key, featured=at.strftime("%Y-%m-%d"), issue_id=issue)
+            for key, (at, _score, issue) in self.store.recently_featured(since).items()
+        ]
+
+    def registry(self) -> ToolRegistry:
+        return ToolRegistry(
+            [
+                Tool.from_function(self.gather, parallel_safe=False),
+                Tool.from_function(self.list_trends),
+                Tool.from_function(self.trend_detail),
+                Tool.from_function(self.item_history),
+                Tool.from_function(self.recently_featured),
+            ]
+        )
+
+
+class TrendAgent(BaseAgent):
+    """Answers questions about trends. Holds no shop client, no secrets and no write tools."""
+
+    name = "TrendAgent"
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        client: ModelClient | None = None,
+        usage: RunUsage | None = None,
+        report: GatherReport | None = None,
+        gather_fn: GatherFn | None = None,
+        mode: Literal["auto", "sample", "live"] = "auto",
+        model: str | None = None,
+        on_event: Callable[[AgentEvent], None] | None = None,
+        on_text: Callable[[str], None] | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        self.trend_tools = TrendTools(settings, store, report=report, gather_fn=gather_fn, mode=mode, now=now)
+        client = client if client is not None else make_client(settings)
+        run_id = usage.run_id if usage is not None else None
+        super().__init__(
+            client,
+            model=model or settings.writer_model,
+            system=render("system_trend.j2", sample=bool(report and report.sample)),
+            tools=self.trend_tools.registry(),
+            max_tokens=settings.max_tokens,
+            max_iterations=settings.agent_max_iterations,
+            capabilities=Capabilities.from_settings(settings),
+            usage=usage if usage is not None else RunUsage.from_settings(settings, run_id or "ask", store),
+            run_id=run_id,
+            on_event=on_event,
+            on_text=on_text,
+        )
+
+    @property
+    def report(self) -> GatherReport | None:
+        return self.trend_tools.report
+
+    def ask(self, question: str) -> AgentResult:
+        """One question, one answer. TrendAgent has no approval-gated tools, so it never pauses."""
+        out: Any = self.run(question)
+        if isinstance(out, PendingApproval):  # pragma: no cover - impossible by construction
+            raise RuntimeError("TrendAgent has no tools that need approval")
+        return out

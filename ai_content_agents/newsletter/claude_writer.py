@@ -1,0 +1,187 @@
+"""The newsletter writer that uses Claude (or the offline model when no key is set).
+
+WHY no tools here: the trends are already gathered and ranked, so the writer is pushed exactly
+the compact, citable payloads of its section's trends (evidence.trend_payload, scraped strings
+cleaned) and returns structured JSON. That keeps egress at zero, input tokens small and turns
+bounded (one call per section, plus at most two revisions driven by the fact-check in compose.py).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from ..agents.base import Capabilities, ModelClient, is_offline, make_client
+from ..agents.trend import safe_payload
+from ..agents.usage import RunUsage
+from ..config import Settings
+from ..models import FactcheckReport, GatherReport, Section, Trend, TrendCopy
+from ..prompts import render
+from ..store import Store
+from .sections import SectionSpec
+
+log = logging.getLogger(__name__)
+
+AGENT = "writer"
+EMPTY_TEXT = "Nothing cleared the bar this week."
+
+
+class SectionDraft(BaseModel):
+    """What the model returns for one section."""
+
+    intro: str = ""
+    items: list[TrendCopy] = Field(default_factory=list)
+    bullets: list[str] = Field(default_factory=list)
+
+
+class DraftError(ValueError):
+    """The reply could not be used as a section (bad JSON, wrong shape, unknown trend)."""
+
+
+def strict_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """JSON schema for structured output: every object closed (`additionalProperties: false`), every property required."""
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            node = {k: walk(v) for k, v in node.items() if k not in ("title", "default")}
+            if node.get("type") == "object" and "properties" in node:
+                node["additionalProperties"] = False
+                node["required"] = list(node["properties"])
+            return node
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(model.model_json_schema())
+
+
+def parse_draft(text: str) -> SectionDraft:
+    """Lenient: accepts a bare object, one wrapped in ``` fences, or one with prose around it."""
+    body = re.sub(r"^```(?:json)?\s*|\s*```$", "", text.strip())
+    start, end = body.find("{"), body.rfind("}")
+    if start < 0 or end <= start:
+        raise DraftError("the reply holds no JSON object")
+    try:
+        return SectionDraft.model_validate(json.loads(body[start : end + 1]))
+    except (ValueError, ValidationError) as exc:
+        first = exc.errors()[0] if isinstance(exc, ValidationError) else None
+        where = ".".join(str(p) for p in first["loc"]) + ": " + first["msg"] if first else "invalid JSON"
+        raise DraftError(f"the reply does not match the section schema ({where})") from None
+
+
+def to_section(spec: SectionSpec, trends: list[Trend], draft: SectionDraft) -> Section:
+    known = {t.cluster_id for t in trends}
+    unknown = [c.cluster_id for c in draft.items if c.cluster_id not in known]
+    if unknown:
+        raise DraftError(f"items refer to trends not in this section: {', '.join(unknown[:3])}")
+    if spec.max_items == 0:
+        if trends and not draft.bullets:
+            raise DraftError("the action list needs one bullet per featured trend")
+        return Section(key=spec.key, title=spec.title, intro=draft.intro, bullets=draft.bullets)
+    if trends and not draft.items:
+        raise DraftError("the section needs one item per trend")
+    return Section(key=spec.key, title=spec.title, intro=draft.intro, items=draft.items[: spec.max_items])
+
+
+class ClaudeWriter:
+    """Implements newsletter.writer.Writer with Claude (or the offline model)."""
+
+    can_revise = True
+
+    def __init__(
+        self,
+        client: ModelClient,
+        settings: Settings,
+        *,
+        usage: RunUsage | None = None,
+        model: str | None = None,
+        max_attempts: int = 2,
+    ) -> None:
+        self.client = client
+        self.settings = settings
+        self.model = model or settings.writer_model
+        self.caps = Capabilities.from_settings(settings)
+        self.usage = usage if usage is not None else RunUsage.from_settings(settings, "newsletter")
+        self.offline = is_offline(client)
+        self.name = "offline model" if self.offline else self.model
+        self.max_attempts = max(1, max_attempts)
+        self.calls = 0
+
+    @classmethod
+    def from_settings(cls, settings: Settings, store: Store | None = None, usage: RunUsage | None = None) -> ClaudeWriter:
+        return cls(make_client(settings), settings, usage=usage or RunUsage.from_settings(settings, "newsletter", store))
+
+    # --- Writer protocol ----------------------------------------------------------------------
+    def write_section(self, spec: SectionSpec, trends: list[Trend], report: GatherReport) -> Section:
+        if not trends:  # nothing to write about: never ask a model to fill in missing data
+            return Section(key=spec.key, title=spec.title, intro=EMPTY_TEXT)
+        messages = [{"role": "user", "content": self.prompt(spec, trends)}]
+        return self._attempt(spec, trends, report, messages)
+
+    def revise_section(
+        self, spec: SectionSpec, trends: list[Trend], report: GatherReport, draft: Section, check: FactcheckReport
+    ) -> Section:
+        bad_figures = [f.text for f in check.figures if not f.grounded]
+        feedback = (
+            "The fact-check rejected this section.\n"
+            f"Ungrounded figures (not a display string of that trend's payload): {json.dumps(bad_figures, ensure_ascii=False)}\n"
+            f"Links not in that trend's canonical_urls: {json.dumps(check.bad_links)}\n"
+            "Rewrite the section: remove or replace each of these with a figure display string or URL from the "
+            "payload. Reply with the corrected JSON object only."
+        )
+        prior = SectionDraft(intro=draft.intro, items=draft.items, bullets=draft.bullets).model_dump_json()
+        messages = [
+            {"role": "user", "content": self.prompt(spec, trends)},
+            {"role": "assistant", "content": prior},
+            {"role": "user", "content": feedback},
+        ]
+        return self._attempt(spec, trends, report, messages)
+
+    # --- internals -----------------------------------------------------------------------------
+    def prompt(self, spec: SectionSpec, trends: list[Trend]) -> str:
+        payloads = [safe_payload(t).model_dump(mode="json", exclude_none=True) for t in trends]
+        return (
+            f'<section key="{spec.key}" title="{spec.title}" max_items="{spec.max_items}">{spec.purpose}</section>\n'
+            f"<trend_payloads>\n{json.dumps(payloads, ensure_ascii=False, separators=(',', ':'))}\n</trend_payloads>\n"
+            "Write this section now as one JSON object."
+        )
+
+    def _request(self, messages: list[dict[str, Any]], report: GatherReport) -> dict[str, Any]:
+        system_text = render("system_writer.j2", sample=report.sample)
+        system: Any = [{"type": "text", "text": system_text}]
+        if self.caps.cache_control:
+            system[0]["cache_control"] = {"type": "ephemeral"}
+        kwargs: dict[str, Any] = {"model": self.model, "max_tokens": self.settings.max_tokens, "system": system,
+                                  "messages": messages}
+        if self.caps.structured_output:
+            kwargs["output_config"] = {"format": {"type": "json_schema", "schema": strict_schema(SectionDraft)}}
+        return kwargs
+
+    def _attempt(
+        self, spec: SectionSpec, trends: list[Trend], report: GatherReport, messages: list[dict[str, Any]]
+    ) -> Section:
+        problem = ""
+        for attempt in range(self.max_attempts):
+            msg = self.client.messages.create(**self._request(messages, report))
+            self.calls += 1
+            self.usage.add(AGENT, msg.model or self.model, msg.usage)
+            text = "".join(getattr(b, "text", "") for b in msg.content if b.type == "text")
+            if msg.stop_reason == "refusal":
+                return Section(key=spec.key, title=spec.title, error="ERROR: the model declined to write this section")
+            try:
+                if msg.stop_reason == "max_tokens":
+                    raise DraftError("the reply was cut off at max_tokens")
+                return to_section(spec, trends, parse_draft(text))
+            except DraftError as exc:
+                problem = str(exc)
+                log.info("section %s attempt %d unusable: %s", spec.key, attempt + 1, problem)
+                messages = [
+                    *messages,
+                    {"role": "assistant", "content": text or "(empty)"},
+                    {"role": "user", "content": f"That reply was unusable: {problem}. Reply with the JSON object only."},
+                ]
+        return Section(key=spec.key, title=spec.title, error=f"ERROR: the writer returned no usable copy ({problem})")

@@ -1,0 +1,352 @@
+"""Reddit top posts per subreddit: OAuth app-only when credentials exist, else Apify's Reddit scraper,
+else the keyless `.json` endpoint as a last resort (widely blocked in 2026; it fails cleanly).
+
+Scoring uses upvotes per hour of age (score / max(age_h, 1)) against the median rate of the OTHER posts
+from the same subreddit this run. `top?t=day` mixes 2-hour-old and 23-hour-old posts, and a per-hour rate
+is the simplest decay that makes them comparable; fresh posts with `hide_score` are flagged too_recent.
+"""
+
+from __future__ import annotations
+
+import html
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import requests
+
+from ..config import secret
+from ..models import FetchResult, Observation, Parsed, Signals, TrendItem
+from . import apify
+from .base import SourceError
+from .httpjson import request_json
+from .stats import age_hours, aware, clean_title, log2_safe, parse_epoch, parse_iso, relative, to_float, to_int
+from .urls import canonicalize, links_and_ids
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..store import Store
+
+NAME = "reddit"
+APIFY_ACTOR_ID = "trudax/reddit-scraper-lite"
+MIN_SCORE = 20
+MIN_AGE_H = 1.0  # rate denominator floor, so a 5-minute-old post cannot divide by ~0
+TOO_RECENT_H = 2.0
+THIN_N = 5
+COMMERCE_PHRASES = ("bought", "buy it", "worth it", "product", "amazon", "tiktok shop", "restock", "sold out", "brand")
+
+
+def not_configured(settings: Settings) -> str | None:
+    if not settings.reddit_subreddits:
+        return "no subreddits configured"
+    return None  # the keyless endpoint is always worth one clean try
+
+
+def route(settings: Settings) -> str:
+    if settings.reddit_client_id and settings.reddit_client_secret is not None:
+        return "oauth"
+    if settings.apify_token is not None:
+        return "apify"
+    return "public"
+
+
+def fetch(settings: Settings, store: Store | None = None) -> FetchResult:
+    reason = not_configured(settings)
+    if reason:
+        raise SourceError(f"reddit: {reason}")
+    way = route(settings)
+    if way == "apify":
+        return _fetch_apify(settings)
+    with requests.Session() as session:
+        session.headers["User-Agent"] = settings.reddit_user_agent
+        headers: dict[str, str] = {}
+        if way == "oauth":
+            headers["Authorization"] = f"bearer {_token(session, settings)}"
+            base = settings.reddit_api_url.rstrip("/")
+            path = "/r/{sub}/top"
+        else:
+            base = settings.reddit_public_url.rstrip("/")
+            path = "/r/{sub}/top.json"
+        listings: list[dict] = []
+        failures: list[str] = []
+        for sub in settings.reddit_subreddits:
+            try:
+                listing = request_json(
+                    session,
+                    "GET",
+                    base + path.format(sub=sub),
+                    service="reddit",
+                    what=f"r/{sub} top ({way})",
+                    params={"t": settings.reddit_time_filter, "limit": settings.reddit_limit, "raw_json": 1},
+                    headers=headers,
+                    timeout_s=settings.http_timeout_s,
+                    retries=settings.http_retries,
+                    max_wait_s=settings.http_retry_max_wait_s,
+                )
+            except SourceError as exc:
+                if "unauthorized" in str(exc) and way == "oauth":
+                    raise
+                failures.append(str(exc))
+                continue
+            if isinstance(listing, dict):
+                listings.append(listing)
+            else:
+                failures.append(f"reddit: r/{sub} returned an unexpected body")
+    if not listings:
+        raise SourceError(failures[0] if failures else "reddit: no subreddit returned data")
+    note = f"reddit via {way}; {len(listings)}/{len(settings.reddit_subreddits)} subreddits"
+    if failures:
+        note += f"; failed: {failures[0]}" + (f" (+{len(failures) - 1} more)" if len(failures) > 1 else "")
+    return FetchResult(raw_items=listings, partial=bool(failures), note=note)
+
+
+def _token(session: requests.Session, settings: Settings) -> str:
+    body = request_json(
+        session,
+        "POST",
+        settings.reddit_auth_url,
+        service="reddit",
+        what="token request",
+        data={"grant_type": "client_credentials"},
+        auth=(settings.reddit_client_id or "", secret(settings.reddit_client_secret) or ""),
+        timeout_s=settings.http_timeout_s,
+        retries=settings.http_retries,
+        max_wait_s=settings.http_retry_max_wait_s,
+    )
+    token = body.get("access_token") if isinstance(body, dict) else None
+    if not isinstance(token, str) or not token:
+        error = body.get("error") if isinstance(body, dict) else None
+        raise SourceError(f"reddit: token request returned no access token ({str(error or 'no error field')[:60]})")
+    return token
+
+
+def _fetch_apify(settings: Settings) -> FetchResult:
+    subs = list(settings.reddit_subreddits)
+    t = settings.reddit_time_filter
+    run_input = {
+        "startUrls": [{"url": f"https://www.reddit.com/r/{sub}/top/?t={t}"} for sub in subs],
+        "sort": "top",
+        "time": t,
+        "maxItems": settings.reddit_limit * len(subs),
+        "maxPostCount": settings.reddit_limit,
+        "maxComments": 0,
+        "skipComments": True,
+        "includeNSFW": False,
+    }
+    return apify.run_actor(settings, APIFY_ACTOR_ID, run_input, max_items=settings.reddit_limit * len(subs))
+
+
+# --- parse -----------------------------------------------------------------------------
+
+
+def _posts(raw_items: object) -> Iterator[object]:
+    """Flatten Listing envelopes and `{kind: t3, data}` things into post dicts (other rows pass through)."""
+    for entry in raw_items if isinstance(raw_items, list) else []:
+        if isinstance(entry, dict) and entry.get("kind") == "Listing":
+            data = entry.get("data")
+            children = data.get("children") if isinstance(data, dict) else None
+            if not isinstance(children, list):
+                yield "bad listing"
+                continue
+            for child in children:
+                yield child
+        else:
+            yield entry
+
+
+def _from_apify(row: dict) -> dict:
+    """The trudax/reddit-scraper item in Reddit's own field names."""
+    raw_id = row.get("parsedId") or row.get("id")
+    post_id = raw_id.removeprefix("t3_") if isinstance(raw_id, str) else raw_id
+    community = row.get("communityName") or row.get("parsedCommunityName")
+    subreddit = community.removeprefix("r/") if isinstance(community, str) else None
+    return {
+        "id": post_id,
+        "title": row.get("title"),
+        "selftext": row.get("body"),
+        "author": row.get("username"),
+        "subreddit": subreddit,
+        "score": row.get("upVotes"),
+        "num_comments": row.get("numberOfComments"),
+        "upvote_ratio": row.get("upVoteRatio"),
+        "over_18": row.get("over18"),
+        "_created": row.get("createdAt"),
+        "url": row.get("url"),
+        "link": row.get("link"),
+    }
+
+
+def _parse_post(post: dict, observed: datetime) -> TrendItem | str:
+    if post.get("dataType") is not None:
+        if post.get("dataType") != "post":
+            return "comment" if post.get("dataType") == "comment" else "not a post"
+        post = _from_apify(post)
+    raw_id = post.get("id")
+    post_id = str(raw_id).strip().removeprefix("t3_") if isinstance(raw_id, str | int) and not isinstance(raw_id, bool) else ""
+    if not post_id:
+        return "no id"
+    title = post.get("title")
+    if not isinstance(title, str) or not title.strip():
+        return "no title"
+    if post.get("stickied") is True:
+        return "stickied"
+    if post.get("over_18") is True:
+        return "nsfw"
+    subreddit = post.get("subreddit") if isinstance(post.get("subreddit"), str) else None
+    permalink = post.get("permalink") if isinstance(post.get("permalink"), str) else None
+    if permalink and permalink.startswith("/"):
+        url = "https://www.reddit.com" + permalink
+    elif isinstance(post.get("url"), str) and "/comments/" in post["url"]:
+        url = post["url"]
+    elif subreddit:
+        url = f"https://www.reddit.com/r/{subreddit}/comments/{post_id}/"
+    else:
+        url = f"https://www.reddit.com/comments/{post_id}/"
+    body = html.unescape(post["selftext"]) if isinstance(post.get("selftext"), str) else ""
+    dest = post.get("url_overridden_by_dest") or (post.get("url") if post.get("is_self") is False else None)
+    if dest is None and isinstance(post.get("link"), str):
+        dest = post["link"]
+    dest = html.unescape(dest) if isinstance(dest, str) else None
+    links, link_ids = links_and_ids(dest, body)
+    links = [link for link in links if "reddit.com" not in link and "redd.it" not in link]
+    canonical_ids = [f"reddit:{post_id.lower()}"] + [i for i in link_ids if not i.startswith("reddit:")]
+    metrics: dict[str, float] = {}
+    for key, name in (
+        ("score", "score"),
+        ("num_comments", "comments"),
+        ("subreddit_subscribers", "subscribers"),
+        ("num_crossposts", "crossposts"),
+    ):
+        value = to_int(post.get(key))
+        if value is not None:
+            metrics[name] = float(value)
+    ratio = to_float(post.get("upvote_ratio"))
+    if ratio is not None:
+        metrics["upvote_ratio"] = ratio
+    if post.get("hide_score") is True:
+        metrics["hide_score"] = 1.0
+    published = parse_epoch(post.get("created_utc")) or parse_iso(post.get("_created"))
+    clean = html.unescape(" ".join(title.split()))
+    lowered = (clean + " " + body).lower()
+    reasons = [f"phrase:{p}" for p in COMMERCE_PHRASES if p in lowered][:1]
+    if any(i.startswith("asin:") for i in link_ids):
+        reasons.append("amazon_link")
+    author = post.get("author") if isinstance(post.get("author"), str) else None
+    return TrendItem(
+        source="reddit",
+        source_id=post_id.lower(),
+        title=clean_title(clean, limit=200) or clean,
+        url=canonicalize(url) or url,
+        text=body,
+        author=author,
+        group=f"r/{subreddit}" if subreddit else None,
+        category=post.get("link_flair_text") if isinstance(post.get("link_flair_text"), str) else None,
+        canonical_ids=canonical_ids,
+        links=links,
+        metrics=metrics,
+        window="since posting",
+        published_at=published,
+        observed_at=observed,
+        is_commerce=bool(reasons),
+        commerce_reasons=reasons,
+        raw=post,
+    )
+
+
+def parse(raw_items: list[dict], observed_at: datetime | None = None) -> Parsed:
+    """Accepts Listing envelopes, bare post dicts, `t3` things, and trudax/reddit-scraper items."""
+    observed = aware(observed_at)
+    out = Parsed()
+    seen: set[str] = set()
+    for entry in _posts(raw_items):
+        if isinstance(entry, str):
+            out.skip(entry)
+            continue
+        if not isinstance(entry, dict):
+            out.skip("not a dict")
+            continue
+        post: Any = entry
+        if entry.get("kind") is not None and "data" in entry:
+            if entry.get("kind") != "t3":
+                out.skip("not a post")
+                continue
+            post = entry.get("data")
+            if not isinstance(post, dict):
+                out.skip("not a dict")
+                continue
+        try:
+            result = _parse_post(post, observed)
+        except (ValueError, TypeError):
+            out.skip("invalid row")
+            continue
+        if isinstance(result, str):
+            out.skip(result)
+        elif result.source_id in seen:
+            out.skip("duplicate")
+        else:
+            seen.add(result.source_id)
+            out.append(result)
+    return out
+
+
+# --- score -----------------------------------------------------------------------------
+
+
+def hourly_rate(item: TrendItem) -> float | None:
+    points = item.metrics.get("score")
+    if points is None:
+        return None
+    age = age_hours(item.published_at, item.observed_at)
+    return max(points, 0.0) / max(age if age is not None else 24.0, MIN_AGE_H)
+
+
+def score(items: list[TrendItem], history: Mapping[str, list[Observation]] | None = None) -> list[TrendItem]:
+    """Upvotes per hour vs the median rate of the other posts from the same subreddit this run, shrunk toward 1."""
+    rates = [hourly_rate(it) for it in items]
+    groups: dict[str | None, list[int]] = defaultdict(list)
+    for i, item in enumerate(items):
+        if rates[i] is not None and not item.metrics.get("hide_score"):
+            groups[item.group].append(i)
+    for i, item in enumerate(items):
+        rate = rates[i]
+        if rate is None:
+            item.signals = Signals(metric="upvotes_per_hour", value=0.0, s=0.0, eligible=False, flags=["no_metric"])
+            continue
+        others = [rates[j] or 0.0 for j in groups[item.group] if j != i]
+        baseline, n, m, m_s = relative(rate, others)
+        flags: list[str] = []
+        eligible = item.metrics.get("score", 0.0) >= MIN_SCORE
+        if not eligible:
+            flags.append("below_floor")
+        if item.metrics.get("hide_score"):
+            flags.append("too_recent")
+            eligible = False  # the score is hidden, so not meaningful yet
+        age = age_hours(item.published_at, item.observed_at)
+        if age is not None and age < TOO_RECENT_H and "too_recent" not in flags:
+            flags.append("too_recent")
+        if n < THIN_N:
+            flags.append("thin")
+        components = {
+            "score": item.metrics.get("score", 0.0),
+            "age_h": age if age is not None else -1.0,
+            "upvotes_per_hour": rate,
+            "log2_m_s": log2_safe(m_s),
+        }
+        if "comments" in item.metrics:
+            components["comments"] = item.metrics["comments"]
+        item.signals = Signals(
+            metric="upvotes_per_hour",
+            value=rate,
+            baseline=baseline,
+            baseline_kind="median upvotes/hour of the other posts from the same subreddit this run",
+            n_baseline=n,
+            m=m,
+            m_s=m_s,
+            s=log2_safe(m_s),
+            velocity=rate,
+            eligible=eligible,
+            flags=flags,
+            components=components,
+        )
+    return items

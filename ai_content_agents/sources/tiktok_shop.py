@@ -1,0 +1,332 @@
+"""The brand's own TikTok Shop as a trend source: top products and videos from shop analytics.
+
+WHY: lets the newsletter say "and it's selling in your shop". The metric is units (and GMV) per day
+over the last 7 days of available data (analytics are next-day: the window ends at
+`latest_available_date`), compared with the product's own trailing daily level: stored snapshots
+first, else the 21 days before the window, else the median of this run's products.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from ..models import FetchResult, Observation, Parsed, Signals, TrendItem
+from .base import SourceError
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..integrations.tiktok_shop.client import TikTokShopClient
+    from ..store import Store
+
+NAME = "tiktok_shop"
+WINDOW_DAYS = 7
+PRIOR_DAYS = 21
+TOP_PRODUCTS = 30
+TOP_VIDEOS = 20
+SHRINK_K = 5.0
+PSEUDO = 0.5  # pseudo-count for a zero baseline ("breakout" rather than a division by zero)
+MIN_UNITS = 3  # volume floor: fewer units in 7 days is noise, never a top-N trend
+MIN_VIEWS = 1000
+
+
+def not_configured(settings: Settings) -> str | None:
+    from ..config import secret
+    from ..integrations.tiktok_shop.auth import TokenStore
+
+    missing = [n for n, v in (("TIKTOK_SHOP_APP_KEY", settings.tiktok_shop_app_key),
+                              ("TIKTOK_SHOP_APP_SECRET", secret(settings.tiktok_shop_app_secret))) if not v]
+    if missing:
+        return f"{' and '.join(missing)} not set"
+    if TokenStore.in_data_dir(settings.data_dir).load() is None:
+        return "shop not authorised yet: run `ai-content-agents shop auth-url`, then `shop exchange CODE`"
+    return None
+
+
+# --- fetch -------------------------------------------------------------------------------------
+def _money(amount: Any) -> str | None:
+    if amount is None:
+        return None
+    return format(amount, "f") if isinstance(amount, Decimal) else str(amount)
+
+
+def fetch(settings: Settings, store: Store | None = None, client: TikTokShopClient | None = None) -> FetchResult:
+    """Top products (by GMV) and videos over the 7 days ending at the latest available date."""
+    from ..integrations.tiktok_shop import errors
+    from ..integrations.tiktok_shop.client import TikTokShopClient
+
+    reason = not_configured(settings)
+    if reason and client is None:
+        raise SourceError(reason)
+    own = client is None
+    try:
+        client = client or TikTokShopClient.from_settings(settings, store)
+        return _fetch(client, store)
+    except errors.TikTokShopError as exc:
+        raise SourceError(f"tiktok_shop: {exc}") from None
+    finally:
+        if own and client is not None:
+            client.close()
+
+
+def _fetch(client: TikTokShopClient, store: Store | None) -> FetchResult:
+    shop = client.select_shop()
+    today = datetime.now(UTC).date()
+    end = today  # exclusive: up to yesterday
+    rows = client.product_performance_list(end - timedelta(days=WINDOW_DAYS), end, sort_field="gmv",
+                                           page_size=TOP_PRODUCTS, max_results=TOP_PRODUCTS)
+    products = list(rows)
+    latest = rows.latest_available_date
+    if latest is not None and latest + timedelta(days=1) < end:  # data lags: shift the window to what exists
+        end = latest + timedelta(days=1)
+        rows = client.product_performance_list(end - timedelta(days=WINDOW_DAYS), end, sort_field="gmv",
+                                               page_size=TOP_PRODUCTS, max_results=TOP_PRODUCTS)
+        products = list(rows)
+    last_day = end - timedelta(days=1)
+    start = end - timedelta(days=WINDOW_DAYS)
+    prior_start = start - timedelta(days=PRIOR_DAYS)
+    prior = {r.id: r for r in client.product_performance_list(prior_start, start, sort_field="gmv",
+                                                              page_size=100, max_results=200)}
+    names = _product_names(client, store, shop.id, [p.id for p in products])
+    common = {"window_start": start.isoformat(), "window_end": last_day.isoformat(),
+              "latest_available_date": last_day.isoformat(), "shop_id": shop.id, "shop_name": shop.name}
+    raw: list[dict[str, Any]] = []
+    for p in products:
+        before = prior.get(p.id)
+        raw.append({
+            "kind": "product", "id": p.id, "name": names.get(p.id, ""),
+            "gmv": {"amount": _money(p.gmv.amount if p.gmv else None), "currency": p.gmv.currency if p.gmv else None},
+            "units_sold": p.units_sold, "orders": p.orders,
+            "click_through_rate": _money(p.click_through_rate),
+            "prior": None if before is None else {
+                "days": PRIOR_DAYS, "units_sold": before.units_sold,
+                "gmv": _money(before.gmv.amount if before.gmv else None)},
+            **common,
+        })
+    for v in client.video_performance_list(start, end, sort_field="gmv", page_size=TOP_VIDEOS, max_results=TOP_VIDEOS):
+        raw.append({
+            "kind": "video", "id": v.id, "title": v.title or "", "username": v.username,
+            "video_post_time": v.video_post_time, "views": v.views,
+            "gmv": {"amount": _money(v.gmv.amount if v.gmv else None), "currency": v.gmv.currency if v.gmv else None},
+            "units_sold": v.units_sold, "sku_orders": v.sku_orders,
+            "products": [{"id": x.id, "name": x.name} for x in v.products],
+            **common,
+        })
+    return FetchResult(raw_items=raw, note=f"shop {shop.name}: 7 d to {last_day.isoformat()}")
+
+
+def _product_names(client: TikTokShopClient, store: Store | None, shop_id: str, ids: list[str]) -> dict[str, str]:
+    """Names from the synced catalogue when present, else from Get Product (analytics rows carry none)."""
+    names: dict[str, str] = {}
+    if store is not None and ids:
+        from ..integrations.tiktok_shop.sync import ensure_schema
+
+        ensure_schema(store)
+        marks = ",".join("?" * len(ids))
+        for r in store.query(
+            f"SELECT product_id, title FROM shop_products WHERE shop_id = ? AND product_id IN ({marks})",
+            [shop_id, *ids],
+        ):
+            if r["title"]:
+                names[r["product_id"]] = r["title"]
+    missing = [i for i in ids if i not in names]
+    if missing:
+        for d in client.get_products(missing):
+            names[d.id] = d.title
+    return names
+
+
+# --- parse -------------------------------------------------------------------------------------
+def _num(v: Any) -> float | None:
+    if v is None or isinstance(v, bool):
+        return None
+    try:
+        f = float(Decimal(str(v)))
+    except (InvalidOperation, ValueError, TypeError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _dec(v: Any) -> Decimal | None:
+    if v is None or isinstance(v, bool):
+        return None
+    try:
+        d = Decimal(str(v))
+    except (InvalidOperation, ValueError, TypeError):
+        return None
+    return d if d.is_finite() else None
+
+
+def _window_days(raw: Mapping[str, Any]) -> tuple[str, float]:
+    end = raw.get("window_end") or raw.get("latest_available_date")
+    try:
+        start_d = date.fromisoformat(str(raw.get("window_start")))
+        end_d = date.fromisoformat(str(end))
+        days = float((end_d - start_d).days + 1)
+    except (TypeError, ValueError):
+        days = float(WINDOW_DAYS)
+    return (str(end) if end else "latest"), max(days, 1.0)
+
+
+def _id(v: Any) -> str | None:
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, (int, str)) and str(v).strip().isdigit():
+        return str(v).strip()
+    return None
+
+
+def parse(raw_items: list[dict], observed_at: datetime | None = None) -> Parsed:
+    """Raw fetch dicts → TrendItems. Never raises: a bad item is skipped and counted."""
+    out = Parsed()
+    when = observed_at or datetime.now(UTC)
+    if not isinstance(raw_items, list):
+        out.skip("not a list")
+        return out
+    for raw in raw_items:
+        try:
+            item = _parse_one(raw, when)
+        except Exception:  # noqa: BLE001 - a parser must never take the run down
+            item = None
+        if isinstance(item, str):
+            out.skip(item)
+        elif item is None:
+            out.skip("unparseable")
+        else:
+            out.append(item)
+    return out
+
+
+def _parse_one(raw: Any, when: datetime) -> TrendItem | str:
+    if not isinstance(raw, dict):
+        return "not an object"
+    kind = raw.get("kind")
+    ident = _id(raw.get("id"))
+    if ident is None:
+        return "missing id"
+    gmv_raw = raw.get("gmv") if isinstance(raw.get("gmv"), dict) else {}
+    gmv = _num(gmv_raw.get("amount"))
+    currency = gmv_raw.get("currency") if isinstance(gmv_raw.get("currency"), str) else None
+    end, days = _window_days(raw)
+    window = f"{int(days)} d to {end}"
+    shop_name = raw.get("shop_name") if isinstance(raw.get("shop_name"), str) else None
+    if kind == "product":
+        title = raw.get("name") if isinstance(raw.get("name"), str) and raw.get("name").strip() else None
+        if title is None:
+            return "missing product name"
+        units = _num(raw.get("units_sold"))
+        if units is None:
+            return "missing units_sold"
+        metrics: dict[str, float] = {"units_sold": units, "units_per_day": units / days}
+        for key in ("orders",):
+            if (v := _num(raw.get(key))) is not None:
+                metrics[key] = v
+        if gmv is not None:
+            metrics["gmv"] = gmv
+            metrics["gmv_per_day"] = gmv / days
+        if (ctr := _num(raw.get("click_through_rate"))) is not None:
+            metrics["click_through_rate"] = ctr
+        prior = raw.get("prior") if isinstance(raw.get("prior"), dict) else None
+        if prior:
+            pdays = _num(prior.get("days")) or float(PRIOR_DAYS)
+            if (pu := _num(prior.get("units_sold"))) is not None and pdays > 0:
+                metrics["prior_units_per_day"] = pu / pdays
+            if (pg := _num(prior.get("gmv"))) is not None and pdays > 0:
+                metrics["prior_gmv_per_day"] = pg / pdays
+        price = None
+        if gmv is not None and units > 0:
+            price = (_dec(gmv_raw.get("amount")) or Decimal(0)) / Decimal(str(units))
+            price = price.quantize(Decimal("0.01"))
+        return TrendItem(
+            source="tiktok_shop", source_id=f"product:{ident}", title=title.strip()[:300],
+            url=f"https://shop.tiktok.com/view/product/{ident}", group="shop products", brand=shop_name,
+            price=price, currency=currency, canonical_ids=[f"tiktok_product:{ident}"], metrics=metrics,
+            window=window, observed_at=when, is_commerce=True,
+            commerce_reasons=["selling in your TikTok Shop"], raw=raw,
+        )
+    if kind == "video":
+        views = _num(raw.get("views"))
+        if views is None:
+            return "missing views"
+        title = raw.get("title") if isinstance(raw.get("title"), str) else ""
+        user = raw.get("username") if isinstance(raw.get("username"), str) and raw.get("username") else None
+        products = [p for p in (raw.get("products") or []) if isinstance(p, dict)] if isinstance(
+            raw.get("products"), list) else []
+        pids = [pid for p in products if (pid := _id(p.get("id")))]
+        canon = [f"tiktok_video:{ident}"]
+        if len(pids) == 1:  # one linked product: the video is part of that product's story
+            canon.append(f"tiktok_product:{pids[0]}")
+        metrics = {"views": views}
+        if gmv is not None:
+            metrics["gmv"] = gmv
+        for key in ("units_sold", "sku_orders"):
+            if (v := _num(raw.get(key))) is not None:
+                metrics[key] = v
+        name = next((p.get("name") for p in products if isinstance(p.get("name"), str)), None)
+        return TrendItem(
+            source="tiktok_shop", source_id=f"video:{ident}",
+            title=(title.strip() or name or f"Shop video {ident}")[:300],
+            url=f"https://www.tiktok.com/@{user}/video/{ident}" if user else f"https://www.tiktok.com/video/{ident}",
+            text=title[:2000], author=user, group="shop videos", brand=shop_name, currency=currency,
+            canonical_ids=canon, metrics=metrics, window=window, observed_at=when, is_commerce=True,
+            commerce_reasons=["video selling in your TikTok Shop"], raw=raw,
+        )
+    return "unknown kind"
+
+
+# --- score -------------------------------------------------------------------------------------
+def _surprise(x: float, base: float, n: int) -> tuple[float, float, float]:
+    m = (x + PSEUDO) / (base + PSEUDO)
+    m_s = (n * m + SHRINK_K) / (n + SHRINK_K)
+    return m, m_s, math.log2(max(m_s, 1e-9))
+
+
+def score(items: list[TrendItem], history: Mapping[str, list[Observation]]) -> list[TrendItem]:
+    """Units/day vs the product's own trailing level; videos' views vs this run's median. Pure."""
+    products = [i for i in items if i.source_id.startswith("product:")]
+    videos = [i for i in items if i.source_id.startswith("video:")]
+    out: list[TrendItem] = []
+    run_units = [i.metrics.get("units_per_day", 0.0) for i in products]
+    for it in products:
+        x = it.metrics.get("units_per_day", 0.0)
+        past = [o.metrics["units_per_day"] for o in history.get(it.source_id, [])
+                if "units_per_day" in o.metrics and o.observed_at < it.observed_at]
+        flags: list[str] = []
+        if past:
+            base, n, kind = statistics.median(past), len(past), "stored snapshots (median units/day)"
+        elif "prior_units_per_day" in it.metrics:
+            base, n, kind = it.metrics["prior_units_per_day"], 3, f"trailing {PRIOR_DAYS} d before the window (units/day)"
+        else:
+            others = [u for u, p in zip(run_units, products, strict=True) if p is not it]
+            base = statistics.median(others) if others else x
+            n, kind = len(others), "median of this run's top products"
+        if n < 5:
+            flags.append("thin")
+        if base == 0 and x > 0:
+            flags.append("breakout")
+        m, m_s, s = _surprise(x, base, n)
+        eligible = it.metrics.get("units_sold", 0.0) >= MIN_UNITS
+        gmv_day, prior_gmv = it.metrics.get("gmv_per_day"), it.metrics.get("prior_gmv_per_day")
+        velocity = (gmv_day / prior_gmv - 1.0) if gmv_day is not None and prior_gmv else None
+        out.append(it.model_copy(update={"signals": Signals(
+            metric="units_per_day", value=x, baseline=base, baseline_kind=kind, n_baseline=n, m=m, m_s=m_s,
+            s=s, velocity=velocity, eligible=eligible, flags=flags,
+            components={"log2_m_s": s, "units_per_day": x, "baseline": base},
+        )}))
+    views = [v.metrics.get("views", 0.0) for v in videos]
+    for it in videos:
+        x = it.metrics.get("views", 0.0)
+        others = [v for v, o in zip(views, videos, strict=True) if o is not it]
+        base = statistics.median(others) if others else x
+        n = len(others)
+        m, m_s, s = _surprise(x, base, n)
+        out.append(it.model_copy(update={"signals": Signals(
+            metric="views", value=x, baseline=base, baseline_kind="median of this run's shop videos",
+            n_baseline=n, m=m, m_s=m_s, s=s, eligible=x >= MIN_VIEWS, flags=["thin"] if n < 5 else [],
+            components={"log2_m_s": s, "views": x, "baseline": base},
+        )}))
+    return out

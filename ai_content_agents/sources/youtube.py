@@ -1,0 +1,358 @@
+"""YouTube videos via the Data API v3: search for recent videos, then score each against its own channel.
+
+A video is an outlier when its views beat the median of the channel's recent uploads of the same
+format (Shorts ≤ 180 s vs long-form: Shorts views count every replay since 2025), excluding itself.
+Fetch spends quota: searches are the scarce part (cost from settings), the channel refresh costs
+~3 units per channel. The spend is reported in FetchResult.note.
+
+Raw item shape (documented choice): each raw item is a `videos.list` resource, plus two private keys
+added by fetch: `_channel_recent` (mini video resources of the channel's recent uploads: id,
+snippet.publishedAt, contentDetails.duration, statistics.viewCount) and `_channel` (the channel's
+statistics). parse summarises the baseline into metrics (median views, n), so score stays pure.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import requests
+
+from ..config import secret
+from ..models import FetchResult, Observation, Parsed, Signals, TrendItem
+from .base import SourceError
+from .httpjson import request_json
+from .stats import age_hours, aware, log2_safe, median, parse_iso, shrink, to_int
+from .urls import links_and_ids
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..store import Store
+
+NAME = "youtube"
+SHORTS_MAX_S = 180
+TOO_RECENT_H = 48.0
+MIN_VIEWS = 1_000
+THIN_N = 5
+UPLOADS_PER_CHANNEL = 30
+BATCH = 50
+_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
+COMMERCE_PHRASES = ("amazon", "tiktok made me buy", "link in description", "affiliate", "use code", "review", "haul")
+
+
+def not_configured(settings: Settings) -> str | None:
+    if settings.youtube_api_key is None:
+        return "YOUTUBE_API_KEY is not set"
+    if not settings.youtube_queries:
+        return "no YouTube queries configured"
+    return None
+
+
+def duration_seconds(value: object) -> int | None:
+    """ISO-8601 duration ('PT9M41S', 'P1DT2H') → seconds."""
+    if not isinstance(value, str):
+        return None
+    match = _DURATION.match(value.strip())
+    if not match or not any(match.groups()):
+        return None
+    days, hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+    return int(days * 86400 + hours * 3600 + minutes * 60 + seconds)
+
+
+# --- fetch -----------------------------------------------------------------------------
+
+
+class _Api:
+    """One requests.Session per fetch, with a running count of quota units spent."""
+
+    def __init__(self, settings: Settings, session: requests.Session) -> None:
+        self.settings = settings
+        self.session = session
+        self.base = settings.youtube_api_url.rstrip("/")
+        self.key = secret(settings.youtube_api_key) or ""
+        self.units = 0
+        self.searches = 0
+        self.calls = 0
+
+    def get(self, endpoint: str, params: dict[str, Any]) -> dict:
+        cost = self.settings.youtube_search_cost_units if endpoint == "search" else 1
+        self.units += cost  # invalid requests are charged too
+        if endpoint == "search":
+            self.searches += 1
+        else:
+            self.calls += 1
+        body = request_json(
+            self.session,
+            "GET",
+            f"{self.base}/{endpoint}",
+            service="youtube",
+            what=f"{endpoint}.list",
+            params={**params, "key": self.key},
+            timeout_s=self.settings.http_timeout_s,
+            retries=self.settings.http_retries,
+            max_wait_s=self.settings.http_retry_max_wait_s,
+        )
+        if not isinstance(body, dict):
+            raise SourceError(f"youtube: {endpoint}.list returned an unexpected body")
+        return body
+
+    def videos(self, ids: Iterable[str], parts: str = "snippet,statistics,contentDetails") -> list[dict]:
+        ids = list(dict.fromkeys(ids))
+        out: list[dict] = []
+        for start in range(0, len(ids), BATCH):
+            body = self.get("videos", {"part": parts, "id": ",".join(ids[start : start + BATCH]), "maxResults": BATCH})
+            out.extend(v for v in body.get("items") or [] if isinstance(v, dict))
+        return out
+
+    def note(self) -> str:
+        cost = self.settings.youtube_search_cost_units
+        return (
+            f"youtube quota: {self.units} units ({self.searches} search.list × {cost} + {self.calls} other calls × 1)"
+        )
+
+
+def fetch(settings: Settings, store: Store | None = None) -> FetchResult:
+    reason = not_configured(settings)
+    if reason:
+        raise SourceError(f"youtube: {reason}")
+    after = (datetime.now(UTC) - timedelta(days=settings.youtube_published_within_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with requests.Session() as session:
+        api = _Api(settings, session)
+        ids: list[str] = []
+        failures: list[str] = []
+        for query in settings.youtube_queries:
+            try:
+                body = api.get(
+                    "search",
+                    {
+                        "part": "snippet",
+                        "q": query,
+                        "type": "video",
+                        "order": "viewCount",
+                        "publishedAfter": after,
+                        "maxResults": settings.youtube_max_results,
+                    },
+                )
+            except SourceError as exc:
+                if "forbidden" in str(exc) or "unauthorized" in str(exc) or "HTTP 400" in str(exc):
+                    raise SourceError(f"{exc} [{api.note()}]") from None
+                failures.append(str(exc))
+                continue
+            for hit in body.get("items") or []:
+                vid = hit.get("id", {}).get("videoId") if isinstance(hit, dict) and isinstance(hit.get("id"), dict) else None
+                if isinstance(vid, str) and vid not in ids:
+                    ids.append(vid)
+        if not ids and failures:
+            raise SourceError(f"{failures[0]} [{api.note()}]")
+        videos = api.videos(ids)
+        try:
+            _attach_channel_baselines(api, videos)
+        except SourceError as exc:
+            failures.append(f"channel baselines: {exc}")
+    note = api.note()
+    if failures:
+        note += f"; partial: {failures[0]}"
+    return FetchResult(raw_items=videos, partial=bool(failures), note=note)
+
+
+def _attach_channel_baselines(api: _Api, videos: list[dict]) -> None:
+    """channels.list → uploads playlist → playlistItems.list → videos.list, ~3 units per channel."""
+    channel_ids = list(
+        dict.fromkeys(v["snippet"]["channelId"] for v in videos if isinstance(v.get("snippet"), dict) and v["snippet"].get("channelId"))
+    )
+    channels: dict[str, dict] = {}
+    for start in range(0, len(channel_ids), BATCH):
+        body = api.get(
+            "channels",
+            {"part": "contentDetails,statistics", "id": ",".join(channel_ids[start : start + BATCH]), "maxResults": BATCH},
+        )
+        for ch in body.get("items") or []:
+            if isinstance(ch, dict) and isinstance(ch.get("id"), str):
+                channels[ch["id"]] = ch
+    uploads: dict[str, list[str]] = {}
+    for cid, ch in channels.items():
+        playlist = ((ch.get("contentDetails") or {}).get("relatedPlaylists") or {}).get("uploads")
+        if not playlist:
+            continue
+        body = api.get("playlistItems", {"part": "contentDetails", "playlistId": playlist, "maxResults": UPLOADS_PER_CHANNEL})
+        uploads[cid] = [
+            it["contentDetails"]["videoId"]
+            for it in body.get("items") or []
+            if isinstance(it, dict) and isinstance(it.get("contentDetails"), dict) and it["contentDetails"].get("videoId")
+        ]
+    recent = {v["id"]: v for v in api.videos([i for ids in uploads.values() for i in ids]) if isinstance(v.get("id"), str)}
+    for video in videos:
+        cid = (video.get("snippet") or {}).get("channelId")
+        video["_channel"] = (channels.get(cid) or {}).get("statistics") or {}
+        video["_channel_recent"] = [
+            {
+                "id": vid,
+                "snippet": {"publishedAt": (recent[vid].get("snippet") or {}).get("publishedAt")},
+                "contentDetails": {"duration": (recent[vid].get("contentDetails") or {}).get("duration")},
+                "statistics": {"viewCount": (recent[vid].get("statistics") or {}).get("viewCount")},
+            }
+            for vid in uploads.get(cid, [])
+            if vid in recent
+        ]
+
+
+# --- parse -----------------------------------------------------------------------------
+
+
+def _dict(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def channel_baseline(video_id: str, is_short: bool, recent: object, observed: datetime) -> tuple[float | None, int]:
+    """Median views of the channel's OTHER uploads of the same format that are old enough to compare (≥ 48 h)."""
+    views: list[float] = []
+    for upload in recent if isinstance(recent, list) else []:
+        if not isinstance(upload, dict) or upload.get("id") == video_id:
+            continue
+        secs = duration_seconds(_dict(upload.get("contentDetails")).get("duration"))
+        count = to_int(_dict(upload.get("statistics")).get("viewCount"))
+        if secs is None or count is None or (secs <= SHORTS_MAX_S) != is_short:
+            continue
+        age = age_hours(parse_iso(_dict(upload.get("snippet")).get("publishedAt")), observed)
+        if age is not None and age < TOO_RECENT_H:
+            continue
+        views.append(float(count))
+    return median(views), len(views)
+
+
+def _parse_row(row: dict, observed: datetime) -> TrendItem | str:
+    raw_id = row.get("id")
+    video_id = raw_id if isinstance(raw_id, str) else _dict(raw_id).get("videoId")
+    if not isinstance(video_id, str) or not video_id.strip():
+        return "no id"
+    if row.get("kind") not in (None, "youtube#video", "youtube#searchResult"):
+        return "not a video"
+    snippet, stats, details = _dict(row.get("snippet")), _dict(row.get("statistics")), _dict(row.get("contentDetails"))
+    title = snippet.get("title")
+    if not isinstance(title, str) or not title.strip():
+        return "no title"
+    description = html.unescape(snippet["description"]) if isinstance(snippet.get("description"), str) else ""
+    metrics: dict[str, float] = {}
+    for key, name in (("viewCount", "views"), ("likeCount", "likes"), ("commentCount", "comments")):
+        value = to_int(stats.get(key))
+        if value is not None and value >= 0:
+            metrics[name] = float(value)
+    secs = duration_seconds(details.get("duration"))
+    is_short = secs is not None and secs <= SHORTS_MAX_S
+    if secs is not None:
+        metrics["duration_s"] = float(secs)
+    metrics["is_short"] = 1.0 if is_short else 0.0
+    channel = _dict(row.get("_channel"))
+    subscribers = None if channel.get("hiddenSubscriberCount") is True else to_int(channel.get("subscriberCount"))
+    if subscribers is not None:
+        metrics["channel_subscribers"] = float(subscribers)
+    if secs is not None:
+        baseline, n = channel_baseline(video_id, is_short, row.get("_channel_recent"), observed)
+        metrics["channel_baseline_n"] = float(n)
+        if baseline is not None:
+            metrics["channel_median_views"] = baseline
+    links, link_ids = links_and_ids(description)
+    channel_id = snippet.get("channelId") if isinstance(snippet.get("channelId"), str) else None
+    lowered = (title + " " + description).lower()
+    reasons = [f"phrase:{p}" for p in COMMERCE_PHRASES if p in lowered][:1]
+    if any(i.startswith("asin:") for i in link_ids):
+        reasons.append("amazon_link")
+    return TrendItem(
+        source="youtube",
+        source_id=video_id,
+        title=html.unescape(" ".join(title.split())),
+        url=f"https://www.youtube.com/watch?v={video_id}",
+        text=description,
+        author=snippet.get("channelTitle") if isinstance(snippet.get("channelTitle"), str) else None,
+        author_followers=subscribers,
+        group=f"{channel_id}:{'shorts' if is_short else 'long'}" if channel_id else None,
+        category=snippet.get("categoryId") if isinstance(snippet.get("categoryId"), str) else None,
+        canonical_ids=[f"youtube:{video_id}"] + [i for i in link_ids if i != f"youtube:{video_id}"],
+        links=links,
+        metrics=metrics,
+        window="since posting",
+        published_at=parse_iso(snippet.get("publishedAt")),
+        observed_at=observed,
+        is_commerce=bool(reasons),
+        commerce_reasons=reasons,
+        raw=row,
+    )
+
+
+def parse(raw_items: list[dict], observed_at: datetime | None = None) -> Parsed:
+    observed = aware(observed_at)
+    out = Parsed()
+    seen: set[str] = set()
+    for row in raw_items if isinstance(raw_items, list) else []:
+        if not isinstance(row, dict):
+            out.skip("not a dict")
+            continue
+        try:
+            result = _parse_row(row, observed)
+        except (ValueError, TypeError):
+            out.skip("invalid row")
+            continue
+        if isinstance(result, str):
+            out.skip(result)
+        elif result.source_id in seen:
+            out.skip("duplicate")
+        else:
+            seen.add(result.source_id)
+            out.append(result)
+    return out
+
+
+# --- score -----------------------------------------------------------------------------
+
+
+def score(items: list[TrendItem], history: Mapping[str, list[Observation]] | None = None) -> list[TrendItem]:
+    """Views vs the channel's median for the same format (Shorts vs long-form), shrunk toward 1 for thin baselines."""
+    for item in items:
+        views = item.metrics.get("views")
+        if views is None:
+            item.signals = Signals(metric="views", value=0.0, s=0.0, eligible=False, flags=["no_metric"])
+            continue
+        short = bool(item.metrics.get("is_short"))
+        baseline = item.metrics.get("channel_median_views")
+        n = int(item.metrics.get("channel_baseline_n", 0))
+        flags: list[str] = ["shorts"] if short else []
+        m: float | None = None
+        m_s = 1.0
+        if baseline and baseline > 0:
+            m = views / baseline
+            m_s = shrink(m, n)
+        else:
+            flags.append("no_baseline")
+        if n < THIN_N:
+            flags.append("thin")  # too few uploads for a creator-relative label
+        eligible = views >= MIN_VIEWS
+        if not eligible:
+            flags.append("below_floor")
+        age = age_hours(item.published_at, item.observed_at)
+        if age is not None and age < TOO_RECENT_H:
+            flags.append("too_recent")
+        fmt = "Shorts" if short else "long-form"
+        kind = f"channel median views of other {fmt} uploads" + (" (thin: not creator-relative)" if n < THIN_N else "")
+        components = {"views": views, "log2_m_s": log2_safe(m_s)}
+        if baseline is not None:
+            components["channel_median_views"] = baseline
+        subs = item.metrics.get("channel_subscribers")
+        if subs:
+            components["views_per_subscriber"] = views / subs
+        item.signals = Signals(
+            metric="views",
+            value=views,
+            baseline=baseline,
+            baseline_kind=kind,
+            n_baseline=n,
+            m=m,
+            m_s=m_s,
+            s=log2_safe(m_s),
+            eligible=eligible,
+            flags=flags,
+            components=components,
+        )
+    return items

@@ -1,0 +1,232 @@
+"""The client against the fake: every request signed and shaped right, retries only where safe."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from conftest import CANARY_SECRET, FAST_RETRY, authorize, limiter, make_client, shop_settings
+from fake_server import FakeShop
+
+from ai_content_agents.integrations.tiktok_shop import errors as E
+from ai_content_agents.integrations.tiktok_shop.client import RetryPolicy, TikTokShopClient
+
+
+def test_every_request_passes_the_fakes_independent_checks(fake: FakeShop, client: TikTokShopClient) -> None:
+    shops = client.authorized_shops()
+    products = list(client.search_products())
+    client.get_products([p.id for p in products[:5]])
+    client.search_inventory(product_ids=[products[0].id])
+    list(client.search_orders())
+    client.get_orders(list(fake.orders)[:60])
+    client.shop_performance("2026-11-13", "2026-11-20", with_comparison=True)
+    list(client.product_performance_list("2026-11-13", "2026-11-20"))
+    client.product_performance(products[0].id, "2026-11-13", "2026-11-20")
+    list(client.video_performance_list("2026-11-13", "2026-11-20"))
+    client.video_performance("7441122334455667001", "2026-11-13", "2026-11-20")
+    assert shops[0].cipher == "ROW_aBc+dEf/gHi=="
+    assert {r.status for r in fake.api_records()} == {200}
+    assert fake.violations == []
+    auth = [r for r in fake.api_records() if r.path.startswith("/authorization/")]
+    assert auth and all("shop_cipher" not in r.query for r in auth)
+    scoped = [r for r in fake.api_records() if not r.path.startswith("/authorization/")]
+    assert all(r.query["shop_cipher"] == "ROW_aBc+dEf/gHi==" for r in scoped)
+    assert all(r.token and "access_token" not in r.query for r in fake.api_records())
+
+
+def test_pagination_follows_tokens_with_plus_slash_equals(fake: FakeShop, client: TikTokShopClient) -> None:
+    ids = [p.id for p in client.search_products(page_size=100)]
+    assert len(ids) == 250 == len(set(ids))
+    tokens = [r.query.get("page_token") for r in fake.api_records() if r.path.endswith("/products/search")]
+    assert tokens[0] is None and all(t and "+" in t and "/" in t and t.endswith("=") for t in tokens[1:])
+
+
+def test_repeated_page_token_stops_the_loop(fake: FakeShop, client: TikTokShopClient, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    original = fake._token_for
+    monkeypatch.setattr(fake, "_token_for", lambda kind, offset: original(kind, 100))  # always "page 2"
+    ids = [p.id for p in client.search_products(page_size=100)]
+    assert len(ids) == 200  # page 1, page 2, then the repeated token is refused
+    assert fake.count("/products/search") == 2
+
+
+def test_search_stops_at_the_10000_cap(fake: FakeShop, client: TikTokShopClient) -> None:
+    ids = list(client.search_products(page_size=100, max_results=200))
+    assert len(ids) == 200 and fake.count("/products/search") == 2
+
+
+def test_money_is_decimal_and_ids_are_strings(client: TikTokShopClient) -> None:
+    p = next(iter(client.search_products()))
+    assert isinstance(p.skus[0].price.sale_price, Decimal) and str(p.skus[0].price.sale_price) == "10.90"
+    order = client.get_orders(["5760000000000000000"])[0]
+    assert order.payment.total_amount == Decimal("25.80") and isinstance(order.id, str)
+
+
+def test_order_detail_ids_are_batched_at_most_50_and_comma_joined(fake: FakeShop, client: TikTokShopClient) -> None:
+    orders = client.get_orders(list(fake.orders))
+    assert len(orders) == 120
+    batches = [r.query["ids"].split(",") for r in fake.api_records() if r.path == "/order/202309/orders"]
+    assert sorted(len(b) for b in batches) == [20, 50, 50]
+
+
+def test_signature_error_is_not_retried(fake: FakeShop, shop_cfg) -> None:  # type: ignore[no-untyped-def]
+    c = make_client(shop_cfg)
+    c._secret = "wrong-secret"
+    with pytest.raises(E.SignatureError) as exc:
+        c.authorized_shops()
+    assert exc.value.code == 106001 and fake.count("/authorization/") == 1
+
+
+def test_scope_error_is_not_retried(fake: FakeShop, client: TikTokShopClient) -> None:
+    client.authorized_shops()
+    fake.inject("/analytics/", 200, code=105005, message="apply auth pkg for this api", times=5)
+    with pytest.raises(E.ScopeError) as exc:
+        client.shop_performance("2026-11-13", "2026-11-20")
+    assert "Partner Center" in str(exc.value)
+    assert fake.count("/analytics/") == 1
+
+
+def test_5xx_and_html_pages_are_retried_then_succeed(fake: FakeShop, client: TikTokShopClient) -> None:
+    client.authorized_shops()
+    fake.inject("/products/search", 502, kind="html", times=1)
+    fake.inject("/products/search", 200, code=36009003, times=1)
+    assert len(list(client.search_products())) == 250
+    assert client.stats["retries"] == 2
+
+
+def test_persistent_html_error_gives_a_clear_error(fake: FakeShop, client: TikTokShopClient) -> None:
+    client.authorized_shops()
+    fake.inject("/products/search", 503, kind="html", times=100)
+    with pytest.raises(E.ServerError) as exc:
+        list(client.search_products())
+    assert "non-JSON" in str(exc.value) and "HTTP 503" in str(exc.value)
+    assert fake.count("/products/search") == FAST_RETRY.max_retries + 1
+
+
+def test_retry_after_is_honoured(fake: FakeShop, shop_cfg) -> None:  # type: ignore[no-untyped-def]
+    slept: list[float] = []
+    c = make_client(shop_cfg, retry=RetryPolicy(max_retries=2, base_s=0.001, cap_s=0.01, jitter_s=0.0,
+                                                 sleep=slept.append), limiter=limiter())
+    c.authorized_shops()
+    fake.inject("/products/search", 429, code=36009002, times=1, retry_after="0.05")
+    list(c.search_products(max_results=100))
+    assert slept and slept[0] >= 0.05
+
+
+def test_writes_send_the_documented_body(fake: FakeShop, client: TikTokShopClient) -> None:
+    client.update_inventory("1729000000000000001", "1730000000000000001", 7, warehouse_id="7100000000000000001")
+    client.update_price("1729000000000000001", "1730000000000000001", Decimal("12.90"), "USD")
+    assert fake.writes == [
+        ("inventory", {"skus": [{"id": "1730000000000000001",
+                                 "inventory": [{"warehouse_id": "7100000000000000001", "quantity": 7}]}]}),
+        ("prices", {"skus": [{"id": "1730000000000000001", "price": {"amount": "12.90", "currency": "USD"}}]}),
+    ]
+    with pytest.raises(E.RequestShapeError):
+        client.update_price("1", "2", Decimal("-1"), "USD")
+    with pytest.raises(E.RequestShapeError):
+        client.update_inventory("1", "2", -5)
+
+
+def test_non_idempotent_endpoints_are_not_retried(fake: FakeShop, client: TikTokShopClient, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    from ai_content_agents.integrations.tiktok_shop import endpoints
+
+    ep = endpoints.ENDPOINTS["prices_update"]
+    monkeypatch.setitem(endpoints.ENDPOINTS, "prices_update", dataclasses.replace(ep, idempotent=False))
+    client.authorized_shops()
+    fake.inject("/prices/update", 500, code=36009003, times=1)
+    with pytest.raises(E.ServerError):
+        client.update_price("1729000000000000001", "1730000000000000001", Decimal("12.90"), "USD")
+    assert fake.count("/prices/update") == 1
+
+
+def test_shop_selection_by_id_or_name(tmp_path: Path) -> None:
+    shops = [
+        {"id": "1", "name": "Alpha", "cipher": "C1", "region": "US"},
+        {"id": "2", "name": "Beta Shop", "cipher": "C2", "region": "GB"},
+    ]
+    with FakeShop(shops=shops, n_products=3) as fake:
+        s = shop_settings(fake, tmp_path / "data")
+        authorize(s)
+        c = make_client(s)
+        with pytest.raises(E.ShopSelectionError) as exc:
+            c.select_shop()
+        assert "Alpha (1)" in str(exc.value)
+        assert c.select_shop("beta shop").cipher == "C2"
+        assert c.select_shop("1").name == "Alpha"
+        list(c.search_products(shop="2"))
+        assert fake.api_records()[-1].query["shop_cipher"] == "C2"
+        with pytest.raises(E.ShopSelectionError):
+            c.select_shop("Gamma")
+
+
+def test_secrets_never_in_logs_or_exceptions(fake: FakeShop, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    s = shop_settings(fake, tmp_path / "data")
+    authorize(s)
+    c = make_client(s)
+    messages: list[str] = []
+    c.authorized_shops()
+    fake.expire_access_tokens()
+    fake.inject("/products/search", 502, kind="html", times=1)
+    list(c.search_products())
+    fake.inject("/analytics/", 200, code=105005, message="apply auth pkg", times=1)
+    with pytest.raises(E.TikTokShopError) as e1:
+        c.shop_performance("2026-11-01", "2026-11-08")
+    messages.append(str(e1.value))
+    token = c.tokens.tokens()
+    canaries = [CANARY_SECRET, token.access_token.get_secret_value(), token.refresh_token.get_secret_value()]
+    # a server message echoing the token back must be scrubbed too
+    fake.inject("/products/search", 400, code=36009004, message=f"bad param near {canaries[1]}", times=1)
+    with pytest.raises(E.TikTokShopError) as e2:
+        list(c.search_products())
+    messages.append(str(e2.value))
+    fake.expire_refresh_tokens()
+    fake.expire_access_tokens()
+    with pytest.raises(E.ReauthorizeRequired) as e3:
+        c.authorized_shops()
+    messages.append(str(e3.value))
+    logged = "\n".join(f"{r.name} {r.getMessage()}" for r in caplog.records)
+    assert "urllib3" in logged and "/api/v2/token/refresh" in logged  # we did capture the HTTP debug lines
+    for canary in canaries:
+        assert canary not in logged
+        assert all(canary not in m for m in messages)
+    assert "sign=" not in logged  # no signed URL either
+
+
+def test_429_storm_backs_off_under_the_fakes_limit(tmp_path: Path) -> None:
+    import threading
+
+    with FakeShop(qps=10, retry_after="0.2", n_products=3) as fake:
+        s = shop_settings(fake, tmp_path / "data")
+        authorize(s)
+        c = make_client(s, retry=RetryPolicy(max_retries=8, max_time_s=30, base_s=0.05, cap_s=0.5, jitter_s=0.05),
+                        limiter=limiter(rate=40, burst=10))  # configured 4x over the server's quota
+        shop = c.select_shop()
+        errors_: list[Exception] = []
+
+        def worker() -> None:
+            for _ in range(10):
+                try:
+                    c.get_product("1729000000000000001", shop=shop)
+                except Exception as exc:  # noqa: BLE001
+                    errors_.append(exc)
+
+        threads = [threading.Thread(target=worker) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors_ == []
+        ok = [r for r in fake.api_records() if r.path.startswith("/product/") and r.status == 200]
+        throttled = [r for r in fake.api_records() if r.status == 429]
+        assert len(ok) == 80
+        # Without backoff, a 40 rps client against 10 rps produces ~3 rejections per success. AIMD + Retry-After
+        # must keep it far lower, and after the client's rate settled there are no more 429s at all.
+        assert len(throttled) <= 20, len(throttled)
+        last_ok = ok[-20:]
+        assert not [r for r in throttled if r.t > last_ok[0].t]
+        bucket = c.limiter.bucket(shop.id, "default")
+        assert bucket.rate < 40
