@@ -51,6 +51,8 @@ class SourceFacts(BaseModel):
     url: str
     author: str | None = None
     group: str | None = None
+    category: str | None = None
+    metric: str = ""  # the metric the source scored this item on
     published: str | None = None  # "Nov 18"
     observed: str  # "Nov 20"
     window: str = ""
@@ -207,6 +209,8 @@ def trend_payload(trend: Trend) -> TrendPayload:
                 url=item.url,
                 author=item.author,
                 group=item.group,
+                category=item.category,
+                metric=item.signals.metric if item.signals else "",
                 published=_day(item.published_at),
                 observed=_day(item.observed_at) or "",
                 window=item.window,

@@ -20,7 +20,7 @@ from typing import Literal
 
 from . import ranking
 from .config import Settings
-from .models import GatherReport, Observation, SourceReport, TrendItem
+from .models import GatherReport, SourceReport, TrendItem
 from .sources import SOURCE_MODULES, SourceError, load
 from .store import Store, featured_since
 
@@ -187,28 +187,16 @@ def _sample_outcomes(names: list[str], reasons: dict[str, str]) -> tuple[list[_O
 
     outcomes: list[_Outcome] = []
     captured = sample.captured_at()
+    available = set(sample.names())
     for name in names:
         started = time.monotonic()
-        if not sample.has_sample(name):
+        if name not in available:
             outcomes.append(_Outcome(SourceReport(source=name, status="skipped", reason="no sample data")))
             continue
         module = load(name)
         raw, observed_at = sample.load_sample(name)
         parsed = module.parse(raw, observed_at)
-        history: dict[str, list[Observation]] = {}
-        for old_raw, old_at in sample.load_sample_history(name):
-            for old in module.parse(old_raw, old_at):
-                history.setdefault(old.source_id, []).append(
-                    Observation(
-                        run_id="sample-history",
-                        source=old.source,
-                        source_id=old.source_id,
-                        group=old.group,
-                        title=old.title,
-                        metrics=old.metrics,
-                        observed_at=old.observed_at,
-                    )
-                )
+        history = sample.sample_observations(name)
         items = module.score(list(parsed), history)
         note = "sample data"
         if name in reasons:

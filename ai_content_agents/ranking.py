@@ -571,7 +571,7 @@ def fuse(
         num += w * p * d
         den += w
         evidence.append(
-            SourceEvidence.model_construct(
+            SourceEvidence(
                 source=source,
                 item_keys=sorted(it.key for it in members),
                 best_key=best.key,
@@ -611,7 +611,7 @@ def fuse(
     category = next((it.category for it in items_sorted if it.source == "amazon" and it.category), None) or next(
         (it.category for it in items_sorted if it.category), None
     )
-    return Trend.model_construct(
+    return Trend(
         cluster_id=cluster_id_for(items_sorted),
         rank=0,
         title=representative_title(items_sorted),
@@ -755,7 +755,7 @@ def _rank(
         t.rank = r
     if skipped:
         log.info("ranking skipped %s", dict(skipped))
-    return RankResult.model_construct(trends=ranked, skipped=dict(skipped))
+    return RankResult(trends=ranked, skipped=dict(skipped))
 
 
 def rank(

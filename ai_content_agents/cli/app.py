@@ -206,6 +206,18 @@ def sources_cmd() -> None:
         console.print(f"[dim]last run {last_report.run_id} at {when}[/]")
 
 
+def _register_commands() -> None:
+    """The agent and shop commands live in their own modules; they join the one `app` here."""
+    from . import ask, proposals, shop
+
+    ask.register(app)
+    proposals.register(shop.app)
+    app.add_typer(shop.app, name="shop")
+
+
+_register_commands()
+
+
 def main() -> None:
     app()
 

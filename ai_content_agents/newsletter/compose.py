@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from ..models import FactcheckReport, GatherReport, Newsletter, Section
+from ..models import FactcheckReport, GatherReport, Newsletter, Section, Trend
 from . import factcheck
 from .sections import SECTION_SPECS, SectionSpec, select
 from .writer import Writer
@@ -34,9 +34,11 @@ def compose(
     now: datetime | None = None,
     specs: tuple[SectionSpec, ...] = SECTION_SPECS,
     max_revisions: int = 2,
+    picks: dict[str, list[Trend]] | None = None,
 ) -> Newsletter:
+    """`picks` (section key → trends) overrides the default selection, e.g. an editor's brief."""
     now = now or datetime.now(UTC)
-    picks = select(report.trends, specs)
+    picks = picks if picks is not None else select(report.trends, specs)
     sections: list[Section] = []
     checks: list[FactcheckReport] = []
     for spec in specs:

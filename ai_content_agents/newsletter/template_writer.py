@@ -20,14 +20,25 @@ EMPTY: dict[str, str] = {
 }
 
 
+# what to lead with when the scored metric is a derived rate rather than a raw count
+LEAD_METRIC: dict[str, tuple[str, ...]] = {
+    "amazon": ("position",),
+    "reddit": ("score", "comments"),
+    "x": ("likes", "views", "reposts"),
+    "tiktok": ("plays",),
+    "youtube": ("views",),
+    "tiktok_shop": ("units_sold", "gmv", "orders"),
+}
+
+
 def _primary(ev: SourceFacts) -> Figure | None:
-    """The figure that best states the signal: rank for Amazon lists, else the scored metric's count."""
-    preferred = ("rank",) if ev.source == "amazon" else ("count", "money")
-    for kind in preferred:
-        found = [f for f in ev.figures if f.kind == kind and ".metrics." in f.field]
-        if found:
-            return max(found, key=lambda f: f.value) if kind != "rank" else min(found, key=lambda f: f.value)
-    return next((f for f in ev.figures if ".metrics." in f.field), None)
+    """The figure that states the signal: the scored metric itself, else the source's headline count."""
+    by_field = {f.field: f for f in ev.figures}
+    for metric in (ev.metric, *LEAD_METRIC.get(ev.source, ())):
+        found = by_field.get(f"{ev.source}.metrics.{metric}")
+        if found is not None:
+            return found
+    return None
 
 
 def _multiple(ev: SourceFacts) -> Figure | None:

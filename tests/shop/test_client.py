@@ -199,7 +199,7 @@ def test_secrets_never_in_logs_or_exceptions(fake: FakeShop, tmp_path: Path, cap
 def test_429_storm_backs_off_under_the_fakes_limit(tmp_path: Path) -> None:
     import threading
 
-    with FakeShop(qps=10, retry_after="0.2", n_products=3) as fake:
+    with FakeShop(qps=10, retry_after="1", n_products=3) as fake:
         s = shop_settings(fake, tmp_path / "data")
         authorize(s)
         c = make_client(s, retry=RetryPolicy(max_retries=8, max_time_s=30, base_s=0.05, cap_s=0.5, jitter_s=0.05),
@@ -225,7 +225,7 @@ def test_429_storm_backs_off_under_the_fakes_limit(tmp_path: Path) -> None:
         assert len(ok) == 80
         # Without backoff, a 40 rps client against 10 rps produces ~3 rejections per success. AIMD + Retry-After
         # must keep it far lower, and after the client's rate settled there are no more 429s at all.
-        assert len(throttled) <= 20, len(throttled)
+        assert len(throttled) <= 24, len(throttled)
         last_ok = ok[-20:]
         assert not [r for r in throttled if r.t > last_ok[0].t]
         bucket = c.limiter.bucket(shop.id, "default")

@@ -41,6 +41,8 @@ class TokenBucket:
         self._tokens = float(burst if initial_tokens is None else initial_tokens)  # may go negative: reservations
         self._last = clock()
         self._paused_until = 0.0
+        self._last_penalty = float("-inf")
+        self._epoch = 0
         self._successes = 0
 
     def _refill(self, now: float) -> None:
@@ -65,15 +67,22 @@ class TokenBucket:
 
     def acquire(self, timeout: float | None = None) -> bool:
         """Block (sleeping, not spinning) until a token is ours; False if it cannot come within `timeout`."""
-        with self._lock:
-            now = self._clock()
-            if timeout is not None and self._wait_for(now) - now > timeout:
-                return False
-            ready_at = self._reserve(now)
-        delay = ready_at - self._clock()
-        if delay > 0:
-            self._sleep(delay)
-        return True
+        deadline = None if timeout is None else self._clock() + timeout
+        while True:
+            with self._lock:
+                now = self._clock()
+                if deadline is not None and self._wait_for(now) > deadline:
+                    return False
+                ready_at = self._reserve(now)
+                epoch = self._epoch
+            delay = ready_at - self._clock()
+            if delay > 0:
+                self._sleep(delay)
+            with self._lock:
+                # Throttled while we slept: our slot was booked at the old rate, so queue again rather
+                # than fire into a window the server has just closed.
+                if self._epoch == epoch or self._clock() >= self._paused_until:
+                    return True
 
     def try_acquire(self) -> bool:
         """Take a token only if one is available right now."""
@@ -93,11 +102,16 @@ class TokenBucket:
         with self._lock:
             now = self._clock()
             self._refill(now)
-            self.ceiling = max(self.min_rate, min(self.ceiling, self.rate * 0.9))
-            self.rate = max(self.min_rate, self.rate / 2)
-            self.burst = max(1, self.burst // 2)
-            self._tokens = min(self._tokens, float(self.burst))
-            self._successes = 0
+            # Requests already in flight when the quota ran out all come back 429 at once: that is one
+            # event, so the rate is cut at most once per server window (1 s), not once per reply.
+            if now - self._last_penalty >= 1.0:
+                self._last_penalty = now
+                self.ceiling = max(self.min_rate, min(self.ceiling, self.rate * 0.9))
+                self.rate = max(self.min_rate, self.rate / 2)
+                self.burst = max(1, self.burst // 2)
+                self._tokens = min(self._tokens, float(self.burst))
+                self._successes = 0
+            self._epoch += 1
             if retry_after and retry_after > 0:
                 self._paused_until = max(self._paused_until, now + retry_after)
                 self._tokens = min(self._tokens, 0.0)
