@@ -32,9 +32,9 @@ LEAD_METRIC: dict[str, tuple[str, ...]] = {
 
 
 def _primary(ev: SourceFacts) -> Figure | None:
-    """The figure that states the signal: the scored metric itself, else the source's headline count."""
+    """The figure that states the signal: the source's headline count, else the scored metric."""
     by_field = {f.field: f for f in ev.figures}
-    for metric in (ev.metric, *LEAD_METRIC.get(ev.source, ())):
+    for metric in (*LEAD_METRIC.get(ev.source, ()), ev.metric):
         found = by_field.get(f"{ev.source}.metrics.{metric}")
         if found is not None:
             return found
