@@ -53,7 +53,7 @@ class TrendItem(BaseModel):
     author: str | None = None
     author_followers: int | None = None
     group: str | None = None  # the baseline group: hashtag/query, subreddit, channel, list URL, author
-    category: str | None = None
+    category: str | None = None  # a product category (marketplace taxonomy); never a hashtag, flair or language
     brand: str | None = None
     price: Decimal | None = None
     currency: str | None = None  # ISO 4217 where known

@@ -59,6 +59,11 @@ def _one_line(exc: BaseException) -> str:
     return text[:300]
 
 
+def score_options(module: object, settings: Settings) -> dict[str, object]:
+    """The settings a source's `score` declares it needs (`SCORE_SETTINGS`: keyword → Settings field)."""
+    return {kw: getattr(settings, field) for kw, field in getattr(module, "SCORE_SETTINGS", {}).items()}
+
+
 def run_source(name: str, settings: Settings, store: Store | None, observed_at: datetime) -> _Outcome:
     """Fetch, parse and score one source. Never raises: every failure becomes a report."""
     started = time.monotonic()
@@ -70,7 +75,7 @@ def run_source(name: str, settings: Settings, store: Store | None, observed_at: 
         fetched = module.fetch(settings, store)
         parsed = module.parse(fetched.raw_items, observed_at)
         history = store.history(name, (it.source_id for it in parsed), before=observed_at) if store else {}
-        items = module.score(list(parsed), history)
+        items = module.score(list(parsed), history, **score_options(module, settings))
         status = "partial" if fetched.partial else "ok"
         return _Outcome(
             SourceReport(
@@ -181,7 +186,7 @@ def _collect(
             on_result(outcome)
 
 
-def _sample_outcomes(names: list[str], reasons: dict[str, str]) -> tuple[list[_Outcome], datetime]:
+def _sample_outcomes(names: list[str], reasons: dict[str, str], settings: Settings) -> tuple[list[_Outcome], datetime]:
     """Parse and score the bundled snapshot exactly as live data would be."""
     from .sources import sample
 
@@ -197,7 +202,7 @@ def _sample_outcomes(names: list[str], reasons: dict[str, str]) -> tuple[list[_O
         raw, observed_at = sample.load_sample(name)
         parsed = module.parse(raw, observed_at)
         history = sample.sample_observations(name)
-        items = module.score(list(parsed), history)
+        items = module.score(list(parsed), history, **score_options(module, settings))
         note = "sample data"
         if name in reasons:
             note += f" (live: {reasons[name]})"
@@ -264,7 +269,7 @@ def gather(
             raise NoLiveData(f"no source produced live data — {why or 'no sources selected'}")
         reasons = {o.report.source: f"{o.report.status}: {o.report.reason}" for o in outcomes}
         outcomes = []
-        sample_outcomes, rank_now = _sample_outcomes(names, reasons)
+        sample_outcomes, rank_now = _sample_outcomes(names, reasons, settings)
         for outcome in sample_outcomes:
             outcomes.append(outcome)
             if on_progress:

@@ -241,7 +241,6 @@ def _parse_post(post: dict, observed: datetime) -> TrendItem | str:
         text=body,
         author=author,
         group=f"r/{subreddit}" if subreddit else None,
-        category=post.get("link_flair_text") if isinstance(post.get("link_flair_text"), str) else None,
         canonical_ids=canonical_ids,
         links=links,
         metrics=metrics,

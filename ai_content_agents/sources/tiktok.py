@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 
 NAME = "tiktok"
 ACTOR_ID = "clockworks/tiktok-scraper"
-COMMERCE_WEIGHT = 1.5  # default of settings.tiktok_commerce_weight; the pipeline passes the setting
+COMMERCE_WEIGHT = 1.5  # default of settings.tiktok_commerce_weight
+# score() keyword → the Settings field the pipeline passes for it
+SCORE_SETTINGS = {"commerce_weight": "tiktok_commerce_weight"}
 MIN_PLAYS = 10_000  # volume floor: below this a big multiplier is noise
 TOO_RECENT_H = 6.0  # plays of a video this fresh are not comparable with older ones yet
 THIN_N = 5
@@ -184,7 +186,6 @@ def _parse_row(row: dict, observed: datetime) -> TrendItem | str:
         author=handle,
         author_followers=fans,
         group=_group(row, hashtags),
-        category=hashtags[0] if hashtags else None,
         canonical_ids=canonical_ids,
         links=links,
         metrics=metrics,

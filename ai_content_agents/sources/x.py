@@ -115,7 +115,6 @@ def _parse_row(row: dict, observed: datetime) -> TrendItem | str:
     reasons = [f"phrase:{p}" for p in COMMERCE_PHRASES if p in lowered][:1]
     if any(i.startswith("asin:") for i in link_ids):
         reasons.append("amazon_link")
-    lang = row.get("lang") if isinstance(row.get("lang"), str) else None
     return TrendItem(
         source="x",
         source_id=tweet_id,
@@ -125,7 +124,6 @@ def _parse_row(row: dict, observed: datetime) -> TrendItem | str:
         author=handle,
         author_followers=followers,
         group="x run",
-        category=lang,
         canonical_ids=canonical_ids,
         links=links,
         metrics=metrics,

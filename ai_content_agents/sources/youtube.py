@@ -269,7 +269,6 @@ def _parse_row(row: dict, observed: datetime) -> TrendItem | str:
         author=snippet.get("channelTitle") if isinstance(snippet.get("channelTitle"), str) else None,
         author_followers=subscribers,
         group=f"{channel_id}:{'shorts' if is_short else 'long'}" if channel_id else None,
-        category=snippet.get("categoryId") if isinstance(snippet.get("categoryId"), str) else None,
         canonical_ids=[f"youtube:{video_id}"] + [i for i in link_ids if i != f"youtube:{video_id}"],
         links=links,
         metrics=metrics,

@@ -207,3 +207,19 @@ def test_a_crash_after_a_source_finished_loses_nothing_it_wrote(settings, store,
 def test_unknown_source_name_is_a_clear_error(settings) -> None:
     with pytest.raises(ValueError, match="unknown source.*tiktokk"):
         pipeline.resolve_sources(settings, ["tiktokk"])
+
+
+def test_source_score_settings_reach_the_source(settings) -> None:
+    settings.tiktok_commerce_weight = 3.0
+    report = pipeline.gather(settings, None, sources=["tiktok"], mode="sample", now=NOW)
+    weights = {it.signals.weight for it in report.items if it.is_commerce}
+    assert weights == {3.0}
+
+
+def test_sample_mode_runs_every_bundled_source_and_is_labelled(settings, store) -> None:
+    report = pipeline.gather(settings, store, mode="sample")
+    assert report.sample
+    ok = {s.source for s in report.sources if s.status == "ok"}
+    assert {"tiktok", "amazon", "x", "reddit", "youtube"} <= ok
+    assert all("sample data" in s.reason for s in report.sources if s.status == "ok")
+    assert store.history("tiktok", [it.source_id for it in report.items if it.source == "tiktok"]) == {}  # not mixed into live history

@@ -1,0 +1,168 @@
+"""Source-level scores: baselines exclude the item, thin baselines shrink, floors and flags hold."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from ai_content_agents.models import Observation, TrendItem
+from ai_content_agents.sources import amazon, reddit, tiktok, x, youtube
+from ai_content_agents.sources.sample import load_sample, sample_observations
+
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def item(source: str, sid: str, group: str = "g", *, hours: float = 30, commerce: bool = False, followers: int | None = None, **metrics: float) -> TrendItem:
+    return TrendItem(source=source, source_id=sid, title=sid, url=f"https://example.com/{sid}", group=group,  # type: ignore[arg-type]
+                     metrics=metrics, observed_at=NOW, published_at=NOW - timedelta(hours=hours), is_commerce=commerce,
+                     author_followers=followers)
+
+
+# --- TikTok -------------------------------------------------------------------------------
+
+
+def test_tiktok_baseline_is_the_median_of_the_others_in_the_same_group() -> None:
+    items = [item("tiktok", "big", plays=1_000_000)] + [item("tiktok", f"o{i}", plays=100_000) for i in range(5)]
+    items.append(item("tiktok", "other-group", "h2", plays=5_000_000))
+    tiktok.score(items, {})
+    sig = items[0].signals
+    assert sig is not None and sig.baseline == 100_000 and sig.n_baseline == 5  # neither itself nor the other group
+    assert sig.m == pytest.approx(10.0)
+    assert sig.m_s == pytest.approx((5 * 10 + 5) / 10)
+    assert sig.s == pytest.approx(math.log2(5.5))
+    lonely = items[-1].signals
+    assert lonely is not None and lonely.m is None and lonely.s == 0.0 and "no_baseline" in lonely.flags
+
+
+def test_tiktok_commerce_weight() -> None:
+    def run(weight: float | None) -> tuple[float, float]:
+        items = [item("tiktok", "shop", plays=400_000, commerce=True), item("tiktok", "plain", plays=400_000)]
+        items += [item("tiktok", f"o{i}", plays=100_000) for i in range(6)]
+        tiktok.score(items, {}) if weight is None else tiktok.score(items, {}, commerce_weight=weight)
+        return items[0].signals.s, items[1].signals.s  # type: ignore[union-attr]
+
+    shop, plain = run(None)
+    assert shop - plain == pytest.approx(math.log2(1.5))
+    shop, plain = run(2.0)
+    assert shop - plain == pytest.approx(1.0)
+
+
+def test_tiktok_shrinkage_floor_and_fresh() -> None:
+    thin = [item("tiktok", "a", plays=800_000), item("tiktok", "b", plays=100_000)]
+    tiktok.score(thin, {})
+    assert thin[0].signals.m == pytest.approx(8.0)  # type: ignore[union-attr]
+    assert thin[0].signals.m_s == pytest.approx((1 * 8 + 5) / 6)  # type: ignore[union-attr]
+    assert "thin" in thin[0].signals.flags  # type: ignore[union-attr]
+    small = [item("tiktok", "tiny", plays=9_000, hours=2)] + [item("tiktok", f"o{i}", plays=300) for i in range(6)]
+    tiktok.score(small, {})
+    sig = small[0].signals
+    assert sig is not None and not sig.eligible and "below_floor" in sig.flags and "too_recent" in sig.flags
+
+
+# --- Amazon -------------------------------------------------------------------------------
+
+LIST = "https://www.amazon.com/gp/movers-and-shakers/beauty/"
+
+
+def obs(sid: str, position: float, days_ago: float, group: str = LIST) -> Observation:
+    return Observation(run_id="r", source="amazon", source_id=sid, group=group, metrics={"position": position},
+                       observed_at=NOW - timedelta(days=days_ago))
+
+
+def test_amazon_blend_of_position_and_page_percent() -> None:
+    items = [item("amazon", "A@l", LIST, position=10, percent_gain=300.0)]
+    amazon.score(items, {})
+    sig = items[0].signals
+    assert sig is not None and sig.eligible
+    assert sig.s == pytest.approx(0.3 * math.log2(100 / 10) + 0.7 * math.log2(4.0))
+    assert sig.components["position_part"] == pytest.approx(math.log2(10)) and sig.velocity == 300.0
+
+
+def test_amazon_velocity_from_stored_snapshots_of_the_same_list() -> None:
+    items = [item("amazon", "A@l", LIST, position=5)]
+    history = {"A@l": [obs("A@l", 1, 1, group="https://www.amazon.com/gp/bestsellers/other/"), obs("A@l", 20, 1)]}
+    amazon.score(items, history)
+    sig = items[0].signals
+    assert sig is not None and sig.eligible and sig.n_baseline == 1 and sig.baseline == 20
+    assert sig.m == pytest.approx(4.0)
+    assert sig.s == pytest.approx(0.3 * math.log2(20) + 0.7 * 2.0)
+
+
+def test_amazon_one_huge_jump_is_unconfirmed_until_it_persists() -> None:
+    jump = [item("amazon", "A@l", LIST, position=4)]
+    amazon.score(jump, {"A@l": [obs("A@l", 80, 1)]})
+    assert jump[0].signals is not None and not jump[0].signals.eligible and "unconfirmed" in jump[0].signals.flags
+    persisted = [item("amazon", "A@l", LIST, position=4)]
+    amazon.score(persisted, {"A@l": [obs("A@l", 80, 2), obs("A@l", 40, 1)]})
+    assert persisted[0].signals is not None and persisted[0].signals.eligible and persisted[0].signals.m == pytest.approx(10.0)
+
+
+def test_amazon_first_sighting_without_percent_is_not_eligible() -> None:
+    items = [item("amazon", "A@l", LIST, position=1, previously_unranked=1.0)]
+    amazon.score(items, {})
+    sig = items[0].signals
+    assert sig is not None and not sig.eligible
+    assert {"unconfirmed", "no_velocity", "previously_unranked"} <= set(sig.flags)
+    assert sig.s == pytest.approx(0.3 * math.log2(100))
+
+
+def test_amazon_sample_with_history() -> None:
+    raw, when = load_sample("amazon")
+    items = amazon.score(amazon.parse(raw, when), sample_observations("amazon"))
+    by_id = {i.source_id.split("@")[0]: i.signals for i in items}
+    assert by_id["B0EXBLEND1"].eligible and by_id["B0EXBLEND1"].m == pytest.approx(9.0)  # type: ignore[union-attr]
+    assert not by_id["B0EXGRIP01"].eligible and "unconfirmed" in by_id["B0EXGRIP01"].flags  # type: ignore[union-attr]
+    assert by_id["B0EXLEDMSK"].eligible and by_id["B0EXLEDMSK"].velocity == 2340.0  # type: ignore[union-attr]
+    assert by_id["B0EXGARLC1"].m == pytest.approx(2 / 4)  # type: ignore[union-attr]  # fell from 2 to 4
+
+
+# --- X / Reddit / YouTube -----------------------------------------------------------------
+
+
+def test_x_per_follower_against_run_median() -> None:
+    items = [item("x", "small", followers=1_000, likes=2_000)] + [item("x", f"o{i}", followers=100_000, likes=2_000) for i in range(5)]
+    x.score(items, {})
+    sig = items[0].signals
+    assert sig is not None and sig.baseline == pytest.approx(0.02) and sig.m == pytest.approx(100.0)
+    assert items[1].signals.m == pytest.approx(0.02 / 0.02)  # type: ignore[union-attr]  # median of others includes "small"
+
+
+def test_reddit_rate_hide_score_and_floor() -> None:
+    items = [item("reddit", "hot", "r/a", hours=2, score=400)] + [item("reddit", f"o{i}", "r/a", hours=20, score=400) for i in range(5)]
+    items.append(item("reddit", "hidden", "r/a", hours=0.5, score=1, hide_score=1.0))
+    reddit.score(items, {})
+    hot = items[0].signals
+    assert hot is not None and hot.value == pytest.approx(200.0) and hot.baseline == pytest.approx(20.0)
+    assert hot.n_baseline == 5  # the hidden-score post is not part of anyone's baseline
+    hidden = items[-1].signals
+    assert hidden is not None and not hidden.eligible and "too_recent" in hidden.flags
+
+
+def test_youtube_shorts_vs_long_form_and_flags() -> None:
+    raw, when = load_sample("youtube")
+    items = youtube.score(youtube.parse(raw, when), {})
+    by_title = {i.title: i for i in items}
+    short = by_title["BlendGo vs a $400 blender #shorts"]
+    long = by_title["I tested the viral BlendGo portable blender for 30 days"]
+    assert short.metrics["is_short"] == 1.0 and long.metrics["is_short"] == 0.0
+    assert short.metrics["channel_median_views"] != long.metrics["channel_median_views"]
+    assert "shorts" in short.signals.flags and short.signals.baseline_kind.startswith("channel median views of other Shorts")  # type: ignore[union-attr]
+    fresh = by_title["LED mask flash deal #shorts"]
+    assert "too_recent" in fresh.signals.flags  # type: ignore[union-attr]
+    thin = by_title["Leak-proof bento box review (it survived my backpack)"]
+    assert "thin" in thin.signals.flags and thin.signals.n_baseline < 5  # type: ignore[union-attr]
+    assert "not creator-relative" in thin.signals.baseline_kind  # type: ignore[union-attr]
+
+
+def test_youtube_baseline_excludes_the_video_and_other_format() -> None:
+    def upload(vid: str, views: int, secs: str) -> dict:
+        return {"id": vid, "snippet": {"publishedAt": "2026-11-01T00:00:00Z"}, "contentDetails": {"duration": secs}, "statistics": {"viewCount": str(views)}}
+
+    recent = [upload("AbCdEfGhIjK", 999_999, "PT10M")] + [upload(f"u{i}", 1_000, "PT10M") for i in range(5)] + [upload("s1", 50_000, "PT30S")]
+    video = {"id": "AbCdEfGhIjK", "snippet": {"title": "t", "publishedAt": "2026-11-15T00:00:00Z", "channelId": "UC1"},
+             "contentDetails": {"duration": "PT10M"}, "statistics": {"viewCount": "999999"}, "_channel_recent": recent}
+    (it,) = youtube.score(youtube.parse([video], NOW), {})
+    assert it.metrics["channel_median_views"] == 1_000 and it.metrics["channel_baseline_n"] == 5
+    assert it.signals is not None and it.signals.m == pytest.approx(999.999) and it.signals.eligible
