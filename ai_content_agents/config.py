@@ -30,6 +30,7 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         populate_by_name=True,
+        env_ignore_empty=True,  # `KEY=` in .env means unset, not an empty secret
     )
 
     # --- where state lives -------------------------------------------------------------
@@ -140,8 +141,6 @@ class Settings(BaseSettings):
     agent_max_iterations: int = Field(8, ge=1)
     supports_tool_choice: bool = True
     supports_cache_control: bool = True
-    supports_count_tokens: bool = True
-    supports_batches: bool = True
     supports_structured_output: bool = True  # output_config json_schema; off → JSON asked for in text, parsed leniently
     # USD per million tokens by model-family prefix, overriding agents/usage.py DEFAULT_PRICES
     # (JSON env, e.g. AICA_MODEL_PRICES='{"claude-sonnet": {"input": 3, "output": 15}}'); check the current pricing page
