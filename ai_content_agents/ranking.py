@@ -97,6 +97,7 @@ class RankResult(BaseModel):
     """`rank`'s output plus what was left out and why (for the run report)."""
 
     trends: list[Trend]
+    top_count: int = 0  # trends[:top_count] are the capped top N (fewer than N when caps or eligibility bind)
     skipped: dict[str, int] = Field(default_factory=dict)  # reason → count
 
 
@@ -172,19 +173,22 @@ def _stem(tok: str) -> str:
     return tok
 
 
+# one pass: hashtags/mentions, then filler phrases, then specs (alternation order matters: "2026 new")
+_STRIP = re.compile(f"{_HASHTAG.pattern}|{_FILLER_PHRASES.pattern}|{_SPEC.pattern}")
+_DROP = _STOP | _FILLER_TOKENS
+
+
 @lru_cache(maxsize=1 << 18)
 def title_tokens(title: str) -> tuple[str, ...]:
     """Normalised, de-duplicated tokens of a title, in first-seen order: case, emoji, punctuation,
     hashtags, pack sizes/units and marketing filler removed (§3.2)."""
-    t = unicodedata.normalize("NFKC", title).casefold()
-    t = _HASHTAG.sub(" ", t)
-    t = _FILLER_PHRASES.sub(" ", t)
-    t = _SPEC.sub(" ", t)
     seen: dict[str, None] = {}
-    for raw in _TOKEN.findall(t):
-        if raw.isdigit() or len(raw) < 2 or raw in _STOP or raw in _FILLER_TOKENS:
+    for raw in _TOKEN.findall(_STRIP.sub(" ", unicodedata.normalize("NFKC", title).casefold())):
+        if len(raw) < 2 or raw in _DROP or raw.isdigit():
             continue
-        seen.setdefault(_stem(raw), None)
+        if len(raw) > 3 and raw[-1] == "s" and not raw.endswith(("ss", "us", "is")):
+            raw = raw[:-1]  # light plural folding, as _stem
+        seen[raw] = None
     return tuple(seen)
 
 
@@ -406,33 +410,18 @@ def cluster(items: Sequence[TrendItem], config: RankConfig | None = None) -> lis
     toks = [title_tokens(it.title) for it in its]
     norms = [" ".join(t) for t in toks]
     tsets = [frozenset(t) for t in toks]
-    postings: dict[str, list[int]] = defaultdict(list)
+    postings: dict[str, set[int]] = defaultdict(set)
     for i, ts in enumerate(toks):
         if len(ts) >= config.min_shared_tokens:
             for t in ts:
-                postings[t].append(i)
+                postings[t].add(i)
     df = {t: len(p) for t, p in postings.items()}
-    pair_cache: dict[tuple[str, str], list[int]] = {}
-    posting_sets: dict[str, set[int]] = {}
+    dense_cache: dict[tuple[str, ...], set[int]] = {}
     cap = config.block_cap
+    dense_df = 20 * cap  # a token this common says little on its own
     threshold = config.fuzzy_threshold
     need = config.min_shared_tokens
     band = config.price_band
-
-    def pset(t: str) -> set[int]:
-        got = posting_sets.get(t)
-        if got is None:
-            got = posting_sets[t] = set(postings[t])
-        return got
-
-    def holding_both(a: str, b: str) -> set[int]:
-        """Items whose titles hold both tokens (set intersection runs in C over the smaller posting)."""
-        got = pair_cache.get((a, b))
-        if got is None:
-            got = pset(a) & pset(b)
-            if len(got) > 8:  # only dense pairs repeat often enough to be worth keeping
-                pair_cache[(a, b)] = got
-        return got
 
     extract = process.extract
     scorer = fuzz.token_set_ratio
@@ -440,14 +429,31 @@ def cluster(items: Sequence[TrendItem], config: RankConfig | None = None) -> lis
         ti = toks[i]
         if len(ti) < need:
             continue
-        # Block: candidates share at least 2 of this title's 3 rarest tokens. A true duplicate either
-        # contains this title (then it holds all of them) or differs by about one word either way.
         rare = sorted((t for t in ti if df[t] > 1), key=lambda t: (df[t], t))[:3]
         if len(rare) < 2:
             continue
-        found = holding_both(rare[0], rare[1])
-        if len(rare) == 3:
-            found = found | holding_both(rare[0], rare[2]) | holding_both(rare[1], rare[2])
+        # Block: candidates share at least 2 of this title's 3 rarest tokens (set intersections in C).
+        # A true duplicate either contains this title (then it holds all of them) or differs by about
+        # one word either way. When even the rarest token is very common, require all of them.
+        p0, p1 = postings[rare[0]], postings[rare[1]]
+        if df[rare[0]] > dense_df:
+            key = tuple(rare)
+            found = dense_cache.get(key)
+            if found is None:
+                found = dense_cache[key] = p0.intersection(p1, *(postings[t] for t in rare[2:]))
+        elif len(rare) == 2:
+            found = p0 & p1
+        else:
+            p2 = postings[rare[2]]
+            found = (p0 & p1) | (p0 & p2)
+            if df[rare[1]] <= cap:
+                found |= p1 & p2
+            else:  # common pairs recur: intersect once
+                key = (rare[1], rare[2])
+                both = dense_cache.get(key)
+                if both is None:
+                    both = dense_cache[key] = p1 & p2
+                found |= both
         if len(found) <= 1:
             continue
         cands = sorted(found)
@@ -749,13 +755,14 @@ def _rank(
                 per_source[src] += 1
                 top.append(t)
                 continue
+            t.flags.append("capped")  # kept out of the top N only by its strongest source's cap
         rest.append(t)
     ranked = top + rest
     for r, t in enumerate(ranked, start=1):
         t.rank = r
     if skipped:
         log.info("ranking skipped %s", dict(skipped))
-    return RankResult(trends=ranked, skipped=dict(skipped))
+    return RankResult(trends=ranked, top_count=len(top), skipped=dict(skipped))
 
 
 def rank(
@@ -765,6 +772,10 @@ def rank(
     featured: Mapping[str, tuple[datetime, float, str]] | None = None,
 ) -> list[Trend]:
     """All trends, ranked: the capped top N first (ranks 1..N), then the rest in score order.
+
+    Caps are strict: when too few sources are present to fill N slots, the top holds fewer than N
+    and the trends kept out by a cap carry the flag "capped" (`rank_with_stats().top_count` says
+    how many made the top).
 
     `featured` maps cluster keys (see `cluster_keys`) to (featured_at, score then, issue id) for the
     caller's look-back window; those trends sink below unfeatured ones unless their score grew.

@@ -22,6 +22,7 @@ from ..evidence import TrendPayload
 OFFLINE_MODEL_ID = "offline-model"
 OFFLINE_BANNER = "Written offline (no ANTHROPIC_API_KEY): deterministic templates, no model was called."
 _SOURCES = ("tiktok", "amazon", "reddit", "youtube")
+_BRIEF = re.compile(r'<editor_brief_request[^>]*top_n="(\d+)"')  # newsletter/editor.py BRIEF_TAG
 _PAYLOADS = re.compile(r"<trend_payloads>\s*(.*?)\s*</trend_payloads>", re.S)
 
 
@@ -83,6 +84,36 @@ def _json(text: str) -> Any:
         return None
 
 
+def offline_angle(b: Any) -> str:
+    """The template's angle for one listed trend: its rank, label and sources, and the lead figure."""
+    from ..evidence import SOURCE_LABELS
+
+    where = ", ".join(SOURCE_LABELS.get(s, s) for s in b.sources)
+    angle = f"#{b.rank} this run, {b.label} on {where}"
+    if b.lead:
+        angle += f"; lead with {b.lead}"
+    if "tiktok_shop" in b.sources:
+        angle += "; already selling in your shop"
+    return angle
+
+
+def offline_brief(briefs: list[dict[str, Any]], top_n: int) -> dict[str, Any]:
+    """The editor brief the offline model answers: exactly `sections.select` over the listed top-N trends."""
+    from ..newsletter.sections import SECTION_SPECS, select
+    from .trend import TrendBrief
+
+    listed = [TrendBrief.model_validate(b) for b in briefs]
+    ranked = [b for b in listed if 1 <= b.rank <= top_n and not {"ineligible", "not_eligible"} & set(b.flags)]
+    picks = select(ranked)  # type: ignore[arg-type]  # select reads only rank, flags, sources, cluster_id
+    return {
+        "sections": {
+            spec.key: [{"cluster_id": b.cluster_id, "angle": offline_angle(b)} for b in picks.get(spec.key, [])]
+            for spec in SECTION_SPECS
+            if spec.max_items > 0
+        }
+    }
+
+
 class _Plan:
     """Decides the next step from the conversation so far. Pure: same input, same output."""
 
@@ -113,6 +144,9 @@ class _Plan:
     def _trends(self) -> tuple[list[dict[str, Any]], str]:
         q = _question(self.messages).lower()
         step = len(self.called)
+        brief_request = _BRIEF.search(q)
+        if brief_request:
+            return self._editor(int(brief_request.group(1)))
         if self.may_call and "gather" in self.tools and "gather" not in self.called:
             return [self._use(step, "gather", {})], "tool_use"
         if self.may_call and "list_trends" not in self.called:
@@ -127,6 +161,17 @@ class _Plan:
             top = briefs[:2]
             return [self._use(step + i, "trend_detail", {"cluster_id": b["cluster_id"]}) for i, b in enumerate(top)], "tool_use"
         return [{"type": "text", "text": self._trend_answer(briefs)}], "end_turn"
+
+    # --- newsletter editor: gather → list_trends → the deterministic selection as a brief ------------
+    def _editor(self, top_n: int) -> tuple[list[dict[str, Any]], str]:
+        step = len(self.called)
+        if self.may_call and "gather" in self.tools and "gather" not in self.called:
+            return [self._use(step, "gather", {})], "tool_use"
+        if self.may_call and "list_trends" not in self.called:
+            return [self._use(step, "list_trends", {"limit": max(1, min(20, top_n))})], "tool_use"
+        listed = next((r for n, _, r, err in self.done if n == "list_trends" and not err), None)
+        briefs = (_json(listed) or {}).get("trends", []) if listed else []
+        return [{"type": "text", "text": json.dumps(offline_brief(briefs, top_n), ensure_ascii=False)}], "end_turn"
 
     def _trend_answer(self, briefs: list[dict[str, Any]]) -> str:
         from ..newsletter.template_writer import copy_for

@@ -96,8 +96,10 @@ def brief(trend: Trend) -> TrendBrief:
     p = safe_payload(trend)
     lead = None
     if p.evidence and p.evidence[0].figures:
+        from ..newsletter.template_writer import _primary  # the figure the template copy leads with
+
         ev = p.evidence[0]
-        f = next((x for x in ev.figures if ".metrics." in x.field), ev.figures[0])
+        f = _primary(ev) or next((x for x in ev.figures if ".metrics." in x.field), ev.figures[0])
         lead = f"{f.display} {f.label} ({ev.source_label}{', ' + f.window if f.window else ''})"
     return TrendBrief(
         rank=p.rank, cluster_id=p.cluster_id, title=p.title, category=p.category, label=p.label,
@@ -117,6 +119,7 @@ class TrendTools:
         gather_fn: GatherFn | None = None,
         mode: Literal["auto", "sample", "live"] = "auto",
         now: datetime | None = None,
+        refresh_allowed: bool = True,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -124,6 +127,9 @@ class TrendTools:
         self._gather_fn = gather_fn
         self.mode = mode
         self.now = now
+        # False pins the session to `report` (the newsletter editor): `gather` then only summarises it,
+        # so a model can never trigger a second, paid live fetch.
+        self.refresh_allowed = refresh_allowed
 
     def _need_report(self) -> GatherReport:
         if self.report is None:
@@ -140,7 +146,8 @@ class TrendTools:
             sources: only these sources (default: all enabled).
             refresh: run the pipeline again even if this session already has a run.
         """
-        if self.report is None or refresh:
+        pinned = not self.refresh_allowed and self.report is not None
+        if not pinned and (self.report is None or refresh):
             fn = self._gather_fn
             if fn is None:
                 from ..pipeline import gather as fn
@@ -151,7 +158,14 @@ class TrendTools:
             sample=r.sample,
             trends=len(r.trends),
             sources=[SourceLine(source=s.source, status=s.status, items=s.items, reason=clean(s.reason, 120)) for s in r.sources],
-            note="SAMPLE DATA: say so in the answer" if r.sample else "",
+            note="; ".join(
+                n
+                for n in (
+                    "SAMPLE DATA: say so in the answer" if r.sample else "",
+                    "this session's run is fixed; refresh is disabled" if pinned and refresh else "",
+                )
+                if n
+            ),
         )
 
     def list_trends(
@@ -242,12 +256,15 @@ class TrendAgent(BaseAgent):
         report: GatherReport | None = None,
         gather_fn: GatherFn | None = None,
         mode: Literal["auto", "sample", "live"] = "auto",
+        refresh_allowed: bool = True,
         model: str | None = None,
         on_event: Callable[[AgentEvent], None] | None = None,
         on_text: Callable[[str], None] | None = None,
         now: datetime | None = None,
     ) -> None:
-        self.trend_tools = TrendTools(settings, store, report=report, gather_fn=gather_fn, mode=mode, now=now)
+        self.trend_tools = TrendTools(
+            settings, store, report=report, gather_fn=gather_fn, mode=mode, now=now, refresh_allowed=refresh_allowed
+        )
         client = client if client is not None else make_client(settings)
         run_id = usage.run_id if usage is not None else None
         super().__init__(

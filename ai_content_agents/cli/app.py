@@ -7,17 +7,18 @@ from datetime import UTC
 from pathlib import Path
 from typing import Annotated
 
+import anthropic
 import typer
 from rich.table import Table
 
 from .. import pipeline
+from ..agents.base import ModelDeprecated
+from ..agents.usage import RunUsage
 from ..config import Settings
 from ..evidence import trend_payload
 from ..models import GatherReport, SourceReport
-from ..newsletter.compose import compose
+from ..newsletter.editor import EditorBrief, write_with_agents
 from ..newsletter.render import render
-from ..newsletter.template_writer import TemplateWriter
-from ..newsletter.writer import Writer
 from ..ranking import cluster_keys
 from ..sources import SOURCE_MODULES, load
 from ..store import Store
@@ -85,8 +86,11 @@ def run_gather(
     return report
 
 
-def choose_writer(settings: Settings, store: Store) -> Writer:
-    return TemplateWriter()
+def _show_brief(brief: EditorBrief) -> None:
+    who = "offline model" if brief.offline else "TrendAgent"
+    console.print(f"[bold]Planned[/] the issue with {who}: {brief.tool_turns} tool turn(s), {brief.model_calls} call(s).")
+    for note in brief.notes:
+        console.print(f"  [dim]{note}[/]")
 
 
 @app.command()
@@ -102,9 +106,16 @@ def newsletter(
     out_dir = out or settings.out_dir
     with open_store(settings) as store:
         report = run_gather(settings, store, sources, sample, live, sequential)
-        writer = choose_writer(settings, store)
-        console.print(f"[bold]Writing[/] {len(report.trends)} ranked trends with the {writer.name} writer…")
-        nl = compose(report, writer)
+        usage = RunUsage.from_settings(settings, report.run_id, store)
+        try:
+            nl = write_with_agents(report, settings, store, usage=usage, on_brief=_show_brief)
+        except ModelDeprecated as exc:
+            raise fail(str(exc)) from None
+        except anthropic.APIError as exc:
+            status = getattr(exc, "status_code", None)
+            request_id = getattr(exc, "request_id", None)
+            detail = f"{type(exc).__name__}" + (f", HTTP {status}" if status else "") + (f", request {request_id}" if request_id else "")
+            raise fail(f"the model API call failed ({detail}); nothing was written. {usage.summary()}") from None
         paths = render(nl, out_dir)
         if not report.sample:
             store.mark_featured(
@@ -115,7 +126,9 @@ def newsletter(
     failed = [s.key for s in nl.sections if s.error]
     grounded = sum(c.grounded for c in nl.factcheck)
     total = sum(len(c.figures) for c in nl.factcheck)
+    console.print(f"Written by: {nl.writer}{' (offline: no ANTHROPIC_API_KEY)' if nl.offline else ''}.")
     console.print(f"Fact-check: {grounded}/{total} figures grounded.")
+    console.print(usage.summary())
     for fmt_name, path in paths.items():
         console.print(f"  wrote [cyan]{path}[/] ({fmt_name})")
     if report.sample:

@@ -199,16 +199,16 @@ def test_secrets_never_in_logs_or_exceptions(fake: FakeShop, tmp_path: Path, cap
 def test_429_storm_backs_off_under_the_fakes_limit(tmp_path: Path) -> None:
     import threading
 
-    with FakeShop(qps=10, retry_after="1", n_products=3) as fake:
+    with FakeShop(qps=20, retry_after="1", n_products=3) as fake:
         s = shop_settings(fake, tmp_path / "data")
         authorize(s)
         c = make_client(s, retry=RetryPolicy(max_retries=8, max_time_s=30, base_s=0.05, cap_s=0.5, jitter_s=0.05),
-                        limiter=limiter(rate=40, burst=10))  # configured 4x over the server's quota
+                        limiter=limiter(rate=80, burst=10))  # configured 4x over the server's quota
         shop = c.select_shop()
         errors_: list[Exception] = []
 
         def worker() -> None:
-            for _ in range(10):
+            for _ in range(6):
                 try:
                     c.get_product("1729000000000000001", shop=shop)
                 except Exception as exc:  # noqa: BLE001
@@ -222,11 +222,9 @@ def test_429_storm_backs_off_under_the_fakes_limit(tmp_path: Path) -> None:
         assert errors_ == []
         ok = [r for r in fake.api_records() if r.path.startswith("/product/") and r.status == 200]
         throttled = [r for r in fake.api_records() if r.status == 429]
-        assert len(ok) == 80
-        # Without backoff, a 40 rps client against 10 rps produces ~3 rejections per success. AIMD + Retry-After
-        # must keep it far lower, and after the client's rate settled there are no more 429s at all.
-        assert len(throttled) <= 24, len(throttled)
-        last_ok = ok[-20:]
-        assert not [r for r in throttled if r.t > last_ok[0].t]
+        assert len(ok) == 48
+        # Without the shared pause + rate cut this run sees ~14 rejections (each retry lands in a closed window);
+        # with them, essentially only the requests already in flight at each 429 are rejected.
+        assert 1 <= len(throttled) <= 10, len(throttled)
         bucket = c.limiter.bucket(shop.id, "default")
-        assert bucket.rate < 40
+        assert bucket.rate <= 40 and bucket.ceiling < 80

@@ -46,9 +46,11 @@ class TokenBucket:
         self._successes = 0
 
     def _refill(self, now: float) -> None:
-        if now > self._last:
-            self._tokens = min(float(self.burst), self._tokens + (now - self._last) * self.rate)
-            self._last = now
+        # No tokens accrue while paused: otherwise everyone waiting fires at once when the pause ends.
+        since = max(self._last, min(now, self._paused_until))
+        if now > since:
+            self._tokens = min(float(self.burst), self._tokens + (now - since) * self.rate)
+        self._last = max(self._last, now)
 
     def _reserve(self, now: float) -> float:
         """Book one token; return the monotonic time at which the caller may proceed."""
@@ -57,13 +59,13 @@ class TokenBucket:
         self._tokens -= 1.0
         if self._tokens >= 0:
             return start
-        return max(start, now + (-self._tokens) / self.rate)
+        return start + (-self._tokens) / self.rate  # tokens do not accrue before `start` (pause)
 
     def _wait_for(self, now: float) -> float:
         start = max(now, self._paused_until)
         self._refill(now)
         deficit = 1.0 - self._tokens
-        return max(start, now + deficit / self.rate if deficit > 0 else now)
+        return start + deficit / self.rate if deficit > 0 else start
 
     def acquire(self, timeout: float | None = None) -> bool:
         """Block (sleeping, not spinning) until a token is ours; False if it cannot come within `timeout`."""
@@ -81,7 +83,7 @@ class TokenBucket:
             with self._lock:
                 # Throttled while we slept: our slot was booked at the old rate, so queue again rather
                 # than fire into a window the server has just closed.
-                if self._epoch == epoch or self._clock() >= self._paused_until:
+                if self._epoch == epoch:
                     return True
 
     def try_acquire(self) -> bool:
@@ -97,7 +99,7 @@ class TokenBucket:
             return False
 
     def penalize(self, retry_after: float | None = None) -> None:
-        """The server throttled us: remember 90% of this rate as a ceiling, halve the rate and the burst,
+        """The server throttled us: remember 75% of this rate as a ceiling, halve the rate and the burst,
         and, if it said so, let nobody through before `retry_after`."""
         with self._lock:
             now = self._clock()
@@ -106,7 +108,7 @@ class TokenBucket:
             # event, so the rate is cut at most once per server window (1 s), not once per reply.
             if now - self._last_penalty >= 1.0:
                 self._last_penalty = now
-                self.ceiling = max(self.min_rate, min(self.ceiling, self.rate * 0.9))
+                self.ceiling = max(self.min_rate, min(self.ceiling, self.rate * 0.75))
                 self.rate = max(self.min_rate, self.rate / 2)
                 self.burst = max(1, self.burst // 2)
                 self._tokens = min(self._tokens, float(self.burst))

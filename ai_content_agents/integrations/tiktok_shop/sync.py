@@ -322,7 +322,16 @@ def _run(
                     commit(page0, [f.result() for f in futs0])
             else:
                 commit(page, list(page.items))
-            page = next(iterator, None)
+            try:
+                page = next(iterator, None)
+            except errors.TikTokShopError:
+                # The search failed for good: keep the pages whose details already arrived, so the
+                # re-run resumes after them, then report the failure.
+                try:
+                    drain(pending, block=True)
+                except errors.TikTokShopError:
+                    pass
+                raise
         drain(pending, block=True)
     finally:
         if pool is not None:
