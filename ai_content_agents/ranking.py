@@ -12,6 +12,7 @@ with `model_construct` (the inputs are already-validated models), which keeps 10
 from __future__ import annotations
 
 import gc
+from bisect import bisect_right
 import hashlib
 import logging
 import math
@@ -416,6 +417,16 @@ def cluster(items: Sequence[TrendItem], config: RankConfig | None = None) -> lis
             for t in ts:
                 postings[t].add(i)
     df = {t: len(p) for t, p in postings.items()}
+    # global rarity order; tokens seen once can never be shared, so they sort last and are dropped
+    order = {t: (k if df[t] > 1 else n + k) for k, t in enumerate(sorted(df, key=lambda t: (df[t], t)))}
+    rare3: list[tuple[str, ...]] = []
+    pair_index: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, ti in enumerate(toks):
+        r = tuple(t for t in sorted(ti, key=order.__getitem__)[:3] if df.get(t, 0) > 1) if len(ti) >= 2 else ()
+        rare3.append(r)
+        for a_, b_ in ((0, 1), (0, 2), (1, 2)):
+            if b_ < len(r):
+                pair_index[(r[a_], r[b_])].append(i)
     dense_cache: dict[tuple[str, ...], set[int]] = {}
     cap = config.block_cap
     dense_df = 20 * cap  # a token this common says little on its own
@@ -426,40 +437,33 @@ def cluster(items: Sequence[TrendItem], config: RankConfig | None = None) -> lis
     extract = process.extract
     scorer = fuzz.token_set_ratio
     for i in range(n):
-        ti = toks[i]
-        if len(ti) < need:
-            continue
-        rare = sorted((t for t in ti if df[t] > 1), key=lambda t: (df[t], t))[:3]
+        rare = rare3[i]
         if len(rare) < 2:
             continue
-        # Block: candidates share at least 2 of this title's 3 rarest tokens (set intersections in C).
-        # A true duplicate either contains this title (then it holds all of them) or differs by about
-        # one word either way. When even the rarest token is very common, require all of them.
-        p0, p1 = postings[rare[0]], postings[rare[1]]
+        # Blocking, all in C set operations:
+        # - containment: candidates holding this title's two rarest tokens (a longer title that
+        #   contains this one always qualifies);
+        # - one word different either way: titles whose own 3 rarest tokens share a pair with ours
+        #   (adding one word to a title pushes at most one token out of its 3 rarest). That relation
+        #   is symmetric, so only later items are taken from it: each pair is scored once.
+        # When even the rarest token is very common, require all three rarest instead.
         if df[rare[0]] > dense_df:
-            key = tuple(rare)
-            found = dense_cache.get(key)
+            found = dense_cache.get(rare)
             if found is None:
-                found = dense_cache[key] = p0.intersection(p1, *(postings[t] for t in rare[2:]))
-        elif len(rare) == 2:
-            found = p0 & p1
+                found = dense_cache[rare] = postings[rare[0]].intersection(*(postings[t] for t in rare[1:]))
+            found = set(found)
         else:
-            p2 = postings[rare[2]]
-            found = (p0 & p1) | (p0 & p2)
-            if df[rare[1]] <= cap:
-                found |= p1 & p2
-            else:  # common pairs recur: intersect once
-                key = (rare[1], rare[2])
-                both = dense_cache.get(key)
-                if both is None:
-                    both = dense_cache[key] = p1 & p2
-                found |= both
-        if len(found) <= 1:
+            found = postings[rare[0]] & postings[rare[1]]
+        for a_, b_ in ((0, 1), (0, 2), (1, 2)):
+            if b_ < len(rare):
+                bucket = pair_index[(rare[a_], rare[b_])]
+                if len(bucket) <= dense_df:
+                    found.update(bucket[bisect_right(bucket, i) :])
+        found.discard(i)
+        if not found:
             continue
-        cands = sorted(found)
-        if len(cands) > cap:
-            cands = cands[:cap]  # a dense block of near-identical titles: deterministic truncation
-        # score in C first; union-find and guards only for the few hits
+        # hits are applied in index order below, so only truncation needs a sorted list
+        cands = list(found) if len(found) <= cap else sorted(found)[:cap]  # dense block: deterministic cut
         hits = extract(
             norms[i], [norms[j] for j in cands], scorer=scorer, processor=None, score_cutoff=threshold, limit=None
         )
@@ -467,8 +471,6 @@ def cluster(items: Sequence[TrendItem], config: RankConfig | None = None) -> lis
             continue
         si = tsets[i]
         for j in sorted(cands[h[2]] for h in hits):
-            if j == i:
-                continue
             sj = tsets[j]
             if len(si & sj) < need or (si ^ sj) & ACCESSORY_NOUNS:
                 continue  # too little in common, or one is an accessory/part of the other

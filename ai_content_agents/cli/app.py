@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from datetime import UTC
 from pathlib import Path
 from typing import Annotated
@@ -64,7 +65,13 @@ def _progress_line(report: SourceReport) -> None:
 
 
 def run_gather(
-    settings: Settings, store: Store, sources: str | None, sample: bool, live: bool, sequential: bool
+    settings: Settings,
+    store: Store,
+    sources: str | None,
+    sample: bool,
+    live: bool,
+    sequential: bool,
+    quiet: bool = False,
 ) -> GatherReport:
     names = split_sources(sources)
     mode = _mode(sample, live)
@@ -73,15 +80,17 @@ def run_gather(
     except ValueError as exc:
         raise fail(str(exc)) from None
     label = "sample snapshot" if mode == "sample" else f"{len(selected)} source(s)"
-    console.print(f"[bold]Gathering[/] from {label}…")
+    progress = None if quiet else _progress_line
+    if not quiet:
+        console.print(f"[bold]Gathering[/] from {label}…")
     try:
-        with console.status("waiting for sources…", spinner="dots"):
+        with console.status("waiting for sources…", spinner="dots") if not quiet else nullcontext():
             report = pipeline.gather(
-                settings, store, sources=selected, mode=mode, sequential=sequential, on_progress=_progress_line
+                settings, store, sources=selected, mode=mode, sequential=sequential, on_progress=progress
             )
     except pipeline.NoLiveData as exc:
         raise fail(f"{exc}. Drop --live to fall back to the sample data.") from None
-    if report.sample:
+    if report.sample and not quiet:
         console.print("[bold white on red] SAMPLE DATA [/] no live source produced data; using the bundled snapshot.")
     return report
 
@@ -150,9 +159,7 @@ def trends(
     """Show the ranked trends (fused across sources) in the terminal."""
     settings = load_settings()
     with open_store(settings) as store:
-        if as_json:
-            console.quiet = True
-        report = run_gather(settings, store, sources, sample, live, sequential)
+        report = run_gather(settings, store, sources, sample, live, sequential, quiet=as_json)
     top = report.trends[:limit]
     if as_json:
         payload = {

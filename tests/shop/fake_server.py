@@ -60,6 +60,7 @@ class Fault:
     message: str = ""
     times: int = 1
     retry_after: str | None = None
+    after: int = 0  # let this many matching requests through first
 
 
 @dataclass
@@ -189,16 +190,16 @@ class FakeShop:
                 self.refresh_tokens[k] = 0
 
     def inject(self, path_contains: str, status: int = 500, *, kind: str = "json", code: int | None = None,
-               message: str = "", times: int = 1, retry_after: str | None = None) -> None:
+               message: str = "", times: int = 1, retry_after: str | None = None, after: int = 0) -> None:
         with self.lock:
-            self.faults.append(Fault(path_contains, status, kind, code, message, times, retry_after))
+            self.faults.append(Fault(path_contains, status, kind, code, message, times, retry_after, after))
 
     # --- server ----------------------------------------------------------------------
     def __enter__(self) -> FakeShop:
         handler = type("Handler", (_Handler,), {"fake": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         self._thread.start()
         return self
 
@@ -290,6 +291,9 @@ class _Handler(BaseHTTPRequestHandler):
         with fake.lock:
             for f in fake.faults:
                 if f.times > 0 and f.path_contains in path:
+                    if f.after > 0:
+                        f.after -= 1
+                        continue
                     f.times -= 1
                     hdr = {"Retry-After": f.retry_after} if f.retry_after else {}
                     if f.kind == "html":

@@ -1,0 +1,83 @@
+"""`shop` sub-app end to end against the fake: auth-url → exchange → shops/products/orders/... → sync."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from conftest import CANARY_SECRET
+from fake_server import FakeShop
+from typer.testing import CliRunner
+
+from ai_content_agents.cli.shop import app
+
+runner = CliRunner()
+
+
+def env(fake: FakeShop, data: Path) -> dict[str, str]:
+    return {
+        "AICA_DATA_DIR": str(data),
+        "TIKTOK_SHOP_APP_KEY": fake.app_key,
+        "TIKTOK_SHOP_APP_SECRET": fake.app_secret,
+        "TIKTOK_SHOP_SERVICE_ID": "svc-123",
+        "AICA_TIKTOK_SHOP_REGION": "US",
+        "AICA_TIKTOK_SHOP_API_BASE": fake.url,
+        "AICA_TIKTOK_SHOP_AUTH_BASE": fake.url,
+        "AICA_TIKTOK_SHOP_RATE": "500",
+        "AICA_TIKTOK_SHOP_BURST": "50",
+        "AICA_TIKTOK_SHOP_ANALYTICS_RATE": "500",
+    }
+
+
+def test_not_configured_is_a_clear_message(tmp_path: Path) -> None:
+    r = runner.invoke(app, ["shops"], env={"AICA_DATA_DIR": str(tmp_path)})
+    assert r.exit_code == 2 and "TIKTOK_SHOP_APP_KEY" in r.output and "Traceback" not in r.output
+
+
+def test_not_authorised_points_to_auth_url(fake: FakeShop, tmp_path: Path) -> None:
+    r = runner.invoke(app, ["products"], env=env(fake, tmp_path))
+    assert r.exit_code == 2 and "services.us.tiktokshop.com/open/authorize" in r.output
+
+
+def test_seller_journey_auth_url_to_sync(fake: FakeShop, tmp_path: Path) -> None:
+    e = env(fake, tmp_path)
+    r = runner.invoke(app, ["auth-url"], env=e)
+    assert r.exit_code == 0, r.output
+    url = next(line for line in r.output.splitlines() if line.startswith("https://"))
+    state = parse_qs(urlsplit(url).query)["state"][0]
+    # a forged state is refused before the code is spent
+    r = runner.invoke(app, ["exchange", "https://my.app/callback?code=good-code&state=forged"], env=e)
+    assert r.exit_code != 0 and "state" in r.output
+    r = runner.invoke(app, ["exchange", f"https://my.app/callback?code=good-code&state={state}"], env=e)
+    assert r.exit_code == 0, r.output
+    assert "Glow Goods" in r.output
+    r = runner.invoke(app, ["shops", "--json"], env=e)
+    assert json.loads(r.output)[0]["id"] == "7000000000000000001"
+    r = runner.invoke(app, ["products", "--limit", "3", "--json"], env=e)
+    rows = json.loads(r.output)
+    assert len(rows) == 3 and rows[0]["price"] == "10.90 USD"
+    r = runner.invoke(app, ["orders", "--days", "30", "--limit", "2"], env=e)
+    assert r.exit_code == 0 and "Secret Lane" not in r.output and "PII Person" not in r.output
+    r = runner.invoke(app, ["inventory", "--product", "1729000000000000001", "--json"], env=e)
+    assert json.loads(r.output)[0]["available"] == 11
+    r = runner.invoke(app, ["analytics", "--what", "shop", "--json"], env=e)
+    assert json.loads(r.output)[0]["gmv"] == "1234.50"
+    r = runner.invoke(app, ["refresh"], env=e)
+    assert r.exit_code == 0 and "Refreshed" in r.output
+    r = runner.invoke(app, ["sync", "--json"], env=e)
+    assert r.exit_code == 0, r.output
+    reports = json.loads(r.output)
+    assert [(x["kind"], x["inserted"]) for x in reports] == [("products", 250), ("orders", 120)]
+    tokens = json.loads((tmp_path / "tiktok_shop_tokens.json").read_text())
+    everything = r.output + "".join(runner.invoke(app, ["shops"], env=e).output)
+    for secret in (CANARY_SECRET, tokens["access_token"], tokens["refresh_token"]):
+        assert secret not in everything
+
+
+def test_api_errors_are_one_line_with_an_action(fake: FakeShop, tmp_path: Path) -> None:
+    e = env(fake, tmp_path)
+    runner.invoke(app, ["exchange", "good-code"], env=e)
+    fake.inject("/analytics/", 200, code=105005, message="apply auth pkg for this api", times=5)
+    r = runner.invoke(app, ["analytics", "--what", "products"], env=e)
+    assert r.exit_code == 1 and "105005" in r.output and "Partner Center" in r.output and "Traceback" not in r.output
