@@ -228,3 +228,42 @@ def test_429_storm_backs_off_under_the_fakes_limit(tmp_path: Path) -> None:
         assert 1 <= len(throttled) <= 10, len(throttled)
         bucket = c.limiter.bucket(shop.id, "default")
         assert bucket.rate <= 40 and bucket.ceiling < 80
+
+
+def test_unexpected_shapes_are_clear_errors_not_tracebacks(fake: FakeShop, client: TikTokShopClient) -> None:
+    pid = "1729000000000000004"
+    fake.products[pid]["id"] = {"not": "an id"}
+    with pytest.raises(E.UnexpectedResponse) as exc:
+        client.get_product(pid)
+    assert "ProductDetail" in str(exc.value)
+    fake.products[pid]["id"] = pid
+    fake.products["1729000000000000005"]["skus"] = "garbage"
+    rows = client.search_products()
+    assert len(list(rows)) == 249 and rows.skipped == 1  # a malformed row is skipped and counted
+
+
+def test_each_attempt_is_restamped_and_resigned(fake: FakeShop, client: TikTokShopClient) -> None:
+    client.authorized_shops()
+    import itertools
+    import time as _time
+
+    ticks = itertools.count(int(_time.time()) - 60)
+    client._clock = lambda: float(next(ticks))
+    fake.inject("/products/search", 502, kind="html", times=1)
+    list(client.search_products(max_results=100))
+    tries = [r for r in fake.api_records() if r.path.endswith("/products/search")]
+    assert [r.status for r in tries] == [502, 200]
+    assert tries[0].query["timestamp"] != tries[1].query["timestamp"]
+    assert tries[0].query["sign"] != tries[1].query["sign"]
+    assert tries[0].body == tries[1].body == b"{}"  # the same serialised bytes, signed each time
+
+
+def test_clock_skew_gives_a_timestamp_error_after_one_restamp(fake: FakeShop, client: TikTokShopClient) -> None:
+    import time as _time
+
+    client.authorized_shops()
+    client._clock = lambda: _time.time() - 600  # 10 minutes slow
+    with pytest.raises(E.TimestampError) as exc:
+        client.search_inventory(product_ids=["1729000000000000001"])
+    assert "NTP" in str(exc.value)
+    assert fake.count("/inventory/search") == 2

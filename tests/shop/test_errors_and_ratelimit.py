@@ -141,3 +141,19 @@ def test_limiter_keys_per_shop_and_group() -> None:
     assert lim.bucket("s1", "default") is not lim.bucket("s2", "default")
     assert lim.bucket("s1", "analytics").rate == 0.5
     assert lim.bucket("s1", "unknown-group").rate == 5
+
+
+def test_waiters_get_distinct_slots_in_arrival_order() -> None:
+    clock = FakeClock()
+    b = TokenBucket(10, 1, clock=clock, sleep=clock.sleep)
+    assert b.acquire()
+    order: list[int] = []
+    threads = []
+    for i in range(8):
+        t = threading.Thread(target=lambda i=i: (b.acquire(), order.append(i)))
+        t.start()
+        t.join()  # one at a time, so arrival order is known
+        threads.append(t)
+    # each waiter booked its own slot 0.1 s after the previous one: FIFO, no two share a token
+    assert clock.sleeps == pytest.approx([0.1 * k for k in range(1, 9)])
+    assert order == list(range(8))

@@ -434,7 +434,13 @@ class TikTokShopClient:
             data = self.request(name, path_params=path_params, query=q, body=body, shop=target)
             items = [i for i in (data.get(items_key) or []) if isinstance(i, dict)]
             nxt = data.get("next_page_token") or None
-            meta = Page.model_validate({k: data.get(k) for k in ("next_page_token", "total_count", "latest_available_date")})
+            if nxt is not None and not isinstance(nxt, str):
+                nxt = str(nxt)
+            try:
+                meta = Page.model_validate({k: data.get(k) for k in ("total_count", "latest_available_date")})
+            except ValidationError:
+                meta = Page()
+            meta.next_page_token = nxt if isinstance(nxt, str) else None
             pages += 1
             results += len(items)
             if nxt and nxt in seen:
@@ -523,7 +529,7 @@ class TikTokShopClient:
     def get_product(self, product_id: str, *, shop: Shop | str | None = None) -> ProductDetail:
         """GET /product/202309/products/{id}."""
         data = self.request("product_detail", path_params={"product_id": str(product_id)}, shop=shop)
-        return ProductDetail.model_validate(data)
+        return _one(ProductDetail, data, "get product")
 
     def get_products(
         self, ids: Iterable[str], *, shop: Shop | str | None = None, max_workers: int | None = None
@@ -607,7 +613,7 @@ class TikTokShopClient:
                    "currency": currency, "with_comparison": with_comparison},
             shop=shop,
         )
-        return ShopPerformance.model_validate(data)
+        return _one(ShopPerformance, data, "shop performance")
 
     def product_performance_list(
         self, start: date | str, end: date | str, *, sort_field: str = "gmv", sort_order: str = "DESC",
@@ -633,7 +639,7 @@ class TikTokShopClient:
                    "currency": currency},
             shop=shop,
         )
-        return ProductPerformance.model_validate(data)
+        return _one(ProductPerformance, data, "product performance")
 
     def video_performance_list(
         self, start: date | str, end: date | str, *, sort_field: str = "gmv", sort_order: str = "DESC",
@@ -659,7 +665,7 @@ class TikTokShopClient:
                    "currency": currency},
             shop=shop,
         )
-        return VideoPerformance.model_validate(data)
+        return _one(VideoPerformance, data, "video performance")
 
     # --- writes (used only by the human approval path) ---------------------------------
     def update_inventory(
@@ -723,6 +729,17 @@ def _match_shop(shops: list[Shop], wanted: str | None) -> Shop | None:
             return s
     low = wanted.casefold()
     return next((s for s in shops if s.name.casefold() == low), None)
+
+
+def _one(model: type[T], data: dict[str, Any], what: str) -> T:
+    """Validate a single-object response; a shape we do not understand is a clear error, not a traceback."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise errors.UnexpectedResponse(
+            f"{what}: response did not match the pinned {model.__name__} shape ({exc.error_count()} problems)",
+            action="the API version may have changed; report it with the request_id from the logs",
+        ) from None
 
 
 def _drop_none(**kw: Any) -> dict[str, Any]:
