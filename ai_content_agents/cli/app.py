@@ -172,11 +172,11 @@ def trends(
         return
     table = Table(title="SAMPLE DATA — ranked trends" if report.sample else "Ranked trends", show_lines=False)
     for col, kw in (
-        ("#", {"justify": "right"}),
-        ("trend", {"max_width": 48}),
-        ("score", {"justify": "right"}),
-        ("sources", {}),
-        ("label", {}),
+        ("#", {"justify": "right", "no_wrap": True}),
+        ("trend", {"no_wrap": True, "overflow": "ellipsis", "max_width": 56}),
+        ("score", {"justify": "right", "no_wrap": True}),
+        ("sources", {"no_wrap": True}),
+        ("label", {"no_wrap": True}),
         ("flags", {"style": "dim"}),
     ):
         table.add_column(col, **kw)
