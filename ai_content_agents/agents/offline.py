@@ -103,8 +103,7 @@ def offline_brief(briefs: list[dict[str, Any]], top_n: int) -> dict[str, Any]:
     from .trend import TrendBrief
 
     listed = [TrendBrief.model_validate(b) for b in briefs]
-    ranked = [b for b in listed if 1 <= b.rank <= top_n and not {"ineligible", "not_eligible"} & set(b.flags)]
-    picks = select(ranked)  # type: ignore[arg-type]  # select reads only rank, flags, sources, cluster_id
+    picks = select(listed, top_n=top_n)  # type: ignore[arg-type]  # select reads only rank, flags, sources, cluster_id
     return {
         "sections": {
             spec.key: [{"cluster_id": b.cluster_id, "angle": offline_angle(b)} for b in picks.get(spec.key, [])]

@@ -30,13 +30,12 @@ from ..models import GatherReport, Newsletter, Trend
 from ..store import Store
 from .claude_writer import ClaudeWriter
 from .compose import compose
-from .sections import SECTION_SPECS, SectionSpec, select
+from .sections import SECTION_SPECS, SectionSpec, featurable, select
 
 log = logging.getLogger(__name__)
 
 MAX_TOOL_TURNS = 8  # issue 4: a whole newsletter needs at most 8 tool-call turns (the writer uses none)
 ANGLE_LIMIT = 200  # characters; an angle is one line of guidance, not copy
-INELIGIBLE_FLAGS = ("ineligible", "not_eligible")  # ranking.py writes the first, sections.py checks the second
 BRIEF_TAG = "editor_brief_request"  # the offline model recognises the editor run by this tag
 
 
@@ -83,9 +82,7 @@ def tidy_angle(text: str) -> str:
 
 
 def eligible_trends(report: GatherReport, top_n: int) -> list[Trend]:
-    """Trends the issue may feature: inside the ranked top N and not flagged ineligible, best first."""
-    ranked = sorted(report.trends, key=lambda t: t.rank or 10**9)
-    return [t for t in ranked if 1 <= t.rank <= top_n and not set(t.flags) & set(INELIGIBLE_FLAGS)]
+    return featurable(report.trends, top_n)
 
 
 def default_picks(report: GatherReport, top_n: int, specs: tuple[SectionSpec, ...] = SECTION_SPECS) -> dict[str, list[Trend]]:

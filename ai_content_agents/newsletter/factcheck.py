@@ -588,6 +588,7 @@ def _collect(payloads: Iterable[TrendPayload]) -> _Facts:
                     hours_like=hours_like,
                 )
                 scan(f"{fig.field}.window", fig.window)
+                scan(f"{fig.field}.label", fig.label)
     for p in payloads:
         if p.rank > 0:
             add("rank", "rank", p.rank)
@@ -607,6 +608,7 @@ def _collect(payloads: Iterable[TrendPayload]) -> _Facts:
                 ("item_title", ev.item_title),
                 ("window", ev.window),
                 ("group", ev.group),
+                ("category", ev.category),
                 ("author", ev.author),
                 ("published", ev.published),
                 ("observed", ev.observed),

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..evidence import trend_payload
 from ..models import Newsletter
 from ..prompts import render as render_template
+from .sections import featurable
 
 
 def writer_note(nl: Newsletter) -> str:
@@ -41,7 +42,7 @@ def as_json(nl: Newsletter) -> dict:
         "run_id": nl.report.run_id,
         "sections": [s.model_dump(mode="json") for s in nl.sections],
         "trends": [trend_payload(t).model_dump(mode="json") for t in nl.trends],
-        "ranked": [trend_payload(t).model_dump(mode="json") for t in nl.report.trends if "not_eligible" not in t.flags][:50],
+        "ranked": [trend_payload(t).model_dump(mode="json") for t in featurable(nl.report.trends)[:50]],
         "sources": [s.model_dump(mode="json") for s in nl.report.sources],
         "factcheck": [
             {

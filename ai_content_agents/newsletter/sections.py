@@ -51,13 +51,26 @@ SECTION_SPECS: tuple[SectionSpec, ...] = (
 )
 
 
-def select(trends: list[Trend], specs: tuple[SectionSpec, ...] = SECTION_SPECS) -> dict[str, list[Trend]]:
+# ranking's flags for trends that must not be featured: below a floor/unconfirmed, or kept out of the top N by a cap
+NOT_FEATURABLE = frozenset({"ineligible", "capped"})
+
+
+def featurable(trends: list[Trend], top_n: int | None = None) -> list[Trend]:
+    """The trends an issue may feature, in rank order: inside the ranked top N, eligible, within caps."""
+    limit = top_n if top_n is not None else len(trends)
+    return sorted(
+        (t for t in trends if 1 <= t.rank <= limit and not NOT_FEATURABLE & set(t.flags)), key=lambda t: t.rank
+    )
+
+
+def select(
+    trends: list[Trend], specs: tuple[SectionSpec, ...] = SECTION_SPECS, top_n: int | None = None
+) -> dict[str, list[Trend]]:
     """Give each section its trends in rank order; a trend appears in one section only.
 
-    Only trends inside the ranked top N (eligible, within caps) are featured. The action list gets
-    every trend featured above it.
+    Only `featurable` trends are used. The action list gets every trend featured above it.
     """
-    ranked = sorted((t for t in trends if "not_eligible" not in t.flags), key=lambda t: t.rank or 10**9)
+    ranked = featurable(trends, top_n)
     used: set[str] = set()
     picks: dict[str, list[Trend]] = {}
     for spec in specs:

@@ -495,3 +495,22 @@ def test_property_arbitrary_copy_never_raises_and_spans_are_faithful(text: str) 
     assert len(figures) == len(xs)
     assert all(text[x.start : x.end].strip() == x.text and x.text for x in xs)
     assert all(u in text for u in bad)
+
+
+def test_numbers_inside_a_figure_label_are_payload_text() -> None:
+    """A baseline described as "trailing 21 d" is data text, like a title or a window."""
+    from ai_content_agents.evidence import Figure, SourceFacts, TrendPayload
+    from ai_content_agents.newsletter.factcheck import check_text
+
+    fig = Figure(field="tiktok_shop.signals.m_s", label="units per day vs trailing 21 d before the window",
+                 value=3.4, display="3.4×", kind="multiplier", source="tiktok_shop")
+    payload = TrendPayload(
+        cluster_id="c", rank=1, title="Blender", label="steady", score=0.5, independent_sources=1,
+        sources=["tiktok_shop"], bonus=0.0, canonical_urls=[],
+        evidence=[SourceFacts(source="tiktok_shop", source_label="your TikTok Shop", item_title="Blender",
+                              url="u", observed="Nov 20", percentile=0.9, n_source=10, figures=[fig])],
+    )
+    ok, _ = check_text("3.4× the trailing 21 d before the window", [payload], set())
+    assert all(f.grounded for f in ok)
+    bad, _ = check_text("3.4× the trailing 28 d before the window", [payload], set())
+    assert not all(f.grounded for f in bad)
