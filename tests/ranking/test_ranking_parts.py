@@ -45,9 +45,8 @@ def test_percentiles_skip_unscored() -> None:
 
 
 def test_normalise_title_strips_filler_units_emoji_hashtags() -> None:
-    assert normalise_title("🔥 TikTok made me buy it! 2026 NEW Portable Blender, 6-Pack, 380 ml #viral #amazonfinds") == (
-        "portable blender"
-    )
+    noisy = "🔥 TikTok made me buy it! 2026 NEW Portable Blender, 6-Pack, 380 ml #viral #amazonfinds"
+    assert normalise_title(noisy) == "portable blender"
     assert normalise_title("Portable Blender, 6 Blades, 380ml") == "portable blender"
     assert normalise_title("Portable Blender Replacement Blades") == "portable blender replacement blade"
 
@@ -207,3 +206,14 @@ def test_bad_input_is_counted_not_raised() -> None:
     assert res.skipped == {"no_signals": 1, "non_finite_s": 2, "duplicate_key": 1}
     assert len(res.trends) == 1
     assert res.trends[0].evidence[0].s == 1.0  # the latest observation of the duplicated key won
+
+
+def test_crowded_identical_titles_still_merge_through_blocking() -> None:
+    # 300 copies of one generic title: every token is "common" (df > block_cap), so only the
+    # crowded-pair window links them — the chain must still make one cluster.
+    sources = ["tiktok", "youtube", "x", "reddit"]
+    copies = [item(sources[k % 4], "Portable Blender 🔥 #viral", float(k % 13)) for k in range(300)]
+    other = [item("reddit", f"unrelated{k} thing{k}", 1.0) for k in range(50)]
+    clusters = cluster(copies + other, RankConfig())
+    sizes = sorted((len(c) for c in clusters), reverse=True)
+    assert sizes[0] == 300 and len(clusters) == 51

@@ -174,7 +174,8 @@ def test_merge_flaw_regression_caps_and_forum_items() -> None:
     movers = []
     for k in range(100):
         gain = rng.uniform(1000, 5000)
-        movers.append(item("amazon", f"mover gadget{k} thing{k}", math.log2(1 + gain / 100), metrics={"gain_pct": gain}))
+        s = math.log2(1 + gain / 100)
+        movers.append(item("amazon", f"mover gadget{k} thing{k}", s, metrics={"gain_pct": gain}))
     posts = [
         item("reddit", f"forum find{k} idea{k}", rng.uniform(0.5, 2.0), metrics={"score": 300 * (k + 1)})
         for k in range(20)
@@ -316,6 +317,9 @@ def test_top_n_first_then_rest_in_score_order() -> None:
     assert scores == sorted(scores, reverse=True)
 
 
+SHOP_ID = "1729000000000000001"
+
+
 def _mixed_items():  # type: ignore[no-untyped-def]
     return [
         item("tiktok", "mini portable blender usb rechargeable", 3.0, price="27.99", sid="t1"),
@@ -325,9 +329,9 @@ def _mixed_items():  # type: ignore[no-untyped-def]
         item("x", "LED face mask", 2.0, brand="Lumi", sid="x1"),
         item("reddit", "LED face mask", 2.0, brand="GlowCo", sid="r1"),
         item("reddit", "LED face mask", 1.5, sid="r2"),
-        item("tiktok", "cloud slides", 0.5, links=["https://shop.tiktok.com/view/product/1729000000000000001"], sid="t2"),
-        item("tiktok_shop", "Cloud Slides", 2.0, canonical_ids=["tiktok_product:1729000000000000001"], sid="s1"),
-        *[item(src, f"gizmo{k} widget{k}", float(k % 7), sid=f"f{src}{k}") for src in ("x", "reddit") for k in range(8)],
+        item("tiktok", "cloud slides", 0.5, links=[f"https://shop.tiktok.com/view/product/{SHOP_ID}"], sid="t2"),
+        item("tiktok_shop", "Cloud Slides", 2.0, canonical_ids=[f"tiktok_product:{SHOP_ID}"], sid="s1"),
+        *[item(src, f"gizmo{k} widget{k}", k % 7, sid=f"f{src}{k}") for src in ("x", "reddit") for k in range(8)],
     ]
 
 

@@ -14,7 +14,7 @@ TT, _ = load_sample("tiktok")
 
 
 def test_sample_loads_for_every_source_with_capture_time() -> None:
-    assert set(names()) == {"tiktok", "amazon", "x", "reddit", "youtube"}
+    assert set(names()) == {"tiktok", "amazon", "x", "reddit", "youtube", "tiktok_shop"}
     modules = {"tiktok": tiktok, "amazon": amazon, "x": x, "reddit": reddit, "youtube": youtube}
     for name, module in modules.items():
         raw, when = load_sample(name)
