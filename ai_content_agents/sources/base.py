@@ -13,7 +13,7 @@ A source module defines, at module level:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -30,6 +30,32 @@ class SourceError(RuntimeError):
     def __init__(self, message: str, *, partial_items: list[dict] | None = None) -> None:
         super().__init__(message)
         self.partial_items = partial_items or []
+
+
+def parse_rows(raw_items: object, parse_row: Callable[[dict], TrendItem | str]) -> Parsed:
+    """The loop every `parse` shares: each row becomes an item or a counted skip, never an exception.
+
+    `parse_row` returns a `TrendItem`, or a short reason string for a row it rejects.
+    """
+    out = Parsed()
+    seen: set[str] = set()
+    for row in raw_items if isinstance(raw_items, list) else []:
+        if not isinstance(row, dict):
+            out.skip("not a dict")
+            continue
+        try:
+            result = parse_row(row)
+        except (ValueError, TypeError):  # pydantic's ValidationError is a ValueError
+            out.skip("invalid row")
+            continue
+        if isinstance(result, str):
+            out.skip(result)
+        elif result.source_id in seen:
+            out.skip("duplicate")
+        else:
+            seen.add(result.source_id)
+            out.append(result)
+    return out
 
 
 class SourceModule(Protocol):

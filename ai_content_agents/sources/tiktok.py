@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..models import FetchResult, Observation, Parsed, Signals, TrendItem
 from . import apify
-from .base import SourceError
+from .base import SourceError, parse_rows
 from .stats import age_hours, aware, clean_title, log2_safe, parse_epoch, parse_iso, relative, to_int
 from .urls import canonicalize, domain, find_links, is_amazon_host, links_and_ids, tiktok_video_id
 
@@ -200,25 +200,7 @@ def _parse_row(row: dict, observed: datetime) -> TrendItem | str:
 
 def parse(raw_items: list[dict], observed_at: datetime | None = None) -> Parsed:
     observed = aware(observed_at)
-    out = Parsed()
-    seen: set[str] = set()
-    for row in raw_items if isinstance(raw_items, list) else []:
-        if not isinstance(row, dict):
-            out.skip("not a dict")
-            continue
-        try:
-            result = _parse_row(row, observed)
-        except (ValueError, TypeError):  # pydantic ValidationError is a ValueError
-            out.skip("invalid row")
-            continue
-        if isinstance(result, str):
-            out.skip(result)
-        elif result.source_id in seen:
-            out.skip("duplicate")
-        else:
-            seen.add(result.source_id)
-            out.append(result)
-    return out
+    return parse_rows(raw_items, lambda row: _parse_row(row, observed))
 
 
 # --- score -----------------------------------------------------------------------------
