@@ -132,6 +132,8 @@ class Settings(BaseSettings):
 
     # --- ranking -----------------------------------------------------------------------
     top_n: int = Field(20, ge=1)
+    source_weights: dict[str, float] = {}  # overrides per source, e.g. {"reddit": 0.5}; default 1.0 each
+    half_life_h: dict[str, float] = {}  # decay half-life overrides per source, in hours
     featured_lookback_days: int = Field(28, ge=0)
 
     # --- Claude ------------------------------------------------------------------------

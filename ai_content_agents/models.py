@@ -138,6 +138,7 @@ class SourceEvidence(BaseModel):
     half_life_h: float
     decay: float
     thin: bool = False  # the source had fewer than 5 items this run
+    counted: bool = True  # False: below the source's median, listed as provenance only (not in S or the bonus)
 
 
 class Trend(BaseModel):

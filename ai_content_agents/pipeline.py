@@ -224,7 +224,12 @@ def _sample_outcomes(names: list[str], reasons: dict[str, str], settings: Settin
 
 
 def rank_config(settings: Settings) -> ranking.RankConfig:
-    return ranking.RankConfig(top_n=settings.top_n)
+    defaults = ranking.RankConfig()
+    return ranking.RankConfig(
+        top_n=settings.top_n,
+        weights={**defaults.weights, **settings.source_weights},
+        half_life_h={**defaults.half_life_h, **settings.half_life_h},
+    )
 
 
 def gather(

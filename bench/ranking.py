@@ -116,7 +116,7 @@ def make_dataset(n: int, seed: int = 7) -> tuple[list[TrendItem], dict[str, int]
         links = [f"https://www.amazon.com/dp/{asin}"] if reuse and rng.random() < 0.3 else []
         s = rng.gauss(0, 1.2)
         items.append(
-            TrendItem.model_construct(
+            TrendItem(
                 source=source,
                 source_id=f"{source}-{k}",
                 title=_vary(rng, title) if reuse else title,
@@ -128,14 +128,6 @@ def make_dataset(n: int, seed: int = 7) -> tuple[list[TrendItem], dict[str, int]
                 canonical_ids=[f"asin:{asin}"] if is_amazon else [f"{source}:{k}"],
                 links=links,
                 metrics={},
-                text="",
-                author=None,
-                author_followers=None,
-                group=None,
-                window="",
-                is_commerce=False,
-                commerce_reasons=[],
-                raw=None,
                 published_at=NOW - timedelta(hours=rng.uniform(0, 200)),
                 observed_at=NOW,
                 signals=Signals(

@@ -223,3 +223,14 @@ def test_sample_mode_runs_every_bundled_source_and_is_labelled(settings, store) 
     assert {"tiktok", "amazon", "x", "reddit", "youtube"} <= ok
     assert all("sample data" in s.reason for s in report.sources if s.status == "ok")
     assert store.history("tiktok", [it.source_id for it in report.items if it.source == "tiktok"]) == {}  # not mixed into live history
+
+
+def test_ranking_knobs_come_from_settings(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from ai_content_agents.config import Settings
+
+    monkeypatch.setenv("AICA_SOURCE_WEIGHTS", '{"reddit": 0.25}')
+    monkeypatch.setenv("AICA_HALF_LIFE_H", '{"tiktok": 48}')
+    monkeypatch.setenv("AICA_TOP_N", "12")
+    config = pipeline.rank_config(Settings(_env_file=None))
+    assert config.top_n == 12 and config.weights["reddit"] == 0.25 and config.weights["amazon"] == 1.0
+    assert config.half_life_h["tiktok"] == 48 and config.half_life_h["x"] == 24

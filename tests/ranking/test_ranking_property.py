@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from datetime import timedelta
 from decimal import Decimal
 
@@ -81,5 +83,8 @@ def test_decimal_price_zero_and_missing_dates_are_fine() -> None:
         observed_at=NOW,
         signals=Signals(metric="x", value=1, s=1.0),
     )
-    (t,) = rank([it], RankConfig(), NOW)
-    assert t.evidence[0].age_h == 0.0 and t.score == 0.5
+    config = RankConfig()
+    (t,) = rank([it], config, NOW)
+    # no publish time: aged at the midpoint of Amazon's 24 h list window, so it decays like dated items
+    age = config.undated_age_h["amazon"]
+    assert t.evidence[0].age_h == age and t.score == pytest.approx(0.5 * 2 ** (-age / config.half_life_h["amazon"]))

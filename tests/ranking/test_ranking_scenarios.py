@@ -123,7 +123,7 @@ def test_one_sale_movers_jump_never_in_top_n_but_counts_as_evidence() -> None:
     assert tj.rank > eligible_count
     assert all("ineligible" not in t.flags for t in trends[:eligible_count])
     # the same ASIN linked from an eligible TikTok video: the ineligible item still corroborates
-    video = item("tiktok", "this phone grip", 0.2, links=["https://www.amazon.com/dp/B0JUMP0001"])
+    video = item("tiktok", "this phone grip", 4.0, links=["https://www.amazon.com/dp/B0JUMP0001"])
     trends = rank([jump, video, *azs, *tts], config, NOW)
     tv = _trend_of(trends, video)
     assert tv is _trend_of(trends, jump)
@@ -342,3 +342,21 @@ def test_determinism_shuffled_input_same_output() -> None:
         items = _mixed_items()
         random.Random(seed).shuffle(items)
         assert [t.model_dump() for t in rank(items, RankConfig(top_n=5), NOW)] == dumped
+
+
+def test_a_below_median_mention_is_provenance_and_never_lowers_the_score() -> None:
+    """A product strong on Amazon must not score lower because it also got a weak mention on X."""
+    azs = fillers("amazon", [0.5 * k for k in range(10)])
+    xs = fillers("x", [0.5 * k for k in range(10)])
+    strong = item("amazon", "Portable Blender, 6 Blades, 380 ml", 9.0, canonical_ids=["asin:B0BLEND001"])
+    alone = _trend_of(rank([strong, *azs, *xs], RankConfig(top_n=50), NOW), strong)
+    weak = item("x", "meh blender post", -1.0, links=["https://www.amazon.com/dp/B0BLEND001"])
+    trends = rank([strong, weak, *azs, *xs], RankConfig(top_n=50), NOW)
+    both = _trend_of(trends, strong)
+    assert both is _trend_of(trends, weak)  # still one cluster: the mention is kept as provenance
+    x_ev = next(e for e in both.evidence if e.source == "x")
+    assert x_ev.p < 0.5 and not x_ev.counted
+    assert both.score == pytest.approx(alone.score) and both.independent_sources == 1
+    strong_x = item("x", "this blender is everywhere", 9.0, links=["https://www.amazon.com/dp/B0BLEND001"])
+    corroborated = _trend_of(rank([strong, strong_x, *azs, *xs], RankConfig(top_n=50), NOW), strong)
+    assert corroborated.independent_sources == 2 and corroborated.score > alone.score
