@@ -38,7 +38,7 @@ def test_env_example_loads_as_a_dotenv(tmp_path, monkeypatch) -> None:  # type: 
 
 def test_lists_from_env_are_comma_separated_and_secrets_are_masked(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("AICA_REDDIT_SUBREDDITS", "shopify, ecommerce ,,")
-    monkeypatch.setenv("APIFY_TOKEN", "apify_api_CANARY123456")
+    monkeypatch.setenv("APIFY_TOKEN", "test-apify-CANARY123456")
     s = Settings(_env_file=None)
     assert s.reddit_subreddits == ["shopify", "ecommerce"]
     assert "CANARY" not in repr(s) and "CANARY" not in str(s.model_dump())

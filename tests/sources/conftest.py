@@ -9,7 +9,7 @@ import pytest
 
 from ai_content_agents.config import Settings
 
-TOKEN = "apify_api_FAKEtokenDoNotLeak123"
+TOKEN = "test-apify-FAKEtokenDoNotLeak123"
 REDDIT_SECRET = "reddit-secret-DoNotLeak456"
 YOUTUBE_KEY = "AIzaFAKEyoutubeKeyDoNotLeak789"
 
