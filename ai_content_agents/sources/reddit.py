@@ -12,14 +12,14 @@ import html
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import requests
 
 from ..config import secret
 from ..models import FetchResult, Observation, Parsed, Signals, TrendItem
 from . import apify
-from .base import SourceError
+from .base import SourceError, parse_rows
 from .httpjson import request_json
 from .stats import age_hours, aware, clean_title, log2_safe, parse_epoch, parse_iso, relative, to_float, to_int
 from .urls import canonicalize, links_and_ids
@@ -147,7 +147,7 @@ def _posts(raw_items: object) -> Iterator[object]:
             data = entry.get("data")
             children = data.get("children") if isinstance(data, dict) else None
             if not isinstance(children, list):
-                yield "bad listing"
+                yield entry  # `_parse_entry` counts it as a bad listing
                 continue
             for child in children:
                 yield child
@@ -253,40 +253,23 @@ def _parse_post(post: dict, observed: datetime) -> TrendItem | str:
     )
 
 
+def _parse_entry(entry: dict, observed: datetime) -> TrendItem | str:
+    """One row from `_posts`: a post dict, a `{kind: t3, data}` thing, or a Listing `_posts` could not open."""
+    kind = entry.get("kind")
+    if kind == "Listing":
+        return "bad listing"
+    if kind is not None and "data" in entry:
+        if kind != "t3":
+            return "not a post"
+        post = entry.get("data")
+        return _parse_post(post, observed) if isinstance(post, dict) else "not a dict"
+    return _parse_post(entry, observed)
+
+
 def parse(raw_items: list[dict], observed_at: datetime | None = None) -> Parsed:
     """Accepts Listing envelopes, bare post dicts, `t3` things, and trudax/reddit-scraper items."""
     observed = aware(observed_at)
-    out = Parsed()
-    seen: set[str] = set()
-    for entry in _posts(raw_items):
-        if isinstance(entry, str):
-            out.skip(entry)
-            continue
-        if not isinstance(entry, dict):
-            out.skip("not a dict")
-            continue
-        post: Any = entry
-        if entry.get("kind") is not None and "data" in entry:
-            if entry.get("kind") != "t3":
-                out.skip("not a post")
-                continue
-            post = entry.get("data")
-            if not isinstance(post, dict):
-                out.skip("not a dict")
-                continue
-        try:
-            result = _parse_post(post, observed)
-        except (ValueError, TypeError):
-            out.skip("invalid row")
-            continue
-        if isinstance(result, str):
-            out.skip(result)
-        elif result.source_id in seen:
-            out.skip("duplicate")
-        else:
-            seen.add(result.source_id)
-            out.append(result)
-    return out
+    return parse_rows(list(_posts(raw_items)), lambda entry: _parse_entry(entry, observed))
 
 
 # --- score -----------------------------------------------------------------------------
