@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import cast
 
 from ..models import FactcheckReport, GatherReport, Newsletter, Section, Trend
 from . import factcheck
 from .sections import SECTION_SPECS, SectionSpec, select
-from .writer import Writer
+from .writer import RevisingWriter, Writer
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def compose(
         attempts = 1
         while not check.passed and writer.can_revise and attempts <= max_revisions:
             log.info("section %s: %d ungrounded, revising", spec.key, len(check.figures) - check.grounded)
-            section = writer.revise_section(spec, trends, report, section, check)  # type: ignore[attr-defined]
+            section = cast(RevisingWriter, writer).revise_section(spec, trends, report, section, check)
             check = factcheck.check_section(section, trends)
             attempts += 1
         check.attempts = attempts
