@@ -127,23 +127,25 @@ def percentiles(items: Iterable[TrendItem]) -> dict[str, tuple[float, int]]:
 
     Items without signals or with a non-finite `s` are not part of any population.
     """
-    return _percentiles((it.key, it) for it in items)
+    its = list(items)
+    return {it.key: pn for it, pn in zip(its, _percentiles_at(its)) if pn is not None}
 
 
-def _first(row: tuple[float, str]) -> float:
+def _first(row: tuple[float, int]) -> float:
     return row[0]
 
 
-def _percentiles(keyed: Iterable[tuple[str, TrendItem]]) -> dict[str, tuple[float, int]]:
-    by_source: dict[str, list[tuple[float, str]]] = defaultdict(list)
-    for key, it in keyed:
+def _percentiles_at(its: Sequence[TrendItem]) -> list[tuple[float, int] | None]:
+    """`percentiles` by position in `its` (None: not scored); equal `s` keep their order in `its`."""
+    by_source: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    for i, it in enumerate(its):
         sig = it.signals
         if sig is None or not math.isfinite(sig.s):
             continue
-        by_source[it.source].append((sig.s, key))
-    out: dict[str, tuple[float, int]] = {}
+        by_source[it.source].append((sig.s, i))
+    out: list[tuple[float, int] | None] = [None] * len(its)
     for rows in by_source.values():
-        rows.sort(key=_first)  # by s only; stable, so equal s keep their (deterministic) input order
+        rows.sort(key=_first)  # by s only; stable, so equal s keep their input order
         n = len(rows)
         i = 0
         while i < n:
@@ -175,6 +177,7 @@ _UNITS = (
 )
 _SPEC = re.compile(rf"\b\d+(?:[.,]\d+)?\s*-?\s*(?:{_UNITS})\b")
 _TOKEN = re.compile(r"[^\W_]+")
+_ASCII_TOKEN = re.compile(r"[a-z0-9]+")  # _TOKEN on lower-case ASCII text, several times faster
 _FILLER_TOKENS = frozenset(
     "viral trending trend tiktok tiktokshop amazon hot sale deal deals official original authentic genuine "
     "premium edition version gift gifts idea ideas".split()
@@ -200,7 +203,8 @@ def title_tokens(title: str) -> tuple[str, ...]:
     """Normalised, de-duplicated tokens of a title, in first-seen order: case, emoji, punctuation,
     hashtags, pack sizes/units and marketing filler removed (§3.2)."""
     seen: dict[str, None] = {}
-    for raw in _TOKEN.findall(_STRIP.sub(" ", unicodedata.normalize("NFKC", title).casefold())):
+    text = _STRIP.sub(" ", unicodedata.normalize("NFKC", title).casefold())
+    for raw in (_ASCII_TOKEN if text.isascii() else _TOKEN).findall(text):
         if len(raw) < 2 or raw in _DROP or raw.isdigit():
             continue
         if len(raw) > 3 and raw[-1] == "s" and not raw.endswith(("ss", "us", "is")):
@@ -415,12 +419,13 @@ def _sorted_unique(items: Iterable[TrendItem]) -> list[TrendItem]:
 def cluster(items: Sequence[TrendItem], config: RankConfig | None = None) -> list[list[TrendItem]]:
     """Group items that are the same product: shared canonical ids (own or from links) first, then
     guarded fuzzy titles. Output order is deterministic (clusters by smallest item key, items by key)."""
-    return [c for c, _ in _cluster_sorted(_sorted_unique(items), config or RankConfig())]
+    its = _sorted_unique(items)
+    return [[its[i] for i in members] for members, _ in _cluster_sorted(its, config or RankConfig())]
 
 
-def _cluster_sorted(its: list[TrendItem], config: RankConfig) -> list[tuple[list[TrendItem], set[str]]]:
-    """`cluster` on items already in key order with unique keys; each cluster comes with the union of
-    its items' canonical ids (so fusion need not derive them again)."""
+def _cluster_sorted(its: list[TrendItem], config: RankConfig) -> list[tuple[list[int], set[str]]]:
+    """`cluster` on items already in key order with unique keys, as positions in `its` (ascending);
+    each cluster comes with the union of its items' canonical ids (so fusion need not derive them again)."""
     n = len(its)
     uf = _UnionFind(its)
 
@@ -438,20 +443,23 @@ def _cluster_sorted(its: list[TrendItem], config: RankConfig) -> list[tuple[list
     toks = [title_tokens(it.title) for it in its]
     norms = [" ".join(t) for t in toks]
     df = Counter(chain.from_iterable(ts for ts in toks if len(ts) >= need))
-    # only tokens seen at least twice can be shared: the rest get no posting list at all
-    postings: dict[str, set[int]] = {t: set() for t, c in df.items() if c > 1}
-    for i, ts in enumerate(toks):
-        if len(ts) >= need:
-            for t in ts:
-                post = postings.get(t)
-                if post is not None:
-                    post.add(i)
-    order = {t: k for k, t in enumerate(sorted(postings, key=lambda t: (df[t], t)))}  # rarest first
-    rare3: list[tuple[str, ...]] = []
-    pair_first: dict[tuple[str, str], int] = {}
-    pair_index: dict[tuple[str, str], list[int]] = {}  # pairs held by 2+ titles
+    # Only tokens seen at least twice can be shared; they get ids by rarity (df, then text), so a
+    # title's rarest tokens are its smallest ids and postings are a list indexed by id.
+    shared = sorted((t for t, c in df.items() if c > 1), key=lambda t: (df[t], t))
+    tid = {t: k for k, t in enumerate(shared)}
+    df_of = [df[t] for t in shared]
+    postings: list[set[int]] = [set() for _ in shared]
+    rare3: list[tuple[int, ...]] = []
+    pair_first: dict[tuple[int, int], int] = {}
+    pair_index: dict[tuple[int, int], list[int]] = {}  # pairs held by 2+ titles
     for i, ti in enumerate(toks):
-        r = tuple(sorted((t for t in ti if t in order), key=order.__getitem__)[:3]) if len(ti) >= need else ()
+        if len(ti) < need:
+            rare3.append(())
+            continue
+        ids = sorted([k for t in ti if (k := tid.get(t)) is not None])
+        for k in ids:
+            postings[k].add(i)
+        r = tuple(ids[:3])
         rare3.append(r)
         for a_, b_ in ((0, 1), (0, 2), (1, 2)):
             if b_ < len(r):
@@ -483,7 +491,7 @@ def _cluster_sorted(its: list[TrendItem], config: RankConfig) -> list[tuple[list
         # - one word different either way: titles whose own 3 rarest tokens share a pair with ours
         #   (adding one word to a title pushes at most one token out of its 3 rarest). That relation
         #   is symmetric, so only later items are taken from it: each pair is scored once.
-        found = postings[rare[0]] & postings[rare[1]] if df[rare[0]] <= generic_df else set()
+        found = postings[rare[0]] & postings[rare[1]] if df_of[rare[0]] <= generic_df else set()
         for a_, b_ in ((0, 1), (0, 2), (1, 2)):
             if b_ < len(rare):
                 bucket = pair_index.get((rare[a_], rare[b_]))
@@ -509,14 +517,14 @@ def _cluster_sorted(its: list[TrendItem], config: RankConfig) -> list[tuple[list
             if ri != rj and _compatible(uf.get_meta(ri), uf.get_meta(rj), band):
                 uf.union(ri, rj)
 
-    groups: dict[int, tuple[list[TrendItem], set[str]]] = {}
-    for i, it in enumerate(its):
+    groups: dict[int, tuple[list[int], set[str]]] = {}
+    for i in range(n):
         r = uf.find(i)
         g = groups.get(r)
         if g is None:
-            groups[r] = ([it], ids_of[i])
+            groups[r] = ([i], ids_of[i])
         else:
-            g[0].append(it)
+            g[0].append(i)
             g[1].update(ids_of[i])
     return [groups[r] for r in sorted(groups)]
 
@@ -602,65 +610,89 @@ def fuse(
 ) -> Trend:
     """One `Trend` for a cluster: best item per source, decay, renormalised weighted mean, capped
     bonus over independent sources, label and flags. Items missing from `pct` are carried but not scored."""
-    return Trend(**_fuse_fields(cluster_items, pct, config, _aware(now)))
+    its = sorted(cluster_items, key=_item_key)
+    keys = [it.key for it in its]
+    pct_at = [pct.get(k) for k in keys]
+    return Trend(**_fuse_fields(its, keys, pct_at, range(len(its)), config, _aware(now)))
 
 
 def _fuse_fields(
-    cluster_items: Sequence[TrendItem],
-    pct: Mapping[str, tuple[float, int]],
+    its: Sequence[TrendItem],
+    keys: Sequence[str],
+    pct_at: Sequence[tuple[float, int] | None],
+    members: Iterable[int],
     config: RankConfig,
     now: datetime,
     ids: set[str] | None = None,
 ) -> dict[str, Any]:
-    """`fuse` as plain data (rank builds each Trend once, after ordering). Key "strongest" is the
-    source whose evidence has the largest w·p·d — the one a per-source cap charges; not a Trend field."""
-    items_sorted = sorted(cluster_items, key=_item_key) if len(cluster_items) > 1 else list(cluster_items)
-    by_source: dict[str, list[TrendItem]] = {}
+    """`fuse` as plain data, for the cluster `members` (ascending positions in `its`, which is in key
+    order; `keys` and `pct_at` are by the same positions). rank builds each Trend once, after ordering.
+    Key "strongest" is the source whose evidence has the largest w·p·d — the one a per-source cap
+    charges; not a Trend field."""
+    items_sorted: list[TrendItem] = []
+    by_source: dict[str, list[int]] = {}
     amazon_category = any_category = None
-    for it in items_sorted:
-        by_source.setdefault(it.source, []).append(it)
+    for i in members:
+        it = its[i]
+        items_sorted.append(it)
+        by_source.setdefault(it.source, []).append(i)
         if it.category:
             any_category = any_category or it.category
             if it.source == "amazon" and amazon_category is None:
                 amazon_category = it.category
 
     # plain loops, not comprehensions: this runs once per cluster, 100k times at scale
+    best_of: list[tuple[str, list[str], TrendItem, str, float, int]] = []  # (source, keys, best, best key, p, n)
+    eligible_any = False
+    for source in sorted(by_source) if len(by_source) > 1 else by_source:
+        positions = by_source[source]
+        best = None
+        best_key = ""
+        best_rank = (False, -1.0)
+        best_pn = (0.0, 0)
+        for i in positions:
+            pn = pct_at[i]
+            sig = its[i].signals
+            if pn is None or sig is None:
+                continue
+            eligible_any = eligible_any or sig.eligible
+            rank_it = (sig.eligible, pn[0])  # highest p among eligible, else highest p
+            if best is None or rank_it > best_rank:
+                best, best_key, best_rank, best_pn = its[i], keys[i], rank_it, pn
+        if best is not None:
+            best_of.append((source, [keys[i] for i in positions], best, best_key, *best_pn))
+
+    # A source below the evidence floor is provenance only, unless no source reaches it.
+    floor = -math.inf
+    if len(best_of) > 1 and any(p >= config.min_evidence_p for *_, p, _n in best_of):
+        floor = config.min_evidence_p
     evidence: list[SourceEvidence] = []
     best_sigs: list[Signals] = []
     groups: set[str] = set()
-    parts: list[tuple[int, float, float, float, str]] = []  # (evidence index, w, p, d, independence group)
-    eligible_any = any_thin = False
-    for source in sorted(by_source) if len(by_source) > 1 else by_source:
-        members = by_source[source]
-        keys = []
-        best = None
-        best_rank = (False, -1.0)
-        for it in members:
-            k = it.key
-            keys.append(k)
-            sig_it = it.signals
-            if sig_it is None or k not in pct:
-                continue
-            eligible_any = eligible_any or sig_it.eligible
-            rank_it = (sig_it.eligible, pct[k][0])  # highest p among eligible, else highest p
-            if best is None or rank_it > best_rank:
-                best, best_rank = it, rank_it
-        if best is None:
-            continue
+    strongest: int | None = None
+    top_strength = -1.0
+    num = den = 0.0
+    any_thin = False
+    for source, item_keys, best, best_key, p, n_source in best_of:
         sig: Signals = best.signals  # type: ignore[assignment]
-        p, n_source = pct[keys[members.index(best)]]
         thin = n_source < config.thin_n
         any_thin = any_thin or thin
         w = config.weights.get(source, config.default_weight) * (config.thin_weight if thin else 1.0)
         h = config.half_life_h.get(source, config.default_half_life_h)
         age = _age_h(best, now, config.undated_age_h)
         d = 2.0 ** (-age / h)
-        parts.append((len(evidence), w, p, d, _INDEPENDENCE_GROUP.get(source, source)))
+        counted = p >= floor
+        if counted:
+            num += w * p * d
+            den += w
+            groups.add(_INDEPENDENCE_GROUP.get(source, source))
+            if w * p * d > top_strength:  # sources are visited in name order: ties go to the first
+                strongest, top_strength = len(evidence), w * p * d
         evidence.append(
             SourceEvidence(
                 source=source,
-                item_keys=keys,
-                best_key=best.key,
+                item_keys=item_keys,
+                best_key=best_key,
                 s=sig.s,
                 p=p,
                 n_source=n_source,
@@ -669,23 +701,10 @@ def _fuse_fields(
                 half_life_h=h,
                 decay=d,
                 thin=thin,
+                counted=counted,
             )
         )
         best_sigs.append(sig)
-
-    counted = [part for part in parts if part[2] >= config.min_evidence_p] or parts
-    for index, *_ in parts:
-        evidence[index].counted = False
-    strongest: int | None = None
-    top_strength = -1.0
-    num = den = 0.0
-    for index, w, p, d, group in counted:
-        evidence[index].counted = True
-        num += w * p * d
-        den += w
-        groups.add(group)
-        if w * p * d > top_strength:  # sources are visited in name order: ties go to the first
-            strongest, top_strength = index, w * p * d
     weighted_mean = num / den if den > 0 else 0.0
     independent = len(groups)
     bonus = min(config.beta * max(independent - 1, 0), config.beta_max)
@@ -812,8 +831,11 @@ def _rank(
     keys = sorted(by_key)  # key order makes every later step independent of input order
     unique = [by_key[k] for k in keys]
 
-    pct = _percentiles(zip(keys, unique))
-    parts = [_fuse_fields(c, pct, config, now, ids) for c, ids in _cluster_sorted(unique, config)]
+    pct_at = _percentiles_at(unique)
+    parts = [
+        _fuse_fields(unique, keys, pct_at, members, config, now, ids)
+        for members, ids in _cluster_sorted(unique, config)
+    ]
     _dedupe_cluster_ids(parts)
 
     featured = featured or {}
@@ -847,14 +869,19 @@ def _rank(
                 continue
             f["flags"].append("capped")  # kept out of the top N only by its strongest source's cap
         rest.append(f)
+    top_count = len(top)
+    pending = top + rest
+    pending.reverse()
+    del parts, top, rest  # each cluster's plain data is freed once its Trend exists, so Trends reuse that memory
     ranked: list[Trend] = []
-    for r, f in enumerate(top + rest, start=1):
+    while pending:
+        f = pending.pop()
         del f["strongest"]
-        f["rank"] = r
+        f["rank"] = len(ranked) + 1
         ranked.append(Trend(**f))
     if skipped:
         log.info("ranking skipped %s", dict(skipped))
-    return RankResult(trends=ranked, top_count=len(top), skipped=dict(skipped))
+    return RankResult(trends=ranked, top_count=top_count, skipped=dict(skipped))
 
 
 def rank(

@@ -2,7 +2,8 @@
 
 About 20% of items are a product already seen in another source, with a varied title (filler,
 hashtags, pack sizes, dropped/reordered words) and sometimes an Amazon link, so clustering does
-real work. Only rank() is timed (best of 2 runs per size); generating items is not. Peak memory is the growth of the
+real work. Only rank() is timed; generating items is not. Each size runs in its own fresh process,
+twice, sizes alternating, and each process times two calls; the best time per size counts. Peak memory is the growth of the
 process's peak RSS (resource ru_maxrss) across the 100k rank() call, i.e. what ranking adds on top
 of holding the items. Clustering quality against the generator's ground truth is reported too
 (duplicate recall, share of items in clusters that mix products).
@@ -13,10 +14,13 @@ words mostly rare), 5–8 tokens a title.
 
 from __future__ import annotations
 
+import argparse
 import gc
-import math
+import json
 import random
 import resource
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -142,19 +146,6 @@ def make_dataset(n: int, seed: int = 7) -> tuple[list[TrendItem], dict[str, int]
     return items, product_of
 
 
-def _time_rank(items: list[TrendItem], config: RankConfig, repeat: int = 2) -> tuple[float, list[Trend]]:
-    """Best of `repeat` runs (the machine is shared; the minimum is the least disturbed run)."""
-    best = math.inf
-    trends: list[Trend] = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        trends = rank(items, config, NOW)
-        best = min(best, time.perf_counter() - t0)
-        if best > 20:  # far too slow already: don't spend the bench budget repeating it
-            break
-    return best, trends
-
-
 def _quality(trends: list[Trend], product_of: dict[str, int]) -> tuple[float, float]:
     """(duplicate recall, impure share): the share of repeat sightings that landed in the cluster of
     their product's first sighting, and the share of items in clusters mixing several products."""
@@ -175,43 +166,74 @@ def _quality(trends: list[Trend], product_of: dict[str, int]) -> tuple[float, fl
     return joined / max(repeats, 1), impure / max(len(product_of), 1)
 
 
-def _fresh() -> None:
-    """Same starting state for each size: no cached titles/links from the previous size, no garbage."""
-    ranking.title_tokens.cache_clear()
-    ranking.link_ids.cache_clear()
+def measure(n: int, seed: int) -> dict[str, float]:
+    """One size, in this process: generate, then time rank() twice (generation is not timed). The
+    first call pays for fresh memory from the OS and cold caches, the second reuses them: the faster
+    counts, and the peak RSS growth is read across the first."""
+    items, truth = make_dataset(n, seed)
     gc.collect()
-
-
-def run() -> dict[str, float]:
-    config = RankConfig()
-    items_100k, truth = make_dataset(100_000)
-    _fresh()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    t100, trends = _time_rank(items_100k, config, repeat=1)
+    t0 = time.perf_counter()
+    trends = rank(items, RankConfig(), NOW)
+    seconds = time.perf_counter() - t0
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     recall, impure = _quality(trends, truth)
-    clusters_100k = len(trends)
+    clusters = len(trends)
     del trends
-    t100 = min(t100, _time_rank(items_100k, config, repeat=1)[0])
-    del items_100k, truth
+    ranking.title_tokens.cache_clear()  # the second call starts with the same cold caches
+    ranking.link_ids.cache_clear()
+    gc.collect()
+    t0 = time.perf_counter()
+    rank(items, RankConfig(), NOW)
+    seconds = min(seconds, time.perf_counter() - t0)
+    return {
+        "seconds": seconds,
+        "clusters": float(clusters),
+        "dup_recall": recall,
+        "impure_item_share": impure,
+        # growth of the process's peak RSS (ru_maxrss, KiB on Linux) during rank(): what ranking adds
+        # on top of holding the items
+        "peak_mb": (rss_after - rss_before) / 1024,
+    }
 
-    items_200k = make_items(200_000, seed=8)
-    _fresh()
-    t200, _ = _time_rank(items_200k, config)
-    del items_200k
-    _fresh()
+
+def _measure_in_fresh_process(n: int, seed: int) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--size", str(n), "--seed", str(seed)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout)
+
+
+def run(rounds: int = 2) -> dict[str, float]:
+    """Each size runs in its own fresh process, sizes alternating, `rounds` times; the best time per
+    size counts. A fresh process per size keeps the heap the previous size left behind (freed but
+    fragmented arenas) from slowing the next one, and alternating keeps machine noise from landing
+    on one size only."""
+    runs: dict[int, list[dict[str, float]]] = {100_000: [], 200_000: []}
+    for _ in range(rounds):
+        for n, seed in ((100_000, 7), (200_000, 8)):
+            runs[n].append(_measure_in_fresh_process(n, seed))
+    t100 = min(r["seconds"] for r in runs[100_000])
+    t200 = min(r["seconds"] for r in runs[200_000])
+    first = runs[100_000][0]
     return {
         "ranking_100k_s": round(t100, 3),
         "ranking_100k_items_per_s": round(100_000 / t100, 1),
-        "ranking_100k_clusters": float(clusters_100k),
-        "ranking_100k_dup_recall": round(recall, 4),
-        "ranking_100k_impure_item_share": round(impure, 4),
+        "ranking_100k_clusters": first["clusters"],
+        "ranking_100k_dup_recall": round(first["dup_recall"], 4),
+        "ranking_100k_impure_item_share": round(first["impure_item_share"], 4),
+        "ranking_100k_peak_mb": round(max(r["peak_mb"] for r in runs[100_000]), 1),
         "ranking_200k_s": round(t200, 3),
         "ranking_200k_over_100k": round(t200 / t100, 3),
-        # growth of the process's peak RSS (ru_maxrss, KiB on Linux) during the first 100k rank() call
-        "ranking_100k_peak_mb": round((rss_after - rss_before) / 1024, 1),
     }
 
 
 if __name__ == "__main__":
-    print(run())
+    parser = argparse.ArgumentParser(description="Ranking benchmark (all sizes, or one size in this process).")
+    parser.add_argument("--size", type=int, help="measure only this many items, in this process (prints JSON)")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    print(json.dumps(measure(args.size, args.seed) if args.size else run()))
