@@ -125,9 +125,10 @@ class RankResult(BaseModel):
 def percentiles(items: Iterable[TrendItem]) -> dict[str, tuple[float, int]]:
     """item.key → (p, n_source): p = (rank_from_bottom − 0.5) / n on `s`, within each source, ties averaged.
 
-    Items without signals or with a non-finite `s` are not part of any population.
+    Items without signals or with a non-finite `s` are not part of any population; a key seen twice
+    counts once, at its latest observation (as in `rank`).
     """
-    its = list(items)
+    its = _sorted_unique(items)
     return {it.key: pn for it, pn in zip(its, _percentiles_at(its)) if pn is not None}
 
 
@@ -456,10 +457,10 @@ def _cluster_sorted(its: list[TrendItem], config: RankConfig) -> list[tuple[list
         if len(ti) < need:
             rare3.append(())
             continue
-        ids = sorted([k for t in ti if (k := tid.get(t)) is not None])
-        for k in ids:
+        tok_ids = sorted([k for t in ti if (k := tid.get(t)) is not None])
+        for k in tok_ids:
             postings[k].add(i)
-        r = tuple(ids[:3])
+        r = tuple(tok_ids[:3])
         rare3.append(r)
         for a_, b_ in ((0, 1), (0, 2), (1, 2)):
             if b_ < len(r):
@@ -519,14 +520,14 @@ def _cluster_sorted(its: list[TrendItem], config: RankConfig) -> list[tuple[list
 
     groups: dict[int, tuple[list[int], set[str]]] = {}
     for i in range(n):
-        r = uf.find(i)
-        g = groups.get(r)
+        root = uf.find(i)
+        g = groups.get(root)
         if g is None:
-            groups[r] = ([i], ids_of[i])
+            groups[root] = ([i], ids_of[i])
         else:
             g[0].append(i)
             g[1].update(ids_of[i])
-    return [groups[r] for r in sorted(groups)]
+    return [groups[root] for root in sorted(groups)]
 
 
 # --------------------------------------------------------------------------------------
@@ -642,13 +643,14 @@ def _fuse_fields(
                 amazon_category = it.category
 
     # plain loops, not comprehensions: this runs once per cluster, 100k times at scale
-    best_of: list[tuple[str, list[str], TrendItem, str, float, int]] = []  # (source, keys, best, best key, p, n)
+    # per source: (source, its item keys, best item, its key, its signals, p, n_source)
+    best_of: list[tuple[str, list[str], TrendItem, str, Signals, float, int]] = []
     eligible_any = False
     for source in sorted(by_source) if len(by_source) > 1 else by_source:
         positions = by_source[source]
-        best = None
-        best_key = ""
+        best = -1
         best_rank = (False, -1.0)
+        best_sig: Signals | None = None
         best_pn = (0.0, 0)
         for i in positions:
             pn = pct_at[i]
@@ -657,15 +659,13 @@ def _fuse_fields(
                 continue
             eligible_any = eligible_any or sig.eligible
             rank_it = (sig.eligible, pn[0])  # highest p among eligible, else highest p
-            if best is None or rank_it > best_rank:
-                best, best_key, best_rank, best_pn = its[i], keys[i], rank_it, pn
-        if best is not None:
-            best_of.append((source, [keys[i] for i in positions], best, best_key, *best_pn))
+            if best_sig is None or rank_it > best_rank:
+                best, best_rank, best_sig, best_pn = i, rank_it, sig, pn
+        if best_sig is not None:
+            best_of.append((source, [keys[i] for i in positions], its[best], keys[best], best_sig, *best_pn))
 
     # A source below the evidence floor is provenance only, unless no source reaches it.
-    floor = -math.inf
-    if len(best_of) > 1 and any(p >= config.min_evidence_p for *_, p, _n in best_of):
-        floor = config.min_evidence_p
+    use_floor = any(p >= config.min_evidence_p for *_, p, _n in best_of)
     evidence: list[SourceEvidence] = []
     best_sigs: list[Signals] = []
     groups: set[str] = set()
@@ -673,15 +673,14 @@ def _fuse_fields(
     top_strength = -1.0
     num = den = 0.0
     any_thin = False
-    for source, item_keys, best, best_key, p, n_source in best_of:
-        sig: Signals = best.signals  # type: ignore[assignment]
+    for source, item_keys, best_item, best_key, sig, p, n_source in best_of:
         thin = n_source < config.thin_n
         any_thin = any_thin or thin
         w = config.weights.get(source, config.default_weight) * (config.thin_weight if thin else 1.0)
         h = config.half_life_h.get(source, config.default_half_life_h)
-        age = _age_h(best, now, config.undated_age_h)
+        age = _age_h(best_item, now, config.undated_age_h)
         d = 2.0 ** (-age / h)
-        counted = p >= floor
+        counted = not use_floor or p >= config.min_evidence_p
         if counted:
             num += w * p * d
             den += w
@@ -791,8 +790,8 @@ def rank_with_stats(
     featured: Mapping[str, tuple[datetime, float, str]] | None = None,
 ) -> RankResult:
     """`rank`, plus counts of the items left out (no signals, non-finite `s`, duplicate key)."""
-    # Ranking allocates ~10 objects per item and frees none of them until the end, which makes the
-    # cyclic GC rescan the whole heap again and again (superlinear at 100k items). Nothing here
+    # Ranking allocates ~10 objects per item and keeps most of them until the Trends are built, which
+    # makes the cyclic GC rescan the whole heap again and again (superlinear at 100k items). Nothing here
     # builds reference cycles, so pause it for the duration.
     was_enabled = gc.isenabled()
     gc.disable()

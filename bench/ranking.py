@@ -3,9 +3,9 @@
 About 20% of items are a product already seen in another source, with a varied title (filler,
 hashtags, pack sizes, dropped/reordered words) and sometimes an Amazon link, so clustering does
 real work. Only rank() is timed; generating items is not. Each size runs in its own fresh process,
-twice, sizes alternating, and each process times two calls; the best time per size counts. Peak memory is the growth of the
-process's peak RSS (resource ru_maxrss) across the 100k rank() call, i.e. what ranking adds on top
-of holding the items. Clustering quality against the generator's ground truth is reported too
+twice, sizes alternating, and each process times two calls; the best time per size counts. Peak
+memory is the growth of the process's peak RSS (resource ru_maxrss) across a process's first 100k
+rank() call (the larger of the two processes), i.e. what ranking adds on top of holding the items. Clustering quality against the generator's ground truth is reported too
 (duplicate recall, share of items in clusters that mix products).
 
 Vocabulary: pseudo-words with Zipf frequencies (a few descriptors are very common, model/feature
@@ -24,6 +24,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from ai_content_agents.models import Signals, Trend, TrendItem
 from ai_content_agents import ranking
@@ -90,10 +91,6 @@ def _vary(rng: random.Random, title: str) -> str:
     if rng.random() < 0.3:
         rng.shuffle(words)
     return " ".join([*words, *rng.sample(_FILLER, rng.randint(0, 2))])
-
-
-def make_items(n: int, seed: int = 7) -> list[TrendItem]:
-    return make_dataset(n, seed)[0]
 
 
 def make_dataset(n: int, seed: int = 7) -> tuple[list[TrendItem], dict[str, int]]:
@@ -168,8 +165,8 @@ def _quality(trends: list[Trend], product_of: dict[str, int]) -> tuple[float, fl
 
 def measure(n: int, seed: int) -> dict[str, float]:
     """One size, in this process: generate, then time rank() twice (generation is not timed). The
-    first call pays for fresh memory from the OS and cold caches, the second reuses them: the faster
-    counts, and the peak RSS growth is read across the first."""
+    first call pays for fresh memory from the OS, the second reuses that memory (both start with cold
+    caches): the faster counts, and the peak RSS growth is read across the first."""
     items, truth = make_dataset(n, seed)
     gc.collect()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -198,10 +195,11 @@ def measure(n: int, seed: int) -> dict[str, float]:
 
 
 def _measure_in_fresh_process(n: int, seed: int) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, __file__, "--size", str(n), "--seed", str(seed)],
+    out = subprocess.run(  # stderr is inherited: a crash in the child shows its traceback
+        [sys.executable, "-m", "bench.ranking", "--size", str(n), "--seed", str(seed)],
+        cwd=Path(__file__).resolve().parent.parent,
         check=True,
-        capture_output=True,
+        stdout=subprocess.PIPE,
         text=True,
     )
     return json.loads(out.stdout)
@@ -236,4 +234,4 @@ if __name__ == "__main__":
     parser.add_argument("--size", type=int, help="measure only this many items, in this process (prints JSON)")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    print(json.dumps(measure(args.size, args.seed) if args.size else run()))
+    print(json.dumps(measure(args.size, args.seed) if args.size is not None else run()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 
 import pytest
 from ranking_factory import NOW, item
@@ -42,6 +43,14 @@ def test_percentiles_skip_unscored() -> None:
     b = item("x", "b", float("nan"))
     c = item("x", "c", 2.0).model_copy(update={"signals": None})
     assert set(percentiles([a, b, c])) == {a.key}
+
+
+def test_percentiles_count_a_repeated_key_once_at_its_latest_observation() -> None:
+    old = item("x", "a", 10.0, sid="dup")
+    new = old.model_copy(update={"observed_at": old.observed_at + timedelta(hours=1), "signals": item(s=1.0).signals})
+    other = item("x", "b", 5.0)
+    pct = percentiles([new, old, other])  # input order does not decide: the later observation does
+    assert pct == {new.key: (0.25, 2), other.key: (0.75, 2)}
 
 
 def test_normalise_title_strips_filler_units_emoji_hashtags() -> None:

@@ -69,9 +69,10 @@ def test_rank_total_and_bounded(batch: list[TrendItem], top_n: int, feature_firs
     assert len({t.cluster_id for t in trends}) == len(trends)
     top = [t for t in trends if t.rank <= top_n and "capped" not in t.flags and "ineligible" not in t.flags]
     cap = config.per_source_cap
-    # the cap charges the strongest *counted* source (below-median evidence is provenance only)
+    # the cap charges the strongest *counted* source (below-median evidence is provenance only);
+    # on a tie, the first by name
     strongest = [
-        max((e for e in t.evidence if e.counted), key=lambda e: (e.weight * e.p * e.decay, e.source)).source
+        min((e for e in t.evidence if e.counted), key=lambda e: (-e.weight * e.p * e.decay, e.source)).source
         for t in top
     ]
     assert all(strongest.count(s) <= cap for s in set(strongest))
