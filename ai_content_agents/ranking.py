@@ -128,8 +128,8 @@ def percentiles(items: Iterable[TrendItem]) -> dict[str, tuple[float, int]]:
     Items without signals or with a non-finite `s` are not part of any population; a key seen twice
     counts once, at its latest observation (as in `rank`).
     """
-    its = _sorted_unique(items)
-    return {it.key: pn for it, pn in zip(its, _percentiles_at(its)) if pn is not None}
+    keys, its = _sorted_unique(items)
+    return {k: pn for k, pn in zip(keys, _percentiles_at(its)) if pn is not None}
 
 
 def _first(row: tuple[float, int]) -> float:
@@ -405,22 +405,40 @@ class _UnionFind:
         return ra
 
 
-def _sorted_unique(items: Iterable[TrendItem]) -> list[TrendItem]:
-    """Items in key order, one per key (the latest observation wins). Sorting makes every later
-    step independent of input order."""
+def _sorted_unique(
+    items: Iterable[TrendItem], skipped: Counter[str] | None = None
+) -> tuple[list[str], list[TrendItem]]:
+    """(keys, items) in key order, one item per key: the latest observation wins, and each other
+    one is counted in `skipped["duplicate_key"]`. Key order makes every later step independent of
+    input order."""
     by_key: dict[str, TrendItem] = {}
     for it in items:
         k = it.key
         cur = by_key.get(k)
+        if cur is not None and skipped is not None:
+            skipped["duplicate_key"] += 1
         if cur is None or it.observed_at > cur.observed_at:
             by_key[k] = it
-    return [by_key[k] for k in sorted(by_key)]
+    keys = sorted(by_key)
+    return keys, [by_key[k] for k in keys]
+
+
+def _scored(items: Iterable[TrendItem], skipped: Counter[str]) -> Iterable[TrendItem]:
+    """The items ranking can place; the others are counted in `skipped` by reason."""
+    for it in items:
+        sig = it.signals
+        if sig is None:
+            skipped["no_signals"] += 1
+        elif not math.isfinite(sig.s):
+            skipped["non_finite_s"] += 1
+        else:
+            yield it
 
 
 def cluster(items: Sequence[TrendItem], config: RankConfig | None = None) -> list[list[TrendItem]]:
     """Group items that are the same product: shared canonical ids (own or from links) first, then
     guarded fuzzy titles. Output order is deterministic (clusters by smallest item key, items by key)."""
-    its = _sorted_unique(items)
+    _, its = _sorted_unique(items)
     return [[its[i] for i in members] for members, _ in _cluster_sorted(its, config or RankConfig())]
 
 
@@ -811,24 +829,7 @@ def _rank(
     config = config or RankConfig()
     now = _aware(now or datetime.now(UTC))
     skipped: Counter[str] = Counter()
-    by_key: dict[str, TrendItem] = {}
-    for it in items:
-        sig = it.signals
-        if sig is None:
-            skipped["no_signals"] += 1
-            continue
-        if not math.isfinite(sig.s):
-            skipped["non_finite_s"] += 1
-            continue
-        k = it.key
-        cur = by_key.get(k)
-        if cur is not None:
-            skipped["duplicate_key"] += 1
-            if it.observed_at <= cur.observed_at:
-                continue  # the latest observation of a key is kept
-        by_key[k] = it
-    keys = sorted(by_key)  # key order makes every later step independent of input order
-    unique = [by_key[k] for k in keys]
+    keys, unique = _sorted_unique(_scored(items, skipped), skipped)
 
     pct_at = _percentiles_at(unique)
     parts = [
