@@ -57,6 +57,7 @@ class SourceFacts(BaseModel):
     observed: str  # "Nov 20"
     window: str = ""
     percentile: float  # within-source, this run
+    strength: float = 0.0  # evidence strength q of this source's best item
     n_source: int
     flags: list[str] = Field(default_factory=list)
     figures: list[Figure] = Field(default_factory=list)
@@ -71,7 +72,6 @@ class TrendPayload(BaseModel):
     score: float
     independent_sources: int
     sources: list[str]
-    bonus: float
     flags: list[str] = Field(default_factory=list)
     canonical_urls: list[str]
     price: str | None = None
@@ -215,6 +215,7 @@ def trend_payload(trend: Trend) -> TrendPayload:
                 observed=_day(item.observed_at) or "",
                 window=item.window,
                 percentile=round(ev.p, 3),
+                strength=round(ev.q, 3),
                 n_source=ev.n_source,
                 flags=sorted(set(item.signals.flags if item.signals else []) | ({"thin"} if ev.thin else set())),
                 figures=item_figures(item),
@@ -230,7 +231,6 @@ def trend_payload(trend: Trend) -> TrendPayload:
         score=round(trend.score, 4),
         independent_sources=trend.independent_sources,
         sources=trend.sources,
-        bonus=round(trend.bonus, 4),
         flags=trend.flags,
         canonical_urls=trend.canonical_urls,
         price=fmt.money(priced.price, priced.currency) if priced and priced.price is not None else None,
