@@ -133,7 +133,11 @@ class Settings(BaseSettings):
     # --- ranking -----------------------------------------------------------------------
     top_n: int = Field(20, ge=1)
     source_weights: dict[str, float] = {}  # overrides per source, e.g. {"reddit": 0.5}; default 1.0 each
-    half_life_h: dict[str, float] = {}  # decay half-life overrides per source, in hours
+    # One decay for every source: half-life = half the issue cadence (weekly → 84 h) unless set.
+    issue_cadence_days: float = Field(7.0, gt=0)
+    decay_half_life_h: float | None = Field(None, gt=0)
+    niche_terms: CsvList = []  # words that make an item relevant without a product or commerce signal
+    exclude_off_topic: bool = True  # keep items with no product, commerce signal or niche term out of the top N
     featured_lookback_days: int = Field(28, ge=0)
 
     # --- Claude ------------------------------------------------------------------------
@@ -173,6 +177,7 @@ class Settings(BaseSettings):
         "reddit_subreddits",
         "youtube_queries",
         "shop_sku_allowlist",
+        "niche_terms",
         mode="before",
     )
     @classmethod

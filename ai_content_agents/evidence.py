@@ -67,8 +67,11 @@ class TrendPayload(BaseModel):
     cluster_id: str
     rank: int
     title: str
+    topic: str | None = None  # the product type the story is about
+    products: list[str] = Field(default_factory=list)  # the story's products, strongest first
     category: str | None = None
     label: str
+    label_reason: str = ""
     score: float
     independent_sources: int
     sources: list[str]
@@ -221,13 +224,19 @@ def trend_payload(trend: Trend) -> TrendPayload:
                 figures=item_figures(item),
             )
         )
-    priced = next((it for it in trend.items if it.price is not None), None)
+    # the lead product's price: a story may hold several products, each with its own price
+    lead_keys = next((p.item_keys for p in trend.products if trend.lead_key in p.item_keys), None)
+    lead_keys = lead_keys or (trend.products[0].item_keys if trend.products else [it.key for it in trend.items])
+    priced = next((it for it in trend.items if it.key in lead_keys and it.price is not None), None)
     return TrendPayload(
         cluster_id=trend.cluster_id,
         rank=trend.rank,
         title=trend.title,
+        topic=trend.topic,
+        products=[p.title for p in trend.products],
         category=trend.category,
         label=trend.label,
+        label_reason=trend.label_reason,
         score=round(trend.score, 4),
         independent_sources=trend.independent_sources,
         sources=trend.sources,

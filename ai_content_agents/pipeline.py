@@ -228,7 +228,9 @@ def rank_config(settings: Settings) -> ranking.RankConfig:
     return ranking.RankConfig(
         top_n=settings.top_n,
         weights={**defaults.weights, **settings.source_weights},
-        half_life_h={**defaults.half_life_h, **settings.half_life_h},
+        half_life_h=settings.decay_half_life_h or settings.issue_cadence_days * 12.0,
+        niche_terms=tuple(settings.niche_terms),
+        exclude_off_topic=settings.exclude_off_topic,
     )
 
 

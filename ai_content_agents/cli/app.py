@@ -183,9 +183,9 @@ def trends(
     for t in top:
         table.add_row(
             str(t.rank),
-            t.title,
+            f"{t.topic}: {t.title}" if t.topic else t.title,
             f"{t.score:.3f}",
-            "+".join(t.sources),
+            "+".join(e.source for e in t.evidence if e.counted) or "-",
             t.label,
             ", ".join(t.flags),
         )

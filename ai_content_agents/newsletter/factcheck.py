@@ -595,6 +595,9 @@ def _collect(payloads: Iterable[TrendPayload]) -> _Facts:
         add("independent_sources", "count", p.independent_sources)
         add("score", "number", p.score)
         scan("title", p.title)
+        scan("topic", p.topic)
+        for name in p.products:
+            scan("products", name)
         scan("category", p.category)
         for ev in p.evidence:
             pre = f"evidence.{ev.source}"

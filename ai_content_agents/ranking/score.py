@@ -1,0 +1,251 @@
+"""Accumulated evidence for one story (trends_scoring §4): noisy-OR over independent sources, one decay.
+
+    S = 1 − Π_groups (1 − max_{s ∈ group} w_s · q_s · d_s)
+
+`q` is the best item's evidence strength per source (set by the source's scorer; 0 at its norm), `w`
+the source weight and `d = 2^(−age / h)` with age from the end of the item's observation window (its
+post time, or the capture time of a list snapshot or analytics day) and one half-life `h` for every
+source, tied to the issue cadence. A TikTok video and the TikTok Shop product it sells are one group.
+
+Worked example (w = 1, d = 1): a portable blender with TikTok q = 0.80 and Amazon q = 0.70 scores
+1 − 0.2·0.3 = 0.94; a lunch box seen only on Reddit at q = 0.90 scores 0.90; a weak X mention of the
+blender (q = 0.10) raises it to 1 − 0.2·0.3·0.9 = 0.946. More evidence never lowers S; two strong
+independent sources beat one; one extreme item (q ≈ 0.95) still beats two weak ones (1 − 0.7·0.7 = 0.51).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ..models import ProductRef, Signals, SourceEvidence, TrendItem
+from .entities import is_listing
+from .text import category_buckets, clean_title, item_ids, normalise_title, product_url_rank
+
+# Sources that tell one story: a TikTok video and the TikTok Shop product it sells (§3.5).
+INDEPENDENCE_GROUP: dict[str, str] = {"tiktok_shop": "tiktok"}
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    weights: Mapping[str, float]
+    default_weight: float
+    half_life_h: float
+    thin_n: int
+
+
+def aware(dt: datetime) -> datetime:
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+
+
+def age_h(item: TrendItem, now: datetime) -> float:
+    """Hours from the end of the item's observation window: its post time, else its capture time."""
+    end = item.published_at or item.observed_at
+    return max(0.0, (now - aware(end)).total_seconds() / 3600.0)
+
+
+def strength(item: TrendItem, w: Weights, now: datetime) -> tuple[float, float, float, float]:
+    """(w·q·d, weight, age in hours, decay) of one item."""
+    sig = item.signals
+    weight = w.weights.get(item.source, w.default_weight)
+    age = age_h(item, now)
+    decay = 2.0 ** (-age / w.half_life_h)
+    q = sig.q if sig is not None and sig.eligible else 0.0
+    return weight * q * decay, weight, age, decay
+
+
+def cluster_id_for(items: Sequence[TrendItem], ids: set[str] | None = None) -> str:
+    """Stable across runs: the smallest "asin:" id, else the smallest canonical id, else a hash of the
+    smallest normalised title (with brand and category bucket, so guarded-apart twins differ)."""
+    if ids is None:
+        ids = set()
+        for it in items:
+            ids |= item_ids(it)
+    asins = [i for i in ids if i.startswith("asin:")]
+    if asins:
+        return min(asins)
+    if ids:
+        return min(ids)
+    basis = min(
+        (normalise_title(it.title), it.brand or "", ",".join(sorted(category_buckets(it.category)))) for it in items
+    )
+    return "title:" + hashlib.sha1("|".join(basis).encode()).hexdigest()[:16]
+
+
+def canonical_urls(items: Sequence[TrendItem], lead: TrendItem | None = None) -> list[str]:
+    """The lead item's URL first, then every item's URL and outbound links that resolve to a product,
+    product pages first. Link-in-bio pages and the like are left out: copy may only cite these."""
+    urls = {it.url for it in items if it.url}
+    for it in items:
+        urls.update(link for link in it.links if product_url_rank(link) < 2)
+    ordered = sorted(urls, key=lambda u: (product_url_rank(u), u))
+    if lead is not None and lead.url in urls:
+        ordered.remove(lead.url)
+        ordered.insert(0, lead.url)
+    return ordered
+
+
+def product_title(items: Sequence[TrendItem], strengths: Mapping[str, float]) -> str:
+    """A product's name: its strongest listing's title (Amazon before TikTok Shop on ties), else its
+    strongest item's cleaned title."""
+    listings = [it for it in items if is_listing(it)]
+    pool = listings or list(items)
+    best = max(pool, key=lambda it: (strengths.get(it.key, 0.0), it.source == "amazon", it.key))
+    return clean_title(best.title) or best.title
+
+
+def noisy_or(factors: Mapping[str, float]) -> float:
+    """1 − Π(1 − f) over independence groups (each group's strongest factor)."""
+    best: dict[str, float] = {}
+    for source, f in factors.items():
+        g = INDEPENDENCE_GROUP.get(source, source)
+        best[g] = max(best.get(g, 0.0), f)
+    miss = 1.0
+    for g in sorted(best):  # a fixed order: the same inputs give the same float, whatever their order
+        miss *= 1.0 - min(max(best[g], 0.0), 0.999999)
+    return 1.0 - miss
+
+
+def story_fields(
+    items: Sequence[TrendItem],
+    pct: Mapping[str, tuple[float, int]],
+    product_groups: Sequence[Sequence[TrendItem]],
+    topic: str | None,
+    w: Weights,
+    now: datetime,
+    ids: set[str],
+) -> dict[str, Any]:
+    """The fields of one `Trend` (plus "strongest" and "corroborated" for the caps), as plain data."""
+    strengths: dict[str, float] = {}
+    parts: dict[str, tuple[float, float, float, float]] = {}
+    by_source: dict[str, list[TrendItem]] = {}
+    for it in items:
+        part = strength(it, w, now)
+        parts[it.key] = part
+        strengths[it.key] = part[0]
+        by_source.setdefault(it.source, []).append(it)
+
+    evidence: list[SourceEvidence] = []
+    factors: dict[str, float] = {}
+    best_sigs: list[tuple[SourceEvidence, Signals]] = []
+    for source in sorted(by_source):
+        group = by_source[source]
+        best = max(group, key=lambda it: (strengths[it.key], pct.get(it.key, (0.0, 0))[0], it.key))
+        sig = best.signals
+        if sig is None:
+            continue
+        f, weight, age, decay = parts[best.key]
+        p, n_source = pct.get(best.key, (0.0, 0))
+        ev = SourceEvidence(
+            source=source,
+            item_keys=[it.key for it in group],
+            best_key=best.key,
+            metric=sig.metric,
+            value=sig.value,
+            baseline=sig.baseline,
+            baseline_level=sig.baseline_level,
+            n_baseline=sig.n_baseline,
+            m=sig.m,
+            m_s=sig.m_s,
+            q=sig.q if sig.eligible else 0.0,
+            s=sig.s,
+            p=p,
+            n_source=n_source,
+            weight=weight,
+            age_h=age,
+            half_life_h=w.half_life_h,
+            decay=decay,
+            thin=n_source < w.thin_n,
+            counted=f > 0.0,
+        )
+        evidence.append(ev)
+        best_sigs.append((ev, sig))
+        if f > 0.0:
+            factors[source] = f
+    score = noisy_or(factors)
+    groups = {INDEPENDENCE_GROUP.get(s, s) for s in factors}
+    counted = [ev for ev in evidence if ev.counted]
+    lead_ev = max(counted, key=lambda ev: (factors[ev.source], ev.p, ev.source)) if counted else None
+    by_key = {it.key: it for it in items}
+    lead = by_key[lead_ev.best_key] if lead_ev else max(items, key=lambda it: (pct.get(it.key, (0.0, 0))[0], it.key))
+
+    products: list[ProductRef] = []
+    lead_product = None
+    for members in product_groups:
+        keys = [it.key for it in members]
+        ref = ProductRef(
+            product_id=cluster_id_for(members),
+            title=product_title(members, strengths),
+            brand=next((it.brand for it in members if is_listing(it) and it.brand), None),
+            item_keys=keys,
+            sources=sorted({it.source for it in members}),
+            score=noisy_or({s: max(strengths[it.key] for it in members if it.source == s) for s in {it.source for it in members}}),
+        )
+        products.append(ref)
+        if lead.key in keys:
+            lead_product = (members, ref)
+    products.sort(key=lambda r: (-r.score, r.product_id))
+    if lead_product is not None and (any(is_listing(it) for it in lead_product[0]) or len(products) == 1):
+        title = lead_product[1].title
+    else:
+        title = clean_title(lead.title) or lead.title
+
+    flags: list[str] = []
+    if len(groups) <= 1:
+        flags.append("single_source")
+    sig_flags = set(lead.signals.flags) if lead.signals else set()
+    if "too_recent" in sig_flags:
+        flags.append("too_recent")
+    if any(ev.thin and ev.counted for ev in evidence):
+        flags.append("thin")
+    if any("estimate" in sig.flags for ev, sig in best_sigs if ev.counted):
+        flags.append("estimate")
+    if not counted:
+        flags.append("ineligible")
+    label, reason = label_of(best_sigs, lead_ev, w.half_life_h)
+    category = next((it.category for it in (lead, *items) if it.category and it.source == "amazon"), None)
+    category = category or next((it.category for it in (lead, *items) if it.category), None)
+    strongest = ""
+    if len(groups) == 1 and lead_ev is not None:
+        strongest = lead_ev.source
+    return {
+        "cluster_id": cluster_id_for(product_groups[0] if topic and product_groups else items, None if topic else ids),
+        "rank": 0,
+        "title": title,
+        "topic": topic,
+        "canonical_urls": canonical_urls(items, lead),
+        "category": category,
+        "items": list(items),
+        "evidence": evidence,
+        "products": products,
+        "lead_key": lead.key,
+        "independent_sources": len(groups),
+        "score": score,
+        "label": label,
+        "label_reason": reason,
+        "flags": flags,
+        "strongest": strongest,
+    }
+
+
+def label_of(
+    best: Sequence[tuple[SourceEvidence, Signals]], lead: SourceEvidence | None, half_life_h: float
+) -> tuple[str, str]:
+    """breakout: counted evidence flagged "breakout" (new, no baseline, clears the volume floor);
+    climbing: counted evidence with rising velocity that is not too fresh to judge; peaked: the lead
+    evidence is older than two half-lives; else steady. The reason names the source and why."""
+    counted = [(ev, sig) for ev, sig in best if ev.counted]
+    for ev, sig in counted:
+        if "breakout" in sig.flags:
+            return "breakout", f"{ev.source}: new, with no earlier baseline, and above the volume floor"
+    for ev, sig in counted:
+        if sig.velocity is not None and sig.velocity > 0 and "too_recent" not in sig.flags:
+            return "climbing", f"{ev.source}: {sig.metric} rising against its earlier level"
+    if lead is not None and lead.age_h > 2 * half_life_h:
+        return "peaked", f"{lead.source}: the strongest signal is {lead.age_h / 24:.0f} days old"
+    if not counted:
+        return "steady", "no source shows it above its own norm"
+    return "steady", "above its norm, with no rising velocity recorded"
