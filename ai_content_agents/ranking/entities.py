@@ -5,8 +5,9 @@ Products, strictest first:
    links several different products (a roundup) joins none of them by link.
 2. Brands decide identity. The run's brand vocabulary is learned from listing titles (Amazon and TikTok
    Shop titles lead with the brand: a first word that never appears later in another listing title and
-   does not lead most of them). A caption, post or video title that names exactly one brand as a whole
-   word *and* a word of that brand's listing type ("LED mask", "blender") joins that listing.
+   does not lead most of them) and one-word brand fields. A caption, post or video title that names
+   exactly one brand as a whole word *and* at least half of that brand's listing type words, two of them
+   or its head noun ("LED mask", "blender"), joins that listing; a tie between two listings joins neither.
 3. Guarded fuzzy titles last, only within one brand (or when neither side names one), never across two
    ASINs or two shop products, never across a category, a price band or two different head nouns.
 
@@ -22,8 +23,9 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import chain, combinations
 
 from rapidfuzz import fuzz, process
@@ -46,6 +48,9 @@ from .text import (
 
 LISTING_ID_PREFIXES = ("asin:", "tiktok_product:")
 _PRODUCT_ID_KINDS = LISTING_ID_PREFIXES
+
+
+MIN_JACCARD = 0.6  # share of words a fuzzy pair needs in common when no prices back the match
 
 
 def is_listing(item: TrendItem) -> bool:
@@ -72,9 +77,10 @@ MIN_LISTINGS_FOR_BRANDS = 10  # with fewer listings, "never appears later" says 
 
 
 def learn_brands(its: Sequence[TrendItem]) -> frozenset[str]:
-    """Brand words of this run: the first title word of listings that never appears later in any
-    listing title and leads at most a fifth of them ("LumaGlow" yes; "Portable", "Example" no).
-    Learned only from runs with enough listings for "never later" to mean something."""
+    """Brand words of this run: one-word brand fields of any item, and the first title word of listings
+    that never appears later in any listing title and leads at most a fifth of them ("LumaGlow" yes;
+    "Portable", "Example" no), the latter only with enough listings for "never later" to mean something."""
+    fields = {b for it in its if it.brand and (b := normalise_brand(it.brand)) and b in title_tokens(it.brand.casefold())}
     first: Counter[str] = Counter()
     later: set[str] = set()
     n = 0
@@ -88,21 +94,21 @@ def learn_brands(its: Sequence[TrendItem]) -> frozenset[str]:
         first[toks[0]] += 1
         later.update(toks[1:])
     if n < MIN_LISTINGS_FOR_BRANDS:
-        return frozenset()
+        return frozenset(fields)
     limit = max(3, n // 5)
     return frozenset(
         t
         for t, c in first.items()
         if c <= limit and t not in later and len(t) >= 3 and not t.isdigit() and t not in NON_TYPE_TOKENS
-    )
+    ) | fields
 
 
-def item_brands(item: TrendItem, vocab: frozenset[str]) -> frozenset[str]:
+def item_brands(item: TrendItem, vocab: frozenset[str], listing: bool | None = None) -> frozenset[str]:
     """Brands an item is about: a listing's own brand (its field, else its leading brand word); for a
     mention, the brand field plus every brand word its title names."""
     toks = title_tokens(item.title)
     own = normalise_brand(item.brand)
-    if is_listing(item):
+    if is_listing(item) if listing is None else listing:
         if own:
             return frozenset((own,))
         return frozenset((toks[0],)) if toks and toks[0] in vocab else frozenset()
@@ -148,10 +154,19 @@ def _ids_ok(a: _Meta, b: _Meta) -> bool:
     return all(b.product_ids.get(kind, pid) == pid for kind, pid in a.product_ids.items())
 
 
+def _brands_ok(a: _Meta, b: _Meta, *, same_brand: bool) -> bool:
+    if a.brands and b.brands:
+        return not a.brands.isdisjoint(b.brands)
+    if not same_brand or not (a.brands or b.brands):
+        return True
+    # fuzzy titles only within one brand, or when neither side names one; a side that names none but
+    # carries a product id (a linked ASIN) is anchored by that id and may take the other's brand
+    unbranded = b if a.brands else a
+    return bool(unbranded.product_ids)
+
+
 def _compatible(a: _Meta, b: _Meta, band: float, *, same_brand: bool) -> bool:
-    if same_brand and a.brands != b.brands and not (a.brands & b.brands):
-        return False  # fuzzy titles only within one brand, or when neither side names one
-    if not same_brand and a.brands and b.brands and a.brands.isdisjoint(b.brands):
+    if not _brands_ok(a, b, same_brand=same_brand):
         return False
     if not _ids_ok(a, b):
         return False
@@ -182,13 +197,21 @@ def product_ids(ids: set[str]) -> dict[str, str]:
 
 
 class _UnionFind:
-    """Union-find whose roots carry a `_Meta`; the smaller index stays root (deterministic)."""
+    """Union-find whose roots carry a `_Meta`, built lazily (most items never take part in a merge);
+    the smaller index stays root (deterministic)."""
 
-    __slots__ = ("parent", "meta")
+    __slots__ = ("parent", "metas", "make")
 
-    def __init__(self, metas: list[_Meta]) -> None:
-        self.parent = list(range(len(metas)))
-        self.meta = metas
+    def __init__(self, n: int, make: Callable[[int], _Meta]) -> None:
+        self.parent = list(range(n))
+        self.metas: list[_Meta | None] = [None] * n
+        self.make = make
+
+    def meta(self, root: int) -> _Meta:
+        m = self.metas[root]
+        if m is None:
+            m = self.metas[root] = self.make(root)
+        return m
 
     def find(self, i: int) -> int:
         parent = self.parent
@@ -204,7 +227,7 @@ class _UnionFind:
         if rb < ra:
             ra, rb = rb, ra
         self.parent[rb] = ra
-        _merge_meta(self.meta[ra], self.meta[rb])
+        _merge_meta(self.meta(ra), self.meta(rb))
         return ra
 
 
@@ -214,6 +237,7 @@ class Products:
 
     groups: list[list[int]]  # each ascending; groups ordered by their smallest position
     ids: list[set[str]]  # canonical ids of each group's items
+    listing: list[bool]  # per item position: is it a product listing
     brands: list[frozenset[str]]  # per item position
     vocab: frozenset[str]
 
@@ -241,44 +265,59 @@ def _meta(it: TrendItem, brands: frozenset[str], ids: set[str]) -> _Meta:
 def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:
     """Group items (key-sorted, unique keys) into products: ids, then brand mentions, then fuzzy titles."""
     vocab = learn_brands(its)
-    brands = [item_brands(it, vocab) for it in its]
+    listing = [is_listing(it) for it in its]
+    brands = [item_brands(it, vocab, is_list) for it, is_list in zip(its, listing, strict=True)]
     ids_of = _item_ids(its)
-    uf = _UnionFind([_meta(it, brands[i], ids_of[i]) for i, it in enumerate(its)])
+    uf = _UnionFind(len(its), lambda i: _meta(its[i], brands[i], ids_of[i]))
 
     # 1) canonical ids: an ASIN is an ASIN, whatever the titles say (but never two ASINs in one product)
     first_with: dict[str, int] = {}
     for i, ids in enumerate(ids_of):
         for cid in sorted(ids):
             j = first_with.setdefault(cid, i)
-            if j != i and _ids_ok(uf.meta[uf.find(j)], uf.meta[uf.find(i)]):
+            if j != i and _ids_ok(uf.meta(uf.find(j)), uf.meta(uf.find(i))):
                 uf.union(j, i)
 
     # 2) a mention naming one brand and a word of that brand's listing type joins that listing
     heads: set[str] = set()
-    by_brand: dict[str, list[tuple[int, frozenset[str]]]] = defaultdict(list)
+    type_words: set[str] = set()
+    by_brand: dict[str, list[tuple[int, frozenset[str], str | None, frozenset[str]]]] = defaultdict(list)
     for i, it in enumerate(its):
-        if is_listing(it) and brands[i]:
-            brand = listing_brand(it, vocab)
-            types = topic_tokens(" ".join(type_phrase(it.title, brand)))
-            for b in brands[i]:
-                by_brand[b].append((i, types))
-            head = head_token(it.title, brand)
-            if head:
-                heads.add(head)
+        if not listing[i]:
+            continue
+        brand = listing_brand(it, vocab)
+        types = topic_tokens(" ".join(type_phrase(it.title, brand)))
+        type_words |= types
+        head = head_token(it.title, brand)
+        if head:
+            heads.add(head)
+        for b in brands[i]:
+            by_brand[b].append((i, types, head, topic_tokens(it.title)))
     if by_brand:
         for i, it in enumerate(its):
-            if is_listing(it) or len(brands[i]) != 1:
+            if listing[i] or len(brands[i]) != 1:
                 continue
             cands = by_brand.get(next(iter(brands[i])))
             if not cands:
                 continue
             words = topic_tokens(it.title)
-            scored = sorted(((len(words & types), uf.find(j)) for j, types in cands), reverse=True)
+            scored = sorted(
+                (
+                    (len(shared) + (head in words), uf.find(j))
+                    for j, types, head, vocab_j in cands
+                    if (2 * len(shared := words & types) >= len(types) or head in words)
+                    # more words naming other listings' types than this one's: another product
+                    and len(shared) + (head in words) > len((words & type_words) - vocab_j)
+                ),
+                reverse=True,
+            )
+            if not scored:
+                continue  # names too little of any of the brand's listings' type ("CloudStep" alone)
             best, root = scored[0]
-            if best == 0 or any(s == best and r != root for s, r in scored[1:]):
-                continue  # names no type word of the brand's listings, or two of its products equally
+            if best < 2 or any(s == best and r != root for s, r in scored[1:]):
+                continue  # two type words (or the head noun) of one of the brand's listings, unambiguously
             ri = uf.find(i)
-            if ri != root and _compatible(uf.meta[root], uf.meta[ri], config.price_band, same_brand=False):
+            if ri != root and _compatible(uf.meta(root), uf.meta(ri), config.price_band, same_brand=False):
                 uf.union(root, ri)
 
     # 3) guarded fuzzy titles, blocked by rare tokens, within one brand
@@ -291,7 +330,7 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:
         groups.setdefault(root, []).append(i)
         gids.setdefault(root, set()).update(ids_of[i])
     roots = sorted(groups)
-    return Products([groups[r] for r in roots], [gids[r] for r in roots], brands, vocab)
+    return Products([groups[r] for r in roots], [gids[r] for r in roots], listing, brands, vocab)
 
 
 def _fuzzy(its: list[TrendItem], uf: _UnionFind, config: MatchConfig, heads: frozenset[str]) -> None:
@@ -334,6 +373,7 @@ def _fuzzy(its: list[TrendItem], uf: _UnionFind, config: MatchConfig, heads: fro
     cap = config.block_cap
     window = max(1, cap // 5)
     band = config.price_band
+    priced = [it.price is not None for it in its]
     for i in range(len(its)):
         rare = rare3[i]
         if len(rare) < 2:
@@ -358,12 +398,17 @@ def _fuzzy(its: list[TrendItem], uf: _UnionFind, config: MatchConfig, heads: fro
         si = frozenset(toks[i])
         for j in sorted(cands[h[2]] for h in hits):
             sj = frozenset(toks[j])
-            if len(si & sj) < need or (si ^ sj) & ACCESSORY_NOUNS:
+            common = len(si & sj)
+            if common < need or (si ^ sj) & ACCESSORY_NOUNS:
                 continue  # too little in common, or one is an accessory/part of the other
+            if not (si <= sj or sj <= si):
+                continue  # titles that differ both ways name two things ("Hydro Flask …" vs "Iron Flask …")
+            if common < MIN_JACCARD * len(si | sj) and not (priced[i] and priced[j]):
+                continue  # a short title inside a long one needs prices on both sides to back it
             if heads and _different_types(its[i].title, its[j].title, heads):
                 continue  # "CloudStep slippers" vs "CloudStep insoles": same brand, different products
             ri, rj = uf.find(i), uf.find(j)
-            if ri != rj and _compatible(uf.meta[ri], uf.meta[rj], band, same_brand=True):
+            if ri != rj and _compatible(uf.meta(ri), uf.meta(rj), band, same_brand=True):
                 uf.union(ri, rj)
 
 
@@ -383,7 +428,11 @@ class Topic:
     products: list[int]  # product group indices (listings first, then mentions that joined)
 
 
+MAX_TOPICS_PER_WORD = 10  # a word in more topics than this does not propose candidates (it still counts)
+
+
 def _generic_limit(n_listings: int) -> int:
+    """More listings than this share a word: it names no product type ("set", "portable")."""
     return max(3, n_listings // 20)
 
 
@@ -392,8 +441,12 @@ def group_topics(its: list[TrendItem], products: Products, strength: Sequence[fl
     (the strongest listing names its product type)."""
     n_groups = len(products.groups)
     lead: list[int | None] = []
+    is_list = products.listing
     for members in products.groups:
-        listings = [i for i in members if is_listing(its[i])]
+        if len(members) == 1:
+            lead.append(members[0] if is_list[members[0]] else None)
+            continue
+        listings = [i for i in members if is_list[i]]
         lead.append(max(listings, key=lambda i: (strength[i], -i)) if listings else None)
     types: dict[int, frozenset[str]] = {}
     heads: dict[int, str] = {}
@@ -411,6 +464,7 @@ def group_topics(its: list[TrendItem], products: Products, strength: Sequence[fl
             heads[g] = head
     limit = _generic_limit(len(types))
     generic = {t for t, c in df.items() if c > limit}
+    rare = max(5, len(types) // 200)  # a linking pair needs one word this rare, so topics don't chain
 
     # listings whose type phrases share two specific words are one topic
     parent = list(range(n_groups))
@@ -424,6 +478,8 @@ def group_topics(its: list[TrendItem], products: Products, strength: Sequence[fl
     first_with_pair: dict[tuple[str, str], int] = {}
     for g in sorted(types):
         for pair in combinations(sorted(types[g] - generic), 2):
+            if df[pair[0]] > rare and df[pair[1]] > rare:
+                continue
             h = first_with_pair.setdefault(pair, g)
             if h != g:
                 ra, rb = find(h), find(g)
@@ -445,29 +501,58 @@ def group_topics(its: list[TrendItem], products: Products, strength: Sequence[fl
             index[w].append(t)
 
     # mentions that did not join a product join the topic whose type words they use
+    unique_heads = {h: t for t, hs in t_heads.items() for h in hs if head_owners[h] == 1}
     members: dict[int, list[int]] = defaultdict(list)
     for g in range(n_groups):
         if g in topic_of:
             members[topic_of[g]].append(g)
             continue
-        words = frozenset(chain.from_iterable(topic_tokens(its[i].title) for i in products.groups[g]))
-        cands = {t for w in words for t in index.get(w, ())}
+        group = products.groups[g]
+        words = (
+            topic_tokens(its[group[0]].title)
+            if len(group) == 1
+            else frozenset(chain.from_iterable(topic_tokens(its[i].title) for i in group))
+        )
+        hits: dict[int, int] = {}
+        for w in words:
+            posting = index.get(w)
+            if posting is not None and len(posting) <= MAX_TOPICS_PER_WORD:
+                for t in posting:
+                    hits[t] = hits.get(t, 0) + 1
+        if not hits:
+            continue
         best: tuple[int, int, int] | None = None
-        for t in cands:
-            in_type, in_vocab = len(words & t_words[t]), len(words & v_words[t])
-            unique_head = any(head_owners[h] == 1 for h in words & t_heads[t])
-            if in_type >= 2 or (in_type >= 1 and in_vocab >= 2) or unique_head:
-                key = (in_type, in_vocab, -t)
-                if best is None or key > best:
-                    best = key
+        top = max(hits.values())
+        if top >= 2:  # two type words: the topic with the most (then the most vocabulary words) wins
+            for t, in_type in hits.items():
+                if in_type == top:
+                    key = (in_type, len(words & v_words[t]), -t)
+                    best = key if best is None or key > best else best
+        else:  # one type word: it must be the topic's own head noun, or two words of its vocabulary
+            for t in hits:
+                in_vocab = len(words & v_words[t])
+                if in_vocab >= 2 or any(unique_heads.get(w) == t for w in words & t_heads[t]):
+                    key = (1, in_vocab, -t)
+                    best = key if best is None or key > best else best
         if best is not None:
             members[-best[2]].append(g)
     out: list[Topic | None] = [None] * n_groups
     for t, gs in members.items():
-        topic = Topic(name=_topic_name(its, products, gs, lead, t_words[t]), products=sorted(gs, key=lambda g: g != t))
+        by_strength = sorted(gs, key=lambda g: (-strength[i] if (i := lead[g]) is not None else 1.0, g))
+        topic = Topic(name=_topic_name(its, products, by_strength, lead, t_words[t]), products=sorted(gs, key=lambda g: g != t))
         for g in gs:
             out[g] = topic
     return out
+
+
+NAME_LISTINGS = 5  # the topic's first listings (strongest product first) propose its name
+NAME_ITEMS = 60  # how many of its items vote on the form of its last word
+
+
+@lru_cache(maxsize=1 << 16)
+def word_forms(title: str) -> tuple[tuple[str, str], ...]:
+    """(stem, folded word) for each word of a title that is not an "-ing" form: how items spell a type."""
+    return tuple((stem(t), t) for t in title_tokens(title.replace("-", " ")) if not t.endswith("ing"))
 
 
 def _topic_name(
@@ -477,18 +562,31 @@ def _topic_name(
     several items of the story use (at least 2, and 30% as many as use its most used word), else the
     strongest listing's whole type phrase (a run half as common as that word beats a longer rarer one); its last word in the form the items use most ("curler" over
     "curling"), plural. "LED face masks", "heatless curlers", "magnetic phone grips"."""
-    titles = [topic_tokens(its[i].title) for g in groups for i in products.groups[g]]
     phrases = [
-        tuple(type_phrase(its[i].title, listing_brand(its[i], products.vocab))) for g in groups if (i := lead[g]) is not None
+        tuple(type_phrase(its[i].title, listing_brand(its[i], products.vocab)))
+        for g in groups[:NAME_LISTINGS]
+        if (i := lead[g]) is not None
     ]
-    runs: dict[tuple[str, ...], int] = {}
+    if len(groups) == 1 and len(products.groups[groups[0]]) == 1:  # a lone listing: its own type phrase
+        phrase = phrases[0]
+        while len(phrase) > 1 and phrase[-1].isupper() and len(phrase[-1]) <= 4:
+            phrase = phrase[:-1]
+        return " ".join([*(display_word(w) for w in phrase[:-1]), plural(display_word(phrase[-1]))]) if phrase else ""
+    stems_of: dict[tuple[str, ...], frozenset[str]] = {}
     for phrase in phrases:
         for n in range(1, min(3, len(phrase)) + 1):
             for k in range(len(phrase) - n + 1):
                 run = phrase[k : k + n]
-                stems = set(chain.from_iterable(topic_tokens(w) for w in run))
+                stems = frozenset(chain.from_iterable(topic_tokens(w) for w in run))
                 if stems and stems <= words:
-                    runs[run] = sum(1 for t in titles if stems <= t)
+                    stems_of[run] = stems
+    runs = dict.fromkeys(stems_of, 0)
+    for g in groups:
+        for i in products.groups[g]:
+            t = topic_tokens(its[i].title)
+            for run, stems in stems_of.items():
+                if stems <= t:
+                    runs[run] += 1
     top = max(runs.values(), default=0)
     multi = [r for r in runs if len(r) > 1 and runs[r] >= max(2, 0.3 * top)]
     best = max(multi, key=lambda r: (runs[r] >= top / 2, len(r), runs[r], r)) if multi else next((p for p in phrases if p), ())
@@ -498,12 +596,12 @@ def _topic_name(
         best = best[:-1]  # "Mineral Sunscreen SPF" → "mineral sunscreens"
     last_stems = topic_tokens(best[-1])
     forms: Counter[str] = Counter()
+    seen = 0
     for g in groups:
         for i in products.groups[g]:
-            for w in its[i].title.replace("-", " ").split():
-                word = "".join(c for c in w if c.isalnum())
-                folded = title_tokens(word)
-                if folded and frozenset((stem(folded[0]),)) == last_stems and not word.casefold().endswith("ing"):
-                    forms[folded[0]] += 1
+            seen += 1
+            if seen > NAME_ITEMS:
+                break
+            forms.update(f for st, f in word_forms(its[i].title) if frozenset((st,)) == last_stems)
     last = max(forms, key=lambda f: (forms[f], -len(f), f)) if forms else display_word(best[-1])
     return " ".join([*(display_word(w) for w in best[:-1]), plural(last)])

@@ -214,8 +214,8 @@ def _stories(its: list[TrendItem], config: RankConfig, now: datetime) -> list[di
     pct = {it.key: pn for it, pn in zip(its, pct_at, strict=True) if pn is not None}
     w = Weights(config.weights, config.default_weight, config.half_life_h, config.thin_n)
     products = resolve_products(its, _match_config(config))
-    item_strength = [strength(it, w, now)[0] for it in its]
-    topics = group_topics(its, products, item_strength)
+    parts = {it.key: strength(it, w, now) for it in its}
+    topics = group_topics(its, products, [parts[it.key][0] for it in its])
     niche = frozenset(t for term in config.niche_terms for t in title_tokens(term))
     done: set[int] = set()
     out: list[dict[str, Any]] = []
@@ -231,7 +231,7 @@ def _stories(its: list[TrendItem], config: RankConfig, now: datetime) -> list[di
         ids: set[str] = set()
         for h in groups:
             ids |= products.ids[h]
-        fields = story_fields(story_items, pct, product_items, topic.name if topic else None, w, now, ids)
+        fields = story_fields(story_items, pct, product_items, topic.name if topic else None, w, parts, ids)
         if topic is None and not any(relevant(it, niche) for it in story_items):
             fields["flags"].append("off_topic")
         out.append(fields)

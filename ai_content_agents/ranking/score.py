@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ..models import ProductRef, Signals, SourceEvidence, TrendItem
+from ..models import Signals, TrendItem
 from .entities import is_listing
 from .text import category_buckets, clean_title, item_ids, normalise_title, product_url_rank
 
@@ -88,12 +88,14 @@ def canonical_urls(items: Sequence[TrendItem], lead: TrendItem | None = None) ->
     return ordered
 
 
-def product_title(items: Sequence[TrendItem], strengths: Mapping[str, float]) -> str:
+def product_title(items: Sequence[TrendItem], parts: Mapping[str, tuple[float, float, float, float]]) -> str:
     """A product's name: its strongest listing's title (Amazon before TikTok Shop on ties), else its
     strongest item's cleaned title."""
-    listings = [it for it in items if is_listing(it)]
-    pool = listings or list(items)
-    best = max(pool, key=lambda it: (strengths.get(it.key, 0.0), it.source == "amazon", it.key))
+    if len(items) == 1:
+        best = items[0]
+    else:
+        listings = [it for it in items if is_listing(it)]
+        best = max(listings or items, key=lambda it: (parts[it.key][0], it.source == "amazon", it.key))
     return clean_title(best.title) or best.title
 
 
@@ -115,104 +117,89 @@ def story_fields(
     product_groups: Sequence[Sequence[TrendItem]],
     topic: str | None,
     w: Weights,
-    now: datetime,
+    parts: Mapping[str, tuple[float, float, float, float]],
     ids: set[str],
 ) -> dict[str, Any]:
-    """The fields of one `Trend` (plus "strongest" and "corroborated" for the caps), as plain data."""
-    strengths: dict[str, float] = {}
-    parts: dict[str, tuple[float, float, float, float]] = {}
-    by_source: dict[str, list[TrendItem]] = {}
-    for it in items:
-        part = strength(it, w, now)
-        parts[it.key] = part
-        strengths[it.key] = part[0]
-        by_source.setdefault(it.source, []).append(it)
+    """The fields of one `Trend` (plus "strongest" for the caps) as plain data, validated once when the
+    Trend is built. `parts`: each item's `strength` tuple."""
+    keyed = [(it.key, it) for it in items]
+    by_source: dict[str, list[tuple[str, TrendItem]]] = {}
+    for k, it in keyed:
+        by_source.setdefault(it.source, []).append((k, it))
 
-    evidence: list[SourceEvidence] = []
+    evidence: list[dict[str, Any]] = []
     factors: dict[str, float] = {}
-    best_sigs: list[tuple[SourceEvidence, Signals]] = []
-    for source in sorted(by_source):
+    best_sigs: list[tuple[dict[str, Any], Signals]] = []
+    for source in sorted(by_source) if len(by_source) > 1 else by_source:
         group = by_source[source]
-        best = max(group, key=lambda it: (strengths[it.key], pct.get(it.key, (0.0, 0))[0], it.key))
+        k, best = group[0] if len(group) == 1 else max(group, key=lambda kv: (parts[kv[0]][0], pct.get(kv[0], _NO_P)[0], kv[0]))
         sig = best.signals
         if sig is None:
             continue
-        f, weight, age, decay = parts[best.key]
-        p, n_source = pct.get(best.key, (0.0, 0))
-        ev = SourceEvidence(
-            source=source,
-            item_keys=[it.key for it in group],
-            best_key=best.key,
-            metric=sig.metric,
-            value=sig.value,
-            baseline=sig.baseline,
-            baseline_level=sig.baseline_level,
-            n_baseline=sig.n_baseline,
-            m=sig.m,
-            m_s=sig.m_s,
-            q=sig.q if sig.eligible else 0.0,
-            s=sig.s,
-            p=p,
-            n_source=n_source,
-            weight=weight,
-            age_h=age,
-            half_life_h=w.half_life_h,
-            decay=decay,
-            thin=n_source < w.thin_n,
-            counted=f > 0.0,
-        )
+        f, weight, age, decay = parts[k]
+        p, n_source = pct.get(k, _NO_P)
+        ev = {
+            "source": source, "item_keys": [kk for kk, _ in group], "best_key": k, "metric": sig.metric,
+            "value": sig.value, "baseline": sig.baseline, "baseline_level": sig.baseline_level,
+            "n_baseline": sig.n_baseline, "m": sig.m, "m_s": sig.m_s, "q": sig.q if sig.eligible else 0.0,
+            "s": sig.s, "p": p, "n_source": n_source, "weight": weight, "age_h": age,
+            "half_life_h": w.half_life_h, "decay": decay, "thin": n_source < w.thin_n, "counted": f > 0.0,
+        }
         evidence.append(ev)
         best_sigs.append((ev, sig))
         if f > 0.0:
             factors[source] = f
     score = noisy_or(factors)
     groups = {INDEPENDENCE_GROUP.get(s, s) for s in factors}
-    counted = [ev for ev in evidence if ev.counted]
-    lead_ev = max(counted, key=lambda ev: (factors[ev.source], ev.p, ev.source)) if counted else None
-    by_key = {it.key: it for it in items}
-    lead = by_key[lead_ev.best_key] if lead_ev else max(items, key=lambda it: (pct.get(it.key, (0.0, 0))[0], it.key))
+    counted = [ev for ev in evidence if ev["counted"]]
+    lead_ev = max(counted, key=lambda ev: (factors[ev["source"]], ev["p"], ev["source"])) if counted else None
+    if lead_ev is not None:
+        lead_key = lead_ev["best_key"]
+        lead = next(it for k, it in keyed if k == lead_key)
+    else:
+        lead_key, lead = max(keyed, key=lambda kv: (pct.get(kv[0], _NO_P)[0], kv[0]))
 
-    products: list[ProductRef] = []
-    lead_product = None
+    products: list[dict[str, Any]] = []
+    lead_product: tuple[Sequence[TrendItem], dict[str, Any]] | None = None
     for members in product_groups:
-        keys = [it.key for it in members]
-        ref = ProductRef(
-            product_id=cluster_id_for(members),
-            title=product_title(members, strengths),
-            brand=next((it.brand for it in members if is_listing(it) and it.brand), None),
-            item_keys=keys,
-            sources=sorted({it.source for it in members}),
-            score=noisy_or({s: max(strengths[it.key] for it in members if it.source == s) for s in {it.source for it in members}}),
-        )
+        keys = [it.key for it in members] if len(product_groups) > 1 else [k for k, _ in keyed]
+        best_by_source: dict[str, float] = {}
+        for kk, it in zip(keys, members, strict=True):
+            best_by_source[it.source] = max(best_by_source.get(it.source, 0.0), parts[kk][0])
+        ref = {
+            "product_id": cluster_id_for(members, ids if len(product_groups) == 1 else None),
+            "title": product_title(members, parts),
+            "brand": next((it.brand for it in members if it.brand and is_listing(it)), None),
+            "item_keys": keys,
+            "sources": sorted(best_by_source),
+            "score": score if len(product_groups) == 1 else noisy_or(best_by_source),
+        }
         products.append(ref)
-        if lead.key in keys:
+        if lead_key in keys:
             lead_product = (members, ref)
-    products.sort(key=lambda r: (-r.score, r.product_id))
-    if lead_product is not None and (any(is_listing(it) for it in lead_product[0]) or len(products) == 1):
-        title = lead_product[1].title
+    if len(products) > 1:
+        products.sort(key=lambda r: (-r["score"], r["product_id"]))
+    if lead_product is not None and (len(products) == 1 or any(is_listing(it) for it in lead_product[0])):
+        title = lead_product[1]["title"]
     else:
         title = clean_title(lead.title) or lead.title
 
     flags: list[str] = []
     if len(groups) <= 1:
         flags.append("single_source")
-    sig_flags = set(lead.signals.flags) if lead.signals else set()
-    if "too_recent" in sig_flags:
+    if lead.signals is not None and "too_recent" in lead.signals.flags:
         flags.append("too_recent")
-    if any(ev.thin and ev.counted for ev in evidence):
+    if any(ev["thin"] and ev["counted"] for ev in evidence):
         flags.append("thin")
-    if any("estimate" in sig.flags for ev, sig in best_sigs if ev.counted):
+    if any("estimate" in sig.flags for ev, sig in best_sigs if ev["counted"]):
         flags.append("estimate")
     if not counted:
         flags.append("ineligible")
     label, reason = label_of(best_sigs, lead_ev, w.half_life_h)
     category = next((it.category for it in (lead, *items) if it.category and it.source == "amazon"), None)
     category = category or next((it.category for it in (lead, *items) if it.category), None)
-    strongest = ""
-    if len(groups) == 1 and lead_ev is not None:
-        strongest = lead_ev.source
     return {
-        "cluster_id": cluster_id_for(product_groups[0] if topic and product_groups else items, None if topic else ids),
+        "cluster_id": cluster_id_for(product_groups[0], None) if topic and product_groups else cluster_id_for(items, ids),
         "rank": 0,
         "title": title,
         "topic": topic,
@@ -221,31 +208,34 @@ def story_fields(
         "items": list(items),
         "evidence": evidence,
         "products": products,
-        "lead_key": lead.key,
+        "lead_key": lead_key,
         "independent_sources": len(groups),
         "score": score,
         "label": label,
         "label_reason": reason,
         "flags": flags,
-        "strongest": strongest,
+        "strongest": lead_ev["source"] if len(groups) == 1 and lead_ev is not None else "",
     }
 
 
+_NO_P = (0.0, 0)
+
+
 def label_of(
-    best: Sequence[tuple[SourceEvidence, Signals]], lead: SourceEvidence | None, half_life_h: float
+    best: Sequence[tuple[Mapping[str, Any], Signals]], lead: Mapping[str, Any] | None, half_life_h: float
 ) -> tuple[str, str]:
     """breakout: counted evidence flagged "breakout" (new, no baseline, clears the volume floor);
     climbing: counted evidence with rising velocity that is not too fresh to judge; peaked: the lead
     evidence is older than two half-lives; else steady. The reason names the source and why."""
-    counted = [(ev, sig) for ev, sig in best if ev.counted]
-    for ev, sig in counted:
+    counted = [(ev["source"], sig) for ev, sig in best if ev["counted"]]
+    for source, sig in counted:
         if "breakout" in sig.flags:
-            return "breakout", f"{ev.source}: new, with no earlier baseline, and above the volume floor"
-    for ev, sig in counted:
+            return "breakout", f"{source}: new, with no earlier baseline, and above the volume floor"
+    for source, sig in counted:
         if sig.velocity is not None and sig.velocity > 0 and "too_recent" not in sig.flags:
-            return "climbing", f"{ev.source}: {sig.metric} rising against its earlier level"
-    if lead is not None and lead.age_h > 2 * half_life_h:
-        return "peaked", f"{lead.source}: the strongest signal is {lead.age_h / 24:.0f} days old"
+            return "climbing", f"{source}: {sig.metric} rising against its earlier level"
+    if lead is not None and lead["age_h"] > 2 * half_life_h:
+        return "peaked", f"{lead['source']}: the strongest signal is {lead['age_h'] / 24:.0f} days old"
     if not counted:
         return "steady", "no source shows it above its own norm"
     return "steady", "above its norm, with no rising velocity recorded"
