@@ -153,6 +153,7 @@ class Settings(BaseSettings):
     tiktok_shop_api_base: str = "https://open-api.tiktokglobalshop.com"
     tiktok_shop_auth_base: str = "https://auth.tiktok-shops.com"
     tiktok_shop_default_shop: str | None = None
+    tiktok_shop_time_zone: str | None = None  # IANA zone of the shop's analytics days; default: by the shop's region
     tiktok_shop_refresh_margin_s: int = Field(86_400, ge=0)
     tiktok_shop_rate: float = Field(5.0, gt=0)
     tiktok_shop_burst: int = Field(5, ge=1)

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -30,6 +30,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from ...config import secret
 from . import errors
+from .analytics import AnalyticsWindow, analytics_window, shop_time_zone, shop_today
 from .auth import AuthClient, TokenManager, TokenStore, authorization_url
 from .endpoints import ENDPOINTS, Endpoint
 from .models import (
@@ -179,6 +180,7 @@ class TikTokShopClient:
         max_workers: int = 16,
         clock: Callable[[], float] = time.time,
         store: Store | None = None,
+        time_zone: str | None = None,
     ) -> None:
         self.app_key = app_key
         self._secret = app_secret
@@ -196,6 +198,9 @@ class TikTokShopClient:
         self.max_workers = max_workers
         self._clock = clock
         self.store = store
+        self.time_zone = time_zone  # overrides the zone derived from the shop's region
+        self._latest: dict[str, date | None] = {}  # shop id → latest_available_date, asked once per client
+        self._latest_lock = threading.Lock()
         self._shop: Shop | None = None
         self._shop_lock = threading.Lock()
         self.stats: dict[str, int] = {"requests": 0, "retries": 0, "refreshes": 0}
@@ -254,6 +259,7 @@ class TikTokShopClient:
             default_shop=settings.tiktok_shop_default_shop,
             auth_url=auth_url,
             store=store,
+            time_zone=settings.tiktok_shop_time_zone,
         )
 
     # --- the request core --------------------------------------------------------------
@@ -602,6 +608,29 @@ class TikTokShopClient:
         return [o for chunk in self._map(one, batches, max_workers) for o in chunk]
 
     # --- analytics (pinned versions: see endpoints.py) ---------------------------------
+    def latest_available_date(self, *, shop: Shop | str | None = None) -> date | None:
+        """The last day with analytics data (shop time); asked once per shop, then cached for this client.
+
+        A one-day shop-performance read of yesterday carries it. None when the API does not say.
+        """
+        target = self._resolve_shop(shop)
+        with self._latest_lock:
+            if target.id in self._latest:
+                return self._latest[target.id]
+        today = self._shop_today(target)
+        latest = self.shop_performance(today - timedelta(days=1), today, shop=target).latest_available_date
+        with self._latest_lock:
+            return self._latest.setdefault(target.id, latest)
+
+    def analytics_window(self, days: int, *, shop: Shop | str | None = None) -> AnalyticsWindow:
+        """The last `days` days that have data, in the shop's time zone (see analytics.py)."""
+        target = self._resolve_shop(shop)
+        zone = shop_time_zone(target.region, self.time_zone)
+        return analytics_window(days, self._shop_today(target), self.latest_available_date(shop=target), zone.key)
+
+    def _shop_today(self, shop: Shop) -> date:
+        return shop_today(datetime.fromtimestamp(self._clock(), UTC), shop_time_zone(shop.region, self.time_zone))
+
     def shop_performance(
         self, start: date | str, end: date | str, *, granularity: str = "ALL", currency: str = "LOCAL",
         with_comparison: bool = False, shop: Shop | str | None = None,
