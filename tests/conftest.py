@@ -10,9 +10,11 @@ them alone). Subprocesses see the real clock, so a subprocess test must not depe
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import os
 import socket
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -99,6 +101,93 @@ def _guarded_connect_ex(self: socket.socket, address: object):  # type: ignore[n
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
     monkeypatch.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
+
+
+@dataclass
+class Unreachable:
+    """A loopback URL that cannot be reached, and how many times something tried to connect to it."""
+
+    url: str
+    attempts: int = 0
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])  # nothing listens once it is closed: connecting is refused
+
+
+@pytest.fixture
+def refused(monkeypatch: pytest.MonkeyPatch) -> Unreachable:
+    """`url` refuses connections (a real ECONNREFUSED from the kernel); `attempts` counts the tries."""
+    port = _closed_port()
+    target = Unreachable(f"http://127.0.0.1:{port}")
+    guarded = socket.socket.connect
+
+    def counting_connect(self: socket.socket, address: object):  # type: ignore[no-untyped-def]
+        if isinstance(address, tuple) and address[1:2] == (port,):
+            target.attempts += 1
+        return guarded(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", counting_connect)
+    return target
+
+
+@pytest.fixture
+def no_route(monkeypatch: pytest.MonkeyPatch) -> Unreachable:
+    """`url` answers every connect with ENETUNREACH, as on a machine with no network route."""
+    port = _closed_port()
+    target = Unreachable(f"http://127.0.0.1:{port}")
+    guarded = socket.socket.connect
+
+    def unreachable_connect(self: socket.socket, address: object):  # type: ignore[no-untyped-def]
+        if isinstance(address, tuple) and address[1:2] == (port,):
+            target.attempts += 1
+            raise OSError(errno.ENETUNREACH, "Network is unreachable")
+        return guarded(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", unreachable_connect)
+    return target
+
+
+@pytest.fixture
+def no_dns(monkeypatch: pytest.MonkeyPatch) -> Unreachable:
+    """`url`'s host name has no DNS answer (the lookup fails locally; no resolver is asked)."""
+    host = "no-such-host.invalid"
+    target = Unreachable(f"http://{host}")
+    real = socket.getaddrinfo
+
+    def lookup(name: object, *args: Any, **kw: Any):  # type: ignore[no-untyped-def]
+        if name == host:
+            target.attempts += 1
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(name, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    return target
+
+
+@dataclass
+class Offline:
+    """Every name lookup that is not loopback fails, as on a machine with no network; `lookups` counts them."""
+
+    lookups: dict[str, int]
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch) -> Offline:
+    state = Offline(lookups={})
+    real = socket.getaddrinfo
+
+    def lookup(name: object, *args: Any, **kw: Any):  # type: ignore[no-untyped-def]
+        host = name.decode() if isinstance(name, bytes) else str(name)
+        if not _is_loopback((host, 0)):
+            state.lookups[host] = state.lookups.get(host, 0) + 1
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return real(name, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    return state
 
 
 _SECRET_ENV = (

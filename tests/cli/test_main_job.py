@@ -62,14 +62,14 @@ def test_bad_input_is_a_clear_error_not_a_traceback() -> None:
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
-def test_live_without_keys_refuses_to_use_sample_data() -> None:
+def test_live_without_keys_refuses_to_use_sample_data(offline) -> None:  # type: ignore[no-untyped-def]
     result = runner.invoke(app, ["newsletter", "--live"])
     assert result.exit_code == 2
     assert "no source produced live data" in result.output and "skipped" in result.output
     assert not Path("out").exists()
 
 
-def test_auto_mode_without_keys_falls_back_to_sample_and_says_so() -> None:
+def test_auto_mode_without_keys_falls_back_to_sample_and_says_so(offline) -> None:  # type: ignore[no-untyped-def]
     result = runner.invoke(app, ["newsletter"])
     assert result.exit_code == 0, result.output
     assert "SAMPLE DATA" in result.output

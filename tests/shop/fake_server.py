@@ -286,13 +286,16 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             data = payload.encode()
             ctype = "text/html"
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in headers.items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (its timeout) before the answer
+            self.close_connection = True
 
     def _route(self, method: str, path: str, query: dict[str, str], pairs: list[tuple[str, str]], body: bytes,
                rec: Record) -> tuple[int, dict[str, Any] | str, dict[str, str]]:

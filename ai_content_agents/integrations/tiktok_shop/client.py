@@ -2,9 +2,11 @@
 
 WHY one `_attempt` per try: each attempt takes a rate-limit token, stamps a fresh timestamp, signs the
 exact bytes it sends and classifies the reply by its body `code`. tenacity decides whether to try
-again (throttling, 5xx, network) and how long to wait (exponential + jitter, `Retry-After` honoured);
-signature, permission, validation and not-found errors are never retried. A 105002 refreshes the
-token once (single-flight) and repeats the call once inside the same attempt.
+again (throttling, 5xx, timeouts, dropped connections) and how long to wait (exponential + jitter,
+`Retry-After` honoured); signature, permission, validation and not-found errors are never retried,
+nor are a refused connection, a failed DNS lookup or an unreachable network (they do not heal in a
+retry's wait). A 105002 refreshes the token once (single-flight) and repeats the call once inside
+the same attempt.
 """
 
 from __future__ import annotations
@@ -368,7 +370,7 @@ class TikTokShopClient:
         except requests.Timeout:
             raise errors.TransportError(f"{ep.method} {path} timed out after {self.timeout:.0f}s") from None
         except requests.RequestException as exc:
-            raise errors.TransportError(f"{ep.method} {path} failed: {type(exc).__name__}") from None
+            raise errors.transport_error(f"{ep.method} {path} failed", exc) from None
         try:
             return self._decode(ep, path, resp)
         except errors.SignatureError:
