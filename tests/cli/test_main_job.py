@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Self
 
 from typer.testing import CliRunner
 
@@ -74,3 +75,32 @@ def test_auto_mode_without_keys_falls_back_to_sample_and_says_so(offline) -> Non
     assert result.exit_code == 0, result.output
     assert "SAMPLE DATA" in result.output
     assert json.loads(Path("out/newsletter.json").read_text())["sample"] is True
+
+
+def test_without_network_each_host_is_tried_once_and_the_spinner_names_the_sources(offline, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from ai_content_agents.cli import common
+
+    spinner: list[str] = []
+
+    class Status:  # records what the spinner would show
+        def __init__(self, text: str, **kw: object) -> None:
+            spinner.append(text)
+
+        def __enter__(self) -> Self:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def update(self, text: str) -> None:
+            spinner.append(text)
+
+    monkeypatch.setattr(common.console, "status", Status)
+    result = runner.invoke(app, ["newsletter"])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "reddit: r/shopify top (public) failed: DNS lookup failed (not retried)" in said and "SAMPLE DATA" in said
+    assert offline.lookups == {"www.reddit.com": 1}  # no retries, and not once per subreddit
+    assert spinner[0] == "waiting for sources…"
+    assert spinner[1] == "waiting for tiktok, amazon, x, reddit, youtube, tiktok_shop…"
+    assert spinner[-1] == "ranking…"
