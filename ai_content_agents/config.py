@@ -121,7 +121,7 @@ class Settings(BaseSettings):
     reddit_api_url: str = "https://oauth.reddit.com"
     reddit_public_url: str = "https://www.reddit.com"
     youtube_api_url: str = "https://www.googleapis.com/youtube/v3"
-    http_retries: int = Field(3, ge=0)  # extra attempts on 429/5xx/timeouts for Reddit and YouTube
+    http_retries: int = Field(3, ge=0)  # extra tries on 429/5xx/timeouts (Reddit, YouTube); not refused/DNS/no route
     http_retry_max_wait_s: float = Field(30.0, ge=0)  # cap on one Retry-After / x-ratelimit-reset wait
 
     # --- pipeline ----------------------------------------------------------------------

@@ -38,7 +38,8 @@ def unreachable_reason(exc: BaseException) -> str | None:
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
     """`exc`, its causes and contexts, urllib3's `.reason` and exceptions passed as arguments."""
-    todo, seen = [exc], set()
+    todo: list[BaseException] = [exc]
+    seen: set[int] = set()
     while todo and len(seen) < _MAX_LINKS:
         e = todo.pop(0)
         if id(e) in seen:

@@ -204,6 +204,7 @@ def analytics_cmd(
         client = _client(_settings())
         window = client.analytics_window(days, shop=shop)
         start, end = window.start, window.end
+        rows: list[dict[str, Any]]
         if what == "shop":
             perf = client.shop_performance(start, end, shop=shop)
             rows = [{"start": i.start_date, "end": i.end_date, "gmv": i.gmv.amount if i.gmv else None,
