@@ -191,7 +191,7 @@ class FakeShop:
     def shop_performance(self, start: Any, end: Any, **kw: Any) -> Any:
         interval = SimpleNamespace(start_date=start, end_date=end, gmv=SimpleNamespace(amount=Decimal("1234.50"), currency="USD"),
                                    orders=42, units_sold=50, buyers=40, product_page_views=900)
-        return SimpleNamespace(latest_available_date=end, performance=SimpleNamespace(intervals=[interval]))
+        return SimpleNamespace(latest_available_date=self.latest, performance=SimpleNamespace(intervals=[interval]))
 
     def product_performance_list(self, start: Any, end: Any, **kw: Any) -> list[Any]:
         return [SimpleNamespace(id="p1", gmv=SimpleNamespace(amount=Decimal("800"), currency="USD"), orders=30, units_sold=33)]
