@@ -66,3 +66,24 @@ def test_client_asks_once_per_shop_and_counts_days_in_the_shops_zone(fake: FakeS
     assert (probe.query["start_date_ge"], probe.query["end_date_lt"]) == ("2026-11-26", "2026-11-27")
     assert fake.violations == []
     client.close()
+
+
+def test_parallel_tools_share_one_question(fake: FakeShop, shop_cfg) -> None:  # type: ignore[no-untyped-def]
+    from concurrent.futures import ThreadPoolExecutor
+
+    fake.latency = 0.2  # the question takes a while: the second caller arrives while it is open
+    client = make_client(shop_cfg)
+    client.select_shop()
+    with ThreadPoolExecutor(4) as pool:
+        windows = list(pool.map(client.analytics_window, [7, 7, 14, 30]))
+    assert fake.count("/analytics/") == 1 and len({w.latest_available_date for w in windows}) == 1
+    client.close()
+
+
+def test_a_failed_question_is_asked_again(fake: FakeShop, shop_cfg) -> None:  # type: ignore[no-untyped-def]
+    client = make_client(shop_cfg)
+    fake.inject("/analytics/", 200, code=105005, message="apply auth pkg for this api", times=1)
+    with pytest.raises(errors.ScopeError):
+        client.analytics_window(7)
+    assert client.analytics_window(7).latest_available_date == date.fromisoformat(fake.latest_available_date)
+    client.close()

@@ -614,15 +614,15 @@ class TikTokShopClient:
         """The last day with analytics data (shop time); asked once per shop, then cached for this client.
 
         A one-day shop-performance read of yesterday carries it. None when the API does not say.
+        Single-flight: tools called in parallel share the one question (a failed one is asked again).
         """
         target = self._resolve_shop(shop)
         with self._latest_lock:
-            if target.id in self._latest:
-                return self._latest[target.id]
-        today = self._shop_today(target)
-        latest = self.shop_performance(today - timedelta(days=1), today, shop=target).latest_available_date
-        with self._latest_lock:
-            return self._latest.setdefault(target.id, latest)
+            if target.id not in self._latest:
+                today = self._shop_today(target)
+                perf = self.shop_performance(today - timedelta(days=1), today, shop=target)
+                self._latest[target.id] = perf.latest_available_date
+            return self._latest[target.id]
 
     def analytics_window(self, days: int, *, shop: Shop | str | None = None) -> AnalyticsWindow:
         """The last `days` days that have data, in the shop's time zone (see analytics.py)."""
