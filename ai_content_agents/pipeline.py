@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 Mode = Literal["auto", "sample", "live"]
 Progress = Callable[[SourceReport], None]
+Running = Callable[[list[str]], None]  # the sources still running, each time that set changes
 
 
 class NoLiveData(RuntimeError):
@@ -137,8 +138,13 @@ def _collect(
     now: datetime,
     sequential: bool,
     on_result: Callable[[_Outcome], None],
+    on_running: Running | None = None,
 ) -> None:
-    """Run the sources on daemon threads with per-source timeouts and one overall deadline."""
+    """Run the sources on daemon threads with per-source timeouts and one overall deadline.
+
+    `on_running` hears the names still running whenever that set changes (so a spinner can say what
+    it waits for), on this thread, like `on_result`.
+    """
     results: queue.Queue[tuple[str, _Outcome]] = queue.Queue()
     run_start = time.monotonic()
     overall_deadline = run_start + settings.run_deadline_s
@@ -153,10 +159,20 @@ def _collect(
         pending[name] = min(time.monotonic() + settings.source_timeout_s, overall_deadline)
         thread.start()
 
+    reported: list[str] | None = None
+
+    def running_changed() -> None:
+        nonlocal reported
+        running = [n for n in names if n in pending]
+        if on_running and running != reported:
+            reported = running
+            on_running(running)
+
     waiting = list(names)
     while waiting or pending:
         while waiting and (not sequential or not pending):
             start(waiting.pop(0))
+        running_changed()
         wait_until = min(pending.values())
         try:
             name, outcome = results.get(timeout=max(0.0, wait_until - time.monotonic()))
@@ -184,6 +200,7 @@ def _collect(
         if name in pending:  # a late answer from an abandoned source is ignored
             del pending[name]
             on_result(outcome)
+    running_changed()
 
 
 def _sample_outcomes(names: list[str], reasons: dict[str, str], settings: Settings) -> tuple[list[_Outcome], datetime]:
@@ -242,12 +259,14 @@ def gather(
     mode: Mode = "auto",
     sequential: bool = False,
     on_progress: Progress | None = None,
+    on_running: Running | None = None,
     now: datetime | None = None,
 ) -> GatherReport:
     """Run the sources, fall back as configured, rank, and record the run.
 
     mode: "auto" uses live data and falls back to the bundled sample when no source produced any;
     "sample" forces the sample; "live" never falls back (raises `NoLiveData`).
+    `on_progress` hears each source's report as it finishes; `on_running`, the sources still running.
     """
     names = resolve_sources(settings, sources)
     now = now or datetime.now(UTC)
@@ -269,7 +288,7 @@ def gather(
 
     rank_now = now
     if mode != "sample":
-        _collect(names, settings, store, now, sequential, record)
+        _collect(names, settings, store, now, sequential, record, on_running)
     if mode == "sample" or not any(o.items for o in outcomes):
         if mode == "live":
             why = "; ".join(f"{o.report.source}: {o.report.status} ({o.report.reason})" for o in outcomes)

@@ -64,6 +64,11 @@ def _progress_line(report: SourceReport) -> None:
     console.print(f"  [{style}]{report.status:>7}[/] {report.source:<11} [dim]{report.duration_s:5.1f}s[/] {detail}")
 
 
+def waiting_line(running: list[str]) -> str:
+    """The spinner's text: which sources the run still waits for, so a slow one has a name."""
+    return f"waiting for {', '.join(running)}…" if running else "ranking…"
+
+
 def run_gather(
     settings: Settings,
     store: Store,
@@ -84,9 +89,10 @@ def run_gather(
     if not quiet:
         console.print(f"[bold]Gathering[/] from {label}…")
     try:
-        with console.status("waiting for sources…", spinner="dots") if not quiet else nullcontext():
+        with console.status("waiting for sources…", spinner="dots") if not quiet else nullcontext() as status:
             report = pipeline.gather(
-                settings, store, sources=selected, mode=mode, sequential=sequential, on_progress=progress
+                settings, store, sources=selected, mode=mode, sequential=sequential, on_progress=progress,
+                on_running=(lambda running: status.update(waiting_line(running))) if status is not None else None,
             )
     except pipeline.NoLiveData as exc:
         raise fail(f"{exc}. Drop --live to fall back to the sample data.") from None

@@ -148,7 +148,7 @@ def test_expired_refresh_token_raises_reauthorize_with_url(fake: FakeShop, shop_
 def test_locally_expired_refresh_token_does_not_call_the_server(fake: FakeShop, shop_cfg) -> None:  # type: ignore[no-untyped-def]
     c = make_client(shop_cfg)
     t = c.tokens.tokens()
-    past = datetime.now(UTC) - timedelta(days=1)
+    past = datetime.fromtimestamp(fake.now(), UTC) - timedelta(days=1)  # a day ago by the server's clock
     c.tokens.save(t.model_copy(update={"refresh_expires_at": past, "access_expires_at": past}))
     with pytest.raises(E.ReauthorizeRequired):
         c.authorized_shops()

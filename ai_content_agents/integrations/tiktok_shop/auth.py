@@ -189,7 +189,7 @@ class AuthClient:
             resp = self.session.get(self.auth_base + path, params=params, timeout=self.timeout)
         except requests.RequestException as exc:
             # requests puts the full URL (with app_secret) into its messages: keep only the class name.
-            raise errors.TransportError(f"token request to {path} failed: {type(exc).__name__}") from None
+            raise errors.transport_error(f"token request to {path} failed", exc) from None
         try:
             body = resp.json()
         except ValueError:
