@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
-from .models import SourceName, Trend, TrendItem
+from .models import GatherReport, SourceName, SourceReport, Trend, TrendItem
 from .newsletter import figures as fmt
 
 FigureKind = Literal["count", "percent", "money", "multiplier", "rank", "number"]
@@ -245,3 +245,53 @@ def trend_payload(trend: Trend) -> TrendPayload:
         price=fmt.money(priced.price, priced.currency) if priced and priced.price is not None else None,
         evidence=evidence,
     )
+
+
+class MemberItem(TrendItem):
+    """One member item of a trend as `trends --json` lists it: the `TrendItem` (its own metrics and
+    signals, q / m / m_s / baseline_level included) plus every figure copy may cite from it."""
+
+    figures: list[Figure] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, item: TrendItem) -> MemberItem:
+        return cls(**{name: getattr(item, name) for name in TrendItem.model_fields}, figures=item_figures(item))
+
+
+class TrendExport(Trend):
+    """A ranked trend as `trends --json` prints it: the `Trend` model (story, products, per-source
+    evidence) with its source names and every member item with its figures."""
+
+    items: list[MemberItem]  # type: ignore[assignment]  # every member item, each with its figures
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def sources(self) -> list[str]:
+        return [e.source for e in self.evidence]
+
+    @classmethod
+    def of(cls, trend: Trend) -> TrendExport:
+        fields = {name: getattr(trend, name) for name in Trend.model_fields if name != "items"}
+        return cls(**fields, items=[MemberItem.of(it) for it in trend.items])
+
+
+class TrendsExport(BaseModel):
+    """What `trends --json` prints: the run, how each source did, and the top trends."""
+
+    run_id: str
+    started_at: datetime  # the run's time: for a replay, the --as-of clock (default: the snapshot's captured_at)
+    sample: bool  # the bundled sample: SAMPLE DATA
+    snapshot: str | None = None  # a replay: the snapshot directory (or "bundled sample")
+    sources: list[SourceReport]
+    trends: list[TrendExport]
+
+    @classmethod
+    def of(cls, report: GatherReport, limit: int) -> TrendsExport:
+        return cls(
+            run_id=report.run_id,
+            started_at=report.started_at,
+            sample=report.sample,
+            snapshot=report.snapshot,
+            sources=report.sources,
+            trends=[TrendExport.of(t) for t in report.trends[:limit]],
+        )

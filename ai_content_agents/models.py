@@ -196,6 +196,7 @@ class GatherReport(BaseModel):
     started_at: datetime
     finished_at: datetime | None = None
     sample: bool = False  # True: the bundled sample snapshot was used; outputs must say SAMPLE DATA
+    snapshot: str | None = None  # a replay: the snapshot directory (or "bundled sample") its data came from
     sources: list[SourceReport] = Field(default_factory=list)
     items: list[TrendItem] = Field(default_factory=list)
     trends: list[Trend] = Field(default_factory=list)

@@ -41,7 +41,9 @@ def test_trends_json_is_machine_readable(tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     assert data["sample"] is True and len(data["trends"]) == 5
     assert [t["rank"] for t in data["trends"]] == [1, 2, 3, 4, 5]
-    assert all(f["source"] for t in data["trends"] for ev in t["evidence"] for f in ev["figures"])
+    assert all(f["source"] == it["source"] for t in data["trends"] for it in t["items"] for f in it["figures"])
+    assert all(ev["best_key"] in {f"{it['source']}:{it['source_id']}" for it in t["items"]}
+               for t in data["trends"] for ev in t["evidence"])
 
 
 def test_sources_filter_and_table(tmp_path: Path) -> None:
