@@ -502,6 +502,7 @@ def group_topics(its: list[TrendItem], products: Products, strength: Sequence[fl
 
     # mentions that did not join a product join the topic whose type words they use
     unique_heads = {h: t for t, hs in t_heads.items() for h in hs if head_owners[h] == 1}
+    index_keys = index.keys()
     members: dict[int, list[int]] = defaultdict(list)
     for g in range(n_groups):
         if g in topic_of:
@@ -513,10 +514,13 @@ def group_topics(its: list[TrendItem], products: Products, strength: Sequence[fl
             if len(group) == 1
             else frozenset(chain.from_iterable(topic_tokens(its[i].title) for i in group))
         )
+        found = words & index_keys
+        if not found:
+            continue
         hits: dict[int, int] = {}
-        for w in words:
-            posting = index.get(w)
-            if posting is not None and len(posting) <= MAX_TOPICS_PER_WORD:
+        for w in found:
+            posting = index[w]
+            if len(posting) <= MAX_TOPICS_PER_WORD:
                 for t in posting:
                     hits[t] = hits.get(t, 0) + 1
         if not hits:
@@ -567,7 +571,7 @@ def _topic_name(
         for g in groups[:NAME_LISTINGS]
         if (i := lead[g]) is not None
     ]
-    if len(groups) == 1 and len(products.groups[groups[0]]) == 1:  # a lone listing: its own type phrase
+    if len(groups) == 1:  # one product: its own type phrase
         phrase = phrases[0]
         while len(phrase) > 1 and phrase[-1].isupper() and len(phrase[-1]) <= 4:
             phrase = phrase[:-1]

@@ -228,10 +228,8 @@ def _stories(its: list[TrendItem], config: RankConfig, now: datetime) -> list[di
         product_items = [[its[i] for i in products.groups[h]] for h in groups]
         positions = sorted(i for h in groups for i in products.groups[h])
         story_items = [its[i] for i in positions]
-        ids: set[str] = set()
-        for h in groups:
-            ids |= products.ids[h]
-        fields = story_fields(story_items, pct, product_items, topic.name if topic else None, w, parts, ids)
+        product_ids = [products.ids[h] for h in groups]
+        fields = story_fields(story_items, pct, product_items, product_ids, topic.name if topic else None, w, parts)
         if topic is None and not any(relevant(it, niche) for it in story_items):
             fields["flags"].append("off_topic")
         out.append(fields)

@@ -115,13 +115,13 @@ def story_fields(
     items: Sequence[TrendItem],
     pct: Mapping[str, tuple[float, int]],
     product_groups: Sequence[Sequence[TrendItem]],
+    product_ids: Sequence[set[str]],
     topic: str | None,
     w: Weights,
     parts: Mapping[str, tuple[float, float, float, float]],
-    ids: set[str],
 ) -> dict[str, Any]:
     """The fields of one `Trend` (plus "strongest" for the caps) as plain data, validated once when the
-    Trend is built. `parts`: each item's `strength` tuple."""
+    Trend is built. `parts`: each item's `strength` tuple; `product_ids`: each product's canonical ids."""
     keyed = [(it.key, it) for it in items]
     by_source: dict[str, list[tuple[str, TrendItem]]] = {}
     for k, it in keyed:
@@ -161,13 +161,13 @@ def story_fields(
 
     products: list[dict[str, Any]] = []
     lead_product: tuple[Sequence[TrendItem], dict[str, Any]] | None = None
-    for members in product_groups:
+    for members, pids in zip(product_groups, product_ids, strict=True):
         keys = [it.key for it in members] if len(product_groups) > 1 else [k for k, _ in keyed]
         best_by_source: dict[str, float] = {}
         for kk, it in zip(keys, members, strict=True):
             best_by_source[it.source] = max(best_by_source.get(it.source, 0.0), parts[kk][0])
         ref = {
-            "product_id": cluster_id_for(members, ids if len(product_groups) == 1 else None),
+            "product_id": cluster_id_for(members, pids),
             "title": product_title(members, parts),
             "brand": next((it.brand for it in members if it.brand and is_listing(it)), None),
             "item_keys": keys,
@@ -199,7 +199,7 @@ def story_fields(
     category = next((it.category for it in (lead, *items) if it.category and it.source == "amazon"), None)
     category = category or next((it.category for it in (lead, *items) if it.category), None)
     return {
-        "cluster_id": cluster_id_for(product_groups[0], None) if topic and product_groups else cluster_id_for(items, ids),
+        "cluster_id": products[0]["product_id"] if len(products) == 1 else cluster_id_for(product_groups[0], product_ids[0]),
         "rank": 0,
         "title": title,
         "topic": topic,
