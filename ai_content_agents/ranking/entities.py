@@ -26,7 +26,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import chain, combinations
+from itertools import chain, combinations, islice
 
 from rapidfuzz import fuzz, process
 
@@ -556,16 +556,18 @@ NAME_ITEMS = 60  # how many of its items vote on the form of its last word
 @lru_cache(maxsize=1 << 16)
 def word_forms(title: str) -> tuple[tuple[str, str], ...]:
     """(stem, folded word) for each word of a title that is not an "-ing" form: how items spell a type."""
-    return tuple((stem(t), t) for t in title_tokens(title.replace("-", " ")) if not t.endswith("ing"))
+    toks = title_tokens(title.replace("-", " ") if "-" in title else title)
+    return tuple((stem(t), t) for t in toks if not t.endswith("ing"))
 
 
 def _topic_name(
     its: list[TrendItem], products: Products, groups: list[int], lead: list[int | None], words: set[str]
 ) -> str:
     """The product type as readers say it: the longest 2–3-word run of a listing's type phrase that
-    several items of the story use (at least 2, and 30% as many as use its most used word), else the
-    strongest listing's whole type phrase (a run half as common as that word beats a longer rarer one); its last word in the form the items use most ("curler" over
-    "curling"), plural. "LED face masks", "heatless curlers", "magnetic phone grips"."""
+    several items of the story use (at least 2, and 30% as many as use its most used word; a run half as
+    common as that word beats a longer, rarer one), else the strongest listing's whole type phrase; its
+    last word in the form the items use most ("curler" over "curling"), plural. "LED face masks",
+    "heatless curlers", "magnetic phone grips". Its first NAME_ITEMS items vote (deterministic: key order)."""
     phrases = [
         tuple(type_phrase(its[i].title, listing_brand(its[i], products.vocab)))
         for g in groups[:NAME_LISTINGS]
@@ -585,12 +587,11 @@ def _topic_name(
                 if stems and stems <= words:
                     stems_of[run] = stems
     runs = dict.fromkeys(stems_of, 0)
-    for g in groups:
-        for i in products.groups[g]:
-            t = topic_tokens(its[i].title)
-            for run, stems in stems_of.items():
-                if stems <= t:
-                    runs[run] += 1
+    for i in islice(chain.from_iterable(products.groups[g] for g in groups), NAME_ITEMS):
+        t = topic_tokens(its[i].title)
+        for run, stems in stems_of.items():
+            if stems <= t:
+                runs[run] += 1
     top = max(runs.values(), default=0)
     multi = [r for r in runs if len(r) > 1 and runs[r] >= max(2, 0.3 * top)]
     best = max(multi, key=lambda r: (runs[r] >= top / 2, len(r), runs[r], r)) if multi else next((p for p in phrases if p), ())
@@ -599,13 +600,9 @@ def _topic_name(
     while len(best) > 1 and best[-1].isupper() and len(best[-1]) <= 4:
         best = best[:-1]  # "Mineral Sunscreen SPF" → "mineral sunscreens"
     last_stems = topic_tokens(best[-1])
+    last_stem = next(iter(last_stems)) if len(last_stems) == 1 else None
     forms: Counter[str] = Counter()
-    seen = 0
-    for g in groups:
-        for i in products.groups[g]:
-            seen += 1
-            if seen > NAME_ITEMS:
-                break
-            forms.update(f for st, f in word_forms(its[i].title) if frozenset((st,)) == last_stems)
+    for i in islice(chain.from_iterable(products.groups[g] for g in groups), NAME_ITEMS):
+        forms.update(f for st, f in word_forms(its[i].title) if st == last_stem)
     last = max(forms, key=lambda f: (forms[f], -len(f), f)) if forms else display_word(best[-1])
     return " ".join([*(display_word(w) for w in best[:-1]), plural(last)])

@@ -122,6 +122,8 @@ def story_fields(
 ) -> dict[str, Any]:
     """The fields of one `Trend` (plus "strongest" for the caps) as plain data, validated once when the
     Trend is built. `parts`: each item's `strength` tuple; `product_ids`: each product's canonical ids."""
+    if len(items) == 1:
+        return _single_item_story(items[0], pct, product_ids[0], topic, w, parts)
     keyed = [(it.key, it) for it in items]
     by_source: dict[str, list[tuple[str, TrendItem]]] = {}
     for k, it in keyed:
@@ -219,6 +221,52 @@ def story_fields(
 
 
 _NO_P = (0.0, 0)
+
+
+def _single_item_story(
+    it: TrendItem,
+    pct: Mapping[str, tuple[float, int]],
+    ids: set[str],
+    topic: str | None,
+    w: Weights,
+    parts: Mapping[str, tuple[float, float, float, float]],
+) -> dict[str, Any]:
+    """`story_fields` for a story of one item (most of them at scale), without the general bookkeeping."""
+    k = it.key
+    sig = it.signals
+    assert sig is not None  # rank only passes scored items
+    f, weight, age, decay = parts[k]
+    p, n_source = pct.get(k, _NO_P)
+    counted = f > 0.0
+    ev = {
+        "source": it.source, "item_keys": [k], "best_key": k, "metric": sig.metric, "value": sig.value,
+        "baseline": sig.baseline, "baseline_level": sig.baseline_level, "n_baseline": sig.n_baseline,
+        "m": sig.m, "m_s": sig.m_s, "q": sig.q if sig.eligible else 0.0, "s": sig.s, "p": p,
+        "n_source": n_source, "weight": weight, "age_h": age, "half_life_h": w.half_life_h, "decay": decay,
+        "thin": n_source < w.thin_n, "counted": counted,
+    }
+    cid = cluster_id_for((it,), ids)
+    title = clean_title(it.title) or it.title
+    score = noisy_or({it.source: f}) if counted else 0.0
+    flags = ["single_source"]
+    if "too_recent" in sig.flags:
+        flags.append("too_recent")
+    if counted and ev["thin"]:
+        flags.append("thin")
+    if counted and "estimate" in sig.flags:
+        flags.append("estimate")
+    if not counted:
+        flags.append("ineligible")
+    label, reason = label_of(((ev, sig),), ev if counted else None, w.half_life_h)
+    return {
+        "cluster_id": cid, "rank": 0, "title": title, "topic": topic,
+        "canonical_urls": canonical_urls((it,), it), "category": it.category, "items": [it],
+        "evidence": [ev],
+        "products": [{"product_id": cid, "title": title, "brand": it.brand if is_listing(it) else None,
+                      "item_keys": [k], "sources": [it.source], "score": score}],
+        "lead_key": k, "independent_sources": 1 if counted else 0, "score": score, "label": label,
+        "label_reason": reason, "flags": flags, "strongest": it.source if counted else "",
+    }
 
 
 def label_of(
