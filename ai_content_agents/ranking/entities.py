@@ -9,7 +9,9 @@ Products, strictest first:
    exactly one brand as a whole word *and* at least half of that brand's listing type words, two of them
    or its head noun ("LED mask", "blender"), joins that listing; a tie between two listings joins neither.
 3. Guarded fuzzy titles last, only within one brand (or when neither side names one), never across two
-   ASINs or two shop products, never across a category, a price band or two different head nouns.
+   ASINs or two shop products, a category or a price band. One title's words must hold the other's
+   (titles that differ both ways name two things: "CloudStep slippers" / "CloudStep insoles") and, without
+   prices on both sides, most of their words must be shared (Jaccard ≥ 0.6).
 
 Stories: listings whose product-type phrases share two words ("LED Face Mask" / "LED Face Mask - Red
 Light…") form one topic; mentions that did not join a product join the topic whose type words they use
@@ -28,8 +30,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain, combinations, islice
 
-from rapidfuzz import fuzz, process
-
 from ..models import TrendItem
 from .text import (
     ACCESSORY_NOUNS,
@@ -44,6 +44,7 @@ from .text import (
     title_tokens,
     topic_tokens,
     type_phrase,
+    type_tokens,
 )
 
 LISTING_ID_PREFIXES = ("asin:", "tiktok_product:")
@@ -62,7 +63,6 @@ def is_listing(item: TrendItem) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class MatchConfig:
-    fuzzy_threshold: float = 88.0
     price_band: float = 0.5
     min_shared_tokens: int = 2
     block_cap: int = 100
@@ -80,7 +80,7 @@ def learn_brands(its: Sequence[TrendItem]) -> frozenset[str]:
     """Brand words of this run: one-word brand fields of any item, and the first title word of listings
     that never appears later in any listing title and leads at most a fifth of them ("LumaGlow" yes;
     "Portable", "Example" no), the latter only with enough listings for "never later" to mean something."""
-    fields = {b for it in its if it.brand and (b := normalise_brand(it.brand)) and b in title_tokens(it.brand.casefold())}
+    fields = {b for it in its if it.brand and " " not in it.brand.strip() and (b := normalise_brand(it.brand))}
     first: Counter[str] = Counter()
     later: set[str] = set()
     n = 0
@@ -279,18 +279,15 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:
                 uf.union(j, i)
 
     # 2) a mention naming one brand and a word of that brand's listing type joins that listing
-    heads: set[str] = set()
     type_words: set[str] = set()
     by_brand: dict[str, list[tuple[int, frozenset[str], str | None, frozenset[str]]]] = defaultdict(list)
     for i, it in enumerate(its):
         if not listing[i]:
             continue
         brand = listing_brand(it, vocab)
-        types = topic_tokens(" ".join(type_phrase(it.title, brand)))
+        types = type_tokens(it.title, brand)
         type_words |= types
         head = head_token(it.title, brand)
-        if head:
-            heads.add(head)
         for b in brands[i]:
             by_brand[b].append((i, types, head, topic_tokens(it.title)))
     if by_brand:
@@ -321,7 +318,7 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:
                 uf.union(root, ri)
 
     # 3) guarded fuzzy titles, blocked by rare tokens, within one brand
-    _fuzzy(its, uf, config, frozenset(heads))
+    _fuzzy(its, uf, config)
 
     groups: dict[int, list[int]] = {}
     gids: dict[int, set[str]] = {}
@@ -333,8 +330,9 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:
     return Products([groups[r] for r in roots], [gids[r] for r in roots], listing, brands, vocab)
 
 
-def _fuzzy(its: list[TrendItem], uf: _UnionFind, config: MatchConfig, heads: frozenset[str]) -> None:
-    """Title merges: token_set_ratio ≥ threshold among candidates blocked on each title's rarest tokens.
+def _fuzzy(its: list[TrendItem], uf: _UnionFind, config: MatchConfig) -> None:
+    """Title merges among candidates blocked on each title's rarest tokens: one title's words inside the
+    other's (token_set_ratio = 100), most words shared unless prices back the match, within one brand.
 
     Blocking, in C set operations, two ways: containment (titles holding our two rarest tokens; skipped
     when even our rarest token is common, so a generic title is not matched against hundreds), and one
@@ -342,7 +340,7 @@ def _fuzzy(its: list[TrendItem], uf: _UnionFind, config: MatchConfig, heads: fro
     items are taken from the second, so each pair is scored once."""
     need = config.min_shared_tokens
     toks = [title_tokens(it.title) for it in its]
-    norms = [" ".join(t) for t in toks]
+    sets = [frozenset(t) for t in toks]
     df = Counter(chain.from_iterable(ts for ts in toks if len(ts) >= need))
     shared = sorted((t for t, c in df.items() if c > 1), key=lambda t: (df[t], t))
     tid = {t: k for k, t in enumerate(shared)}
@@ -388,33 +386,21 @@ def _fuzzy(its: list[TrendItem], uf: _UnionFind, config: MatchConfig, heads: fro
         found.discard(i)
         if not found:
             continue
-        cands = list(found) if len(found) <= cap else sorted(found)[:cap]
-        hits = process.extract(
-            norms[i], [norms[j] for j in cands], scorer=fuzz.token_set_ratio, processor=None,
-            score_cutoff=config.fuzzy_threshold, limit=None,
-        )
-        if not hits:
-            continue
-        si = frozenset(toks[i])
-        for j in sorted(cands[h[2]] for h in hits):
-            sj = frozenset(toks[j])
-            common = len(si & sj)
+        si = sets[i]
+        for j in sorted(found)[:cap]:  # in index order; a dense block is cut deterministically
+            sj = sets[j]
+            # one title's words inside the other's: token_set_ratio is 100 exactly then, so no scorer
+            # is needed; titles that differ both ways name two things ("Hydro Flask …" / "Iron Flask …")
+            if not (si <= sj or sj <= si):
+                continue
+            common = min(len(si), len(sj))
             if common < need or (si ^ sj) & ACCESSORY_NOUNS:
                 continue  # too little in common, or one is an accessory/part of the other
-            if not (si <= sj or sj <= si):
-                continue  # titles that differ both ways name two things ("Hydro Flask …" vs "Iron Flask …")
-            if common < MIN_JACCARD * len(si | sj) and not (priced[i] and priced[j]):
+            if common < MIN_JACCARD * max(len(si), len(sj)) and not (priced[i] and priced[j]):
                 continue  # a short title inside a long one needs prices on both sides to back it
-            if heads and _different_types(its[i].title, its[j].title, heads):
-                continue  # "CloudStep slippers" vs "CloudStep insoles": same brand, different products
             ri, rj = uf.find(i), uf.find(j)
             if ri != rj and _compatible(uf.meta(ri), uf.meta(rj), band, same_brand=True):
                 uf.union(ri, rj)
-
-
-def _different_types(a: str, b: str, heads: frozenset[str]) -> bool:
-    ta, tb = topic_tokens(a), topic_tokens(b)
-    return bool((ta - tb) & heads) and bool((tb - ta) & heads)
 
 
 # --------------------------------------------------------------------------------------
@@ -456,7 +442,7 @@ def group_topics(its: list[TrendItem], products: Products, strength: Sequence[fl
         if i is None:
             continue
         brand = listing_brand(its[i], products.vocab)
-        types[g] = topic_tokens(" ".join(type_phrase(its[i].title, brand)))
+        types[g] = type_tokens(its[i].title, brand)
         vocab[g] = topic_tokens(its[i].title) - ({brand} if brand else set())
         df.update(types[g])
         head = head_token(its[i].title, brand)
@@ -503,6 +489,11 @@ def group_topics(its: list[TrendItem], products: Products, strength: Sequence[fl
     # mentions that did not join a product join the topic whose type words they use
     unique_heads = {h: t for t, hs in t_heads.items() for h in hs if head_owners[h] == 1}
     index_keys = index.keys()
+    vindex: dict[str, list[int]] = defaultdict(list)
+    for t in sorted(v_words):
+        for w in v_words[t]:
+            vindex[w].append(t)
+    vindex_keys = vindex.keys()
     members: dict[int, list[int]] = defaultdict(list)
     for g in range(n_groups):
         if g in topic_of:
@@ -533,9 +524,16 @@ def group_topics(its: list[TrendItem], products: Products, strength: Sequence[fl
                     key = (in_type, len(words & v_words[t]), -t)
                     best = key if best is None or key > best else best
         else:  # one type word: it must be the topic's own head noun, or two words of its vocabulary
+            own_head = {unique_heads[w] for w in words if w in unique_heads}
+            vhits: dict[int, int] = {}
+            for w in words & vindex_keys:
+                posting = vindex[w]
+                if len(posting) <= MAX_TOPICS_PER_WORD:
+                    for t in posting:
+                        vhits[t] = vhits.get(t, 0) + 1
             for t in hits:
-                in_vocab = len(words & v_words[t])
-                if in_vocab >= 2 or any(unique_heads.get(w) == t for w in words & t_heads[t]):
+                in_vocab = vhits.get(t, 0)
+                if in_vocab >= 2 or t in own_head:
                     key = (1, in_vocab, -t)
                     best = key if best is None or key > best else best
         if best is not None:

@@ -42,7 +42,6 @@ class RankConfig(BaseModel):
     half_life_h: float = Field(84.0, gt=0)
     top_n: int = Field(20, ge=1)
     cap_fraction: float = Field(1 / 3, gt=0, le=1)  # ≤ ceil(top_n × cap_fraction) single-source stories per source
-    fuzzy_threshold: float = Field(88.0, ge=0, le=100)
     price_band: float = Field(0.5, ge=0)  # max price ≤ min price × (1 + band) to count as the same product
     thin_n: int = Field(5, ge=1)  # a source with fewer items this run is "thin"
     min_shared_tokens: int = Field(2, ge=2)
@@ -147,7 +146,7 @@ def _scored(items: Iterable[TrendItem], skipped: Counter[str]) -> Iterable[Trend
 
 
 def _match_config(config: RankConfig) -> MatchConfig:
-    return MatchConfig(config.fuzzy_threshold, config.price_band, config.min_shared_tokens, config.block_cap)
+    return MatchConfig(config.price_band, config.min_shared_tokens, config.block_cap)
 
 
 def cluster(items: Sequence[TrendItem], config: RankConfig | None = None) -> list[list[TrendItem]]:

@@ -132,6 +132,7 @@ def story_fields(
     evidence: list[dict[str, Any]] = []
     factors: dict[str, float] = {}
     best_sigs: list[tuple[dict[str, Any], Signals]] = []
+    best_items: list[tuple[dict[str, Any], TrendItem]] = []
     for source in sorted(by_source) if len(by_source) > 1 else by_source:
         group = by_source[source]
         k, best = group[0] if len(group) == 1 else max(group, key=lambda kv: (parts[kv[0]][0], pct.get(kv[0], _NO_P)[0], kv[0]))
@@ -149,6 +150,7 @@ def story_fields(
         }
         evidence.append(ev)
         best_sigs.append((ev, sig))
+        best_items.append((ev, best))
         if f > 0.0:
             factors[source] = f
     score = noisy_or(factors)
@@ -157,7 +159,7 @@ def story_fields(
     lead_ev = max(counted, key=lambda ev: (factors[ev["source"]], ev["p"], ev["source"])) if counted else None
     if lead_ev is not None:
         lead_key = lead_ev["best_key"]
-        lead = next(it for k, it in keyed if k == lead_key)
+        lead = next(best for ev, best in best_items if ev is lead_ev)
     else:
         lead_key, lead = max(keyed, key=lambda kv: (pct.get(kv[0], _NO_P)[0], kv[0]))
 

@@ -223,9 +223,21 @@ def type_phrase(title: str, brand: str | None = None) -> tuple[str, ...]:
     return tuple(words)
 
 
+@lru_cache(maxsize=1 << 16)
 def type_tokens(title: str, brand: str | None = None) -> frozenset[str]:
-    """`type_phrase` as stemmed tokens (what topic matching compares)."""
-    return topic_tokens(" ".join(type_phrase(title, brand)))
+    """`type_phrase` as stemmed tokens (what topic matching compares): the same folding as `title_tokens`
+    on words that are already clean, so no second pass of the title patterns."""
+    return frozenset(_word_stem(w) for w in type_phrase(title, brand) for w in w.casefold().split("-") if _keep(w))
+
+
+def _keep(word: str) -> bool:
+    return len(word) > 1 and not word.isdigit() and word not in _DROP and word not in NON_TYPE_TOKENS
+
+
+def _word_stem(word: str) -> str:
+    if len(word) > 3 and word[-1] == "s" and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]  # title_tokens' plural folding
+    return stem(word)
 
 
 def head_token(title: str, brand: str | None = None) -> str | None:
