@@ -168,3 +168,32 @@ def test_amazon_sample_history() -> None:
     assert when == datetime(2026, 11, 19, 9, tzinfo=UTC) and len(snapshot) > 10
     hist = sample_observations("amazon")
     assert hist["B0EXBLEND1@amazon.com/gp/movers-and-shakers/home-garden"][0].metrics["position"] == 9.0
+
+
+def test_thumbnails_are_http_urls_read_defensively() -> None:
+    parsed = tiktok.parse(TT, OBS)
+    covered = [i for i in parsed if i.raw and (i.raw.get("videoMeta") or {}).get("coverUrl")]
+    assert covered and all(i.thumbnail == "https://p16-sign.tiktokcdn-us.com/example/cover.jpeg" for i in covered)
+    assert all(i.thumbnail is None for i in parsed if i.raw and i.raw.get("isSlideshow"))  # slideshows: coverUrl ""
+    base = copy.deepcopy(TT[0])
+    rows = [
+        {**base, "id": "7400000000000000201", "videoMeta": {"coverUrl": "data:image/png;base64,AAAA"}},
+        {**base, "id": "7400000000000000202", "videoMeta": None, "covers": ["", "https://p16.example/cover-1.jpeg"]},
+        {**base, "id": "7400000000000000203", "videoMeta": {"coverUrl": ""}, "covers": {"default": "https://p16.example/d.jpeg"}},
+        {**base, "id": "7400000000000000204", "videoMeta": {"width": 0}, "covers": "https://not-a-list.example/x.jpeg"},
+    ]
+    assert [i.thumbnail for i in tiktok.parse(rows, OBS)] == [None, "https://p16.example/cover-1.jpeg", "https://p16.example/d.jpeg", None]
+
+    video = {"id": "AbCdEfGhIjK", "snippet": {"title": "t", "thumbnails": {
+        "default": {"url": "https://i.ytimg.com/vi/AbCdEfGhIjK/default.jpg"},
+        "high": {"url": "https://i.ytimg.com/vi/AbCdEfGhIjK/hqdefault.jpg"}, "maxres": {"url": None}}}}
+    (yt,) = youtube.parse([video], OBS)
+    assert yt.thumbnail == "https://i.ytimg.com/vi/AbCdEfGhIjK/hqdefault.jpg"
+    odd = youtube.parse([{**video, "snippet": {"title": "t", "thumbnails": "nope"}},
+                         {**video, "id": "AbCdEfGhIj2", "snippet": {"title": "t", "thumbnails": {"custom": {"url": "http://x.example/c.jpg"}}}}], OBS)
+    assert [i.thumbnail for i in odd] == [None, "http://x.example/c.jpg"]
+    assert youtube.parse(load_sample("youtube")[0], OBS)[0].thumbnail == "https://i.ytimg.com/vi/Ex01mPl1Q_z/default.jpg"
+
+    posts = reddit.parse([{"id": "a1", "title": "t", "thumbnail": "self"},
+                          {"id": "a2", "title": "t", "thumbnail": "https://b.thumbs.redditmedia.com/x.jpg?a=1&amp;b=2"}], OBS)
+    assert [p.thumbnail for p in posts] == [None, "https://b.thumbs.redditmedia.com/x.jpg?a=1&b=2"]

@@ -23,42 +23,73 @@ def item(source: str, sid: str, group: str = "g", *, hours: float = 30, commerce
 # --- TikTok -------------------------------------------------------------------------------
 
 
-def test_tiktok_baseline_is_the_median_of_the_others_in_the_same_group() -> None:
+def test_tiktok_without_author_data_the_hashtag_then_the_run_is_the_baseline() -> None:
     items = [item("tiktok", "big", plays=1_000_000)] + [item("tiktok", f"o{i}", plays=100_000) for i in range(5)]
     items.append(item("tiktok", "other-group", "h2", plays=5_000_000))
     tiktok.score(items, {})
     sig = items[0].signals
     assert sig is not None and sig.baseline == 100_000 and sig.n_baseline == 5  # neither itself nor the other group
-    assert sig.m == pytest.approx(10.0)
-    assert sig.m_s == pytest.approx((5 * 10 + 5) / 10)
-    assert sig.s == pytest.approx(math.log2(5.5))
+    assert sig.baseline_level == "group" and sig.m == pytest.approx(10.0)
+    assert sig.m_s == pytest.approx((5 * 10 + 5) / 10)  # n = 5 is not thin: shrunk toward 1 (§1.1)
+    assert sig.s == pytest.approx(math.log2(5.5)) and sig.q == pytest.approx(1 - 2 / 5.5)
+    # alone in its hashtag: not "no baseline" but the next level, the run's other videos (old test: m None)
     lonely = items[-1].signals
-    assert lonely is not None and lonely.m is None and lonely.s == 0.0 and "no_baseline" in lonely.flags
+    assert lonely is not None and lonely.baseline_level == "run" and lonely.baseline == 100_000 and lonely.n_baseline == 6
+    assert lonely.m == pytest.approx(50.0) and lonely.q > 0.9
+    ordinary = items[1].signals
+    assert ordinary is not None and ordinary.q == 0.0
+
+
+def test_tiktok_author_first_then_audience() -> None:
+    def vid(sid: str, author: str, plays: float, fans: float, group: str = "g") -> TrendItem:
+        it = item("tiktok", sid, group, plays=plays, author_fans=fans)
+        it.author = author
+        return it
+
+    own = [vid("spike", "ann", 600_000, 50_000)] + [vid(f"ann{i}", "ann", 60_000, 50_000) for i in range(5)]
+    peers = [vid(f"p{i}", f"peer{i}", 100_000 * (i + 1), 100_000 * (i + 1)) for i in range(4)]
+    tiktok.score(own + peers, {})
+    sig = own[0].signals
+    assert sig is not None and sig.baseline_level == "author" and sig.baseline == 60_000 and sig.n_baseline == 5
+    assert sig.m == pytest.approx(10.0) and "thin" not in sig.flags
+    # no other video of hers in the run: her fans × the run's median plays per fan (1.2 without her own video)
+    alone = [vid("solo", "bea", 240_000, 20_000)] + peers + [vid("x", "ann", 60_000, 50_000)]
+    tiktok.score(alone, {})
+    solo = alone[0].signals
+    assert solo is not None and solo.baseline_level == "author" and "plays per fan" in solo.baseline_kind
+    assert solo.baseline == pytest.approx(20_000 * 1.0) and solo.n_baseline == 5
+    assert solo.m == pytest.approx(12.0) and solo.m_s == pytest.approx((5 * 12 + 5) / 10) and solo.q == pytest.approx(1 - 2 / 6.5)
 
 
 def test_tiktok_commerce_weight() -> None:
-    def run(weight: float | None) -> tuple[float, float]:
+    def run(weight: float | None) -> tuple[tuple[float, float], tuple[float, float]]:
         items = [item("tiktok", "shop", plays=400_000, commerce=True), item("tiktok", "plain", plays=400_000)]
         items += [item("tiktok", f"o{i}", plays=100_000) for i in range(6)]
         tiktok.score(items, {}) if weight is None else tiktok.score(items, {}, commerce_weight=weight)
-        return items[0].signals.s, items[1].signals.s  # type: ignore[union-attr]
+        shop, plain = items[0].signals, items[1].signals
+        assert shop is not None and plain is not None
+        return (shop.s, plain.s), (shop.q, plain.q)
 
-    shop, plain = run(None)
+    (shop, plain), (q_shop, q_plain) = run(None)
     assert shop - plain == pytest.approx(math.log2(1.5))
-    shop, plain = run(2.0)
+    assert q_shop == pytest.approx(1 - (1 - q_plain) ** 1.5) and q_shop > q_plain > 0  # stats.boost, not + log2(w)
+    (shop, plain), _ = run(2.0)
     assert shop - plain == pytest.approx(1.0)
 
 
-def test_tiktok_shrinkage_floor_and_fresh() -> None:
+def test_tiktok_thin_group_shrinks_toward_the_run_floor_and_fresh() -> None:
     thin = [item("tiktok", "a", plays=800_000), item("tiktok", "b", plays=100_000)]
+    thin += [item("tiktok", f"h{i}", "h", plays=50_000) for i in range(6)]
     tiktok.score(thin, {})
-    assert thin[0].signals.m == pytest.approx(8.0)  # type: ignore[union-attr]
-    assert thin[0].signals.m_s == pytest.approx((1 * 8 + 5) / 6)  # type: ignore[union-attr]
-    assert "thin" in thin[0].signals.flags  # type: ignore[union-attr]
+    sig = thin[0].signals
+    assert sig is not None and sig.m == pytest.approx(8.0) and sig.n_baseline == 1 and "thin" in sig.flags
+    run_level = (7 * 16 + 5) / 12  # 800k vs the run's other videos (median 50k, n = 7), shrunk toward 1
+    assert sig.m_s == pytest.approx(math.sqrt(8.0 * run_level))  # log-space pull toward the next level (k_next = 1)
     small = [item("tiktok", "tiny", plays=9_000, hours=2)] + [item("tiktok", f"o{i}", plays=300) for i in range(6)]
     tiktok.score(small, {})
     sig = small[0].signals
     assert sig is not None and not sig.eligible and "below_floor" in sig.flags and "too_recent" in sig.flags
+    assert sig.m is not None and sig.m > 20 and sig.q == 0.0  # a 30× video under 10k plays is no evidence
 
 
 # --- Amazon -------------------------------------------------------------------------------
@@ -121,12 +152,25 @@ def test_amazon_sample_with_history() -> None:
 # --- X / Reddit / YouTube -----------------------------------------------------------------
 
 
-def test_x_per_follower_against_run_median() -> None:
-    items = [item("x", "small", followers=1_000, likes=2_000)] + [item("x", f"o{i}", followers=100_000, likes=2_000) for i in range(5)]
+def test_x_author_norm_then_followers() -> None:
+    def post(sid: str, author: str, followers: int, likes: float) -> TrendItem:
+        it = item("x", sid, "x run", followers=followers, likes=likes)
+        it.author = author
+        return it
+
+    items = [post("small", "sam", 1_000, 2_000)] + [post(f"o{i}", f"big{i}", 100_000, 2_000) for i in range(5)]
     x.score(items, {})
     sig = items[0].signals
-    assert sig is not None and sig.baseline == pytest.approx(0.02) and sig.m == pytest.approx(100.0)
-    assert items[1].signals.m == pytest.approx(0.02 / 0.02)  # type: ignore[union-attr]  # median of others includes "small"
+    # no other post of hers: followers × the run's median engagement per follower (0.02, without her own post)
+    assert sig is not None and sig.baseline_level == "author" and sig.baseline == pytest.approx(20.0)
+    assert sig.m == pytest.approx(100.0) and sig.m_s == pytest.approx((5 * 100 + 5) / 10) and sig.q > 0.9
+    assert items[1].signals is not None and items[1].signals.m == pytest.approx(1.0) and items[1].signals.q == 0.0
+    # five other posts of the same author: her own median is the baseline, not the follower estimate
+    mine = [post("hit", "sam", 1_000, 400)] + [post(f"s{i}", "sam", 1_000, 100) for i in range(5)]
+    x.score(mine + items[1:], {})
+    hit = mine[0].signals
+    assert hit is not None and hit.baseline == 100 and hit.n_baseline == 5 and "median engagement" in hit.baseline_kind
+    assert hit.m_s == pytest.approx((5 * 4 + 5) / 10) and hit.q == pytest.approx(1 - 2 / 2.5)
 
 
 def test_reddit_rate_hide_score_and_floor() -> None:
@@ -136,8 +180,10 @@ def test_reddit_rate_hide_score_and_floor() -> None:
     hot = items[0].signals
     assert hot is not None and hot.value == pytest.approx(200.0) and hot.baseline == pytest.approx(20.0)
     assert hot.n_baseline == 5  # the hidden-score post is not part of anyone's baseline
+    assert hot.baseline_level == "group" and hot.m_s == pytest.approx(5.5) and hot.q == pytest.approx(1 - 2 / 5.5)
+    assert items[1].signals is not None and items[1].signals.q == 0.0  # at the subreddit's norm
     hidden = items[-1].signals
-    assert hidden is not None and not hidden.eligible and "too_recent" in hidden.flags
+    assert hidden is not None and not hidden.eligible and "too_recent" in hidden.flags and hidden.q == 0.0
 
 
 def test_youtube_shorts_vs_long_form_and_flags() -> None:
