@@ -94,9 +94,12 @@ def test_amazon_generations_prices_and_dedup() -> None:
     assert blender.group == "https://www.amazon.com/gp/movers-and-shakers/home-garden/"
     mask = by_asin["asin:B0EXLEDMSK"]  # current generation with page movement
     assert mask.metrics["percent_gain"] == 2340.0 and mask.metrics["previous_rank_page"] == 1489.0
+    assert mask.metrics["sales_rank"] == 61.0 and mask.metrics["reviews"] == 2811.0  # the current rank is kept
+    assert mask.thumbnail == "https://images-na.ssl-images-amazon.com/images/I/B0EXLEDMSK._AC_UL300_.jpg"
+    assert all(i.thumbnail is None or i.thumbnail.startswith("https://") for i in parsed)
     assert mask.category == "Beauty & Personal Care"
     lip = by_asin["asin:B0EXLIPOIL"]
-    assert "percent_gain" not in lip.metrics and lip.metrics["previously_unranked"] == 1.0
+    assert "percent_gain" not in lip.metrics and lip.metrics["previously_unranked"] == 1.0 and lip.metrics["sales_rank"] == 1944.0
 
     legacy = [{"category": "Kitchen", "url": "https://www.amazon.co.uk/gp/bestsellers/kitchen/ref=zg_bs_nav_0",
                "items": {"0": {"name": "Example Kettle", "price": "£9.99", "url": "https://www.amazon.co.uk/Example/dp/B0EXAMPLE9/ref=zg", "position": 1},

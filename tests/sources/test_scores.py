@@ -102,13 +102,21 @@ def obs(sid: str, position: float, days_ago: float, group: str = LIST) -> Observ
                        observed_at=NOW - timedelta(days=days_ago))
 
 
-def test_amazon_blend_of_position_and_page_percent() -> None:
-    items = [item("amazon", "A@l", LIST, position=10, percent_gain=300.0)]
-    amazon.score(items, {})
-    sig = items[0].signals
-    assert sig is not None and sig.eligible
-    assert sig.s == pytest.approx(0.3 * math.log2(100 / 10) + 0.7 * math.log2(4.0))
-    assert sig.components["position_part"] == pytest.approx(math.log2(10)) and sig.velocity == 300.0
+BESTSELLERS = "https://www.amazon.com/gp/bestsellers/beauty/"
+
+
+def test_amazon_page_percent_tempered_by_sales_rank_and_reviews() -> None:
+    strong = item("amazon", "A@l", LIST, position=1, percent_gain=300.0, sales_rank=45.0, reviews=12_000.0)
+    unknown = item("amazon", "B@l", LIST, position=2, percent_gain=300.0)  # no sales rank on the page
+    amazon.score([strong, unknown], {})
+    sig = strong.signals
+    assert sig is not None and sig.eligible and sig.baseline_level == "page" and sig.velocity == 300.0
+    n_v = 10 * 100 / 45  # volume pseudo-count from the current sales rank (reviews ≥ 100: full weight)
+    assert sig.m == pytest.approx(4.0) and sig.m_s == pytest.approx((n_v * 4 + 5) / (n_v + 5))
+    assert sig.q == pytest.approx(1 - 2 / sig.m_s) and sig.s == pytest.approx(math.log2(sig.m_s))
+    weak = unknown.signals
+    assert weak is not None and weak.m_s == pytest.approx((3 * 4 + 5) / 8) and "thin" in weak.flags  # volume unknown
+    assert weak.q < sig.q
 
 
 def test_amazon_velocity_from_stored_snapshots_of_the_same_list() -> None:
@@ -116,27 +124,39 @@ def test_amazon_velocity_from_stored_snapshots_of_the_same_list() -> None:
     history = {"A@l": [obs("A@l", 1, 1, group="https://www.amazon.com/gp/bestsellers/other/"), obs("A@l", 20, 1)]}
     amazon.score(items, history)
     sig = items[0].signals
-    assert sig is not None and sig.eligible and sig.n_baseline == 1 and sig.baseline == 20
-    assert sig.m == pytest.approx(4.0)
-    assert sig.s == pytest.approx(0.3 * math.log2(20) + 0.7 * 2.0)
+    assert sig is not None and sig.eligible and sig.n_baseline == 1 and sig.baseline == 20 and sig.baseline_level == "history"
+    assert sig.m == pytest.approx(4.0) and sig.m_s == pytest.approx((3 * 4 + 5) / 8)  # M&S position: volume unknown
+    assert sig.s == pytest.approx(math.log2(sig.m_s))
 
 
-def test_amazon_one_huge_jump_is_unconfirmed_until_it_persists() -> None:
-    jump = [item("amazon", "A@l", LIST, position=4)]
-    amazon.score(jump, {"A@l": [obs("A@l", 80, 1)]})
-    assert jump[0].signals is not None and not jump[0].signals.eligible and "unconfirmed" in jump[0].signals.flags
-    persisted = [item("amazon", "A@l", LIST, position=4)]
-    amazon.score(persisted, {"A@l": [obs("A@l", 80, 2), obs("A@l", 40, 1)]})
-    assert persisted[0].signals is not None and persisted[0].signals.eligible and persisted[0].signals.m == pytest.approx(10.0)
+def test_amazon_one_huge_jump_on_a_best_sellers_list_is_unconfirmed_until_it_persists() -> None:
+    def run(positions: list[float], group: str = BESTSELLERS):
+        it = item("amazon", "A@l", group, position=4)
+        amazon.score([it], {"A@l": [obs("A@l", p, len(positions) - k, group=group) for k, p in enumerate(positions)]})
+        assert it.signals is not None
+        return it.signals
+
+    jump = run([80])
+    assert not jump.eligible and "unconfirmed" in jump.flags and jump.q == 0.0
+    flat_then_jump = run([60, 60])  # a lone 15× step after a flat one: what one sale does
+    assert not flat_then_jump.eligible and "unconfirmed" in flat_then_jump.flags
+    persisted = run([80, 40])  # improving before the 10× step
+    assert persisted.eligible and persisted.m == pytest.approx(10.0) and persisted.q > 0.7
+    movers = run([80], LIST)  # an M&S row is itself evidence of movement: no persistence check
+    assert movers.eligible and "unconfirmed" not in movers.flags and movers.q > 0
 
 
-def test_amazon_first_sighting_without_percent_is_not_eligible() -> None:
-    items = [item("amazon", "A@l", LIST, position=1, previously_unranked=1.0)]
-    amazon.score(items, {})
-    sig = items[0].signals
-    assert sig is not None and not sig.eligible
-    assert {"unconfirmed", "no_velocity", "previously_unranked"} <= set(sig.flags)
-    assert sig.s == pytest.approx(0.3 * math.log2(100))
+def test_amazon_first_sighting_without_movement() -> None:
+    best = item("amazon", "A@b", BESTSELLERS, position=1)
+    unknown_rank = item("amazon", "B@l", LIST, position=1, previously_unranked=1.0)
+    others = [item("amazon", f"O{i}@l", LIST, position=2 + i, percent_gain=g, sales_rank=100.0) for i, g in enumerate((150.0, 300.0, 500.0))]
+    amazon.score([best, unknown_rank, *others], {})
+    sig = best.signals  # a Best Sellers row seen for the first time: no evidence of movement
+    assert sig is not None and not sig.eligible and sig.q == 0.0 and sig.baseline_level == "none"
+    assert {"unconfirmed", "no_velocity"} <= set(sig.flags)
+    sig = unknown_rank.signals  # previously unranked, but no sales rank to show it sells: unconfirmed
+    assert sig is not None and not sig.eligible and sig.q == 0.0 and sig.baseline_level == "prior"
+    assert {"unconfirmed", "previously_unranked"} <= set(sig.flags) and sig.m == pytest.approx(4.0)  # list prior
 
 
 def test_amazon_sample_with_history() -> None:
@@ -144,9 +164,11 @@ def test_amazon_sample_with_history() -> None:
     items = amazon.score(amazon.parse(raw, when), sample_observations("amazon"))
     by_id = {i.source_id.split("@")[0]: i.signals for i in items}
     assert by_id["B0EXBLEND1"].eligible and by_id["B0EXBLEND1"].m == pytest.approx(9.0)  # type: ignore[union-attr]
-    assert not by_id["B0EXGRIP01"].eligible and "unconfirmed" in by_id["B0EXGRIP01"].flags  # type: ignore[union-attr]
+    # 38 → 3 on a Movers & Shakers list: eligible (the old test expected 'unconfirmed': that rule is for Best Sellers)
+    assert by_id["B0EXGRIP01"].eligible and by_id["B0EXGRIP01"].q > 0.5  # type: ignore[union-attr]
     assert by_id["B0EXLEDMSK"].eligible and by_id["B0EXLEDMSK"].velocity == 2340.0  # type: ignore[union-attr]
-    assert by_id["B0EXGARLC1"].m == pytest.approx(2 / 4)  # type: ignore[union-attr]  # fell from 2 to 4
+    assert by_id["B0EXLEDMSK"].q > 0.85  # type: ignore[union-attr]
+    assert by_id["B0EXGARLC1"].m == pytest.approx(2 / 4) and by_id["B0EXGARLC1"].q == 0.0  # type: ignore[union-attr]  # fell from 2 to 4
 
 
 # --- X / Reddit / YouTube -----------------------------------------------------------------
