@@ -43,7 +43,6 @@ WINDOW_DAYS = 7
 PRIOR_DAYS = 21
 TOP_PRODUCTS = 30
 TOP_VIDEOS = 20
-SHRINK_K = 5.0
 PSEUDO = 0.5  # pseudo-count for a zero baseline ("breakout" rather than a division by zero)
 MIN_UNITS = 3  # volume floor: fewer units in 7 days is noise, never a top-N trend
 MIN_VIEWS = 1000
