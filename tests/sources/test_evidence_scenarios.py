@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from itertools import count
+from zlib import crc32
 
 from ai_content_agents.models import TrendItem
 from ai_content_agents.sources import amazon, tiktok, x, youtube
@@ -28,7 +29,7 @@ def _q(item: TrendItem) -> float:
 def tiktok_row(handle: str, plays: int, hashtag: str, *, fans: int | None, hours: float = 40.0, text: str = "") -> dict:
     vid = str(next(_ids))
     created = NOW - timedelta(hours=hours)
-    author: dict = {"id": f"69{abs(hash(handle)) % 10**17:017d}", "name": handle, "nickName": handle.title(),
+    author: dict = {"id": f"69{crc32(handle.encode()):017d}", "name": handle, "nickName": handle.title(),
                     "profileUrl": f"https://www.tiktok.com/@{handle}", "verified": False, "signature": "",
                     "bioLink": None, "privateAccount": False, "following": 300, "heart": plays * 40, "video": 180, "digg": 900}
     if fans is not None:
@@ -213,7 +214,7 @@ def tweet(handle: str, followers: int, likes: int, *, hours: float, text: str = 
         "createdAt": (NOW - timedelta(hours=hours)).strftime("%a %b %d %H:%M:%S +0000 %Y"), "lang": "en",
         "isReply": False, "isRetweet": False, "isQuote": False,
         "entities": {"hashtags": [], "urls": [], "user_mentions": []},
-        "author": {"type": "user", "userName": handle, "url": f"https://x.com/{handle}", "id": str(abs(hash(handle)) % 10**18),
+        "author": {"type": "user", "userName": handle, "url": f"https://x.com/{handle}", "id": str(10**17 + crc32(handle.encode())),
                    "name": handle.title(), "isVerified": False, "isBlueVerified": False, "followers": followers,
                    "following": 400, "favouritesCount": 5000, "mediaCount": 300, "statusesCount": 12000},
         "viewCount": likes * 40,
