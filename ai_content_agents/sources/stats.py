@@ -54,7 +54,7 @@ def median_excluding(values: Sequence[float], index: int) -> tuple[float | None,
     return median(others), len(others)
 
 
-def shrink(m: float, n: int, k: float = SHRINK_K) -> float:
+def shrink(m: float, n: float, k: float = SHRINK_K) -> float:
     """Pull a multiplier toward 1 when its baseline is thin: (n·m + k) / (n + k)."""
     return (n * m + k) / (n + k)
 
