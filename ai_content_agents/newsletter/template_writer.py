@@ -29,7 +29,6 @@ EMPTY: dict[str, str] = {
     S.SELLERS: "No seller thread about a product stood out this week.",
     S.ACTIONS: "Nothing to act on this week.",
 }
-SECTION_OFFSET = {S.TOP: 0, S.CREATORS: 1, S.AMAZON: 2, S.SELLERS: 3, S.ACTIONS: 4}
 
 # the figure each source leads with
 LEAD_METRIC: dict[str, tuple[str, ...]] = {
@@ -89,57 +88,67 @@ class _Story:
             return None
         return next((f for f in ev.figures if f.field == f"{ev.source}.signals.m_s"), None)
 
-    def when(self, ev: SourceFacts) -> str:
+    def when(self, ev: SourceFacts, k: int = 0) -> str:
         """The window and date of a source's numbers, in words the fact-check can ground."""
         if ev.window.startswith("since") and ev.published:
-            return f"since {ev.published}"
+            return _pick((f"since {ev.published}", f"after going up on {ev.published}", f"from {ev.published} on",
+                          f"(posted {ev.published})", f"since it went live on {ev.published}"), self.slot * 2 + k)
         if _timed(ev.window) and ev.observed:
-            return f"in the {' '.join(ev.window.split()[:2])} to {ev.observed}"
+            span = " ".join(ev.window.split()[:2])
+            return _pick((f"in the {span} to {ev.observed}", f"over the {span} ending {ev.observed}",
+                          f"in {span}, as of {ev.observed}"), self.slot + k)
         return f"as of {ev.observed}" if ev.observed else ""
 
     # --- sentences -------------------------------------------------------------------------------------
-    def fact(self, ev: SourceFacts, *, long: bool = True) -> str:
-        """One source's numbers with its source and window, as a clause."""
+    def fact(self, ev: SourceFacts, *, long: bool = True, k: int = 0) -> str:
+        """One source's numbers with its source and window, as a clause (`k` varies the wording within a line)."""
         if ev.source == "amazon":
-            return self._amazon(ev, long)
+            return self._amazon(ev, long, k)
         lead = self.primary(ev)
         mult = self.multiple(ev)
-        who = self.owner(ev)
         parts = []
         if lead is not None:
             parts.append(f"{self.shown(lead)} {_UNIT.get(lead.field.rsplit('.', 1)[-1], lead.label)}")
         if ev.source == "reddit" and (c := self.metric(ev, "comments")) is not None and lead and "comments" not in lead.field:
             parts.append(f"{c.display} comments")
-        base = ", ".join(parts) or "a standout"
-        where = f"{who} {ev.source_label}" if ev.source != "tiktok_shop" else "your TikTok Shop"
-        text = f"{base} on {where} {self.when(ev)}".strip()
+        numbers = " and ".join(parts) or "a standout showing"
+        when = self.when(ev, k)
+        if ev.source == "tiktok_shop":
+            text = _pick((f"{numbers} in your TikTok Shop {when}", f"your TikTok Shop logged {numbers} {when}"), self.slot + k)
+        elif ev.source == "reddit":
+            sub = f"r/{_u(ev.group).removeprefix('r/')}" if ev.group else "Reddit"
+            text = _pick((f"{numbers} on {sub} {when}", f"a {sub} thread drew {numbers} {when}",
+                          f"{numbers} for a post on {sub} {when}"), self.slot + k)
+        else:
+            who = _u(ev.author)
+            handle = (f"@{who}" if ev.source in ("tiktok", "x") else who) if who else ""
+            kind = "post" if ev.source == "x" else "video"
+            if handle:
+                text = _pick((f"{numbers} on {handle}'s {ev.source_label} {kind} {when}",
+                              f"{handle}'s {kind} on {ev.source_label} drew {numbers} {when}",
+                              f"{numbers} for {handle} on {ev.source_label} {when}"), self.slot + k)
+            else:
+                text = f"{numbers} on {ev.source_label} {when}"
+        text = text.strip()
         if long and mult is not None and ev.baseline_label:
             text += f", {mult.display} {ev.baseline_label}"
         return text
 
-    def owner(self, ev: SourceFacts) -> str:
-        if ev.source == "reddit" and ev.group:
-            return f"r/{_u(ev.group).removeprefix('r/')} on"
-        if ev.source in ("tiktok", "x") and ev.author:
-            return f"@{_u(ev.author)}'s post on" if ev.source == "x" else f"@{_u(ev.author)}'s video on"
-        if ev.source == "youtube" and ev.author:
-            return f"{_u(ev.author)}'s video on"
-        return ""
-
-    def _amazon(self, ev: SourceFacts, long: bool) -> str:
+    def _amazon(self, ev: SourceFacts, long: bool, k: int = 0) -> str:
         gain = self.metric(ev, "percent_gain")
         pos = self.metric(ev, "position")
         vel = next((f for f in ev.figures if f.field == "amazon.signals.velocity"), None)
         cat = _u(ev.category) or "its category"
-        span = ev.window.split(" ", 2)
-        window = f"{span[0]} {span[1]}" if _timed(ev.window) else ""
+        when = self.when(ev, k + 1)
         if gain is not None and pos is not None:
-            opts = (
-                f"a sales-rank gain of {gain.display} on Amazon in the {window or 'day'} to {ev.observed}, now {pos.display} in {cat}",
-                f"{pos.display} in {cat} on Amazon after its rank rose {gain.display} ({window or 'latest'} to {ev.observed})",
-                f"up {gain.display} in Amazon sales rank during the {window or 'last day'} to {ev.observed}, reaching {pos.display} in {cat}",
-            )
-            return _pick(opts, self.slot) if long else f"{pos.display} in {cat} on Amazon, up {gain.display}"
+            if not long:
+                return _pick((f"{pos.display} in {cat} on Amazon, up {gain.display}",
+                              f"Amazon has it at {pos.display} in {cat} after a jump of {gain.display}"), self.slot + k)
+            return _pick((
+                f"a sales-rank gain of {gain.display} on Amazon {when}, now {pos.display} in {cat}",
+                f"{pos.display} in {cat} on Amazon after its rank rose {gain.display} {when}",
+                f"up {gain.display} in Amazon sales rank {when}, reaching {pos.display} in {cat}",
+            ), self.slot + k)
         if pos is not None and vel is not None:
             return f"{pos.display} in {cat} on Amazon as of {ev.observed}, its rank up {vel.display} on our previous snapshot"
         if pos is not None:
@@ -165,8 +174,8 @@ class _Story:
         others = self.others(exclude)
         if not others:
             return ""
-        clauses = [self.fact(ev, long=False) for ev in others[:3]]
-        lead = _pick(("Also showing up: ", "It is not alone on one platform: ", "Elsewhere: ", "The other sources agree: ",
+        clauses = [self.fact(ev, long=False, k=i + 1) for i, ev in enumerate(others[:3])]
+        lead = _pick(("Also showing up: ", "Not confined to a single platform: ", "Elsewhere: ", "The other sources agree: ",
                       "Backing it up: "), self.slot)
         return lead + "; ".join(clauses) + "."
 
@@ -335,12 +344,14 @@ def action(st: _Story, section: str, focus: SourceFacts | None) -> str:
         handle = f"@{_u(focus.author)}" if focus.author and focus.source == "tiktok" else _u(focus.author) or "the creator"
         tag = f" in #{_u(focus.group)}" if focus.group and focus.source == "tiktok" and " " not in focus.group else ""
         return _pick((f"Brief a few creators{tag} on the hook {handle} used, linking your own {ref} alternative.",
-                      f"Study {handle}'s opening seconds and test the same demo of {ref} in one post this week.",
+                      f"Study {handle}'s opening seconds and test the same demo of {ref} in a single post this week.",
                       f"Offer {handle} a paid repost or a sample of your closest product while the video is hot."), st.slot)
     if "amazon" in srcs and p.price:
         return _pick((f"Put your closest product next to the {p.price} {ref} listing and close the gap in price or bundle.",
                       f"Decide this week whether to undercut {ref} at {p.price} or outbundle it.",
-                      f"Match the {ref} listing's main photo angle and test a price near {p.price}."), st.slot)
+                      f"Match the {ref} listing's main photo angle and test a price near {p.price}.",
+                      f"Read the one-star reviews of {ref} ({p.price}) and fix those gaps in your own listing first.",
+                      f"Price a bundle against {ref} at {p.price} and run it as a limited offer this week."), st.slot)
     if "amazon" in srcs:
         return f"Compare your listing with {ref}'s title, images and reviews, and fix the biggest gap this week."
     if "reddit" in srcs:
@@ -348,7 +359,7 @@ def action(st: _Story, section: str, focus: SourceFacts | None) -> str:
         return f"Answer the objections raised on r/{_u(ev.group).removeprefix('r/')} on your own {ref} product page."
     if "x" in srcs:
         return f"Reply with your own {ref} offer under the X post while it is still being shared."
-    return f"Test {ref} in one organic post this week and watch saves before paying to boost it."
+    return f"Test {ref} in a single organic post this week and watch saves before paying to boost it."
 
 
 def _claim_line(c: Claim, slot: int) -> str:
@@ -362,13 +373,15 @@ def thread_copy(p: TrendPayload, slot: int, attached_to: str | None) -> TrendCop
     """A Reddit/X thread about a story: measured engagement, the poster's claim quoted, and (when the story stands on
     its own here) one action. `attached_to` is the title of the section where the story itself is written up."""
     st = _Story(p, slot)
-    thread = next((ev for ev in (p.facts(k) for k in p.threads) if ev is not None), None)
+    listed = [ev for ev in (p.facts(k) for k in p.threads) if ev is not None]
+    claimed = {c.key for c in p.claims}
+    thread = next((ev for ev in listed if ev.key in claimed), None) or (listed[0] if listed else None)
     name = st.name or st.ref
     where = "X"
     if thread is not None and thread.source == "reddit" and thread.group:
         where = f"r/{_u(thread.group).removeprefix('r/')}"
     elif thread is not None and thread.author:
-        where = f"@{_u(thread.author)} on X"
+        where = f"X (@{_u(thread.author)})"
     headline = _pick((f"On {where}: {name}", f"{where} weighs in on {name}", f"{name}, as {where} sees it"), slot)
     signal = ""
     if thread is not None:
@@ -376,9 +389,10 @@ def thread_copy(p: TrendPayload, slot: int, attached_to: str | None) -> TrendCop
         signal = clause[0].upper() + clause[1:] + "."
     claim = next((c for c in p.claims if thread is None or c.key == thread.key), None) or (p.claims[0] if p.claims else None)
     if attached_to:
-        why = _pick((f"This is the sellers' side of {st.ref}, written up above in {attached_to}.",
-                     f"Read it next to the {attached_to} entry on {st.ref}: it shows how sellers are handling it.",
-                     f"It adds the sellers' view to {st.ref} ({attached_to})."), slot)
+        there = attached_to[0].lower() + attached_to[1:] if attached_to.startswith("The ") else attached_to
+        why = _pick((f"This is the sellers' side of {st.ref}, written up above in {there}.",
+                     f"Read it next to the {there} entry on {st.ref}: it shows how sellers are handling it.",
+                     f"It adds the sellers' view to {st.ref}, covered in {there}."), slot)
     else:
         why = _pick(("Seller threads show where supply and margins are heading before the listings do.",
                      f"People who stock {st.ref} are comparing notes in public, which usually comes before a wave of copies."),
@@ -418,7 +432,7 @@ def write_json(key: str, payloads: Sequence[TrendPayload], *, first_slot: int = 
     attached = attached or {}
     items: list[TrendCopy] = []
     for i, p in enumerate(payloads):
-        slot = first_slot + i + SECTION_OFFSET.get(key, 0)
+        slot = first_slot + i
         if key == S.SELLERS:
             items.append(thread_copy(p, slot, attached.get(p.cluster_id)))
         elif key != S.ACTIONS:
