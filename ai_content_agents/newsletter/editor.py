@@ -309,8 +309,18 @@ def write_with_agents(
     client = client if client is not None else make_client(settings)
     usage = usage if usage is not None else RunUsage.from_settings(settings, report.run_id, store)
     agent = TrendAgent(settings, store, client=client, usage=usage, report=report, refresh_allowed=False, now=now)
-    brief = plan_issue(agent, report)
+    try:
+        brief = plan_issue(agent, report)
+    except Exception as exc:  # the plan is an improvement, not a requirement: fall back to the default selection
+        log.warning("editor: planning failed (%s); using the default selection", exc, exc_info=True)
+        picks = default_picks(report, settings.top_n)
+        brief = EditorBrief(
+            sections={k: [BriefPick(cluster_id=t.cluster_id, origin="default") for t in v]
+                      for k, v in picks.items() if k in {s.key for s in SECTION_SPECS if s.max_items > 0}},
+            picks=picks, notes=[f"editor failed ({type(exc).__name__}); using the default selection"],
+            offline=getattr(client, "offline", False), error=f"{type(exc).__name__}: {str(exc)[:160]}",
+        )
     if on_brief is not None:
         on_brief(brief)
     writer = ClaudeWriter(client, settings, usage=usage, angles=brief.angles)
-    return compose(report, writer, now=now, picks=brief.picks)
+    return compose(report, writer, now=now, picks=brief.picks, masthead=settings.masthead())

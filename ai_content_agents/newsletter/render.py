@@ -83,13 +83,15 @@ def _view(nl: Newsletter, charts: list[images.Chart]) -> list[dict[str, Any]]:
         items = []
         for c in s.items:
             t = trends.get(c.cluster_id)
-            name = (story.name(t) if t else None) or c.headline
+            name = story.name(t) if t else None
             src, own = images.thumbnail(t, nl.sample) if t else (f"images/{images.PLACEHOLDER}", False)
+            alt = f"Product photo: {name}" if own and name else "Product photo" if own else (
+                f"No product photo available for {name}" if name else "No product photo available")
             items.append({
                 "c": c,
-                "name": name,
+                "name": name or c.headline,
                 "image": src,
-                "image_alt": f"Product photo: {name}" if own else f"No product photo available for {name}",
+                "image_alt": alt,
                 "chart": chart_by.get(c.cluster_id) if not c.see_also else None,
                 "links": [{"url": u, "label": link_label(u)} for u in c.links],
                 "lines": _lines(c),

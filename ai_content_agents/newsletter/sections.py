@@ -105,7 +105,7 @@ def section_fits(trend: Trend) -> tuple[str, ...]:
     if story.amazon_item(trend) is not None:
         fits.append(AMAZON)
     named = bool(story.name(trend))
-    if named and story.creator_video(trend) is not None:  # a video about no product we can name tells a brand little
+    if story.creator_video(trend) is not None:  # unnamed: the copy quotes the caption, attributed, to say what it shows
         fits.append(CREATORS)
     if story.threads(trend) and story.product_anchor(trend):
         fits.append(SELLERS)

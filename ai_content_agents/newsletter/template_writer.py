@@ -59,7 +59,7 @@ class _Story:
         self.p = p
         self.slot = slot
         self.name = _u(p.name) or _u(p.topic) or ""
-        self.ref = _u(p.ref) or self.name or "it"
+        self.ref = (_u(p.ref) or self.name) if p.name else (_u(p.topic) or "the product")
         self.by_source = {ev.source: ev for ev in p.evidence}
         self.lead = p.facts(p.lead) or (p.evidence[0] if p.evidence else None)
         self.flags = set(p.flags) | {f for ev in p.evidence for f in ev.flags}
@@ -252,6 +252,13 @@ class _Story:
         return ""
 
 
+def _excerpt(text: str, words: int = 14) -> str:
+    """The start of a caption, verbatim, at most `words` words (ends at a word boundary)."""
+    parts = text.split()
+    cut = parts[:words]
+    return " ".join(cut).rstrip(" ,;:-–—") if cut else ""
+
+
 def _timed(window: str) -> bool:
     parts = window.split(" ", 2)
     return len(parts) >= 2 and parts[0].replace(".", "").isdigit() and parts[1] in ("h", "d", "wk", "days", "hours")
@@ -299,6 +306,9 @@ def _headline(st: _Story, section: str) -> str:
             _u(video.author) if video and video.author else "A creator")
         subject = name or "a product video"
         unit = "plays" if video is not None and video.source == "tiktok" else "views"
+        if not name and mult is not None:
+            return _pick((f"{who}'s latest video runs {mult.display} the usual {unit}",
+                          f"{who} posts a video at {mult.display} the usual {unit}"), st.slot)
         if mult is not None:
             return _pick((f"{subject}: {who}'s video runs {mult.display} its norm",
                           f"{who} gets {mult.display} the usual {unit} with {subject}",
@@ -320,8 +330,15 @@ def story_copy(p: TrendPayload, section: str, slot: int) -> TrendCopy:
     if focus is not None:
         clause = st.fact(focus)
         signal = clause[0].upper() + clause[1:] + "."
+    claim = ""
+    if section == S.CREATORS and focus is not None and not st.name:  # no product we can name: let the caption say it
+        caption = _excerpt(_u(focus.item_title))
+        who = f"@{_u(focus.author)}" if focus.author and focus.source == "tiktok" else _u(focus.author) or focus.source_label
+        if caption:
+            claim = f"The caption, by {who}: “{caption}”"
     return TrendCopy(
         cluster_id=p.cluster_id,
+        claim=claim,
         headline=_headline(st, section),
         signal=signal,
         why_it_matters=st.why(section),
@@ -340,6 +357,11 @@ def action(st: _Story, section: str, focus: SourceFacts | None) -> str:
     if "tiktok_shop" in srcs:
         return _pick((f"Check stock and ad budget on {ref} in your shop today; it is selling now.",
                       f"Keep {ref} in stock in your shop and pin the best-performing video this week."), st.slot)
+    if section == S.CREATORS and focus is not None and not st.name:
+        handle = f"@{_u(focus.author)}" if focus.author and focus.source == "tiktok" else _u(focus.author) or "the creator"
+        return _pick((f"Study {handle}'s hook and test the same demo with your own product in a single post this week.",
+                      f"Ask {handle} what they would charge to feature your product in the same format.",
+                      f"Save {handle}'s video as a reference and brief your next creator on its first seconds."), st.slot)
     if section == S.CREATORS and focus is not None:
         handle = f"@{_u(focus.author)}" if focus.author and focus.source == "tiktok" else _u(focus.author) or "the creator"
         tag = f" in #{_u(focus.group)}" if focus.group and focus.source == "tiktok" and " " not in focus.group else ""
