@@ -243,10 +243,6 @@ class _Story:
         if section == S.TOP and not self.p.corroborated:
             src = self.lead.source_label if self.lead else "one source"
             return f"Only {src} shows it so far; a second platform would make it a safer bet."
-        if section == S.CREATORS:
-            video = self.p.facts(self.p.video) or self.lead
-            if video is not None and not video.creator_relative:
-                return f"This compares with {video.baseline_label or 'its peers'}, not the creator's own history."
         if "thin" in self.flags:
             return "The baseline behind the multiple is thin, so read the multiple as indicative."
         return ""
