@@ -70,6 +70,13 @@ def _write(spec: SectionSpec, trends: list[Trend], report: GatherReport, writer:
     return section, check
 
 
+def _video_label(trend: Trend | None, key: str) -> str | None:
+    item = story.item_by_key(trend).get(key) if trend is not None else None
+    if item is None or not item.author:
+        return None
+    return f"@{item.author}'s video" if item.source == "tiktok" else f"{item.author}'s video"
+
+
 def action_list(spec: SectionSpec, written: list[Section], trends: dict[str, Trend]) -> Section:
     """One action per story written up in a published section, in the order they appear; none for a withheld one."""
     bullets: list[str] = []
@@ -81,7 +88,7 @@ def action_list(spec: SectionSpec, written: list[Section], trends: dict[str, Tre
             if item.see_also or not item.action.strip() or item.cluster_id in ids:
                 continue
             trend = trends.get(item.cluster_id)
-            label = (story.name(trend) if trend else None) or item.headline
+            label = (story.name(trend) if trend else None) or _video_label(trend, item.focus_key) or item.headline
             text = f"{label}: {item.action}"
             if text in bullets:
                 continue
