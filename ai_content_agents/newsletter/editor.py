@@ -30,7 +30,8 @@ from ..models import GatherReport, Newsletter, Trend
 from ..store import Store
 from .claude_writer import ClaudeWriter
 from .compose import compose
-from .sections import SECTION_SPECS, SELLERS, SectionSpec, featurable, fits, select
+from . import story
+from .sections import SECTION_SPECS, SELLERS, SectionSpec, featurable, fits, section_fits, select
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +177,8 @@ def validate_brief(
               if k in known_keys and k not in {s.key for s in editable} and raw[k]]
 
     def suits(spec: SectionSpec, trend: Trend) -> bool:
+        if spec.key == SELLERS:  # a thread about a story featured above, or one standing on its own product
+            return SELLERS in section_fits(trend) or (bool(story.threads(trend)) and trend.cluster_id in featured)
         return fits(spec.key, trend)
 
     used: set[str] = set()
