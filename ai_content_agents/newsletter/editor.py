@@ -28,9 +28,9 @@ from ..agents.usage import RunUsage
 from ..config import Settings
 from ..models import GatherReport, Newsletter, Trend
 from ..store import Store
+from . import story
 from .claude_writer import ClaudeWriter
 from .compose import compose
-from . import story
 from .sections import SECTION_SPECS, SELLERS, SectionSpec, featurable, fits, section_fits, select
 
 log = logging.getLogger(__name__)

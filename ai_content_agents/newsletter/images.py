@@ -142,9 +142,11 @@ def draw_chart(chart: Chart, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.dates import date2num
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-    xs = [p.at for p in chart.points]
+    days = [p.at for p in chart.points]
+    xs = [float(x) for x in date2num(days)]
     ys = [p.value for p in chart.points]
     fig, ax = plt.subplots(figsize=(6.0, 2.4), dpi=100)
     try:
@@ -159,7 +161,7 @@ def draw_chart(chart: Chart, path: Path) -> None:
             ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _fmt(v, False)))
         ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=chart.lower_is_better))
         ax.set_xticks(xs)
-        ax.set_xticklabels([x.strftime("%b %-d") for x in xs], fontsize=9)
+        ax.set_xticklabels([d.strftime("%b %-d") for d in days], fontsize=9)
         ax.tick_params(axis="y", labelsize=9)
         ax.set_title(f"{chart.label} across our runs", fontsize=10, loc="left", color="#3f3f46")
         for side in ("top", "right"):

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from newsletter import stories as S  # tests/newsletter (tests/ is on the path)
 
 from ai_content_agents import pipeline
 from ai_content_agents.agents.base import make_client
@@ -31,7 +32,6 @@ from ai_content_agents.newsletter.editor import (
 from ai_content_agents.newsletter.render import writer_note
 from ai_content_agents.newsletter.sections import SECTION_SPECS
 
-from newsletter import stories as S  # tests/newsletter (tests/ is on the path)
 from . import factories as f
 from .fakes import TEST_KEY, FakeMessagesServer, Script, last_tool_results, msg, sdk_client, text, use
 

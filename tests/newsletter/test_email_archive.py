@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 from ai_content_agents.cli import app
 from ai_content_agents.models import Masthead
-from ai_content_agents.newsletter import archive, images, render as render_mod
+from ai_content_agents.newsletter import archive, images
+from ai_content_agents.newsletter import render as render_mod
 from ai_content_agents.newsletter.compose import compose
 from ai_content_agents.newsletter.template_writer import TemplateWriter
 
