@@ -14,6 +14,8 @@ from typing import Annotated, Any
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from .models import Masthead
+
 ALL_SOURCES: tuple[str, ...] = ("tiktok", "amazon", "x", "reddit", "youtube", "tiktok_shop")
 
 CsvList = Annotated[list[str], NoDecode]
@@ -130,6 +132,13 @@ class Settings(BaseSettings):
     stale_max_age_h: float = Field(72.0, ge=0)
     http_timeout_s: float = Field(30.0, gt=0)
 
+    # --- the newsletter ----------------------------------------------------------------
+    newsletter_name: str = "DTC Trend Report"
+    newsletter_tagline: str = "What is selling, spreading and worth testing this week"
+    newsletter_sender: str = ""  # "Name <address>" for the From: line of whoever sends it
+    newsletter_unsubscribe_url: str = ""  # your email service's unsubscribe merge tag or URL
+    newsletter_postal_address: str = ""  # the sender's postal address (required in marketing email in many places)
+
     # --- ranking -----------------------------------------------------------------------
     top_n: int = Field(20, ge=1)
     source_weights: dict[str, float] = {}  # overrides per source, e.g. {"reddit": 0.5}; default 1.0 each
@@ -191,6 +200,15 @@ class Settings(BaseSettings):
     @property
     def db_path(self) -> Path:
         return self.data_dir / "ai_content_agents.sqlite3"
+
+    def masthead(self) -> Masthead:
+        return Masthead(
+            name=self.newsletter_name,
+            tagline=self.newsletter_tagline,
+            sender=self.newsletter_sender,
+            unsubscribe_url=self.newsletter_unsubscribe_url,
+            postal_address=self.newsletter_postal_address,
+        )
 
     def source_enabled(self, name: str) -> bool:
         return bool(getattr(self, f"enable_{name}", False))

@@ -99,14 +99,19 @@ def offline_angle(b: Any) -> str:
 
 def offline_brief(briefs: list[dict[str, Any]], top_n: int) -> dict[str, Any]:
     """The editor brief the offline model answers: exactly `sections.select` over the listed top-N trends."""
-    from ..newsletter.sections import SECTION_SPECS, select
+    from ..newsletter.sections import NOT_FEATURABLE, SECTION_SPECS, Candidate, select_candidates
     from .trend import TrendBrief
 
-    listed = [TrendBrief.model_validate(b) for b in briefs]
-    picks = select(listed, top_n=top_n)  # type: ignore[arg-type]  # select reads only rank, flags, sources, cluster_id
+    listed = {b.cluster_id: b for b in (TrendBrief.model_validate(x) for x in briefs)
+              if 1 <= b.rank <= top_n and not NOT_FEATURABLE & set(b.flags)}
+    picks = select_candidates([
+        Candidate(cluster_id=b.cluster_id, rank=b.rank, fits=tuple(b.fits), corroborated=b.corroborated,
+                  has_thread=b.has_thread, flags=tuple(b.flags))
+        for b in listed.values()
+    ])
     return {
         "sections": {
-            spec.key: [{"cluster_id": b.cluster_id, "angle": offline_angle(b)} for b in picks.get(spec.key, [])]
+            spec.key: [{"cluster_id": c, "angle": offline_angle(listed[c])} for c in picks.get(spec.key, [])]
             for spec in SECTION_SPECS
             if spec.max_items > 0
         }
@@ -173,7 +178,7 @@ class _Plan:
         return [{"type": "text", "text": json.dumps(offline_brief(briefs, top_n), ensure_ascii=False)}], "end_turn"
 
     def _trend_answer(self, briefs: list[dict[str, Any]]) -> str:
-        from ..newsletter.template_writer import copy_for
+        from ..newsletter.template_writer import story_copy
 
         lines = [OFFLINE_BANNER]
         gathered = next((_json(r) for n, _, r, err in self.done if n == "gather" and not err), None) or {}
@@ -185,9 +190,10 @@ class _Plan:
         if not payloads and not briefs:
             lines.append("No ranked trends are available." + (f" ({errors[0]})" if errors else ""))
             return "\n".join(lines)
-        for p in payloads:
-            c = copy_for(p)
-            lines += ["", f"## {c.headline}", c.signal, c.why_it_matters, c.corroboration, c.caveat, f"Action: {c.action}"]
+        for i, p in enumerate(payloads):
+            c = story_copy(p, "top_trend", i)
+            lines += ["", f"## {c.headline}", c.signal, c.why_it_matters]
+            lines += [line for line in (c.corroboration, c.caveat) if line] + [f"Action: {c.action}"]
             lines += [f"- {u}" for u in c.links]
         rest = [b for b in briefs if b["cluster_id"] not in {p.cluster_id for p in payloads}]
         if rest:
@@ -217,20 +223,19 @@ class _Plan:
 
     # --- ClaudeWriter: one section as JSON, from the payloads in the prompt ------------------------
     def _section(self, raw: str) -> str:
-        from ..newsletter.template_writer import INTROS, copy_for
+        from ..newsletter.template_writer import write_json
 
         payloads = [TrendPayload.model_validate(p) for p in json.loads(raw)]
-        key = re.search(r'<section key="([a-z_]+)"', _question(self.messages))
-        section_key = key.group(1) if key else ""
-        copies = [copy_for(p) for p in payloads]
-        if section_key == "action_list":
-            body = {"intro": INTROS.get(section_key, ""), "items": [], "bullets": [f"{c.headline}: {c.action}" for c in copies]}
-        else:
-            body = {
-                "intro": INTROS.get(section_key, "") if copies else "Nothing cleared the bar this week.",
-                "items": [c.model_dump() for c in copies],
-                "bullets": [],
-            }
+        prompt = _question(self.messages)
+        key = re.search(r'<section key="([a-z_]+)"', prompt)
+        slot = re.search(r'<section [^>]*first_slot="(\d+)"', prompt)
+        attached = re.search(r"<attached>(.*?)</attached>", prompt, re.S)
+        body = write_json(
+            key.group(1) if key else "",
+            payloads,
+            first_slot=int(slot.group(1)) if slot else 0,
+            attached=(_json(attached.group(1)) or {}) if attached else {},
+        )
         return json.dumps(body, ensure_ascii=False)
 
 

@@ -50,6 +50,9 @@ class TrendBrief(BaseModel):
     sources: list[str]
     flags: list[str] = Field(default_factory=list)
     lead: str | None = None  # the first figure of the best source, e.g. "412K plays (TikTok, since posting)"
+    fits: list[str] = Field(default_factory=list)  # the sections it has content for (its home first)
+    corroborated: bool = False  # two or more independent sources count
+    has_thread: bool = False  # a Reddit/X thread about it stands out
 
 
 class TrendList(BaseModel):
@@ -89,21 +92,30 @@ def _clean_facts(ev: SourceFacts) -> SourceFacts:
 def safe_payload(trend: Trend) -> TrendPayload:
     """`trend_payload` with every scraped string cleaned (invisible Unicode stripped, escaped, truncated)."""
     p = trend_payload(trend)
-    return p.model_copy(update={"title": clean(p.title), "evidence": [_clean_facts(e) for e in p.evidence]})
+    claims = [c.model_copy(update={"quote": clean(c.quote, 200), "who": clean(c.who, 80)}) for c in p.claims]
+    return p.model_copy(update={
+        "title": clean(p.title), "name": clean(p.name) or None, "ref": clean(p.ref, 60), "topic": clean(p.topic) or None,
+        "products": [clean(t) for t in p.products], "claims": claims, "evidence": [_clean_facts(e) for e in p.evidence],
+    })
 
 
 def brief(trend: Trend) -> TrendBrief:
+    from ..newsletter.sections import candidate
+    from ..newsletter.template_writer import LEAD_METRIC
+
     p = safe_payload(trend)
     lead = None
-    if p.evidence and p.evidence[0].figures:
-        from ..newsletter.template_writer import _primary  # the figure the template copy leads with
-
-        ev = p.evidence[0]
-        f = _primary(ev) or next((x for x in ev.figures if ".metrics." in x.field), ev.figures[0])
+    ev = p.facts(p.lead) or (p.evidence[0] if p.evidence else None)
+    if ev is not None and ev.figures:
+        by_field = {x.field: x for x in ev.figures}
+        f = next((by_field[k] for k in (f"{ev.source}.metrics.{m}" for m in (*LEAD_METRIC.get(ev.source, ()), ev.metric))
+                  if k in by_field), None) or next((x for x in ev.figures if ".metrics." in x.field), ev.figures[0])
         lead = f"{f.display} {f.label} ({ev.source_label}{', ' + f.window if f.window else ''})"
+    c = candidate(trend)
     return TrendBrief(
-        rank=p.rank, cluster_id=p.cluster_id, title=p.title, category=p.category, label=p.label,
-        sources=p.sources, flags=p.flags, lead=lead,
+        rank=p.rank, cluster_id=p.cluster_id, title=p.name or p.title, category=p.category, label=p.label,
+        sources=p.sources, flags=p.flags, lead=lead, fits=list(c.fits), corroborated=c.corroborated,
+        has_thread=c.has_thread,
     )
 
 

@@ -19,8 +19,8 @@ from ..agents.usage import RunUsage
 from ..config import Settings
 from ..evidence import TrendsExport
 from ..models import GatherReport, SourceReport
+from ..newsletter import archive, images
 from ..newsletter.editor import EditorBrief, write_with_agents
-from ..newsletter.render import render
 from ..ranking import cluster_keys
 from ..sources import SOURCE_MODULES, load
 from ..sources.snapshot import Snapshot, SnapshotError, parse_as_of
@@ -155,6 +155,9 @@ def _show_brief(brief: EditorBrief) -> None:
         console.print(f"  [dim]{note}[/]")
 
 
+EXIT_WITHHELD = 3  # the issue was written, but at least one section was withheld
+
+
 @app.command()
 def newsletter(
     sources: SourcesOpt = None,
@@ -164,8 +167,10 @@ def newsletter(
     sequential: SequentialOpt = False,
     snapshot: SnapshotOpt = None,
     as_of: AsOfOpt = None,
+    open_: Annotated[bool, typer.Option("--open", help="Open the HTML issue in your default browser.")] = False,
 ) -> None:
-    """Gather, rank and write this week's newsletter to OUT as .md, .html and .json."""
+    """Gather, rank and write this week's newsletter: OUT/issues/<date>-<run id>/ (.md .html .txt .json, images/),
+    then OUT/latest points at it. Exit code 3 when a section had to be withheld."""
     settings = load_settings()
     out_dir = out or settings.out_dir
     with open_store(settings) as store:
@@ -182,26 +187,42 @@ def newsletter(
             request_id = getattr(exc, "request_id", None)
             detail = f"{type(exc).__name__}" + (f", HTTP {status}" if status else "") + (f", request {request_id}" if request_id else "")
             raise fail(f"the model API call failed ({detail}); nothing was written. {usage.summary()}") from None
-        paths = render(nl, out_dir)
-        if not replayed:  # a replay leaves the featured history alone
+        history = images.history_for(nl.trends, sample=report.sample, store=store)
+        try:
+            published = archive.publish(nl, out_dir, history=history)
+        except OSError as exc:
+            raise fail(f"could not write the issue to {out_dir}: {exc}") from None
+        if not report.sample and not replayed:  # samples and replays leave the featured history alone
             store.mark_featured(
                 report.run_id,
                 [(key, t.score) for t in nl.trends for key in cluster_keys(t)],
                 nl.issue_date,
             )
-    failed = [s.key for s in nl.sections if s.error]
+    withheld = nl.withheld
     grounded = sum(c.grounded for c in nl.factcheck)
     total = sum(len(c.figures) for c in nl.factcheck)
+    claims = sum(len(c.claims) for c in nl.factcheck)
     console.print(f"Written by: {nl.writer}{' (offline: no ANTHROPIC_API_KEY)' if nl.offline else ''}.")
-    console.print(f"Fact-check: {grounded}/{total} figures grounded.")
+    console.print(f"Fact-check: {grounded}/{total} figures grounded" + (f"; {claims} quoted claim(s) kept apart." if claims else "."))
+    q = nl.quality
+    console.print(f"Copy: {q.get('distinct_line_share', 1.0):.0%} of lines distinct, "
+                  f"no 5-word phrase more than {int(q.get('max_phrase_repeats', 0))}×.")
     console.print(usage.summary())
-    for fmt_name, path in paths.items():
-        console.print(f"  wrote [cyan]{path}[/] ({fmt_name})")
+    console.print(f"  issue folder [cyan]{published.folder}[/]")
+    latest = published.latest
+    for fmt_name, path in published.paths.items():
+        console.print(f"  wrote [cyan]{latest / path.name}[/] ({fmt_name})")
     if report.sample:
         console.print("[bold white on red] SAMPLE DATA [/] every output is labelled as such.")
-    if failed:
-        err_console.print(f"[bold red]{len(failed)} section(s) withheld by the fact-check:[/] {', '.join(failed)}")
-        raise typer.Exit(1)
+    if open_:
+        import webbrowser
+
+        webbrowser.open(published.paths["html"].resolve().as_uri())
+    if withheld:
+        err_console.print(f"[bold red]{len(withheld)} section(s) withheld[/] (the rest of the issue was written):")
+        for section in withheld:
+            err_console.print(f"  {section.title}: {section.error}")
+        raise typer.Exit(EXIT_WITHHELD)
 
 
 @app.command()
@@ -289,9 +310,11 @@ def sources_cmd() -> None:
 
 def _register_commands() -> None:
     """The agent and shop commands live in their own modules; they join the one `app` here."""
+    from . import archive as archive_cmd
     from . import ask, proposals, shop
 
     ask.register(app)
+    archive_cmd.register(app)
     proposals.register(shop.app)
     app.add_typer(shop.app, name="shop")
 

@@ -78,7 +78,7 @@ def test_end_to_end_newsletter_through_the_sdk_and_a_loopback_server(settings, m
     def responder(body: dict[str, Any]) -> dict[str, Any]:
         reply = offline_reply(body)
         prompt = body["messages"][0]["content"]
-        if 'key="top_trend"' in prompt and not invented["done"]:
+        if 'key="creator_watch"' in prompt and not invented["done"]:  # unnamed TikTok videos: Creator watch
             invented["done"] = True
             draft = json.loads(reply["content"][0]["text"])
             draft["items"][0]["signal"] = "9.9M plays in a day on TikTok"
@@ -98,7 +98,7 @@ def test_end_to_end_newsletter_through_the_sdk_and_a_loopback_server(settings, m
         letter = compose(report, writer, now=f.NOW)
     assert letter.writer == "claude-sonnet-5-5" and not letter.offline
     assert all(s.error is None for s in letter.sections), [s.error for s in letter.sections]
-    top = next(c for c in letter.factcheck if c.section == "top_trend")
+    top = next(c for c in letter.factcheck if c.section == "creator_watch")
     assert top.attempts == 2 and top.passed
     assert all(c.passed for c in letter.factcheck)
     assert "9.9M" not in letter.model_dump_json()
