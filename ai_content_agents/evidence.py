@@ -317,7 +317,10 @@ def trend_payload(trend: Trend) -> TrendPayload:
     ) or next((it for it in trend.items if it.price is not None), None)
     lead = story.lead_item(trend)
     display = story.name(trend)
-    listing_names = [p.title for p in trend.products] + [it.title for it in trend.items if story.is_listing(it)]
+    listed = {it.key for it in trend.items if story.is_listing(it)}
+    listing_names = [p.title for p in trend.products if p.listing or listed.intersection(p.item_keys)] + [
+        it.title for it in trend.items if it.key in listed
+    ]
     return TrendPayload(
         cluster_id=trend.cluster_id,
         rank=trend.rank,

@@ -160,6 +160,7 @@ class ProductRef(BaseModel):
 
     product_id: str  # canonical: "asin:…", "tiktok_product:…", else a stable hash
     title: str  # from its listing, else its strongest item
+    listing: bool = False  # it has a product listing (Amazon, TikTok Shop): `title` is a product name
     brand: str | None = None
     item_keys: list[str]
     sources: list[str]

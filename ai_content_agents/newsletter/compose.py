@@ -67,7 +67,19 @@ def _write(spec: SectionSpec, trends: list[Trend], report: GatherReport, writer:
     check.attempts = attempts
     if not check.passed:
         return withheld(spec, _check_reason(check)), check
-    return section, check
+    return _pointing_back(section, spec.attached), check
+
+
+def _pointing_back(section: Section, attached: dict[str, str]) -> Section:
+    """Entries about a story written up in another section point back to it and carry no second action,
+    whichever writer wrote them (a story is written up, and acted on, once per issue)."""
+    if not attached:
+        return section
+    items = [
+        it.model_copy(update={"see_also": attached[it.cluster_id], "action": ""}) if it.cluster_id in attached else it
+        for it in section.items
+    ]
+    return section.model_copy(update={"items": items})
 
 
 def _video_label(trend: Trend | None, key: str) -> str | None:

@@ -75,7 +75,8 @@ SECTION_SPECS: tuple[SectionSpec, ...] = (
 SPEC_BY_KEY = {s.key: s for s in SECTION_SPECS}
 
 # ranking's flags for trends that must not be featured: below a floor/unconfirmed, or kept out of the top N by a cap
-NOT_FEATURABLE = frozenset({"ineligible", "capped"})
+NOT_FEATURABLE = frozenset({"ineligible", "capped", "off_topic"})
+STANDOUT_MULTIPLE = 10.0  # a creator video this far ahead of its norm makes Creator watch a story's home
 _HOME = {"amazon": AMAZON, "tiktok_shop": AMAZON, "tiktok": CREATORS, "youtube": CREATORS, "reddit": SELLERS, "x": SELLERS}
 
 
@@ -111,6 +112,9 @@ def section_fits(trend: Trend) -> tuple[str, ...]:
         fits.append(SELLERS)
     lead = story.lead_item(trend)
     home = _HOME.get(lead.source) if lead is not None else None
+    video = story.creator_video(trend)
+    if home == AMAZON and video is not None and story.multiple(video) >= STANDOUT_MULTIPLE:
+        home = CREATORS  # a video this far ahead of its creator's norm is the story's best angle
     if home in fits:
         fits.remove(home)
         fits.insert(0, home)

@@ -96,8 +96,10 @@ def short_name(title: str) -> str:
 
 def name(trend: Trend) -> str | None:
     """The product the story is about, as a short name, or None when no listing or topic anchors it."""
-    if trend.products:
-        return short_name(trend.products[0].title)
+    listed = {it.key for it in trend.items if is_listing(it)}
+    named = next((p for p in trend.products if p.listing or listed.intersection(p.item_keys)), None)
+    if named is not None:
+        return short_name(named.title)
     lead = lead_item(trend)
     if lead is not None and is_listing(lead):
         return short_name(lead.title)

@@ -8,6 +8,7 @@ gives the same issue and no stock sentence repeats down the page. The offline mo
 
 from __future__ import annotations
 
+
 import html
 from collections.abc import Sequence
 
@@ -91,8 +92,11 @@ class _Story:
     def when(self, ev: SourceFacts, k: int = 0) -> str:
         """The window and date of a source's numbers, in words the fact-check can ground."""
         if ev.window.startswith("since") and ev.published:
-            return _pick((f"since {ev.published}", f"after going up on {ev.published}", f"from {ev.published} on",
-                          f"(posted {ev.published})", f"since it went live on {ev.published}"), self.slot * 2 + k)
+            # short variants, rotated by story and clause: any five words in a row then include the date or
+            # the item's own words, so no phrase repeats across an issue
+            return _pick((f"since {ev.published}", f"up since {ev.published}", f"from {ev.published} on",
+                          f"(posted {ev.published})", f"live since {ev.published}", f"out since {ev.published}",
+                          f"first up {ev.published}"), self.slot * 3 + k)
         if _timed(ev.window) and ev.observed:
             span = " ".join(ev.window.split()[:2])
             return _pick((f"in the {span} to {ev.observed}", f"over the {span} ending {ev.observed}",
@@ -243,8 +247,11 @@ class _Story:
         if section == S.TOP and not self.p.corroborated:
             src = self.lead.source_label if self.lead else "one source"
             return f"Only {src} shows it so far; a second platform would make it a safer bet."
-        if "thin" in self.flags:
-            return "The baseline behind the multiple is thin, so read the multiple as indicative."
+        if "thin" in self.flags and self.lead is not None and self.lead.source in ("tiktok", "youtube", "x", "reddit"):
+            # only where the lead figure is a multiple of a creator's or community's norm
+            return _pick(("The baseline behind the multiple is thin, so read the multiple as indicative.",
+                          "Few earlier posts to compare with, so treat the multiple as a rough guide.",
+                          "The norm it beats rests on a handful of posts; the size of the jump may shrink."), self.slot)
         return ""
 
 
@@ -286,7 +293,9 @@ def _headline(st: _Story, section: str) -> str:
         if p.corroborated and st.commerce() and srcs & {"tiktok", "youtube"}:
             social = "TikTok" if "tiktok" in srcs else "YouTube"
             return _pick((f"{name} is selling on Amazon and spreading on {social}",
-                          f"{name} takes off on {social} and Amazon at once"), st.slot)
+                          f"{name} takes off on {social} and Amazon at once",
+                          f"{social} talks up {name} while Amazon sales climb",
+                          f"{name}: Amazon buyers and {social} viewers move together"), st.slot)
         if p.corroborated and "tiktok_shop" in srcs:
             return f"{name} is selling in your shop and beyond"
         if gain is not None:
@@ -351,8 +360,17 @@ def action(st: _Story, section: str, focus: SourceFacts | None) -> str:
     p, ref = st.p, st.ref
     srcs = set(st.by_source)
     if "tiktok_shop" in srcs:
+        # as many wordings as an issue has slots (1 + 3 + 3 + 3), so no two stories share one
         return _pick((f"Check stock and ad budget on {ref} in your shop today; it is selling now.",
-                      f"Keep {ref} in stock in your shop and pin the best-performing video this week."), st.slot)
+                      f"Keep {ref} in stock in your shop and pin the best-performing video this week.",
+                      f"Raise the reorder point on {ref} before the weekend and line up another creator video.",
+                      f"Put {ref} at the top of your shop showcase and test a bundle with your best seller.",
+                      f"Send {ref} samples to two affiliates this week while demand is rising.",
+                      f"Turn the best {ref} clip into a Spark Ad and cap the daily spend while it proves itself.",
+                      f"Add {ref} to a shop flash deal for the weekend and watch conversion against last week.",
+                      f"Ask your top affiliate for a fresh {ref} video with a different opening.",
+                      f"Check your {ref} listing photos against the videos driving traffic, and match the best angle.",
+                      f"Set a low-stock alert on {ref} so a sell-out does not stall the momentum."), st.slot)
     if section == S.CREATORS and focus is not None and not st.name:
         handle = f"@{_u(focus.author)}" if focus.author and focus.source == "tiktok" else _u(focus.author) or "the creator"
         return _pick((f"Study {handle}'s hook and test the same demo with your own product in a single post this week.",
@@ -376,7 +394,9 @@ def action(st: _Story, section: str, focus: SourceFacts | None) -> str:
         ev = st.by_source["reddit"]
         return f"Answer the objections raised on r/{_u(ev.group).removeprefix('r/')} on your own {ref} product page."
     if "x" in srcs:
-        return f"Reply with your own {ref} offer under the X post while it is still being shared."
+        return _pick((f"Reply with your own {ref} offer under the X post while it is still being shared.",
+                      f"Quote the X post with your take on {ref} and a link to your listing today.",
+                      f"Follow up with the people replying on X about {ref}; they are asking where to buy."), st.slot)
     return f"Test {ref} in a single organic post this week and watch saves before paying to boost it."
 
 
@@ -384,7 +404,9 @@ def _claim_line(c: Claim, slot: int) -> str:
     who = _u(c.who)
     quote = _u(c.quote)
     verb = _pick(("reports", "writes", "says", "claims"), slot)
-    return f"{who[0].upper() + who[1:]} {verb} “{quote}”; that is their claim, not our measurement."
+    tail = _pick(("that is their claim, not our measurement", "their figure, not our measurement",
+                  "a claim we report, not our measurement"), slot)
+    return f"{who[0].upper() + who[1:]} {verb} “{quote}”; {tail}."
 
 
 def thread_copy(p: TrendPayload, slot: int, attached_to: str | None) -> TrendCopy:
@@ -453,6 +475,7 @@ def write_json(key: str, payloads: Sequence[TrendPayload], *, first_slot: int = 
         slot = first_slot + i
         if key == S.SELLERS:
             items.append(thread_copy(p, slot, attached.get(p.cluster_id)))
+
         elif key != S.ACTIONS:
             items.append(story_copy(p, key, slot))
     return {"intro": section_intro(key, payloads), "items": [c.model_dump() for c in items], "bullets": []}

@@ -73,7 +73,7 @@ def story(cid: str, rank: int, items: list[TrendItem], *, topic: str | None, pro
         ))
     evidence.sort(key=lambda e: -e.q)
     n = sum(1 for e in evidence if e.counted)
-    products = [ProductRef(product_id=f"p:{cid}", title=product, brand=brand, item_keys=[it.key for it in items],
+    products = [ProductRef(product_id=f"p:{cid}", title=product, listing=True, brand=brand, item_keys=[it.key for it in items],
                            sources=sorted(by_source), score=score)] if product else []
     return Trend(
         cluster_id=cid, rank=rank, title=product or items[lead].title, topic=topic, canonical_urls=[it.url for it in items],
