@@ -10,11 +10,14 @@ error pages, and sleeps a configurable latency. Every request is recorded for as
 from __future__ import annotations
 
 import base64
+import bisect
 import hashlib
 import hmac
 import json
+import operator
 import re
 import secrets
+import socket
 import threading
 import time
 from collections import deque
@@ -115,6 +118,7 @@ class FakeShop:
         self.order_search_cap: int | None = None  # orders search errors past this many rows (None: no cap)
         self.report_total_count = True  # False: search pages omit total_count (the client must cope)
         self.monotonic = time.monotonic  # the clock of the QPS window (tests inject a virtual one)
+        self._sorted_cache: dict[str, tuple[tuple[int, int], list[dict[str, Any]], list[int]]] = {}
         self._accepted: deque[float] = deque()
         self._page_tokens: dict[str, int] = {}
         self.now = time.time  # the server's clock (tests may shift it)
@@ -242,6 +246,27 @@ class FakeShop:
     def count(self, path_contains: str, status: int | None = None) -> int:
         return sum(1 for r in self.records if path_contains in r.path and (status is None or r.status == status))
 
+    def by_update_time(self, kind: str, ge: int | None = None, le: int | None = None, lt: int | None = None
+                       ) -> list[dict[str, Any]]:
+        """Rows of `kind` ("products"/"orders") sorted by (update_time, id) within the bounds. The sort is
+        cached until a row is added or an update_time changes, so a 25,000-row catalogue stays quick."""
+        table = self.products if kind == "products" else self.orders
+        with self.lock:
+            sig = (len(table), sum(map(operator.itemgetter("update_time"), table.values())))
+            cached = self._sorted_cache.get(kind)
+            if cached is None or cached[0] != sig:
+                rows = sorted(table.values(), key=lambda r: (r["update_time"], r["id"]))
+                cached = (sig, rows, [r["update_time"] for r in rows])
+                self._sorted_cache[kind] = cached
+        _, rows, keys = cached
+        start = bisect.bisect_left(keys, ge) if ge is not None else 0
+        end = len(rows)
+        if le is not None:
+            end = min(end, bisect.bisect_right(keys, le))
+        if lt is not None:
+            end = min(end, bisect.bisect_left(keys, lt))
+        return rows[start:end]
+
     # --- page tokens ----------------------------------------------------------------
     def _token_for(self, kind: str, offset: int) -> str:
         raw = f"{kind}:{offset}".encode() + b"\xfb\xef\xff"
@@ -262,6 +287,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
         return
+
+    def setup(self) -> None:
+        super().setup()
+        # headers and body go out in two writes: without TCP_NODELAY, Nagle + delayed ACK add ~40 ms to
+        # every keep-alive reply, which is the fake's cost, not the client's
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def do_GET(self) -> None:
         self._handle("GET")
@@ -459,11 +490,7 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "GET" and path == "/authorization/202309/shops":
             return ok({"shops": fake.shops})
         if method == "POST" and path == "/product/202309/products/search":
-            rows = sorted(fake.products.values(), key=lambda p: (p["update_time"], p["id"]))
-            if "update_time_ge" in doc:
-                rows = [p for p in rows if p["update_time"] >= doc["update_time_ge"]]
-            if "update_time_le" in doc:
-                rows = [p for p in rows if p["update_time"] <= doc["update_time_le"]]
+            rows = fake.by_update_time("products", doc.get("update_time_ge"), le=doc.get("update_time_le"))
             if "status" in doc and doc["status"] != "ALL":
                 rows = [p for p in rows if p["status"] == doc["status"]]
             res = self._page("products", rows, q, cap=10_000)
@@ -500,13 +527,9 @@ class _Handler(BaseHTTPRequestHandler):
                                 for s in p["skus"] if not skus or s["id"] in {str(x) for x in skus}]})
             return ok({"inventory": inv})
         if method == "POST" and path == "/order/202309/orders/search":
-            rows = sorted(fake.orders.values(), key=lambda o: (o["update_time"], o["id"]))
-            if "update_time_ge" in doc:
-                rows = [o for o in rows if o["update_time"] >= doc["update_time_ge"]]
-            if "update_time_lt" in doc:
-                rows = [o for o in rows if o["update_time"] < doc["update_time_lt"]]
+            rows = fake.by_update_time("orders", doc.get("update_time_ge"), lt=doc.get("update_time_lt"))
             if q.get("sort_order") == "DESC":
-                rows.reverse()
+                rows = rows[::-1]
             res = self._page("orders", rows, q, cap=fake.order_search_cap)
             if isinstance(res, dict):
                 return 400, res, {}
