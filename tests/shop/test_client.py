@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from fake_server import FakeShop
 
 from ai_content_agents.integrations.tiktok_shop import errors as E
 from ai_content_agents.integrations.tiktok_shop.client import RetryPolicy, TikTokShopClient
+from ai_content_agents.integrations.tiktok_shop.ratelimit import GroupLimit, RateLimiter
 
 
 def test_every_request_passes_the_fakes_independent_checks(fake: FakeShop, client: TikTokShopClient) -> None:
@@ -292,38 +294,65 @@ def test_secrets_never_in_logs_or_exceptions(fake: FakeShop, tmp_path: Path, cap
     assert "sign=" not in logged  # no signed URL either
 
 
-def test_429_storm_backs_off_under_the_fakes_limit(tmp_path: Path) -> None:
-    import threading
+class VirtualTime:
+    """One clock for the fake's QPS window, the client's buckets and its retry waits: sleeping moves it
+    forward instantly, so the storm below plays out the same way on any machine, however loaded."""
 
+    def __init__(self, start: float = 1000.0) -> None:
+        self.t = start
+        self.lock = threading.Lock()
+
+    def now(self) -> float:
+        with self.lock:
+            return self.t
+
+    def sleep(self, seconds: float) -> None:
+        with self.lock:
+            self.t += max(0.0, seconds)
+
+
+def _storm(tmp_path: Path, *, cut_rate_on_429: bool, requests_: int = 240) -> tuple[int, int, list[Exception], float, float]:
+    """Reads configured at 4x the fake's 20 QPS, on virtual time; returns (ok, throttled, errors, rate, ceiling)."""
+    from datetime import UTC, datetime
+
+    now = 1_796_000_000
+    vt = VirtualTime()
     with FakeShop(qps=20, retry_after="1", n_products=3) as fake:
+        fake.now = lambda: now
+        fake.monotonic = vt.now
         s = shop_settings(fake, tmp_path / "data")
         authorize(s)
-        c = make_client(s, retry=RetryPolicy(max_retries=8, max_time_s=30, base_s=0.05, cap_s=0.5, jitter_s=0.05),
-                        limiter=limiter(rate=80, burst=10))  # configured 4x over the server's quota
+        lim = RateLimiter({"default": GroupLimit(80, 10)}, clock=vt.now, sleep=vt.sleep)
+        c = make_client(s, retry=RetryPolicy(max_retries=8, max_time_s=30, base_s=0.05, cap_s=0.5, jitter_s=0.0,
+                                               sleep=vt.sleep), limiter=lim)
+        c._clock = lambda: float(now)
+        c.tokens._now = lambda: datetime.fromtimestamp(now, UTC)
         shop = c.select_shop()
+        bucket = lim.bucket(shop.id, "default")
+        if not cut_rate_on_429:  # the naive client: honour Retry-After per request, learn nothing
+            bucket.penalize = lambda retry_after=None: None  # type: ignore[method-assign]
         errors_: list[Exception] = []
+        for _ in range(requests_):
+            try:
+                c.get_product("1729000000000000001", shop=shop)
+            except Exception as exc:  # noqa: BLE001
+                errors_.append(exc)
+        ok = sum(1 for r in fake.api_records() if r.path.startswith("/product/") and r.status == 200)
+        throttled = sum(1 for r in fake.api_records() if r.status == 429)
+        return ok, throttled, errors_, bucket.rate, bucket.ceiling
 
-        def worker() -> None:
-            for _ in range(6):
-                try:
-                    c.get_product("1729000000000000001", shop=shop)
-                except Exception as exc:  # noqa: BLE001
-                    errors_.append(exc)
 
-        threads = [threading.Thread(target=worker) for _ in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert errors_ == []
-        ok = [r for r in fake.api_records() if r.path.startswith("/product/") and r.status == 200]
-        throttled = [r for r in fake.api_records() if r.status == 429]
-        assert len(ok) == 48
-        # Without the shared pause + rate cut this run sees ~14 rejections (each retry lands in a closed window);
-        # with them, essentially only the requests already in flight at each 429 are rejected.
-        assert 1 <= len(throttled) <= 10, len(throttled)
-        bucket = c.limiter.bucket(shop.id, "default")
-        assert bucket.rate <= 40 and bucket.ceiling < 80
+def test_429_storm_backs_off_under_the_fakes_limit(tmp_path: Path) -> None:
+    ok, throttled, errors_, rate, ceiling = _storm(tmp_path / "a", cut_rate_on_429=True)
+    assert errors_ == [] and ok == 240
+    naive_ok, naive_throttled, naive_errors, _, _ = _storm(tmp_path / "b", cut_rate_on_429=False)
+    assert naive_errors == [] and naive_ok == 240
+    # Same 240 requests on the same virtual clock: a client that only waits out each Retry-After and
+    # then fires at its configured 80 rps again hits the wall every second (12 rejections); cutting
+    # the rate on a 429 and remembering 75% of it as a ceiling settles at the quota after a few.
+    assert 1 <= throttled <= 4, throttled
+    assert naive_throttled >= 3 * throttled, (naive_throttled, throttled)
+    assert rate <= 20 and ceiling <= 20  # it learned the server's quota, not the configured 80
 
 
 def test_unexpected_shapes_are_clear_errors_not_tracebacks(fake: FakeShop, client: TikTokShopClient) -> None:
