@@ -25,7 +25,7 @@ from ai_content_agents.store import Store
 from .fakes import TEST_KEY, FakeMessagesServer, msg, text, use
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "shop"))
-from fake_server import FakeShop  # noqa: E402
+from fake_server import FakeShop
 
 runner = CliRunner()
 PRODUCT, SKU = "1729000000000000001", "1730000000000000001"  # the fake's second product: price 11.90 USD

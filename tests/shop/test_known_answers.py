@@ -50,7 +50,12 @@ from pydantic import SecretStr
 from requests.adapters import BaseAdapter
 
 from ai_content_agents.integrations.tiktok_shop import errors as E
-from ai_content_agents.integrations.tiktok_shop.auth import AuthClient, TokenManager, TokenSet, TokenStore
+from ai_content_agents.integrations.tiktok_shop.auth import (
+    AuthClient,
+    TokenManager,
+    TokenSet,
+    TokenStore,
+)
 from ai_content_agents.integrations.tiktok_shop.client import TikTokShopClient
 from ai_content_agents.integrations.tiktok_shop.models import Shop
 from ai_content_agents.integrations.tiktok_shop.webhooks import (
@@ -302,7 +307,7 @@ LIVE_106001 = {"code": 106001, "data": None,
 
 
 def test_live_signature_error_body_is_classified_and_not_retried(capture) -> None:  # type: ignore[no-untyped-def]
-    client, adapter = capture
+    client, _ = capture
 
     class Reject(Capture):
         def send(self, request: requests.PreparedRequest, **kw: Any) -> requests.Response:  # type: ignore[override]

@@ -262,7 +262,7 @@ def test_no_stored_order_column_holds_buyer_data(fake: FakeShop, shop_cfg, store
     assert len(rows) == 120
     found = []
     for row in rows:
-        for col in row.keys():
+        for col in row.keys():  # noqa: SIM118 - sqlite3.Row iterates values, not keys
             for where, text in _walk(row[col], col):
                 if "PII" in text or text.startswith(("buyer_", "recipient_", "cpf")) or text == "user_id":
                     found.append((where, text))

@@ -10,7 +10,12 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from test_known_answers import DOC_4_BODY, DOC_4_SIGNATURE, ECOMPHP_BODY, ECOMPHP_SIGNATURE
+from test_known_answers import (
+    DOC_4_BODY,
+    DOC_4_SIGNATURE,
+    ECOMPHP_BODY,
+    ECOMPHP_SIGNATURE,
+)
 
 from ai_content_agents.integrations.tiktok_shop import errors as E
 from ai_content_agents.integrations.tiktok_shop.webhooks import (

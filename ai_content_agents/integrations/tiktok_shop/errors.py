@@ -222,16 +222,16 @@ _BY_CODE: dict[int, type[TikTokShopError]] = {
 _CRED = r"^\s*(?:invalid credentials\.\s*)?"
 _SUBCASES_36009004: tuple[tuple[re.Pattern[str], type[TikTokShopError]], ...] = (
     (re.compile(_CRED + r"(?:invalid timestamp\b|(?:the\s+)?'?timestamp'?(?:\s+query parameter)?\s+is\s+(?:invalid|expired))",
-                re.I), TimestampError),
+                re.IGNORECASE), TimestampError),
     (re.compile(_CRED + r"(?:invalid\s+'?(?:x-tts-access-token|access_token)'?"
                 r"|(?:the\s+)?'(?:x-tts-access-token|access_token)'\s+(?:header|query parameter)\s+is\s+(?:invalid|expired))",
-                re.I), AuthExpiredError),
-    (re.compile(_CRED + r"(?:invalid\s+'?app_?key'?|(?:the\s+)?'app_key'\s+query parameter\s+is\s+invalid)", re.I),
+                re.IGNORECASE), AuthExpiredError),
+    (re.compile(_CRED + r"(?:invalid\s+'?app_?key'?|(?:the\s+)?'app_key'\s+query parameter\s+is\s+invalid)", re.IGNORECASE),
      ConfigError),
     (re.compile(r"^\s*(?:missing credentials\b|(?:invalid credentials\.\s*)?(?:the\s+)?'sign'\s+query parameter\s+is\s+"
-                r"(?:missing|invalid))", re.I), SignatureError),
+                r"(?:missing|invalid))", re.IGNORECASE), SignatureError),
     (re.compile(r"^\s*(?:unexpected identifier\b|invalid api version\b|invalid param\b|shop_id invalid\b"
-                r"|shop_cipher invalid\b)|\bdate range\b.*\bexceeds\b", re.I), RequestShapeError),
+                r"|shop_cipher invalid\b)|\bdate range\b.*\bexceeds\b", re.IGNORECASE), RequestShapeError),
 )
 
 

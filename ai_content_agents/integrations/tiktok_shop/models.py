@@ -198,7 +198,7 @@ PII_ORDER_FIELDS: tuple[str, ...] = (
 
 
 def is_pii_order_field(key: str) -> bool:
-    return key in PII_ORDER_FIELDS or key.startswith("buyer_") or key.startswith("recipient_")
+    return key in PII_ORDER_FIELDS or key.startswith(("buyer_", "recipient_"))
 
 
 # --- analytics (pinned: shop 202405, products 202405, videos 202409) -----------------------------

@@ -153,7 +153,8 @@ def parse_event(raw_body: bytes) -> WebhookEvent:
         raise UnexpectedResponse("webhook body is not JSON", action="reject the delivery (400)") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("type"), int):
         raise UnexpectedResponse("webhook body has no integer `type`", action="reject the delivery (400)")
-    data = doc.get("data") if isinstance(doc.get("data"), dict) else {}
+    raw_data = doc.get("data")
+    data: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
     etype = doc["type"]
     ts = _unix(doc.get("timestamp"))
     fields: dict[str, Any] = {
