@@ -121,7 +121,7 @@ class Settings(BaseSettings):
     reddit_api_url: str = "https://oauth.reddit.com"
     reddit_public_url: str = "https://www.reddit.com"
     youtube_api_url: str = "https://www.googleapis.com/youtube/v3"
-    http_retries: int = Field(3, ge=0)  # extra attempts on 429/5xx/timeouts for Reddit and YouTube
+    http_retries: int = Field(3, ge=0)  # extra tries on 429/5xx/timeouts (Reddit, YouTube); not refused/DNS/no route
     http_retry_max_wait_s: float = Field(30.0, ge=0)  # cap on one Retry-After / x-ratelimit-reset wait
 
     # --- pipeline ----------------------------------------------------------------------
@@ -133,7 +133,11 @@ class Settings(BaseSettings):
     # --- ranking -----------------------------------------------------------------------
     top_n: int = Field(20, ge=1)
     source_weights: dict[str, float] = {}  # overrides per source, e.g. {"reddit": 0.5}; default 1.0 each
-    half_life_h: dict[str, float] = {}  # decay half-life overrides per source, in hours
+    # One decay for every source: half-life = half the issue cadence (weekly → 84 h) unless set.
+    issue_cadence_days: float = Field(7.0, gt=0)
+    decay_half_life_h: float | None = Field(None, gt=0)
+    niche_terms: CsvList = []  # words that make an item relevant without a product or commerce signal
+    exclude_off_topic: bool = True  # keep items with no product, commerce signal or niche term out of the top N
     featured_lookback_days: int = Field(28, ge=0)
 
     # --- Claude ------------------------------------------------------------------------
@@ -153,6 +157,7 @@ class Settings(BaseSettings):
     tiktok_shop_api_base: str = "https://open-api.tiktokglobalshop.com"
     tiktok_shop_auth_base: str = "https://auth.tiktok-shops.com"
     tiktok_shop_default_shop: str | None = None
+    tiktok_shop_time_zone: str | None = None  # IANA zone of the shop's analytics days; default: by the shop's region
     tiktok_shop_refresh_margin_s: int = Field(86_400, ge=0)
     tiktok_shop_rate: float = Field(5.0, gt=0)
     tiktok_shop_burst: int = Field(5, ge=1)
@@ -173,6 +178,7 @@ class Settings(BaseSettings):
         "reddit_subreddits",
         "youtube_queries",
         "shop_sku_allowlist",
+        "niche_terms",
         mode="before",
     )
     @classmethod

@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
-from .models import SourceName, Trend, TrendItem
+from .models import GatherReport, SourceName, SourceReport, Trend, TrendItem
 from .newsletter import figures as fmt
 
 FigureKind = Literal["count", "percent", "money", "multiplier", "rank", "number"]
@@ -57,6 +57,7 @@ class SourceFacts(BaseModel):
     observed: str  # "Nov 20"
     window: str = ""
     percentile: float  # within-source, this run
+    strength: float = 0.0  # evidence strength q of this source's best item
     n_source: int
     flags: list[str] = Field(default_factory=list)
     figures: list[Figure] = Field(default_factory=list)
@@ -66,12 +67,14 @@ class TrendPayload(BaseModel):
     cluster_id: str
     rank: int
     title: str
+    topic: str | None = None  # the product type the story is about
+    products: list[str] = Field(default_factory=list)  # the story's products, strongest first
     category: str | None = None
     label: str
+    label_reason: str = ""
     score: float
     independent_sources: int
     sources: list[str]
-    bonus: float
     flags: list[str] = Field(default_factory=list)
     canonical_urls: list[str]
     price: str | None = None
@@ -215,24 +218,80 @@ def trend_payload(trend: Trend) -> TrendPayload:
                 observed=_day(item.observed_at) or "",
                 window=item.window,
                 percentile=round(ev.p, 3),
+                strength=round(ev.q, 3),
                 n_source=ev.n_source,
                 flags=sorted(set(item.signals.flags if item.signals else []) | ({"thin"} if ev.thin else set())),
                 figures=item_figures(item),
             )
         )
-    priced = next((it for it in trend.items if it.price is not None), None)
+    # the lead product's price: a story may hold several products, each with its own price
+    lead_keys = next((p.item_keys for p in trend.products if trend.lead_key in p.item_keys), None)
+    lead_keys = lead_keys or (trend.products[0].item_keys if trend.products else [it.key for it in trend.items])
+    priced = next((it for it in trend.items if it.key in lead_keys and it.price is not None), None)
     return TrendPayload(
         cluster_id=trend.cluster_id,
         rank=trend.rank,
         title=trend.title,
+        topic=trend.topic,
+        products=[p.title for p in trend.products],
         category=trend.category,
         label=trend.label,
+        label_reason=trend.label_reason,
         score=round(trend.score, 4),
         independent_sources=trend.independent_sources,
         sources=trend.sources,
-        bonus=round(trend.bonus, 4),
         flags=trend.flags,
         canonical_urls=trend.canonical_urls,
         price=fmt.money(priced.price, priced.currency) if priced and priced.price is not None else None,
         evidence=evidence,
     )
+
+
+class MemberItem(TrendItem):
+    """One member item of a trend as `trends --json` lists it: the `TrendItem` (its own metrics and
+    signals, q / m / m_s / baseline_level included) plus every figure copy may cite from it."""
+
+    figures: list[Figure] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, item: TrendItem) -> MemberItem:
+        return cls(**{name: getattr(item, name) for name in TrendItem.model_fields}, figures=item_figures(item))
+
+
+class TrendExport(Trend):
+    """A ranked trend as `trends --json` prints it: the `Trend` model (story, products, per-source
+    evidence) with its source names and every member item with its figures."""
+
+    items: list[MemberItem]  # type: ignore[assignment]  # every member item, each with its figures
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def sources(self) -> list[str]:
+        return [e.source for e in self.evidence]
+
+    @classmethod
+    def of(cls, trend: Trend) -> TrendExport:
+        fields = {name: getattr(trend, name) for name in Trend.model_fields if name != "items"}
+        return cls(**fields, items=[MemberItem.of(it) for it in trend.items])
+
+
+class TrendsExport(BaseModel):
+    """What `trends --json` prints: the run, how each source did, and the top trends."""
+
+    run_id: str
+    started_at: datetime  # the run's time: for a replay, the --as-of clock (default: the snapshot's captured_at)
+    sample: bool  # the bundled sample: SAMPLE DATA
+    snapshot: str | None = None  # a replay: the snapshot directory (or "bundled sample")
+    sources: list[SourceReport]
+    trends: list[TrendExport]
+
+    @classmethod
+    def of(cls, report: GatherReport, limit: int) -> TrendsExport:
+        return cls(
+            run_id=report.run_id,
+            started_at=report.started_at,
+            sample=report.sample,
+            snapshot=report.snapshot,
+            sources=report.sources,
+            trends=[TrendExport.of(t) for t in report.trends[:limit]],
+        )

@@ -36,6 +36,11 @@ class Signals(BaseModel):
     m_s: float | None = None  # multiplier shrunk toward 1 for thin baselines
     weight: float = 1.0  # e.g. the commerce weight for TikTok
     s: float  # the surprise score (log2 scale, after weight), comparable within a source only
+    # Evidence strength in [0, 1) that keeps the size of the surprise (trends_scoring §2): 0 below the
+    # source's noteworthiness floor or a volume floor, ~0.5 at 2× the floor, ~0.9 at 20×. Ranking
+    # accumulates it across sources; it is the only number ranking compares across sources.
+    q: float = Field(0.0, ge=0.0, lt=1.0)
+    baseline_level: str = ""  # author | group | run | prior | history | page | none: which baseline `m` used
     velocity: float | None = None  # per-hour growth or percent gain, when known
     eligible: bool = True  # False: below a volume floor or unconfirmed; never in the top N
     flags: list[str] = Field(default_factory=list)  # too_recent, thin, breakout, partial, estimate, ...
@@ -65,6 +70,7 @@ class TrendItem(BaseModel):
     observed_at: datetime
     is_commerce: bool = False
     commerce_reasons: list[str] = Field(default_factory=list)
+    thumbnail: str | None = None  # an image URL the source gave (Amazon thumbnail, TikTok cover)
     signals: Signals | None = None
     raw: dict | None = Field(default=None, exclude=True, repr=False)  # the original item, kept for the store
 
@@ -125,38 +131,60 @@ class SourceReport(BaseModel):
 
 
 class SourceEvidence(BaseModel):
-    """One source's contribution to a trend, with every component of its share of the fused score."""
+    """One source's contribution to a trend (its strongest item), with every component of its factor in S."""
 
     source: SourceName
-    item_keys: list[str]  # all items of this source in the cluster
-    best_key: str  # the item whose percentile counts
+    item_keys: list[str]  # all items of this source in the trend
+    best_key: str  # the item whose strength counts
+    metric: str = ""
+    value: float = 0.0
+    baseline: float | None = None
+    baseline_level: str = ""
+    n_baseline: int = 0
+    m: float | None = None
+    m_s: float | None = None
+    q: float = 0.0  # evidence strength of the best item
     s: float
-    p: float  # within-source percentile of the best item in this run
+    p: float  # within-source percentile of the best item in this run (tie-break only)
     n_source: int  # how many items that source had in this run
-    weight: float  # w_s, before renormalisation
-    age_h: float
+    weight: float  # w_s
+    age_h: float  # from the end of the best item's observation window
     half_life_h: float
     decay: float
     thin: bool = False  # the source had fewer than 5 items this run
-    counted: bool = True  # False: below the source's median, listed as provenance only (not in S or the bonus)
+    counted: bool = True  # False: q = 0 (at its norm or below a floor): provenance only, not in S
+
+
+class ProductRef(BaseModel):
+    """One product inside a story: its own identity, name, items and strength (a story may hold several)."""
+
+    product_id: str  # canonical: "asin:…", "tiktok_product:…", else a stable hash
+    title: str  # from its listing, else its strongest item
+    brand: str | None = None
+    item_keys: list[str]
+    sources: list[str]
+    score: float  # S of this product's own evidence
 
 
 class Trend(BaseModel):
-    """A product (or topic) seen by one or more sources, with a fair fused score."""
+    """A story: one product type ("LED face masks") with its products and mentions across sources, or one
+    product / item standing alone. The ranked unit; evidence accumulates over independent sources."""
 
     cluster_id: str
     rank: int = 0
-    title: str
+    title: str  # the lead product's name (from its listing), else the strongest item's title
+    topic: str | None = None  # the product type, e.g. "LED face masks" (None: no listing anchors a type)
     canonical_urls: list[str]
     category: str | None = None
     items: list[TrendItem]
     evidence: list[SourceEvidence]
+    products: list[ProductRef] = Field(default_factory=list)  # strongest first
+    lead_key: str = ""  # the strongest counted item: the title, lead figure and first link come from it
     independent_sources: int
-    weighted_mean: float
-    bonus: float
-    score: float  # S
+    score: float  # S = 1 − Π(1 − w·q·d) over independent sources
     label: TrendLabel = "steady"
-    flags: list[str] = Field(default_factory=list)  # single_source, too_recent, thin, estimate, featured_before
+    label_reason: str = ""
+    flags: list[str] = Field(default_factory=list)  # single_source, too_recent, thin, estimate, off_topic, ...
 
     @property
     def sources(self) -> list[str]:
@@ -168,6 +196,7 @@ class GatherReport(BaseModel):
     started_at: datetime
     finished_at: datetime | None = None
     sample: bool = False  # True: the bundled sample snapshot was used; outputs must say SAMPLE DATA
+    snapshot: str | None = None  # a replay: the snapshot directory (or "bundled sample") its data came from
     sources: list[SourceReport] = Field(default_factory=list)
     items: list[TrendItem] = Field(default_factory=list)
     trends: list[Trend] = Field(default_factory=list)

@@ -22,12 +22,14 @@ from . import ranking
 from .config import Settings
 from .models import GatherReport, SourceReport, TrendItem
 from .sources import SOURCE_MODULES, SourceError, load
+from .sources.snapshot import Snapshot
 from .store import Store, featured_since
 
 log = logging.getLogger(__name__)
 
 Mode = Literal["auto", "sample", "live"]
 Progress = Callable[[SourceReport], None]
+Running = Callable[[list[str]], None]  # the sources still running, each time that set changes
 
 
 class NoLiveData(RuntimeError):
@@ -137,8 +139,13 @@ def _collect(
     now: datetime,
     sequential: bool,
     on_result: Callable[[_Outcome], None],
+    on_running: Running | None = None,
 ) -> None:
-    """Run the sources on daemon threads with per-source timeouts and one overall deadline."""
+    """Run the sources on daemon threads with per-source timeouts and one overall deadline.
+
+    `on_running` hears the names still running whenever that set changes (so a spinner can say what
+    it waits for), on this thread, like `on_result`.
+    """
     results: queue.Queue[tuple[str, _Outcome]] = queue.Queue()
     run_start = time.monotonic()
     overall_deadline = run_start + settings.run_deadline_s
@@ -153,10 +160,20 @@ def _collect(
         pending[name] = min(time.monotonic() + settings.source_timeout_s, overall_deadline)
         thread.start()
 
+    reported: list[str] | None = None
+
+    def running_changed() -> None:
+        nonlocal reported
+        running = [n for n in names if n in pending]
+        if on_running and running != reported:
+            reported = running
+            on_running(running)
+
     waiting = list(names)
     while waiting or pending:
         while waiting and (not sequential or not pending):
             start(waiting.pop(0))
+        running_changed()
         wait_until = min(pending.values())
         try:
             name, outcome = results.get(timeout=max(0.0, wait_until - time.monotonic()))
@@ -184,26 +201,29 @@ def _collect(
         if name in pending:  # a late answer from an abandoned source is ignored
             del pending[name]
             on_result(outcome)
+    running_changed()
 
 
-def _sample_outcomes(names: list[str], reasons: dict[str, str], settings: Settings) -> tuple[list[_Outcome], datetime]:
-    """Parse and score the bundled snapshot exactly as live data would be."""
-    from .sources import sample
+def _snapshot_outcomes(
+    snapshot: Snapshot, names: list[str], reasons: dict[str, str], settings: Settings
+) -> list[_Outcome]:
+    """Parse and score a snapshot (the bundled sample or any directory) exactly as live data would be.
 
+    History comes only from the snapshot's own `history` captures, never the store, so a replay depends
+    on its directory and settings alone. Nothing is fetched, so no duration is reported.
+    """
     outcomes: list[_Outcome] = []
-    captured = sample.captured_at()
-    available = set(sample.names())
+    available = set(snapshot.names())
+    tag = "sample data" if snapshot.bundled else f"snapshot {snapshot.label}"
     for name in names:
-        started = time.monotonic()
         if name not in available:
-            outcomes.append(_Outcome(SourceReport(source=name, status="skipped", reason="no sample data")))
+            outcomes.append(_Outcome(SourceReport(source=name, status="skipped", reason=f"no {tag}")))
             continue
         module = load(name)
-        raw, observed_at = sample.load_sample(name)
-        parsed = module.parse(raw, observed_at)
-        history = sample.sample_observations(name)
+        parsed = module.parse(snapshot.rows(name), snapshot.captured_at)
+        history = snapshot.history_observations(name, module.parse)
         items = module.score(list(parsed), history, **score_options(module, settings))
-        note = "sample data"
+        note = tag
         if name in reasons:
             note += f" (live: {reasons[name]})"
         outcomes.append(
@@ -215,12 +235,11 @@ def _sample_outcomes(names: list[str], reasons: dict[str, str], settings: Settin
                     items=len(items),
                     skipped_items=parsed.skipped_total,
                     skipped_reasons=dict(parsed.skipped),
-                    duration_s=round(time.monotonic() - started, 3),
                 ),
                 items,
             )
         )
-    return outcomes, captured
+    return outcomes
 
 
 def rank_config(settings: Settings) -> ranking.RankConfig:
@@ -228,7 +247,9 @@ def rank_config(settings: Settings) -> ranking.RankConfig:
     return ranking.RankConfig(
         top_n=settings.top_n,
         weights={**defaults.weights, **settings.source_weights},
-        half_life_h={**defaults.half_life_h, **settings.half_life_h},
+        half_life_h=settings.decay_half_life_h or settings.issue_cadence_days * 12.0,
+        niche_terms=tuple(settings.niche_terms),
+        exclude_off_topic=settings.exclude_off_topic,
     )
 
 
@@ -240,18 +261,36 @@ def gather(
     mode: Mode = "auto",
     sequential: bool = False,
     on_progress: Progress | None = None,
+    on_running: Running | None = None,
     now: datetime | None = None,
+    snapshot: Snapshot | None = None,
+    as_of: datetime | None = None,
 ) -> GatherReport:
     """Run the sources, fall back as configured, rank, and record the run.
 
     mode: "auto" uses live data and falls back to the bundled sample when no source produced any;
     "sample" forces the sample; "live" never falls back (raises `NoLiveData`).
+    `on_progress` hears each source's report as it finishes; `on_running`, the sources still running.
+    snapshot: replay this snapshot instead of fetching (mode is then ignored). A replay (this, or the
+    sample) runs at `as_of` (default: the snapshot's captured_at), which is also the ranking clock;
+    it neither reads nor writes the store's observations, source cache or featured history, and its
+    run id derives from that clock and the data, so the same replay gives the same output.
+    now: the wall time of a live run (default: the real clock).
     """
     names = resolve_sources(settings, sources)
-    now = now or datetime.now(UTC)
-    report = GatherReport(run_id=new_run_id(now), started_at=now)
+    replay = snapshot or (Snapshot.sample() if mode == "sample" else None)
+    if as_of is not None and replay is None:
+        raise ValueError("as_of is the clock of a replay; pass a snapshot or mode='sample'")
+    replayed = replay is not None  # asked for up front (not the fallback): the run happens on the replay clock
+    if replay is not None:
+        now = replay.clock(as_of)
+        run_id = f"{now:%Y%m%dT%H%M%SZ}-replay-{replay.fingerprint(names)}"
+    else:
+        now = now or datetime.now(UTC)
+        run_id = new_run_id(now)
+    report = GatherReport(run_id=run_id, started_at=now)
     if store is not None:
-        store.start_run(report.run_id, now, sample=mode == "sample")
+        store.start_run(report.run_id, now, sample=replay is not None and replay.bundled)
     outcomes: list[_Outcome] = []
 
     def record(outcome: _Outcome) -> None:
@@ -266,20 +305,23 @@ def gather(
             on_progress(outcome.report)
 
     rank_now = now
-    if mode != "sample":
-        _collect(names, settings, store, now, sequential, record)
-    if mode == "sample" or not any(o.items for o in outcomes):
-        if mode == "live":
+    if replay is None:
+        _collect(names, settings, store, now, sequential, record, on_running)
+    if replay is not None or not any(o.items for o in outcomes):
+        if mode == "live" and replay is None:
             why = "; ".join(f"{o.report.source}: {o.report.status} ({o.report.reason})" for o in outcomes)
             raise NoLiveData(f"no source produced live data — {why or 'no sources selected'}")
-        reasons = {o.report.source: f"{o.report.status}: {o.report.reason}" for o in outcomes}
+        reasons: dict[str, str] = {o.report.source: f"{o.report.status}: {o.report.reason}" for o in outcomes}
         outcomes = []
-        sample_outcomes, rank_now = _sample_outcomes(names, reasons, settings)
-        for outcome in sample_outcomes:
+        if replay is None:  # the fallback: the bundled sample, ranked at its own capture time
+            replay = Snapshot.sample()
+            rank_now = replay.captured_at
+        for outcome in _snapshot_outcomes(replay, names, reasons, settings):
             outcomes.append(outcome)
             if on_progress:
                 on_progress(outcome.report)
-        report.sample = True
+        report.sample = replay.bundled
+        report.snapshot = replay.label
 
     order = {n: i for i, n in enumerate(names)}
     outcomes.sort(key=lambda o: order.get(o.report.source, 99))
@@ -287,11 +329,11 @@ def gather(
     report.items = [it for o in outcomes for it in o.items]
     featured = (
         store.recently_featured(featured_since(settings.featured_lookback_days, now))
-        if store is not None and not report.sample
+        if store is not None and replay is None
         else {}
     )
     report.trends = ranking.rank(report.items, rank_config(settings), rank_now, featured=featured)
-    report.finished_at = datetime.now(UTC)
+    report.finished_at = now if replayed else datetime.now(UTC)
     if store is not None:
         store.finish_run(report)
     return report

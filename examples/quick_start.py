@@ -10,6 +10,7 @@ use Claude instead; nothing else changes.
 from __future__ import annotations
 
 import tempfile
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -22,6 +23,7 @@ from ai_content_agents.agents.tiktok_shop import TikTokShopAgent
 from ai_content_agents.agents.trend import TrendAgent
 from ai_content_agents.agents.usage import RunUsage
 from ai_content_agents.config import Settings
+from ai_content_agents.integrations.tiktok_shop.analytics import AnalyticsWindow, analytics_window
 from ai_content_agents.newsletter.claude_writer import ClaudeWriter
 from ai_content_agents.newsletter.sections import SECTION_SPECS, select
 from ai_content_agents.store import Store
@@ -41,11 +43,15 @@ class DemoShop:
                                                                 tax_exclusive_price=None), inventory=[])
         return SimpleNamespace(id=product_id, skus=[sku])
 
+    def analytics_window(self, days: int) -> AnalyticsWindow:
+        today = datetime.now(UTC).date()  # a real shop asks the API for its latest day with data
+        return analytics_window(days, today, today - timedelta(days=1), "UTC")
+
     def shop_performance(self, start: Any, end: Any, **kw: Any) -> Any:
         gmv = SimpleNamespace(amount=Decimal("1520.00"), currency="USD")
         row = SimpleNamespace(start_date=start, end_date=end, gmv=gmv, orders=61, units_sold=70, buyers=58,
                               product_page_views=2400)
-        return SimpleNamespace(latest_available_date=end, performance=SimpleNamespace(intervals=[row]))
+        return SimpleNamespace(latest_available_date=end - timedelta(days=1), performance=SimpleNamespace(intervals=[row]))
 
     def product_performance_list(self, start: Any, end: Any, **kw: Any) -> list[Any]:
         gmv = SimpleNamespace(amount=Decimal("980.00"), currency="USD")

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Protocol
 from pydantic import BaseModel, Field
 
 from ..config import Settings
+from ..integrations.tiktok_shop.analytics import AnalyticsWindow
 from ..models import Trend
 from ..prompts import render
 from ..store import Store
@@ -50,6 +51,7 @@ class ShopReader(Protocol):
     def get_product(self, product_id: str) -> Any: ...
     def search_inventory(self, *, product_ids: list[str] | None = None, sku_ids: list[str] | None = None) -> list[Any]: ...
     def search_orders(self, **kw: Any) -> Iterable[Any]: ...
+    def analytics_window(self, days: int) -> AnalyticsWindow: ...
     def shop_performance(self, start: date, end: date, **kw: Any) -> Any: ...
     def product_performance_list(self, start: date, end: date, **kw: Any) -> Iterable[Any]: ...
     def video_performance_list(self, start: date, end: date, **kw: Any) -> Iterable[Any]: ...
@@ -90,9 +92,12 @@ def _money(amount: Any) -> str | None:
     return f"{value} {currency}".strip() if value is not None else None
 
 
-def _window(days: int, now: datetime) -> tuple[date, date]:
-    end = now.date()
-    return end - timedelta(days=days), end
+def _window_info(window: AnalyticsWindow) -> dict[str, str]:
+    """The days a figure covers, so an answer can say "to Nov 25" instead of assuming "this week"."""
+    info = {"first_day": str(window.start), "last_day": str(window.last_day), "time_zone": window.time_zone}
+    if window.note:
+        info["note"] = window.note
+    return info
 
 
 class ShopTools:
@@ -200,41 +205,48 @@ class ShopTools:
         }
 
     def shop_performance(self, days: Days = 7) -> dict[str, Any]:
-        """Shop GMV, orders, units, buyers and page views over the last `days` days.
+        """Shop GMV, orders, units, buyers and page views over the last `days` days that have data.
 
         Args:
-            days: the window, ending today.
+            days: the window's length; it ends at the shop's latest available date (`window` says which days).
         """
-        start, end = _window(days, self.now())
-        perf = self.shop().shop_performance(start, end)
+        shop = self.shop()
+        window = shop.analytics_window(days)
+        perf = shop.shop_performance(window.start, window.end)
         rows = []
         for i in perf.performance.intervals:
             rows.append({"start": str(i.start_date), "end": str(i.end_date), "gmv": _money(i.gmv), "orders": i.orders,
                          "units_sold": i.units_sold, "buyers": i.buyers, "page_views": i.product_page_views})
-        return {"latest_available_date": str(perf.latest_available_date), "intervals": rows}
+        return {"window": _window_info(window), "latest_available_date": str(perf.latest_available_date),
+                "intervals": rows}
 
-    def product_performance(self, days: Days = 7, limit: Limit = 5) -> list[dict[str, Any]]:
-        """Top products by GMV over the last `days` days.
+    def product_performance(self, days: Days = 7, limit: Limit = 5) -> dict[str, Any]:
+        """Top products by GMV over the last `days` days that have data.
 
         Args:
-            days: the window, ending today.
+            days: the window's length; it ends at the shop's latest available date (`window` says which days).
             limit: how many products.
         """
-        start, end = _window(days, self.now())
-        rows = islice(iter(self.shop().product_performance_list(start, end, page_size=limit)), limit)
-        return [{"product_id": r.id, "gmv": _money(r.gmv), "orders": r.orders, "units_sold": r.units_sold} for r in rows]
+        shop = self.shop()
+        window = shop.analytics_window(days)
+        rows = islice(iter(shop.product_performance_list(window.start, window.end, page_size=limit)), limit)
+        return {"window": _window_info(window),
+                "products": [{"product_id": r.id, "gmv": _money(r.gmv), "orders": r.orders,
+                              "units_sold": r.units_sold} for r in rows]}
 
-    def video_performance(self, days: Days = 7, limit: Limit = 5) -> list[dict[str, Any]]:
-        """Top shoppable videos by GMV over the last `days` days (ids and numbers only, no captions).
+    def video_performance(self, days: Days = 7, limit: Limit = 5) -> dict[str, Any]:
+        """Top shoppable videos by GMV over the last `days` days that have data (ids and numbers only, no captions).
 
         Args:
-            days: the window, ending today.
+            days: the window's length; it ends at the shop's latest available date (`window` says which days).
             limit: how many videos.
         """
-        start, end = _window(days, self.now())
-        rows = islice(iter(self.shop().video_performance_list(start, end, page_size=limit)), limit)
-        return [{"video_id": r.id, "views": r.views, "gmv": _money(r.gmv), "units_sold": r.units_sold,
-                 "product_ids": [p.id for p in r.products][:5]} for r in rows]
+        shop = self.shop()
+        window = shop.analytics_window(days)
+        rows = islice(iter(shop.video_performance_list(window.start, window.end, page_size=limit)), limit)
+        return {"window": _window_info(window),
+                "videos": [{"video_id": r.id, "views": r.views, "gmv": _money(r.gmv), "units_sold": r.units_sold,
+                            "product_ids": [p.id for p in r.products][:5]} for r in rows]}
 
     # --- write tools: record a proposal only ------------------------------------------------
     def _propose(self, kind: str, product_id: str, sku_id: str, new: Decimal, currency: str | None, reason: str) -> ProposalReceipt:

@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import json
 from contextlib import nullcontext
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import anthropic
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from .. import pipeline
 from ..agents.base import ModelDeprecated
 from ..agents.usage import RunUsage
 from ..config import Settings
-from ..evidence import trend_payload
+from ..evidence import TrendsExport
 from ..models import GatherReport, SourceReport
 from ..newsletter.editor import EditorBrief, write_with_agents
 from ..newsletter.render import render
 from ..ranking import cluster_keys
 from ..sources import SOURCE_MODULES, load
+from ..sources.snapshot import Snapshot, SnapshotError, parse_as_of
 from ..store import Store
 from .common import console, err_console, fail, load_settings, open_store, split_sources
 
@@ -44,6 +46,26 @@ SourcesOpt = Annotated[
 SampleOpt = Annotated[bool, typer.Option("--sample", help="Use the bundled sample snapshot, even if keys are set.")]
 LiveOpt = Annotated[bool, typer.Option("--live", help="Refuse to fall back to sample data if no source has data.")]
 SequentialOpt = Annotated[bool, typer.Option("--sequential", help="Run sources one at a time (for debugging).")]
+SnapshotOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--snapshot",
+        metavar="DIR",
+        help="Replay a snapshot directory instead of fetching: manifest.json plus one raw JSON list per source "
+        "(e.g. exported Apify datasets; layout in the README). Parsed and scored like live data; "
+        "nothing is stored as live data.",
+    ),
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        metavar="TIMESTAMP",
+        help="The ranking clock ('now') for decay and the run's time, with --snapshot or --sample: an ISO-8601 "
+        "date (2026-11-20) or datetime (2026-11-20T09:00:00Z); no offset means UTC. "
+        "Default: the snapshot's captured_at.",
+    ),
+]
 
 STATUS_STYLE = {"ok": "green", "partial": "yellow", "stale": "yellow", "failed": "red", "skipped": "dim"}
 
@@ -52,6 +74,22 @@ def _mode(sample: bool, live: bool) -> pipeline.Mode:
     if sample and live:
         raise fail("--sample and --live contradict each other; pick one.")
     return "sample" if sample else "live" if live else "auto"
+
+
+def _replay(snapshot: Path | None, as_of: str | None, mode: pipeline.Mode) -> tuple[Snapshot | None, datetime | None]:
+    """The snapshot to replay (a directory, or the bundled sample for --sample) and its clock, checked up front."""
+    if snapshot is not None and mode != "auto":
+        raise fail(f"--snapshot and --{mode} contradict each other; pick one.")
+    if as_of is not None and snapshot is None and mode != "sample":
+        raise fail("--as-of sets the clock of a replay; use it with --snapshot DIR or --sample.")
+    try:
+        when = parse_as_of(as_of) if as_of is not None else None
+        replay = Snapshot.open(snapshot) if snapshot is not None else Snapshot.sample() if mode == "sample" else None
+        if replay is not None:
+            replay.clock(when)
+    except SnapshotError as exc:
+        raise fail(str(exc)) from None
+    return replay, when
 
 
 def _progress_line(report: SourceReport) -> None:
@@ -64,6 +102,11 @@ def _progress_line(report: SourceReport) -> None:
     console.print(f"  [{style}]{report.status:>7}[/] {report.source:<11} [dim]{report.duration_s:5.1f}s[/] {detail}")
 
 
+def waiting_line(running: list[str]) -> str:
+    """The spinner's text: which sources the run still waits for, so a slow one has a name."""
+    return f"waiting for {', '.join(running)}…" if running else "ranking…"
+
+
 def run_gather(
     settings: Settings,
     store: Store,
@@ -72,24 +115,34 @@ def run_gather(
     live: bool,
     sequential: bool,
     quiet: bool = False,
+    snapshot: Path | None = None,
+    as_of: str | None = None,
 ) -> GatherReport:
     names = split_sources(sources)
     mode = _mode(sample, live)
+    replay, when = _replay(snapshot, as_of, mode)
     try:
         selected = pipeline.resolve_sources(settings, names)
     except ValueError as exc:
         raise fail(str(exc)) from None
     label = "sample snapshot" if mode == "sample" else f"{len(selected)} source(s)"
     progress = None if quiet else _progress_line
-    if not quiet:
+    if not quiet and replay is not None and not replay.bundled:
+        clock = (when or replay.captured_at).isoformat().replace("+00:00", "Z")
+        console.print(f"[bold]Replaying[/] snapshot {escape(replay.label)} (ranked as of {clock})…")
+    elif not quiet:
         console.print(f"[bold]Gathering[/] from {label}…")
     try:
-        with console.status("waiting for sources…", spinner="dots") if not quiet else nullcontext():
+        with console.status("waiting for sources…", spinner="dots") if not quiet else nullcontext() as status:
             report = pipeline.gather(
-                settings, store, sources=selected, mode=mode, sequential=sequential, on_progress=progress
+                settings, store, sources=selected, mode=mode, sequential=sequential, on_progress=progress,
+                on_running=(lambda running: status.update(waiting_line(running))) if status is not None else None,
+                snapshot=replay, as_of=when,
             )
     except pipeline.NoLiveData as exc:
         raise fail(f"{exc}. Drop --live to fall back to the sample data.") from None
+    except SnapshotError as exc:
+        raise fail(str(exc)) from None
     if report.sample and not quiet:
         console.print("[bold white on red] SAMPLE DATA [/] no live source produced data; using the bundled snapshot.")
     return report
@@ -109,15 +162,19 @@ def newsletter(
     sample: SampleOpt = False,
     live: LiveOpt = False,
     sequential: SequentialOpt = False,
+    snapshot: SnapshotOpt = None,
+    as_of: AsOfOpt = None,
 ) -> None:
     """Gather, rank and write this week's newsletter to OUT as .md, .html and .json."""
     settings = load_settings()
     out_dir = out or settings.out_dir
     with open_store(settings) as store:
-        report = run_gather(settings, store, sources, sample, live, sequential)
+        report = run_gather(settings, store, sources, sample, live, sequential, snapshot=snapshot, as_of=as_of)
         usage = RunUsage.from_settings(settings, report.run_id, store)
+        replayed = report.snapshot is not None
         try:
-            nl = write_with_agents(report, settings, store, usage=usage, on_brief=_show_brief)
+            when = report.started_at if replayed else None  # a replay's issue is dated by its clock
+            nl = write_with_agents(report, settings, store, usage=usage, on_brief=_show_brief, now=when)
         except ModelDeprecated as exc:
             raise fail(str(exc)) from None
         except anthropic.APIError as exc:
@@ -126,7 +183,7 @@ def newsletter(
             detail = f"{type(exc).__name__}" + (f", HTTP {status}" if status else "") + (f", request {request_id}" if request_id else "")
             raise fail(f"the model API call failed ({detail}); nothing was written. {usage.summary()}") from None
         paths = render(nl, out_dir)
-        if not report.sample:
+        if not replayed:  # a replay leaves the featured history alone
             store.mark_featured(
                 report.run_id,
                 [(key, t.score) for t in nl.trends for key in cluster_keys(t)],
@@ -155,22 +212,24 @@ def trends(
     sample: SampleOpt = False,
     live: LiveOpt = False,
     sequential: SequentialOpt = False,
+    snapshot: SnapshotOpt = None,
+    as_of: AsOfOpt = None,
 ) -> None:
     """Show the ranked trends (fused across sources) in the terminal."""
     settings = load_settings()
     with open_store(settings) as store:
-        report = run_gather(settings, store, sources, sample, live, sequential, quiet=as_json)
+        report = run_gather(
+            settings, store, sources, sample, live, sequential, quiet=as_json, snapshot=snapshot, as_of=as_of
+        )
     top = report.trends[:limit]
     if as_json:
-        payload = {
-            "run_id": report.run_id,
-            "sample": report.sample,
-            "sources": [s.model_dump(mode="json") for s in report.sources],
-            "trends": [trend_payload(t).model_dump(mode="json") for t in top],
-        }
-        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        export = TrendsExport.of(report, limit)
+        typer.echo(json.dumps(export.model_dump(mode="json"), indent=2, ensure_ascii=False))
         return
-    table = Table(title="SAMPLE DATA — ranked trends" if report.sample else "Ranked trends", show_lines=False)
+    title = "SAMPLE DATA — ranked trends" if report.sample else "Ranked trends"
+    if report.snapshot and not report.sample:
+        title += f" — snapshot {report.snapshot}, as of {report.started_at:%Y-%m-%d %H:%M} UTC"
+    table = Table(title=escape(title), show_lines=False)
     for col, kw in (
         ("#", {"justify": "right", "no_wrap": True}),
         ("trend", {"no_wrap": True, "overflow": "ellipsis", "max_width": 56}),
@@ -183,9 +242,9 @@ def trends(
     for t in top:
         table.add_row(
             str(t.rank),
-            t.title,
+            f"{t.topic}: {t.title}" if t.topic else t.title,
             f"{t.score:.3f}",
-            "+".join(t.sources),
+            "+".join(e.source for e in t.evidence if e.counted) or "-",
             t.label,
             ", ".join(t.flags),
         )
@@ -212,6 +271,8 @@ def sources_cmd() -> None:
         status = f"[{STATUS_STYLE.get(prev.status, '')}]{prev.status}[/]" if prev else "—"
         if last_report and last_report.sample and prev:
             status += " (sample)"
+        elif last_report and last_report.snapshot and prev:
+            status += " (replay)"
         table.add_row(
             name,
             "yes" if enabled else "[dim]no[/]",

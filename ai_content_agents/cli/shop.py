@@ -211,11 +211,15 @@ def analytics_cmd(
     days: int = typer.Option(7, min=1, max=90), limit: int = typer.Option(20, min=1, max=100),
     shop: Optional[str] = ShopOpt, as_json: bool = JsonOpt,
 ) -> None:
-    """Shop, top-product or top-video performance over the last DAYS days of available data (next-day)."""
-    end = datetime.now(UTC).date()
-    start = end - timedelta(days=days)
+    """Shop, top-product or top-video performance over the last DAYS days that have data (shop time zone)."""
+    if what not in ("shop", "products", "videos"):
+        err.print(f"[red]error:[/red] unknown --what {what!r}; use shop, products or videos", highlight=False)
+        raise typer.Exit(2)
     with _friendly():
         client = _client(_settings())
+        window = client.analytics_window(days, shop=shop)
+        start, end = window.start, window.end
+        rows: list[dict[str, Any]]
         if what == "shop":
             perf = client.shop_performance(start, end, shop=shop)
             rows = [{"start": i.start_date, "end": i.end_date, "gmv": i.gmv.amount if i.gmv else None,
@@ -227,14 +231,14 @@ def analytics_cmd(
                      "orders": r.orders, "ctr": r.click_through_rate}
                     for r in client.product_performance_list(start, end, page_size=limit, max_results=limit, shop=shop)]
             cols = ["id", "gmv", "units_sold", "orders", "ctr"]
-        elif what == "videos":
+        else:
             rows = [{"id": v.id, "title": (v.title or "")[:60], "views": v.views,
                      "gmv": v.gmv.amount if v.gmv else None, "units_sold": v.units_sold}
                     for v in client.video_performance_list(start, end, page_size=limit, max_results=limit, shop=shop)]
             cols = ["id", "title", "views", "gmv", "units_sold"]
-        else:
-            raise errors.RequestShapeError(f"unknown --what {what!r}", action="use shop, products or videos")
-    _emit(rows, cols, f"Analytics: {what}, {start} to {end - timedelta(days=1)}", as_json)
+    if window.note:
+        err.print(f"[yellow]note:[/yellow] {window.note}", highlight=False, soft_wrap=True)
+    _emit(rows, cols, f"Analytics: {what}, {start} to {window.last_day} ({window.time_zone})", as_json)
 
 
 @app.command("sync")

@@ -51,7 +51,7 @@ value HALF-UP to the precision shown in the copy:
 - Whitelist: numbers inside payload titles, categories, groups, authors, windows and figure labels
   ("6-Pack", "380 ml", "2026", "24 h"), compared by kind and value; section numbering; the trend's
   rank, independent_sources, each source's n_source and percentile (as "97th percentile"/"top 3%"),
-  score and bonus. "two sources" passes because independent_sources is 2. Years are accepted only if
+  score. "two sources" passes because independent_sources is 2. Years are accepted only if
   they appear in a payload string (payload days carry no year).
 - Estimates (Gate 4): a figure grounded only by a Figure with estimate=True must have a label in the
   same sentence ("est.", "estimated", "estimate", "about", "around", "roughly", "approx.",
@@ -594,8 +594,10 @@ def _collect(payloads: Iterable[TrendPayload]) -> _Facts:
             add("rank", "rank", p.rank)
         add("independent_sources", "count", p.independent_sources)
         add("score", "number", p.score)
-        add("bonus", "number", p.bonus)
         scan("title", p.title)
+        scan("topic", p.topic)
+        for name in p.products:
+            scan("products", name)
         scan("category", p.category)
         for ev in p.evidence:
             pre = f"evidence.{ev.source}"

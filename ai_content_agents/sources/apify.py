@@ -3,7 +3,9 @@
 apify-client 3.x does not raise when a run fails: FAILED / TIMED-OUT / ABORTED come back as a normal
 `Run`. This helper turns those into `SourceError`s, except that items a TIMED-OUT or ABORTED run
 already pushed are returned as partial data. The HTTPX2 transport is used (not the default impit)
-so recorded-HTTP tests (vcrpy) can see the traffic; retries and timeouts stay the client's own.
+so recorded-HTTP tests (vcrpy) can see the traffic; retries and timeouts stay the client's own,
+except that a refused connection, a failed DNS lookup or an unreachable network is not retried
+(apify-client retries every httpx2 transport error; those do not heal in a retry's wait).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from apify_client.http_clients import Httpx2HttpClient
 
 from ..config import Settings, secret
 from ..models import FetchResult
-from .base import SourceError
+from ..netfail import unreachable_reason
+from .base import SourceError, SourceUnreachable
 
 _PARTIAL_OK = {"TIMED-OUT", "ABORTED"}
 _WAIT_MARGIN = timedelta(seconds=60)
@@ -43,10 +46,25 @@ def _scrub(text: str, token: str | None) -> str:
     return text.replace(token, "***") if token and len(token) >= 8 else text
 
 
+class FailFastHttpClient(Httpx2HttpClient):
+    """apify-client's HTTPX2 transport, minus retries of failures that cannot heal (see netfail.py)."""
+
+    def is_retryable_transport_error(self, exc: Exception) -> bool:
+        return super().is_retryable_transport_error(exc) and unreachable_reason(exc) is None
+
+
+def _transport_failure(actor_id: str, what: str, exc: Exception, token: str | None) -> SourceError:
+    """One line for a request that raised the HTTP library's own exception (no URL, no token)."""
+    unreachable = unreachable_reason(exc)
+    if unreachable:
+        return SourceUnreachable(f"apify {actor_id}: {what} failed: {unreachable} (not retried)")
+    return SourceError(_scrub(f"apify {actor_id}: {what} failed ({type(exc).__name__})", token))
+
+
 def make_client(settings: Settings) -> ApifyClient:
     """An ApifyClient on the configured API URL, with the configured retries."""
     token = secret(settings.apify_token)
-    http_client = Httpx2HttpClient(
+    http_client = FailFastHttpClient(
         token=token,
         max_retries=settings.apify_max_retries,
         min_delay_between_retries=timedelta(milliseconds=500),
@@ -113,7 +131,7 @@ def run_actor(
     except httpx2.TimeoutException:
         raise SourceError(f"apify {actor_id}: request timed out after {settings.http_timeout_s:g}s") from None
     except Exception as exc:  # other transport errors surface as the HTTP library's own exceptions
-        raise SourceError(_scrub(f"apify {actor_id}: request failed ({type(exc).__name__})", token)) from None
+        raise _transport_failure(actor_id, "request", exc, token) from None
     if run is None:
         raise SourceError(f"apify {actor_id}: the run could not be found after it started (call() returned None)")
 
@@ -150,4 +168,4 @@ def _read_items(client: ApifyClient, actor_id: str, dataset_id: str, token: str 
     except httpx2.TimeoutException:
         raise SourceError(f"apify {actor_id}: reading the dataset timed out") from None
     except Exception as exc:
-        raise SourceError(_scrub(f"apify {actor_id}: reading the dataset failed ({type(exc).__name__})", token)) from None
+        raise _transport_failure(actor_id, "reading the dataset", exc, token) from None

@@ -32,6 +32,11 @@ class SourceError(RuntimeError):
         self.partial_items = partial_items or []
 
 
+class SourceUnreachable(SourceError):
+    """The service cannot be reached at all (refused, no DNS, no route): not retried, and a source stops
+    asking the same host for its other queries."""
+
+
 def parse_rows(raw_items: object, parse_row: Callable[[dict], TrendItem | str]) -> Parsed:
     """The loop every `parse` shares: each row becomes an item or a counted skip, never an exception.
 

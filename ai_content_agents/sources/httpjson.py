@@ -3,6 +3,8 @@
 One place decides what is retried (429, 5xx, timeouts, dropped connections), how long to wait
 (the server's Retry-After / x-ratelimit-reset, capped), and how a failure reads: one line, naming
 the service and the status, never the URL's query string (YouTube puts its key there) or a header.
+A refused connection, a failed DNS lookup or an unreachable network fails at once (`SourceUnreachable`):
+it does not heal in a retry's wait, and a user without network should not wait for it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import Any
 import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-from .base import SourceError
+from ..netfail import unreachable_reason
+from .base import SourceError, SourceUnreachable
 
 
 class _Retryable(Exception):
@@ -104,6 +107,9 @@ def request_json(
         except requests.Timeout as exc:
             raise _Retryable(f"timed out after {timeout_s:g}s") from exc
         except requests.ConnectionError as exc:
+            unreachable = unreachable_reason(exc)
+            if unreachable:
+                raise SourceUnreachable(f"{service}: {what} failed: {unreachable} (not retried)") from None
             raise _Retryable("connection failed") from exc
         except requests.RequestException as exc:
             raise SourceError(f"{service}: {what} failed ({type(exc).__name__})") from None

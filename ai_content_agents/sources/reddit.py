@@ -19,7 +19,7 @@ import requests
 from ..config import secret
 from ..models import FetchResult, Observation, Parsed, Signals, TrendItem
 from . import apify
-from .base import SourceError, parse_rows
+from .base import SourceError, SourceUnreachable, parse_rows
 from .httpjson import request_json
 from .stats import age_hours, aware, clean_title, log2_safe, parse_epoch, parse_iso, relative, to_float, to_int
 from .urls import canonicalize, links_and_ids
@@ -84,6 +84,8 @@ def fetch(settings: Settings, store: Store | None = None) -> FetchResult:
                     retries=settings.http_retries,
                     max_wait_s=settings.http_retry_max_wait_s,
                 )
+            except SourceUnreachable:
+                raise  # the other subreddits live on the same host
             except SourceError as exc:
                 if "unauthorized" in str(exc) and way == "oauth":
                     raise

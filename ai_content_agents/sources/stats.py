@@ -15,6 +15,8 @@ from decimal import Decimal, InvalidOperation
 from statistics import median as _median
 
 SHRINK_K = 5.0  # pseudo-count for shrinking thin baselines toward 1 (trends_scoring §1.1)
+NOTEWORTHY = 1.5  # default noteworthiness floor on the shrunk multiplier (§2): below it an item is no evidence
+DOUBLING_TAU = 1.0  # default doubling scale: q = 0.5 at 2× the floor, 0.75 at 4×, ~0.93 at 20× (floor 1.5)
 
 _SUFFIX = {"k": 1_000, "m": 1_000_000, "b": 1_000_000_000}
 _CURRENCY_SYMBOLS: dict[str, str] = {
@@ -51,6 +53,22 @@ def median_excluding(values: Sequence[float], index: int) -> tuple[float | None,
 def shrink(m: float, n: int, k: float = SHRINK_K) -> float:
     """Pull a multiplier toward 1 when its baseline is thin: (n·m + k) / (n + k)."""
     return (n * m + k) / (n + k)
+
+
+def strength(m_s: float | None, floor: float = NOTEWORTHY, tau: float = DOUBLING_TAU) -> float:
+    """Evidence strength q in [0, 1) from a shrunk multiplier (trends_scoring §2): 0 at or below `floor`,
+    then 1 − 2^(−log2(m_s / floor) / tau), so a 20× spike is stronger than a 2× one whatever the run."""
+    if m_s is None or not math.isfinite(m_s) or m_s <= floor or floor <= 0 or tau <= 0:
+        return 0.0
+    q = 1.0 - 2.0 ** (-math.log2(m_s / floor) / tau)
+    return min(q, 0.999)
+
+
+def boost(q: float, weight: float) -> float:
+    """Raise a strength by a weight ≥ 1 without leaving [0, 1) or lifting a zero: 1 − (1 − q)^weight."""
+    if q <= 0.0 or weight <= 0:
+        return 0.0
+    return min(1.0 - (1.0 - q) ** weight, 0.999)
 
 
 def log2_safe(x: float) -> float:

@@ -75,25 +75,17 @@ def fetch(settings: Settings, store: Store | None = None, client: TikTokShopClie
 
 def _fetch(client: TikTokShopClient, store: Store | None) -> FetchResult:
     shop = client.select_shop()
-    today = datetime.now(UTC).date()
-    end = today  # exclusive: up to yesterday
-    rows = client.product_performance_list(end - timedelta(days=WINDOW_DAYS), end, sort_field="gmv",
-                                           page_size=TOP_PRODUCTS, max_results=TOP_PRODUCTS)
-    products = list(rows)
-    latest = rows.latest_available_date
-    if latest is not None and latest + timedelta(days=1) < end:  # data lags: shift the window to what exists
-        end = latest + timedelta(days=1)
-        rows = client.product_performance_list(end - timedelta(days=WINDOW_DAYS), end, sort_field="gmv",
-                                               page_size=TOP_PRODUCTS, max_results=TOP_PRODUCTS)
-        products = list(rows)
-    last_day = end - timedelta(days=1)
-    start = end - timedelta(days=WINDOW_DAYS)
+    window = client.analytics_window(WINDOW_DAYS, shop=shop)  # ends at the latest available date
+    start, end, last_day = window.start, window.end, window.last_day
+    products = list(client.product_performance_list(start, end, sort_field="gmv",
+                                                    page_size=TOP_PRODUCTS, max_results=TOP_PRODUCTS))
     prior_start = start - timedelta(days=PRIOR_DAYS)
     prior = {r.id: r for r in client.product_performance_list(prior_start, start, sort_field="gmv",
                                                               page_size=100, max_results=200)}
     names = _product_names(client, store, shop.id, [p.id for p in products])
     common = {"window_start": start.isoformat(), "window_end": last_day.isoformat(),
-              "latest_available_date": last_day.isoformat(), "shop_id": shop.id, "shop_name": shop.name}
+              "latest_available_date": (window.latest_available_date or last_day).isoformat(),
+              "shop_id": shop.id, "shop_name": shop.name}
     raw: list[dict[str, Any]] = []
     for p in products:
         before = prior.get(p.id)
@@ -116,7 +108,8 @@ def _fetch(client: TikTokShopClient, store: Store | None) -> FetchResult:
             "products": [{"id": x.id, "name": x.name} for x in v.products],
             **common,
         })
-    return FetchResult(raw_items=raw, note=f"shop {shop.name}: 7 d to {last_day.isoformat()}")
+    note = f"shop {shop.name}: {WINDOW_DAYS} d to {last_day.isoformat()} ({window.time_zone})"
+    return FetchResult(raw_items=raw, note=note + (f"; {window.note}" if window.note else ""))
 
 
 def _product_names(client: TikTokShopClient, store: Store | None, shop_id: str, ids: list[str]) -> dict[str, str]:

@@ -23,7 +23,7 @@ import requests
 
 from ..config import secret
 from ..models import FetchResult, Observation, Parsed, Signals, TrendItem
-from .base import SourceError, parse_rows
+from .base import SourceError, SourceUnreachable, parse_rows
 from .httpjson import request_json
 from .stats import age_hours, aware, log2_safe, median, parse_iso, shrink, to_int
 from .urls import links_and_ids
@@ -136,6 +136,8 @@ def fetch(settings: Settings, store: Store | None = None) -> FetchResult:
                         "maxResults": settings.youtube_max_results,
                     },
                 )
+            except SourceUnreachable as exc:  # the other queries go to the same host
+                raise SourceUnreachable(f"{exc} [{api.note()}]") from None
             except SourceError as exc:
                 if "forbidden" in str(exc) or "unauthorized" in str(exc) or "HTTP 400" in str(exc):
                     raise SourceError(f"{exc} [{api.note()}]") from None

@@ -43,7 +43,7 @@ def trend(cluster_id: str = "c1", rank: int = 1, items: list[TrendItem] | None =
     ]
     return Trend(
         cluster_id=cluster_id, rank=rank, title=title, canonical_urls=[it.url for it in items], category="home",
-        items=items, evidence=ev, independent_sources=len(ev), weighted_mean=0.9, bonus=0.0, score=0.9,
+        items=items, evidence=ev, independent_sources=len(ev), score=0.9,
         label="breakout",
     )
 

@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
@@ -13,6 +14,11 @@ from typing import Any
 
 import anthropic
 import httpx2
+
+from ai_content_agents.integrations.tiktok_shop.analytics import (
+    AnalyticsWindow,
+    analytics_window,
+)
 
 TEST_KEY = "sk-ant-test-0123456789abcdef"
 
@@ -145,11 +151,14 @@ class FakeMessagesServer:
 
 # --- a fake TikTok Shop client (only the methods the agent and approvals call) -----------------------
 class FakeShop:
-    def __init__(self, price: str = "20.00", stock: int = 100) -> None:
+    def __init__(self, price: str = "20.00", stock: int = 100, *, today: date = date(2026, 11, 28),
+                 latest: date | None = date(2026, 11, 27)) -> None:
         self.price = Decimal(price)
         self.stock = stock
+        self.today, self.latest = today, latest  # the shop's date and its latest analytics day: fixed, not the clock
         self.writes: list[tuple[str, ...]] = []
         self.reads: list[str] = []
+        self.windows: list[int] = []
 
     def _sku(self) -> SimpleNamespace:
         return SimpleNamespace(id="sku1", seller_sku="SLIDE-1",
@@ -175,10 +184,14 @@ class FakeShop:
     def search_orders(self, **kw: Any) -> list[Any]:
         return []
 
+    def analytics_window(self, days: int) -> AnalyticsWindow:
+        self.windows.append(days)
+        return analytics_window(days, self.today, self.latest, "America/Los_Angeles")
+
     def shop_performance(self, start: Any, end: Any, **kw: Any) -> Any:
         interval = SimpleNamespace(start_date=start, end_date=end, gmv=SimpleNamespace(amount=Decimal("1234.50"), currency="USD"),
                                    orders=42, units_sold=50, buyers=40, product_page_views=900)
-        return SimpleNamespace(latest_available_date=end, performance=SimpleNamespace(intervals=[interval]))
+        return SimpleNamespace(latest_available_date=self.latest, performance=SimpleNamespace(intervals=[interval]))
 
     def product_performance_list(self, start: Any, end: Any, **kw: Any) -> list[Any]:
         return [SimpleNamespace(id="p1", gmv=SimpleNamespace(amount=Decimal("800"), currency="USD"), orders=30, units_sold=33)]

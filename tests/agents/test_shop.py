@@ -155,3 +155,18 @@ def test_a_write_with_unknown_outcome_is_recorded_as_unknown_not_failed(limited,
     assert "Seller Center" in (done.result or "")
     (entry,) = [a for a in ps.audit_log() if a.tool == "apply_inventory"]
     assert entry.is_error and entry.approver == "alice"
+
+
+def test_performance_tools_cover_the_days_that_have_data_and_say_which(limited, store) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    shop = FakeShop(today=date(2026, 11, 28), latest=date(2026, 11, 24))  # analytics lag three days
+    tools = TikTokShopAgent(limited, store, client=OfflineModel(), shop_factory=lambda: shop).shop_tools
+    perf = tools.shop_performance(days=7)
+    (interval,) = perf["intervals"]
+    assert (interval["start"], interval["end"]) == ("2026-11-18", "2026-11-25")  # end exclusive, as the API's
+    window = tools.product_performance(days=7)["window"]
+    assert window["first_day"] == "2026-11-18" and window["last_day"] == "2026-11-24"
+    assert "moved back 3 days" in window["note"] and window["time_zone"] == "America/Los_Angeles"
+    assert tools.video_performance(days=14)["window"]["first_day"] == "2026-11-11"
+    assert shop.windows == [7, 7, 14]

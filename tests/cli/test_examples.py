@@ -19,4 +19,5 @@ def test_quick_start_runs_offline(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "proposal 1: applied" in proc.stdout  # the approval flow ran end to end
     assert "Written offline" in proc.stdout
+    assert "1520.00 USD" in proc.stdout and "tool shop_performance failed" not in proc.stdout  # shop tools answered
     assert "Traceback" not in proc.stderr

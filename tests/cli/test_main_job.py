@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Self
 
 from typer.testing import CliRunner
 
@@ -40,7 +41,9 @@ def test_trends_json_is_machine_readable(tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     assert data["sample"] is True and len(data["trends"]) == 5
     assert [t["rank"] for t in data["trends"]] == [1, 2, 3, 4, 5]
-    assert all(f["source"] for t in data["trends"] for ev in t["evidence"] for f in ev["figures"])
+    assert all(f["source"] == it["source"] for t in data["trends"] for it in t["items"] for f in it["figures"])
+    assert all(ev["best_key"] in {f"{it['source']}:{it['source_id']}" for it in t["items"]}
+               for t in data["trends"] for ev in t["evidence"])
 
 
 def test_sources_filter_and_table(tmp_path: Path) -> None:
@@ -62,15 +65,44 @@ def test_bad_input_is_a_clear_error_not_a_traceback() -> None:
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
-def test_live_without_keys_refuses_to_use_sample_data() -> None:
+def test_live_without_keys_refuses_to_use_sample_data(offline) -> None:  # type: ignore[no-untyped-def]
     result = runner.invoke(app, ["newsletter", "--live"])
     assert result.exit_code == 2
     assert "no source produced live data" in result.output and "skipped" in result.output
     assert not Path("out").exists()
 
 
-def test_auto_mode_without_keys_falls_back_to_sample_and_says_so() -> None:
+def test_auto_mode_without_keys_falls_back_to_sample_and_says_so(offline) -> None:  # type: ignore[no-untyped-def]
     result = runner.invoke(app, ["newsletter"])
     assert result.exit_code == 0, result.output
     assert "SAMPLE DATA" in result.output
     assert json.loads(Path("out/newsletter.json").read_text())["sample"] is True
+
+
+def test_without_network_each_host_is_tried_once_and_the_spinner_names_the_sources(offline, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from ai_content_agents.cli import common
+
+    spinner: list[str] = []
+
+    class Status:  # records what the spinner would show
+        def __init__(self, text: str, **kw: object) -> None:
+            spinner.append(text)
+
+        def __enter__(self) -> Self:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def update(self, text: str) -> None:
+            spinner.append(text)
+
+    monkeypatch.setattr(common.console, "status", Status)
+    result = runner.invoke(app, ["newsletter"])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "reddit: r/shopify top (public) failed: DNS lookup failed (not retried)" in said and "SAMPLE DATA" in said
+    assert offline.lookups == {"www.reddit.com": 1}  # no retries, and not once per subreddit
+    assert spinner[0] == "waiting for sources…"
+    assert spinner[1] == "waiting for tiktok, amazon, x, reddit, youtube, tiktok_shop…"
+    assert spinner[-1] == "ranking…"

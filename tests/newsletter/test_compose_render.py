@@ -47,7 +47,7 @@ def _trend(cid: str, rank: int, items: list[TrendItem], title: str) -> Trend:
                            n_source=40, weight=1.0, age_h=36, half_life_h=36, decay=0.5)
             for i, it in enumerate(items)
         ],
-        independent_sources=len({it.source for it in items}), weighted_mean=0.9, bonus=0.05 * (len(items) - 1),
+        independent_sources=len({it.source for it in items}),
         score=0.9, label="breakout" if rank == 1 else "climbing",
     )
 

@@ -60,7 +60,6 @@ def _trend(cluster_id: str, rank: int, title: str, items: list[TrendItem], n_sou
         evidence=[_evidence(it, n, 0.973) for it, n in zip(items, n_sources, strict=True)],
         independent_sources=len(items),
         weighted_mean=0.9,
-        bonus=0.1,
         score=0.8734,
     )
 
@@ -425,7 +424,7 @@ def _payload(fig: Figure, far: int = 10**15) -> TrendPayload:
     ev = SourceFacts(source=fig.source, source_label="X", item_title="Thing", url="https://example.com/i",
                      observed="", percentile=float("nan"), n_source=far, figures=[fig])
     return TrendPayload(cluster_id="p", rank=0, title="Thing", label="steady", score=float("nan"),
-                        independent_sources=far, sources=[fig.source], bonus=float("nan"), canonical_urls=[],
+                        independent_sources=far, sources=[fig.source], canonical_urls=[],
                         evidence=[ev])
 
 
@@ -506,7 +505,7 @@ def test_numbers_inside_a_figure_label_are_payload_text() -> None:
                  value=3.4, display="3.4×", kind="multiplier", source="tiktok_shop")
     payload = TrendPayload(
         cluster_id="c", rank=1, title="Blender", label="steady", score=0.5, independent_sources=1,
-        sources=["tiktok_shop"], bonus=0.0, canonical_urls=[],
+        sources=["tiktok_shop"], canonical_urls=[],
         evidence=[SourceFacts(source="tiktok_shop", source_label="your TikTok Shop", item_title="Blender",
                               url="u", observed="Nov 20", percentile=0.9, n_source=10, figures=[fig])],
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -11,7 +12,13 @@ from types import SimpleNamespace
 import pytest
 
 from ai_content_agents import pipeline
-from ai_content_agents.models import FetchResult, Observation, Parsed, Signals, TrendItem
+from ai_content_agents.models import (
+    FetchResult,
+    Observation,
+    Parsed,
+    Signals,
+    TrendItem,
+)
 from ai_content_agents.sources import SourceError
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -234,3 +241,26 @@ def test_ranking_knobs_come_from_settings(monkeypatch) -> None:  # type: ignore[
     config = pipeline.rank_config(Settings(_env_file=None))
     assert config.top_n == 12 and config.weights["reddit"] == 0.25 and config.weights["amazon"] == 1.0
     assert config.half_life_h["tiktok"] == 48 and config.half_life_h["x"] == 24
+
+
+def test_the_sources_still_running_are_named_as_they_finish(settings, store, use_sources) -> None:
+    heard: list[list[str]] = []
+    release = threading.Event()
+
+    def running(names: list[str]) -> None:
+        heard.append(names)
+        if names == ["youtube"]:
+            release.set()  # youtube answers only once the others are done, so the order is fixed
+
+    names = use_sources(fake_source("reddit"), fake_source("youtube", on_fetch=lambda: release.wait(30)),
+                        fake_source("x"))
+    pipeline.gather(settings, store, sources=names, mode="live", now=NOW, on_running=running)
+    assert heard[0] == ["reddit", "youtube", "x"] and heard[-2:] == [["youtube"], []]
+    assert all(set(later) < set(earlier) for earlier, later in itertools.pairwise(heard))
+
+
+def test_sequential_runs_name_one_source_at_a_time(settings, store, use_sources) -> None:
+    heard: list[list[str]] = []
+    names = use_sources(fake_source("reddit"), fake_source("x"))
+    pipeline.gather(settings, store, sources=names, mode="live", sequential=True, now=NOW, on_running=heard.append)
+    assert heard == [["reddit"], ["x"], []]

@@ -18,12 +18,13 @@ def item(
     title: str = "thing",
     s: float = 0.0,
     *,
+    q: float = 0.0,
     sid: str | None = None,
     eligible: bool = True,
     flags: Sequence[str] = (),
     baseline: float | None = None,
     velocity: float | None = None,
-    age_h: float = 0.0,
+    age_h: float | None = 0.0,
     canonical_ids: Sequence[str] = (),
     links: Sequence[str] = (),
     category: str | None = None,
@@ -32,6 +33,7 @@ def item(
     currency: str | None = "USD",
     metrics: dict[str, float] | None = None,
     url: str | None = None,
+    is_commerce: bool = False,
 ) -> TrendItem:
     sid = sid or f"id{next(_ids)}"
     return TrendItem(
@@ -46,13 +48,15 @@ def item(
         canonical_ids=list(canonical_ids),
         links=list(links),
         metrics=metrics or {},
-        published_at=NOW - timedelta(hours=age_h),
+        published_at=NOW - timedelta(hours=age_h) if age_h is not None else None,
         observed_at=NOW,
+        is_commerce=is_commerce,
         signals=Signals(
             metric="x",
             value=1.0,
             baseline=baseline,
             s=s,
+            q=q,
             velocity=velocity,
             eligible=eligible,
             flags=list(flags),
@@ -88,3 +92,15 @@ def population(source: str, targets: dict[str, float], n: int, make) -> list[Tre
     for pos, name in taken.items():
         out.append(make(name, svals[pos - 1]))
     return out
+
+
+def listing(title: str, asin: str, q: float = 0.0, **kw) -> TrendItem:  # type: ignore[no-untyped-def]
+    """An Amazon listing row (undated: aged from its capture)."""
+    kw.setdefault("age_h", None)
+    return item("amazon", title, q, q=q, sid=asin, canonical_ids=[f"asin:{asin}"],
+                url=f"https://www.amazon.com/dp/{asin}", **kw)
+
+
+def other_listings(n: int = 10) -> list[TrendItem]:
+    """Unrelated listings (brand-led titles), so the run has enough listings to learn its brands from."""
+    return [listing(f"Zorb{k}co Quilted Thing{k} Holder{k}", f"B0FILL{k:04d}") for k in range(n)]

@@ -22,9 +22,11 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo
 
 SHOP_PATH_PREFIXES = ("/product/", "/order/", "/analytics/")
 
@@ -121,8 +123,10 @@ class FakeShop:
         self._sorted_cache: dict[str, tuple[tuple[int, int], list[dict[str, Any]], list[int]]] = {}
         self._accepted: deque[float] = deque()
         self._page_tokens: dict[str, int] = {}
-        self.now = time.time  # the server's clock (tests may shift it)
-        base = int(time.time()) - 100_000
+        self.now = time.time  # the server's clock (tests may shift it); every date below derives from it
+        self.time_zone = ZoneInfo("America/Los_Angeles")  # where the shop's analytics days are counted (US)
+        self.analytics_lag_days = 1  # data is next-day: the latest day with data is this many days before today
+        base = int(self.now()) - 100_000
         self.products: dict[str, dict[str, Any]] = {}
         for i in range(n_products):
             self.add_product(i, update_time=base + i)
@@ -131,9 +135,17 @@ class FakeShop:
             self.add_order(i, update_time=base + i)
         self.product_perf: list[dict[str, Any]] = []
         self.video_perf: list[dict[str, Any]] = []
-        self.latest_available_date = "2026-11-20"
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+
+    # --- dates (from the server's clock, in the shop's time zone) --------------------
+    @property
+    def today(self) -> date:
+        return datetime.fromtimestamp(self.now(), self.time_zone).date()
+
+    @property
+    def latest_available_date(self) -> str:
+        return (self.today - timedelta(days=self.analytics_lag_days)).isoformat()
 
     # --- data ------------------------------------------------------------------------
     def add_product(self, i: int, *, update_time: int, title: str | None = None) -> str:
@@ -328,15 +340,15 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             data = payload.encode()
             ctype = "text/html"
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in headers.items():
-            self.send_header(k, v)
-        self.end_headers()
         try:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.end_headers()
             self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test): nothing to tell
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (its timeout) before the answer
             self.close_connection = True
 
     def _route(self, method: str, path: str, query: dict[str, str], pairs: list[tuple[str, str]], body: bytes,
@@ -544,7 +556,9 @@ class _Handler(BaseHTTPRequestHandler):
             for need in ("start_date_ge", "end_date_lt"):
                 if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", q.get(need, "")):
                     return 400, {"code": 36009004, "message": f"invalid param: {need}"}, {}
-            if q["end_date_lt"] > fake.latest_available_date > "" and q["start_date_ge"] > fake.latest_available_date:
+            if q["end_date_lt"] > fake.today.isoformat():
+                fake.violations.append(f"analytics window on {path} includes today or later ({q['end_date_lt']})")
+            if q["end_date_lt"] > fake.latest_available_date and q["start_date_ge"] > fake.latest_available_date:
                 return ok({"latest_available_date": fake.latest_available_date, "products": [], "videos": []})
         if method == "GET" and path == "/analytics/202405/shop/performance":
             return ok({"latest_available_date": fake.latest_available_date, "performance": {"intervals": [

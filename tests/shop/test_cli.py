@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -62,7 +63,9 @@ def test_seller_journey_auth_url_to_sync(fake: FakeShop, tmp_path: Path) -> None
     r = runner.invoke(app, ["inventory", "--product", "1729000000000000001", "--json"], env=e)
     assert json.loads(r.output)[0]["available"] == 11
     r = runner.invoke(app, ["analytics", "--what", "shop", "--json"], env=e)
-    assert json.loads(r.output)[0]["gmv"] == "1234.50"
+    (row,) = json.loads(r.stdout)
+    assert row["gmv"] == "1234.50" and r.stderr == ""  # next-day data: the usual window, nothing to explain
+    assert row["end"] == fake.today.isoformat() and row["start"] == (fake.today - timedelta(days=7)).isoformat()
     r = runner.invoke(app, ["refresh"], env=e)
     assert r.exit_code == 0 and "Refreshed" in r.output
     r = runner.invoke(app, ["sync", "--json"], env=e)
@@ -73,6 +76,33 @@ def test_seller_journey_auth_url_to_sync(fake: FakeShop, tmp_path: Path) -> None
     everything = r.output + "".join(runner.invoke(app, ["shops"], env=e).output)
     for secret in (CANARY_SECRET, tokens["access_token"], tokens["refresh_token"]):
         assert secret not in everything
+
+
+def test_analytics_window_ends_at_the_latest_available_date_and_says_so(fake: FakeShop, tmp_path: Path) -> None:
+    e = env(fake, tmp_path)
+    runner.invoke(app, ["exchange", "good-code", "--no-state-check"], env=e)
+    fake.analytics_lag_days = 3  # the seller's analytics lag two days more than usual
+    fake.product_perf = [{"id": "1729000000000000001", "gmv": {"amount": "120.50", "currency": "USD"},
+                          "orders": 10, "units_sold": 12}]
+    r = runner.invoke(app, ["analytics", "--what", "products", "--days", "7", "--json"], env=e)
+    assert r.exit_code == 0, r.output
+    assert [row["id"] for row in json.loads(r.stdout)] == ["1729000000000000001"]  # not an empty table
+    latest = fake.latest_available_date
+    start = (fake.today - timedelta(days=3 + 6)).isoformat()
+    assert f"available up to {latest}" in r.stderr and "moved back 2 days" in r.stderr and start in r.stderr
+    listed = [x for x in fake.api_records() if x.path.endswith("/shop_products/performance")]
+    assert [(x.query["start_date_ge"], x.query["end_date_lt"]) for x in listed] == [
+        (start, (fake.today - timedelta(days=2)).isoformat())]
+    assert fake.count("/analytics/202405/shop/performance") == 1 and fake.violations == []
+    r = runner.invoke(app, ["analytics", "--what", "videos"], env=e)  # the table says which days it covers
+    assert r.exit_code == 0 and f"{start} to {latest}" in " ".join(r.stdout.split())
+
+
+def test_unknown_time_zone_is_a_clear_error(fake: FakeShop, tmp_path: Path) -> None:
+    e = {**env(fake, tmp_path), "AICA_TIKTOK_SHOP_TIME_ZONE": "Mars/Olympus_Mons"}
+    runner.invoke(app, ["exchange", "good-code", "--no-state-check"], env=e)
+    r = runner.invoke(app, ["analytics", "--what", "shop"], env=e)
+    assert r.exit_code == 2 and "Mars/Olympus_Mons" in r.output and "IANA" in r.output and "Traceback" not in r.output
 
 
 def test_api_errors_are_one_line_with_an_action(fake: FakeShop, tmp_path: Path) -> None:

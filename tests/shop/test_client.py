@@ -370,9 +370,8 @@ def test_unexpected_shapes_are_clear_errors_not_tracebacks(fake: FakeShop, clien
 def test_each_attempt_is_restamped_and_resigned(fake: FakeShop, client: TikTokShopClient) -> None:
     client.authorized_shops()
     import itertools
-    import time as _time
 
-    ticks = itertools.count(int(_time.time()) - 60)
+    ticks = itertools.count(int(fake.now()) - 60)  # the server's clock, one second per attempt
     client._clock = lambda: float(next(ticks))
     fake.inject("/products/search", 502, kind="html", times=1)
     list(client.search_products(max_results=100))
@@ -384,10 +383,8 @@ def test_each_attempt_is_restamped_and_resigned(fake: FakeShop, client: TikTokSh
 
 
 def test_clock_skew_gives_a_timestamp_error_after_one_restamp(fake: FakeShop, client: TikTokShopClient) -> None:
-    import time as _time
-
     client.authorized_shops()
-    client._clock = lambda: _time.time() - 600  # 10 minutes slow
+    client._clock = lambda: fake.now() - 600  # 10 minutes behind the server
     with pytest.raises(E.TimestampError) as exc:
         client.search_inventory(product_ids=["1729000000000000001"])
     assert "NTP" in str(exc.value)

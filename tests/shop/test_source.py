@@ -88,7 +88,7 @@ def test_not_configured_reasons(settings) -> None:  # type: ignore[no-untyped-de
 def test_fetch_against_the_fake(fake, shop_cfg, store) -> None:  # type: ignore[no-untyped-def]
     from ai_content_agents.integrations.tiktok_shop.sync import sync_products
 
-    fake.latest_available_date = (datetime.now(UTC).date() - timedelta(days=2)).isoformat()  # data lags 2 days
+    fake.analytics_lag_days = 3  # the latest data is three days old: two more than next-day
     fake.product_perf = [{"id": "1729000000000000001", "gmv": {"amount": "120.50", "currency": "USD"},
                           "orders": 10, "units_sold": 12, "click_through_rate": "0.031"},
                          {"id": "1729000000000000002", "gmv": {"amount": "80.00", "currency": "USD"},
@@ -108,7 +108,13 @@ def test_fetch_against_the_fake(fake, shop_cfg, store) -> None:  # type: ignore[
     first = result.raw_items[0]
     assert first["name"] == "Product 1" and first["gmv"]["amount"] == "120.50"
     assert first["window_end"] == fake.latest_available_date  # shifted to the latest available day
+    assert first["window_start"] == (fake.today - timedelta(days=3 + 6)).isoformat()  # 7 days ending there
+    assert "moved back 2 days" in result.note and "America/Los_Angeles" in result.note
     analytics = [r for r in fake.api_records() if r.path.startswith("/analytics/")]
-    assert all(r.query["end_date_lt"] <= datetime.now(UTC).date().isoformat() for r in analytics)
+    assert fake.count("/analytics/202405/shop/performance") == 1  # latest_available_date asked once
+    windows = {(r.query["start_date_ge"], r.query["end_date_lt"]) for r in analytics if "shop_products" in r.path}
+    assert windows == {(first["window_start"], (fake.today - timedelta(days=2)).isoformat()),  # the window
+                       ((fake.today - timedelta(days=30)).isoformat(), first["window_start"])}  # its prior 21 days
+    assert fake.violations == []
     items = src.parse(result.raw_items, NOW)
     assert items.skipped_total == 0 and len(items) == 3

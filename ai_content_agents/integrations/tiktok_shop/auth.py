@@ -196,10 +196,13 @@ class AuthClient:
         try:
             resp = self.session.get(self.auth_base + path, params=params, timeout=self.timeout)
         except requests.RequestException as exc:
-            # requests puts the full URL (with app_secret) into its messages: keep only the class name,
-            # and raise outside this block so the original exception is not chained as __context__.
-            failure = errors.TransportError(f"token request to {path} failed: {type(exc).__name__}",
-                                            action=f"check connectivity; {self.NOT_RETRIED}")
+            # requests puts the full URL (with app_secret) into its messages: keep only the class name
+            # (or a fixed reason), and raise outside this block so the original exception is not
+            # chained as __context__.
+            failure = errors.transport_error(f"token request to {path} failed", exc)
+            if not isinstance(failure, errors.NetworkUnreachable):
+                failure.action = f"check connectivity; {self.NOT_RETRIED}"
+                failure.args = (failure._text(),)
         if failure is not None:
             raise failure
         assert resp is not None

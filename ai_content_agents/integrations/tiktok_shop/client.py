@@ -2,9 +2,11 @@
 
 WHY one `_attempt` per try: each attempt takes a rate-limit token, stamps a fresh timestamp, signs the
 exact bytes it sends and classifies the reply by its body `code`. tenacity decides whether to try
-again (throttling, 5xx, network) and how long to wait (exponential + jitter, `Retry-After` honoured);
-signature, permission, validation and not-found errors are never retried. A 105002 refreshes the
-token once (single-flight) and repeats the call once inside the same attempt.
+again (throttling, 5xx, timeouts, dropped connections) and how long to wait (exponential + jitter,
+`Retry-After` honoured); signature, permission, validation and not-found errors are never retried,
+nor are a refused connection, a failed DNS lookup or an unreachable network (they do not heal in a
+retry's wait). A 105002 refreshes the token once (single-flight) and repeats the call once inside
+the same attempt.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -30,6 +32,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from ...config import secret
 from . import errors
+from .analytics import AnalyticsWindow, analytics_window, shop_time_zone, shop_today
 from .auth import AuthClient, TokenManager, TokenStore, authorization_url
 from .endpoints import ENDPOINTS, Endpoint
 from .models import (
@@ -202,6 +205,7 @@ class TikTokShopClient:
         max_workers: int = 16,
         clock: Callable[[], float] = time.time,
         store: Store | None = None,
+        time_zone: str | None = None,
     ) -> None:
         self.app_key = app_key
         self._secret = app_secret
@@ -219,6 +223,9 @@ class TikTokShopClient:
         self.max_workers = max_workers
         self._clock = clock
         self.store = store
+        self.time_zone = time_zone  # overrides the zone derived from the shop's region
+        self._latest: dict[str, date | None] = {}  # shop id → latest_available_date, asked once per client
+        self._latest_lock = threading.Lock()
         self._shop: Shop | None = None
         self._shop_lock = threading.Lock()
         self.stats: dict[str, int] = {"requests": 0, "retries": 0, "refreshes": 0}
@@ -277,6 +284,7 @@ class TikTokShopClient:
             default_shop=settings.tiktok_shop_default_shop,
             auth_url=auth_url,
             store=store,
+            time_zone=settings.tiktok_shop_time_zone,
         )
 
     # --- the request core --------------------------------------------------------------
@@ -393,8 +401,7 @@ class TikTokShopClient:
             failure = errors.TransportError(f"{ep.method} {path} timed out after {self.timeout:.0f}s",
                                             sent=_request_was_sent(exc))
         except requests.RequestException as exc:
-            failure = errors.TransportError(f"{ep.method} {path} failed: {type(exc).__name__}",
-                                            sent=_request_was_sent(exc))
+            failure = errors.transport_error(f"{ep.method} {path} failed", exc, sent=_request_was_sent(exc))
         if failure is not None:
             # Raised outside the except block: the requests exception (its text holds the signed URL)
             # must not ride along as __context__.
@@ -648,6 +655,29 @@ class TikTokShopClient:
         return [o for chunk in self._map(one, batches, max_workers) for o in chunk]
 
     # --- analytics (pinned versions: see endpoints.py) ---------------------------------
+    def latest_available_date(self, *, shop: Shop | str | None = None) -> date | None:
+        """The last day with analytics data (shop time); asked once per shop, then cached for this client.
+
+        A one-day shop-performance read of yesterday carries it. None when the API does not say.
+        Single-flight: tools called in parallel share the one question (a failed one is asked again).
+        """
+        target = self._resolve_shop(shop)
+        with self._latest_lock:
+            if target.id not in self._latest:
+                today = self._shop_today(target)
+                perf = self.shop_performance(today - timedelta(days=1), today, shop=target)
+                self._latest[target.id] = perf.latest_available_date
+            return self._latest[target.id]
+
+    def analytics_window(self, days: int, *, shop: Shop | str | None = None) -> AnalyticsWindow:
+        """The last `days` days that have data, in the shop's time zone (see analytics.py)."""
+        target = self._resolve_shop(shop)
+        zone = shop_time_zone(target.region, self.time_zone)
+        return analytics_window(days, self._shop_today(target), self.latest_available_date(shop=target), zone.key)
+
+    def _shop_today(self, shop: Shop) -> date:
+        return shop_today(datetime.fromtimestamp(self._clock(), UTC), shop_time_zone(shop.region, self.time_zone))
+
     def shop_performance(
         self, start: date | str, end: date | str, *, granularity: str = "ALL", currency: str = "LOCAL",
         with_comparison: bool = False, shop: Shop | str | None = None,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from ...netfail import unreachable_reason
+
 
 class TikTokShopError(Exception):
     """Base class. `str(e)` is one line: what happened, the code, the request id and what to do."""
@@ -169,6 +171,26 @@ class WriteOutcomeUnknown(TikTokShopError):
     def __init__(self, message: str, *, read_value: object = None, **kw: object) -> None:
         self.read_value = read_value
         super().__init__(message, **kw)  # type: ignore[arg-type]
+
+
+class NetworkUnreachable(TransportError):
+    """Refused, no DNS answer or no route: it does not heal in a retry's wait, so it is not retried."""
+
+    action = ("TikTok Shop cannot be reached; check the network (or proxy) and "
+              "AICA_TIKTOK_SHOP_API_BASE / AICA_TIKTOK_SHOP_AUTH_BASE")
+    retryable = False
+
+
+def transport_error(message: str, exc: BaseException, *, sent: bool = True) -> TransportError:
+    """A failed request: `NetworkUnreachable` when it cannot heal, else a retryable `TransportError`.
+
+    Only the exception's class or a fixed reason is kept: requests' own messages carry the full URL.
+    `sent=False` says the request never reached the server (an unreachable host never does).
+    """
+    reason = unreachable_reason(exc)
+    if reason:
+        return NetworkUnreachable(f"{message}: {reason}", sent=False)
+    return TransportError(f"{message}: {type(exc).__name__}", sent=sent)
 
 
 class UnexpectedResponse(TikTokShopError):

@@ -1,0 +1,608 @@
+"""Which items are the same product, and which products are the same story (trends_scoring §3).
+
+Products, strictest first:
+1. Canonical ids (ASINs, TikTok Shop product ids, from the item or a link in its text). A mention that
+   links several different products (a roundup) joins none of them by link.
+2. Brands decide identity. The run's brand vocabulary is learned from listing titles (Amazon and TikTok
+   Shop titles lead with the brand: a first word that never appears later in another listing title and
+   does not lead most of them) and one-word brand fields. A caption, post or video title that names
+   exactly one brand as a whole word *and* at least half of that brand's listing type words, two of them
+   or its head noun ("LED mask", "blender"), joins that listing; a tie between two listings joins neither.
+3. Guarded fuzzy titles last, only within one brand (or when neither side names one), never across two
+   ASINs or two shop products, never across a category, a price band or two different head nouns.
+
+Stories: listings whose product-type phrases share two words ("LED Face Mask" / "LED Face Mask - Red
+Light…") form one topic; mentions that did not join a product join the topic whose type words they use
+(two of them, or the topic's own head noun when no other topic has it). Topics are anchored to listings,
+so generic words and platform names never become one. Everything is near-linear: blocking on rare
+tokens for titles, token and token-pair indexes for brands and topics.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import chain, combinations, islice
+
+from rapidfuzz import fuzz, process
+
+from ..models import TrendItem
+from .text import (
+    ACCESSORY_NOUNS,
+    NON_TYPE_TOKENS,
+    category_buckets,
+    display_word,
+    head_token,
+    item_ids,
+    normalise_brand,
+    plural,
+    stem,
+    title_tokens,
+    topic_tokens,
+    type_phrase,
+)
+
+LISTING_ID_PREFIXES = ("asin:", "tiktok_product:")
+_PRODUCT_ID_KINDS = LISTING_ID_PREFIXES
+
+
+MIN_JACCARD = 0.6  # share of words a fuzzy pair needs in common when no prices back the match
+
+
+def is_listing(item: TrendItem) -> bool:
+    """A product page (an Amazon row, a TikTok Shop product), not a post or video about one."""
+    return item.source in ("amazon", "tiktok_shop") and bool(item.canonical_ids) and (
+        item.canonical_ids[0].startswith(LISTING_ID_PREFIXES)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MatchConfig:
+    fuzzy_threshold: float = 88.0
+    price_band: float = 0.5
+    min_shared_tokens: int = 2
+    block_cap: int = 100
+
+
+# --------------------------------------------------------------------------------------
+# Brands
+# --------------------------------------------------------------------------------------
+
+
+MIN_LISTINGS_FOR_BRANDS = 10  # with fewer listings, "never appears later" says nothing: use brand fields only
+
+
+def learn_brands(its: Sequence[TrendItem]) -> frozenset[str]:
+    """Brand words of this run: one-word brand fields of any item, and the first title word of listings
+    that never appears later in any listing title and leads at most a fifth of them ("LumaGlow" yes;
+    "Portable", "Example" no), the latter only with enough listings for "never later" to mean something."""
+    fields = {b for it in its if it.brand and (b := normalise_brand(it.brand)) and b in title_tokens(it.brand.casefold())}
+    first: Counter[str] = Counter()
+    later: set[str] = set()
+    n = 0
+    for it in its:
+        if not is_listing(it):
+            continue
+        toks = title_tokens(it.title)
+        if not toks:
+            continue
+        n += 1
+        first[toks[0]] += 1
+        later.update(toks[1:])
+    if n < MIN_LISTINGS_FOR_BRANDS:
+        return frozenset(fields)
+    limit = max(3, n // 5)
+    return frozenset(
+        t
+        for t, c in first.items()
+        if c <= limit and t not in later and len(t) >= 3 and not t.isdigit() and t not in NON_TYPE_TOKENS
+    ) | fields
+
+
+def item_brands(item: TrendItem, vocab: frozenset[str], listing: bool | None = None) -> frozenset[str]:
+    """Brands an item is about: a listing's own brand (its field, else its leading brand word); for a
+    mention, the brand field plus every brand word its title names."""
+    toks = title_tokens(item.title)
+    own = normalise_brand(item.brand)
+    if is_listing(item) if listing is None else listing:
+        if own:
+            return frozenset((own,))
+        return frozenset((toks[0],)) if toks and toks[0] in vocab else frozenset()
+    named = {t for t in toks if t in vocab}
+    if own:
+        named.add(own)
+    return frozenset(named)
+
+
+def listing_brand(item: TrendItem, vocab: frozenset[str]) -> str | None:
+    """The brand word to drop from a listing title when reading its product type."""
+    toks = title_tokens(item.title)
+    return toks[0] if toks and toks[0] in vocab else None
+
+
+# --------------------------------------------------------------------------------------
+# Products
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Meta:
+    """What a product root knows, so chains of pairwise merges can't join two brands, two ASINs, two
+    categories or prices outside the band."""
+
+    brands: set[str] = field(default_factory=set)
+    product_ids: dict[str, str] = field(default_factory=dict)  # kind ("asin:") → the id
+    buckets: set[str] = field(default_factory=set)
+    prices: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+
+def _price_ok(a: dict[str, tuple[float, float]], b: dict[str, tuple[float, float]], band: float) -> bool:
+    for ca, (lo_a, hi_a) in a.items():
+        for cb, (lo_b, hi_b) in b.items():
+            if ca != cb and ca != "?" and cb != "?":
+                continue  # different known currencies are not comparable
+            if max(hi_a, hi_b) > min(lo_a, lo_b) * (1 + band) + 1e-9:
+                return False
+    return True
+
+
+def _ids_ok(a: _Meta, b: _Meta) -> bool:
+    return all(b.product_ids.get(kind, pid) == pid for kind, pid in a.product_ids.items())
+
+
+def _brands_ok(a: _Meta, b: _Meta, *, same_brand: bool) -> bool:
+    if a.brands and b.brands:
+        return not a.brands.isdisjoint(b.brands)
+    if not same_brand or not (a.brands or b.brands):
+        return True
+    # fuzzy titles only within one brand, or when neither side names one; a side that names none but
+    # carries a product id (a linked ASIN) is anchored by that id and may take the other's brand
+    unbranded = b if a.brands else a
+    return bool(unbranded.product_ids)
+
+
+def _compatible(a: _Meta, b: _Meta, band: float, *, same_brand: bool) -> bool:
+    if not _brands_ok(a, b, same_brand=same_brand):
+        return False
+    if not _ids_ok(a, b):
+        return False
+    if a.buckets and b.buckets and a.buckets.isdisjoint(b.buckets):
+        return False
+    return _price_ok(a.prices, b.prices, band)
+
+
+def _merge_meta(into: _Meta, other: _Meta) -> None:
+    into.brands |= other.brands
+    into.buckets |= other.buckets
+    for kind, pid in other.product_ids.items():
+        into.product_ids.setdefault(kind, pid)
+    for cur, (lo, hi) in other.prices.items():
+        lo0, hi0 = into.prices.get(cur, (lo, hi))
+        into.prices[cur] = (min(lo, lo0), max(hi, hi0))
+
+
+def product_ids(ids: set[str]) -> dict[str, str]:
+    """kind → id for the product ids in `ids`, or {} when it names two of a kind (a roundup)."""
+    out: dict[str, str] = {}
+    for i in ids:
+        for kind in _PRODUCT_ID_KINDS:
+            if i.startswith(kind):
+                if out.setdefault(kind, i) != i:
+                    return {}
+    return out
+
+
+class _UnionFind:
+    """Union-find whose roots carry a `_Meta`, built lazily (most items never take part in a merge);
+    the smaller index stays root (deterministic)."""
+
+    __slots__ = ("parent", "metas", "make")
+
+    def __init__(self, n: int, make: Callable[[int], _Meta]) -> None:
+        self.parent = list(range(n))
+        self.metas: list[_Meta | None] = [None] * n
+        self.make = make
+
+    def meta(self, root: int) -> _Meta:
+        m = self.metas[root]
+        if m is None:
+            m = self.metas[root] = self.make(root)
+        return m
+
+    def find(self, i: int) -> int:
+        parent = self.parent
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(self, a: int, b: int) -> int:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return ra
+        if rb < ra:
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        _merge_meta(self.meta(ra), self.meta(rb))
+        return ra
+
+
+@dataclass(slots=True)
+class Products:
+    """Product clusters as positions into the key-sorted items, with what topics need to know."""
+
+    groups: list[list[int]]  # each ascending; groups ordered by their smallest position
+    ids: list[set[str]]  # canonical ids of each group's items
+    listing: list[bool]  # per item position: is it a product listing
+    brands: list[frozenset[str]]  # per item position
+    vocab: frozenset[str]
+
+
+def _item_ids(its: Sequence[TrendItem]) -> list[set[str]]:
+    """Each item's ids; a mention linking two different products of a kind keeps neither link."""
+    out: list[set[str]] = []
+    for it in its:
+        ids = item_ids(it)
+        if not is_listing(it) and ids and not product_ids(ids) and any(i.startswith(_PRODUCT_ID_KINDS) for i in ids):
+            ids = {i for i in ids if not i.startswith(_PRODUCT_ID_KINDS)}
+        out.append(ids)
+    return out
+
+
+def _meta(it: TrendItem, brands: frozenset[str], ids: set[str]) -> _Meta:
+    meta = _Meta(brands=set(brands), product_ids=product_ids(ids), buckets=set(category_buckets(it.category)))
+    if it.price is not None:
+        price = float(it.price)
+        if price > 0 and math.isfinite(price):
+            meta.prices[(it.currency or "?").upper()] = (price, price)
+    return meta
+
+
+def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:
+    """Group items (key-sorted, unique keys) into products: ids, then brand mentions, then fuzzy titles."""
+    vocab = learn_brands(its)
+    listing = [is_listing(it) for it in its]
+    brands = [item_brands(it, vocab, is_list) for it, is_list in zip(its, listing, strict=True)]
+    ids_of = _item_ids(its)
+    uf = _UnionFind(len(its), lambda i: _meta(its[i], brands[i], ids_of[i]))
+
+    # 1) canonical ids: an ASIN is an ASIN, whatever the titles say (but never two ASINs in one product)
+    first_with: dict[str, int] = {}
+    for i, ids in enumerate(ids_of):
+        for cid in sorted(ids):
+            j = first_with.setdefault(cid, i)
+            if j != i and _ids_ok(uf.meta(uf.find(j)), uf.meta(uf.find(i))):
+                uf.union(j, i)
+
+    # 2) a mention naming one brand and a word of that brand's listing type joins that listing
+    heads: set[str] = set()
+    type_words: set[str] = set()
+    by_brand: dict[str, list[tuple[int, frozenset[str], str | None, frozenset[str]]]] = defaultdict(list)
+    for i, it in enumerate(its):
+        if not listing[i]:
+            continue
+        brand = listing_brand(it, vocab)
+        types = topic_tokens(" ".join(type_phrase(it.title, brand)))
+        type_words |= types
+        head = head_token(it.title, brand)
+        if head:
+            heads.add(head)
+        for b in brands[i]:
+            by_brand[b].append((i, types, head, topic_tokens(it.title)))
+    if by_brand:
+        for i, it in enumerate(its):
+            if listing[i] or len(brands[i]) != 1:
+                continue
+            cands = by_brand.get(next(iter(brands[i])))
+            if not cands:
+                continue
+            words = topic_tokens(it.title)
+            scored = sorted(
+                (
+                    (len(shared) + (head in words), uf.find(j))
+                    for j, types, head, vocab_j in cands
+                    if (2 * len(shared := words & types) >= len(types) or head in words)
+                    # more words naming other listings' types than this one's: another product
+                    and len(shared) + (head in words) > len((words & type_words) - vocab_j)
+                ),
+                reverse=True,
+            )
+            if not scored:
+                continue  # names too little of any of the brand's listings' type ("CloudStep" alone)
+            best, root = scored[0]
+            if best < 2 or any(s == best and r != root for s, r in scored[1:]):
+                continue  # two type words (or the head noun) of one of the brand's listings, unambiguously
+            ri = uf.find(i)
+            if ri != root and _compatible(uf.meta(root), uf.meta(ri), config.price_band, same_brand=False):
+                uf.union(root, ri)
+
+    # 3) guarded fuzzy titles, blocked by rare tokens, within one brand
+    _fuzzy(its, uf, config, frozenset(heads))
+
+    groups: dict[int, list[int]] = {}
+    gids: dict[int, set[str]] = {}
+    for i in range(len(its)):
+        root = uf.find(i)
+        groups.setdefault(root, []).append(i)
+        gids.setdefault(root, set()).update(ids_of[i])
+    roots = sorted(groups)
+    return Products([groups[r] for r in roots], [gids[r] for r in roots], listing, brands, vocab)
+
+
+def _fuzzy(its: list[TrendItem], uf: _UnionFind, config: MatchConfig, heads: frozenset[str]) -> None:
+    """Title merges: token_set_ratio ≥ threshold among candidates blocked on each title's rarest tokens.
+
+    Blocking, in C set operations, two ways: containment (titles holding our two rarest tokens; skipped
+    when even our rarest token is common, so a generic title is not matched against hundreds), and one
+    word different either way (titles whose own 3 rarest tokens share a pair with ours). Only later
+    items are taken from the second, so each pair is scored once."""
+    need = config.min_shared_tokens
+    toks = [title_tokens(it.title) for it in its]
+    norms = [" ".join(t) for t in toks]
+    df = Counter(chain.from_iterable(ts for ts in toks if len(ts) >= need))
+    shared = sorted((t for t, c in df.items() if c > 1), key=lambda t: (df[t], t))
+    tid = {t: k for k, t in enumerate(shared)}
+    df_of = [df[t] for t in shared]
+    postings: list[set[int]] = [set() for _ in shared]
+    rare3: list[tuple[int, ...]] = []
+    pair_first: dict[tuple[int, int], int] = {}
+    pair_index: dict[tuple[int, int], list[int]] = {}
+    for i, ti in enumerate(toks):
+        if len(ti) < need:
+            rare3.append(())
+            continue
+        tok_ids = sorted([k for t in ti if (k := tid.get(t)) is not None])
+        for k in tok_ids:
+            postings[k].add(i)
+        r = tuple(tok_ids[:3])
+        rare3.append(r)
+        for a_, b_ in ((0, 1), (0, 2), (1, 2)):
+            if b_ < len(r):
+                pair = (r[a_], r[b_])
+                first = pair_first.setdefault(pair, i)
+                if first != i:
+                    bucket = pair_index.get(pair)
+                    if bucket is None:
+                        pair_index[pair] = [first, i]
+                    else:
+                        bucket.append(i)
+    cap = config.block_cap
+    window = max(1, cap // 5)
+    band = config.price_band
+    priced = [it.price is not None for it in its]
+    for i in range(len(its)):
+        rare = rare3[i]
+        if len(rare) < 2:
+            continue
+        found = postings[rare[0]] & postings[rare[1]] if df_of[rare[0]] <= cap else set()
+        for a_, b_ in ((0, 1), (0, 2), (1, 2)):
+            if b_ < len(rare):
+                bucket = pair_index.get((rare[a_], rare[b_]))
+                if bucket is not None:
+                    start = bisect_right(bucket, i)
+                    found.update(bucket[start : start + window])
+        found.discard(i)
+        if not found:
+            continue
+        cands = list(found) if len(found) <= cap else sorted(found)[:cap]
+        hits = process.extract(
+            norms[i], [norms[j] for j in cands], scorer=fuzz.token_set_ratio, processor=None,
+            score_cutoff=config.fuzzy_threshold, limit=None,
+        )
+        if not hits:
+            continue
+        si = frozenset(toks[i])
+        for j in sorted(cands[h[2]] for h in hits):
+            sj = frozenset(toks[j])
+            common = len(si & sj)
+            if common < need or (si ^ sj) & ACCESSORY_NOUNS:
+                continue  # too little in common, or one is an accessory/part of the other
+            if not (si <= sj or sj <= si):
+                continue  # titles that differ both ways name two things ("Hydro Flask …" vs "Iron Flask …")
+            if common < MIN_JACCARD * len(si | sj) and not (priced[i] and priced[j]):
+                continue  # a short title inside a long one needs prices on both sides to back it
+            if heads and _different_types(its[i].title, its[j].title, heads):
+                continue  # "CloudStep slippers" vs "CloudStep insoles": same brand, different products
+            ri, rj = uf.find(i), uf.find(j)
+            if ri != rj and _compatible(uf.meta(ri), uf.meta(rj), band, same_brand=True):
+                uf.union(ri, rj)
+
+
+def _different_types(a: str, b: str, heads: frozenset[str]) -> bool:
+    ta, tb = topic_tokens(a), topic_tokens(b)
+    return bool((ta - tb) & heads) and bool((tb - ta) & heads)
+
+
+# --------------------------------------------------------------------------------------
+# Topics (stories)
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Topic:
+    name: str
+    products: list[int]  # product group indices (listings first, then mentions that joined)
+
+
+MAX_TOPICS_PER_WORD = 10  # a word in more topics than this does not propose candidates (it still counts)
+
+
+def _generic_limit(n_listings: int) -> int:
+    """More listings than this share a word: it names no product type ("set", "portable")."""
+    return max(3, n_listings // 20)
+
+
+def group_topics(its: list[TrendItem], products: Products, strength: Sequence[float]) -> list[Topic | None]:
+    """A topic per product group (None: the group stands alone). `strength` ranks listings within a group
+    (the strongest listing names its product type)."""
+    n_groups = len(products.groups)
+    lead: list[int | None] = []
+    is_list = products.listing
+    for members in products.groups:
+        if len(members) == 1:
+            lead.append(members[0] if is_list[members[0]] else None)
+            continue
+        listings = [i for i in members if is_list[i]]
+        lead.append(max(listings, key=lambda i: (strength[i], -i)) if listings else None)
+    types: dict[int, frozenset[str]] = {}
+    heads: dict[int, str] = {}
+    vocab: dict[int, frozenset[str]] = {}
+    df: Counter[str] = Counter()
+    for g, i in enumerate(lead):
+        if i is None:
+            continue
+        brand = listing_brand(its[i], products.vocab)
+        types[g] = topic_tokens(" ".join(type_phrase(its[i].title, brand)))
+        vocab[g] = topic_tokens(its[i].title) - ({brand} if brand else set())
+        df.update(types[g])
+        head = head_token(its[i].title, brand)
+        if head:
+            heads[g] = head
+    limit = _generic_limit(len(types))
+    generic = {t for t, c in df.items() if c > limit}
+    rare = max(5, len(types) // 200)  # a linking pair needs one word this rare, so topics don't chain
+
+    # listings whose type phrases share two specific words are one topic
+    parent = list(range(n_groups))
+
+    def find(g: int) -> int:
+        while parent[g] != g:
+            parent[g] = parent[parent[g]]
+            g = parent[g]
+        return g
+
+    first_with_pair: dict[tuple[str, str], int] = {}
+    for g in sorted(types):
+        for pair in combinations(sorted(types[g] - generic), 2):
+            if df[pair[0]] > rare and df[pair[1]] > rare:
+                continue
+            h = first_with_pair.setdefault(pair, g)
+            if h != g:
+                ra, rb = find(h), find(g)
+                if ra != rb:
+                    parent[max(ra, rb)] = min(ra, rb)
+    topic_of: dict[int, int] = {g: find(g) for g in types}
+    t_words: dict[int, set[str]] = defaultdict(set)
+    v_words: dict[int, set[str]] = defaultdict(set)
+    t_heads: dict[int, set[str]] = defaultdict(set)
+    for g, t in topic_of.items():
+        t_words[t] |= types[g] - generic
+        v_words[t] |= vocab[g] - generic
+        if g in heads and heads[g] not in generic:
+            t_heads[t].add(heads[g])
+    head_owners = Counter(h for hs in t_heads.values() for h in hs)
+    index: dict[str, list[int]] = defaultdict(list)
+    for t in sorted(t_words):
+        for w in t_words[t]:
+            index[w].append(t)
+
+    # mentions that did not join a product join the topic whose type words they use
+    unique_heads = {h: t for t, hs in t_heads.items() for h in hs if head_owners[h] == 1}
+    index_keys = index.keys()
+    members: dict[int, list[int]] = defaultdict(list)
+    for g in range(n_groups):
+        if g in topic_of:
+            members[topic_of[g]].append(g)
+            continue
+        group = products.groups[g]
+        words = (
+            topic_tokens(its[group[0]].title)
+            if len(group) == 1
+            else frozenset(chain.from_iterable(topic_tokens(its[i].title) for i in group))
+        )
+        found = words & index_keys
+        if not found:
+            continue
+        hits: dict[int, int] = {}
+        for w in found:
+            posting = index[w]
+            if len(posting) <= MAX_TOPICS_PER_WORD:
+                for t in posting:
+                    hits[t] = hits.get(t, 0) + 1
+        if not hits:
+            continue
+        best: tuple[int, int, int] | None = None
+        top = max(hits.values())
+        if top >= 2:  # two type words: the topic with the most (then the most vocabulary words) wins
+            for t, in_type in hits.items():
+                if in_type == top:
+                    key = (in_type, len(words & v_words[t]), -t)
+                    best = key if best is None or key > best else best
+        else:  # one type word: it must be the topic's own head noun, or two words of its vocabulary
+            for t in hits:
+                in_vocab = len(words & v_words[t])
+                if in_vocab >= 2 or any(unique_heads.get(w) == t for w in words & t_heads[t]):
+                    key = (1, in_vocab, -t)
+                    best = key if best is None or key > best else best
+        if best is not None:
+            members[-best[2]].append(g)
+    out: list[Topic | None] = [None] * n_groups
+    for t, gs in members.items():
+        by_strength = sorted(gs, key=lambda g: (-strength[i] if (i := lead[g]) is not None else 1.0, g))
+        topic = Topic(name=_topic_name(its, products, by_strength, lead, t_words[t]), products=sorted(gs, key=lambda g: g != t))
+        for g in gs:
+            out[g] = topic
+    return out
+
+
+NAME_LISTINGS = 5  # the topic's first listings (strongest product first) propose its name
+NAME_ITEMS = 60  # how many of its items vote on the form of its last word
+
+
+@lru_cache(maxsize=1 << 16)
+def word_forms(title: str) -> tuple[tuple[str, str], ...]:
+    """(stem, folded word) for each word of a title that is not an "-ing" form: how items spell a type."""
+    toks = title_tokens(title.replace("-", " ") if "-" in title else title)
+    return tuple((stem(t), t) for t in toks if not t.endswith("ing"))
+
+
+def _topic_name(
+    its: list[TrendItem], products: Products, groups: list[int], lead: list[int | None], words: set[str]
+) -> str:
+    """The product type as readers say it: the longest 2–3-word run of a listing's type phrase that
+    several items of the story use (at least 2, and 30% as many as use its most used word; a run half as
+    common as that word beats a longer, rarer one), else the strongest listing's whole type phrase; its
+    last word in the form the items use most ("curler" over "curling"), plural. "LED face masks",
+    "heatless curlers", "magnetic phone grips". Its first NAME_ITEMS items vote (deterministic: key order)."""
+    phrases = [
+        tuple(type_phrase(its[i].title, listing_brand(its[i], products.vocab)))
+        for g in groups[:NAME_LISTINGS]
+        if (i := lead[g]) is not None
+    ]
+    if len(groups) == 1:  # one product: its own type phrase
+        phrase = phrases[0]
+        while len(phrase) > 1 and phrase[-1].isupper() and len(phrase[-1]) <= 4:
+            phrase = phrase[:-1]
+        return " ".join([*(display_word(w) for w in phrase[:-1]), plural(display_word(phrase[-1]))]) if phrase else ""
+    stems_of: dict[tuple[str, ...], frozenset[str]] = {}
+    for phrase in phrases:
+        for n in range(1, min(3, len(phrase)) + 1):
+            for k in range(len(phrase) - n + 1):
+                run = phrase[k : k + n]
+                stems = frozenset(chain.from_iterable(topic_tokens(w) for w in run))
+                if stems and stems <= words:
+                    stems_of[run] = stems
+    runs = dict.fromkeys(stems_of, 0)
+    for i in islice(chain.from_iterable(products.groups[g] for g in groups), NAME_ITEMS):
+        t = topic_tokens(its[i].title)
+        for run, stems in stems_of.items():
+            if stems <= t:
+                runs[run] += 1
+    top = max(runs.values(), default=0)
+    multi = [r for r in runs if len(r) > 1 and runs[r] >= max(2, 0.3 * top)]
+    best = max(multi, key=lambda r: (runs[r] >= top / 2, len(r), runs[r], r)) if multi else next((p for p in phrases if p), ())
+    if not best:
+        return ""
+    while len(best) > 1 and best[-1].isupper() and len(best[-1]) <= 4:
+        best = best[:-1]  # "Mineral Sunscreen SPF" → "mineral sunscreens"
+    last_stems = topic_tokens(best[-1])
+    last_stem = next(iter(last_stems)) if len(last_stems) == 1 else None
+    forms: Counter[str] = Counter()
+    for i in islice(chain.from_iterable(products.groups[g] for g in groups), NAME_ITEMS):
+        forms.update(f for st, f in word_forms(its[i].title) if st == last_stem)
+    last = max(forms, key=lambda f: (forms[f], -len(f), f)) if forms else display_word(best[-1])
+    return " ".join([*(display_word(w) for w in best[:-1]), plural(last)])

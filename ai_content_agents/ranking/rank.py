@@ -1,0 +1,312 @@
+"""Fair cross-source ranking (trends_scoring §0–§5): products → stories → accumulated score → caps.
+
+Each source's scorer has already turned an item's surprise against its own baseline into an evidence
+strength `q` (0 at its norm). Here items are resolved into products and stories (`entities`), each
+story's evidence accumulates by noisy-OR over independent sources with one decay (`score`), and the
+top N is filled in score order, where no source may place more than ⌈N/3⌉ *single-source* stories
+(a corroborated story is never charged to a cap) and off-topic stories stay out.
+
+Deterministic: items are processed in key order, so shuffled input gives identical output. Near-linear
+(100k items in a few seconds): blocked fuzzy matching, token indexes, plain data until the end.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+
+from ..models import Trend, TrendItem
+from .entities import MatchConfig, Topic, group_topics, is_listing, resolve_products
+from .score import Weights, aware, story_fields, strength
+from .text import item_ids, title_tokens
+
+log = logging.getLogger(__name__)
+
+SOURCES = ("tiktok", "amazon", "x", "reddit", "youtube", "tiktok_shop")
+
+
+class RankConfig(BaseModel):
+    """Ranking knobs. Defaults are the reference's suggested values; the pipeline fills it from Settings."""
+
+    weights: dict[str, float] = Field(default_factory=lambda: {s: 1.0 for s in SOURCES})
+    default_weight: float = Field(1.0, ge=0)  # for a source missing from `weights`
+    # One decay for every source (§4): age from the end of the observation window, half-life tied to
+    # the issue cadence (half of it: 84 h for a weekly issue).
+    half_life_h: float = Field(84.0, gt=0)
+    top_n: int = Field(20, ge=1)
+    cap_fraction: float = Field(1 / 3, gt=0, le=1)  # ≤ ceil(top_n × cap_fraction) single-source stories per source
+    fuzzy_threshold: float = Field(88.0, ge=0, le=100)
+    price_band: float = Field(0.5, ge=0)  # max price ≤ min price × (1 + band) to count as the same product
+    thin_n: int = Field(5, ge=1)  # a source with fewer items this run is "thin"
+    min_shared_tokens: int = Field(2, ge=2)
+    block_cap: int = Field(100, ge=5)  # fuzzy candidates per item (blocking keeps clustering near-linear)
+    featured_growth: float = Field(0.10, ge=0)  # a featured story is not demoted if S grew by more than this
+    niche_terms: tuple[str, ...] = ()  # words that make an item relevant without a product or commerce signal
+    exclude_off_topic: bool = True  # keep off-topic stories out of the top N
+
+    @field_validator("weights")
+    @classmethod
+    def _weights_non_negative(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = sorted(k for k, w in v.items() if not (w >= 0 and math.isfinite(w)))
+        if bad:
+            raise ValueError(f"source weights must be finite and >= 0 (bad: {', '.join(bad)})")
+        return v
+
+    def weight(self, source: str) -> float:
+        return self.weights.get(source, self.default_weight)
+
+    @property
+    def per_source_cap(self) -> int:
+        return max(1, math.ceil(self.top_n * self.cap_fraction - 1e-9))
+
+
+class RankResult(BaseModel):
+    """`rank`'s output plus what was left out and why (for the run report)."""
+
+    trends: list[Trend]
+    top_count: int = 0  # trends[:top_count] are the capped top N
+    skipped: dict[str, int] = Field(default_factory=dict)  # reason → count
+
+
+# --------------------------------------------------------------------------------------
+# Within-source percentiles: a tie-break only (§2), never the strength
+# --------------------------------------------------------------------------------------
+
+
+def percentiles(items: Iterable[TrendItem]) -> dict[str, tuple[float, int]]:
+    """item.key → (p, n_source): p = (rank_from_bottom − 0.5) / n on `s`, within each source, ties averaged.
+    A key seen twice counts once, at its latest observation."""
+    keys, its = _sorted_unique(_scored(items, Counter()))
+    return {k: pn for k, pn in zip(keys, _percentiles_at(its), strict=True) if pn is not None}
+
+
+def _percentiles_at(its: Sequence[TrendItem]) -> list[tuple[float, int] | None]:
+    by_source: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    for i, it in enumerate(its):
+        sig = it.signals
+        if sig is not None and math.isfinite(sig.s):
+            by_source[it.source].append((sig.s, i))
+    out: list[tuple[float, int] | None] = [None] * len(its)
+    for rows in by_source.values():
+        rows.sort(key=lambda r: r[0])
+        n = len(rows)
+        i = 0
+        while i < n:
+            j = i
+            while j + 1 < n and rows[j + 1][0] == rows[i][0]:
+                j += 1
+            p = ((i + 1 + j + 1) / 2 - 0.5) / n
+            for k in range(i, j + 1):
+                out[rows[k][1]] = (p, n)
+            i = j + 1
+    return out
+
+
+def _sorted_unique(items: Iterable[TrendItem], skipped: Counter[str] | None = None) -> tuple[list[str], list[TrendItem]]:
+    """(keys, items) in key order, one item per key: the latest observation wins; others are counted."""
+    by_key: dict[str, TrendItem] = {}
+    for it in items:
+        k = it.key
+        cur = by_key.get(k)
+        if cur is not None and skipped is not None:
+            skipped["duplicate_key"] += 1
+        if cur is None or _newer(it, cur):
+            by_key[k] = it
+    keys = sorted(by_key)
+    return keys, [by_key[k] for k in keys]
+
+
+def _newer(a: TrendItem, b: TrendItem) -> bool:
+    """The later observation; on a tie the stronger one, so input order never decides."""
+    if a.observed_at != b.observed_at:
+        return a.observed_at > b.observed_at
+    sa, sb = a.signals, b.signals
+    ka = (sa.q, sa.s) if sa else (-1.0, -math.inf)
+    kb = (sb.q, sb.s) if sb else (-1.0, -math.inf)
+    if ka != kb:
+        return ka > kb
+    return a.model_dump_json() > b.model_dump_json()  # identical but for details: any fixed rule will do
+
+
+def _scored(items: Iterable[TrendItem], skipped: Counter[str]) -> Iterable[TrendItem]:
+    for it in items:
+        sig = it.signals
+        if sig is None:
+            skipped["no_signals"] += 1
+        elif not (math.isfinite(sig.s) and math.isfinite(sig.q)):
+            skipped["non_finite_s"] += 1
+        else:
+            yield it
+
+
+def _match_config(config: RankConfig) -> MatchConfig:
+    return MatchConfig(config.fuzzy_threshold, config.price_band, config.min_shared_tokens, config.block_cap)
+
+
+def cluster(items: Sequence[TrendItem], config: RankConfig | None = None) -> list[list[TrendItem]]:
+    """Products: items that are the same product (ids, brand mentions, guarded fuzzy titles), in key order."""
+    _, its = _sorted_unique(items)
+    products = resolve_products(its, _match_config(config or RankConfig()))
+    return [[its[i] for i in members] for members in products.groups]
+
+
+# --------------------------------------------------------------------------------------
+# Relevance (§5)
+# --------------------------------------------------------------------------------------
+
+
+def relevant(item: TrendItem, niche: frozenset[str]) -> bool:
+    """A product or commerce signal, or a niche term: a listing, a product link, a commerce flag."""
+    if is_listing(item) or item.is_commerce:
+        return True
+    if any(i.startswith(("asin:", "tiktok_product:")) for i in item_ids(item)):
+        return True
+    return bool(niche) and not niche.isdisjoint(title_tokens(item.title))
+
+
+# --------------------------------------------------------------------------------------
+# Ranking with caps and featured demotion (§5)
+# --------------------------------------------------------------------------------------
+
+
+def cluster_keys(trend: Trend) -> list[str]:
+    """Keys to remember what was featured: the cluster id, every canonical id (own or from links), and
+    the item key of items with no canonical id. Stable across runs for the same product."""
+    return _cluster_keys(trend.cluster_id, trend.items)
+
+
+def _cluster_keys(cluster_id: str, items: Iterable[TrendItem]) -> list[str]:
+    keys: set[str] = set()
+    for it in items:
+        ids = item_ids(it)
+        keys |= ids if ids else {it.key}
+    keys.discard(cluster_id)
+    return [cluster_id, *sorted(keys)]
+
+
+def rank_with_stats(
+    items: Iterable[TrendItem],
+    config: RankConfig | None = None,
+    now: datetime | None = None,
+    featured: Mapping[str, tuple[datetime, float, str]] | None = None,
+) -> RankResult:
+    """`rank`, plus counts of the items left out (no signals, non-finite scores, duplicate key)."""
+    # Ranking allocates ~10 objects per item and keeps most until the Trends are built, which makes the
+    # cyclic GC rescan the whole heap again and again. Nothing here builds reference cycles.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _rank(items, config or RankConfig(), aware(now or datetime.now(UTC)), featured or {})
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _stories(its: list[TrendItem], config: RankConfig, now: datetime) -> list[dict[str, Any]]:
+    pct_at = _percentiles_at(its)
+    pct = {it.key: pn for it, pn in zip(its, pct_at, strict=True) if pn is not None}
+    w = Weights(config.weights, config.default_weight, config.half_life_h, config.thin_n)
+    products = resolve_products(its, _match_config(config))
+    parts = {it.key: strength(it, w, now) for it in its}
+    topics = group_topics(its, products, [parts[it.key][0] for it in its])
+    niche = frozenset(t for term in config.niche_terms for t in title_tokens(term))
+    done: set[int] = set()
+    out: list[dict[str, Any]] = []
+    for g, members in enumerate(products.groups):
+        if g in done:
+            continue
+        topic: Topic | None = topics[g]
+        groups = topic.products if topic is not None else [g]
+        done.update(groups)
+        product_items = [[its[i] for i in products.groups[h]] for h in groups]
+        positions = sorted(i for h in groups for i in products.groups[h])
+        story_items = [its[i] for i in positions]
+        product_ids = [products.ids[h] for h in groups]
+        fields = story_fields(story_items, pct, product_items, product_ids, topic.name if topic else None, w, parts)
+        if topic is None and not any(relevant(it, niche) for it in story_items):
+            fields["flags"].append("off_topic")
+        out.append(fields)
+    _dedupe_cluster_ids(out)
+    return out
+
+
+def _rank(
+    items: Iterable[TrendItem],
+    config: RankConfig,
+    now: datetime,
+    featured: Mapping[str, tuple[datetime, float, str]],
+) -> RankResult:
+    skipped: Counter[str] = Counter()
+    _, unique = _sorted_unique(_scored(items, skipped), skipped)
+    parts = _stories(unique, config, now)
+
+    demoted: set[int] = set()
+    for idx, f in enumerate(parts if featured else ()):
+        hits = [featured[k] for k in _cluster_keys(f["cluster_id"], f["items"]) if k in featured]
+        if not hits:
+            continue
+        f["flags"].append("featured_before")
+        if f["score"] > max(h[1] for h in hits) * (1 + config.featured_growth):
+            f["flags"].append("featured_grew")
+        else:
+            demoted.add(idx)
+
+    order = sorted(
+        range(len(parts)),
+        key=lambda i: (i in demoted, -parts[i]["score"], -parts[i]["independent_sources"], parts[i]["cluster_id"]),
+    )
+    cap = config.per_source_cap
+    per_source: Counter[str] = Counter()
+    top: list[dict[str, Any]] = []
+    rest: list[dict[str, Any]] = []
+    for i in order:
+        f = parts[i]
+        flags = f["flags"]
+        blocked = "ineligible" in flags or (config.exclude_off_topic and "off_topic" in flags)
+        if len(top) < config.top_n and not blocked:
+            src = f["strongest"]  # "" for a corroborated story: never charged to a cap
+            if not src or per_source[src] < cap:
+                if src:
+                    per_source[src] += 1
+                top.append(f)
+                continue
+            flags.append("capped")  # kept out of the top N only by its source's single-source cap
+        rest.append(f)
+    ranked: list[Trend] = []
+    for f in top + rest:
+        del f["strongest"]
+        f["rank"] = len(ranked) + 1
+        ranked.append(Trend(**f))
+    if skipped:
+        log.info("ranking skipped %s", dict(skipped))
+    return RankResult(trends=ranked, top_count=len(top), skipped=dict(skipped))
+
+
+def rank(
+    items: Iterable[TrendItem],
+    config: RankConfig | None = None,
+    now: datetime | None = None,
+    featured: Mapping[str, tuple[datetime, float, str]] | None = None,
+) -> list[Trend]:
+    """All stories, ranked: the capped top N first (ranks 1..N), then the rest in score order.
+
+    `featured` maps cluster keys (see `cluster_keys`) to (featured_at, score then, issue id) for the
+    caller's look-back window; those stories sink below unfeatured ones unless their score grew."""
+    return rank_with_stats(items, config, now, featured).trends
+
+
+def _dedupe_cluster_ids(parts: list[dict[str, Any]]) -> None:
+    """Title-hash ids can collide for stories kept apart by guards; suffix the later ones (~2, ~3…)."""
+    counts: Counter[str] = Counter()
+    for f in parts:
+        cid = f["cluster_id"]
+        counts[cid] += 1
+        if counts[cid] > 1:
+            f["cluster_id"] = f"{cid}~{counts[cid]}"

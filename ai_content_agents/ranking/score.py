@@ -1,0 +1,289 @@
+"""Accumulated evidence for one story (trends_scoring §4): noisy-OR over independent sources, one decay.
+
+    S = 1 − Π_groups (1 − max_{s ∈ group} w_s · q_s · d_s)
+
+`q` is the best item's evidence strength per source (set by the source's scorer; 0 at its norm), `w`
+the source weight and `d = 2^(−age / h)` with age from the end of the item's observation window (its
+post time, or the capture time of a list snapshot or analytics day) and one half-life `h` for every
+source, tied to the issue cadence. A TikTok video and the TikTok Shop product it sells are one group.
+
+Worked example (w = 1, d = 1): a portable blender with TikTok q = 0.80 and Amazon q = 0.70 scores
+1 − 0.2·0.3 = 0.94; a lunch box seen only on Reddit at q = 0.90 scores 0.90; a weak X mention of the
+blender (q = 0.10) raises it to 1 − 0.2·0.3·0.9 = 0.946. More evidence never lowers S; two strong
+independent sources beat one; one extreme item (q ≈ 0.95) still beats two weak ones (1 − 0.7·0.7 = 0.51).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ..models import Signals, TrendItem
+from .entities import is_listing
+from .text import category_buckets, clean_title, item_ids, normalise_title, product_url_rank
+
+# Sources that tell one story: a TikTok video and the TikTok Shop product it sells (§3.5).
+INDEPENDENCE_GROUP: dict[str, str] = {"tiktok_shop": "tiktok"}
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    weights: Mapping[str, float]
+    default_weight: float
+    half_life_h: float
+    thin_n: int
+
+
+def aware(dt: datetime) -> datetime:
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+
+
+def age_h(item: TrendItem, now: datetime) -> float:
+    """Hours from the end of the item's observation window: its post time, else its capture time."""
+    end = item.published_at or item.observed_at
+    return max(0.0, (now - aware(end)).total_seconds() / 3600.0)
+
+
+def strength(item: TrendItem, w: Weights, now: datetime) -> tuple[float, float, float, float]:
+    """(w·q·d, weight, age in hours, decay) of one item."""
+    sig = item.signals
+    weight = w.weights.get(item.source, w.default_weight)
+    age = age_h(item, now)
+    decay = 2.0 ** (-age / w.half_life_h)
+    q = sig.q if sig is not None and sig.eligible else 0.0
+    return weight * q * decay, weight, age, decay
+
+
+def cluster_id_for(items: Sequence[TrendItem], ids: set[str] | None = None) -> str:
+    """Stable across runs: the smallest "asin:" id, else the smallest canonical id, else a hash of the
+    smallest normalised title (with brand and category bucket, so guarded-apart twins differ)."""
+    if ids is None:
+        ids = set()
+        for it in items:
+            ids |= item_ids(it)
+    asins = [i for i in ids if i.startswith("asin:")]
+    if asins:
+        return min(asins)
+    if ids:
+        return min(ids)
+    basis = min(
+        (normalise_title(it.title), it.brand or "", ",".join(sorted(category_buckets(it.category)))) for it in items
+    )
+    return "title:" + hashlib.sha1("|".join(basis).encode()).hexdigest()[:16]
+
+
+def canonical_urls(items: Sequence[TrendItem], lead: TrendItem | None = None) -> list[str]:
+    """The lead item's URL first, then every item's URL and outbound links that resolve to a product,
+    product pages first. Link-in-bio pages and the like are left out: copy may only cite these."""
+    urls = {it.url for it in items if it.url}
+    for it in items:
+        urls.update(link for link in it.links if product_url_rank(link) < 2)
+    ordered = sorted(urls, key=lambda u: (product_url_rank(u), u))
+    if lead is not None and lead.url in urls:
+        ordered.remove(lead.url)
+        ordered.insert(0, lead.url)
+    return ordered
+
+
+def product_title(items: Sequence[TrendItem], parts: Mapping[str, tuple[float, float, float, float]]) -> str:
+    """A product's name: its strongest listing's title (Amazon before TikTok Shop on ties), else its
+    strongest item's cleaned title."""
+    if len(items) == 1:
+        best = items[0]
+    else:
+        listings = [it for it in items if is_listing(it)]
+        best = max(listings or items, key=lambda it: (parts[it.key][0], it.source == "amazon", it.key))
+    return clean_title(best.title) or best.title
+
+
+def noisy_or(factors: Mapping[str, float]) -> float:
+    """1 − Π(1 − f) over independence groups (each group's strongest factor)."""
+    best: dict[str, float] = {}
+    for source, f in factors.items():
+        g = INDEPENDENCE_GROUP.get(source, source)
+        best[g] = max(best.get(g, 0.0), f)
+    miss = 1.0
+    for g in sorted(best):  # a fixed order: the same inputs give the same float, whatever their order
+        miss *= 1.0 - min(max(best[g], 0.0), 0.999999)
+    return 1.0 - miss
+
+
+def story_fields(
+    items: Sequence[TrendItem],
+    pct: Mapping[str, tuple[float, int]],
+    product_groups: Sequence[Sequence[TrendItem]],
+    product_ids: Sequence[set[str]],
+    topic: str | None,
+    w: Weights,
+    parts: Mapping[str, tuple[float, float, float, float]],
+) -> dict[str, Any]:
+    """The fields of one `Trend` (plus "strongest" for the caps) as plain data, validated once when the
+    Trend is built. `parts`: each item's `strength` tuple; `product_ids`: each product's canonical ids."""
+    if len(items) == 1:
+        return _single_item_story(items[0], pct, product_ids[0], topic, w, parts)
+    keyed = [(it.key, it) for it in items]
+    by_source: dict[str, list[tuple[str, TrendItem]]] = {}
+    for k, it in keyed:
+        by_source.setdefault(it.source, []).append((k, it))
+
+    evidence: list[dict[str, Any]] = []
+    factors: dict[str, float] = {}
+    best_sigs: list[tuple[dict[str, Any], Signals]] = []
+    for source in sorted(by_source) if len(by_source) > 1 else by_source:
+        group = by_source[source]
+        k, best = group[0] if len(group) == 1 else max(group, key=lambda kv: (parts[kv[0]][0], pct.get(kv[0], _NO_P)[0], kv[0]))
+        sig = best.signals
+        if sig is None:
+            continue
+        f, weight, age, decay = parts[k]
+        p, n_source = pct.get(k, _NO_P)
+        ev = {
+            "source": source, "item_keys": [kk for kk, _ in group], "best_key": k, "metric": sig.metric,
+            "value": sig.value, "baseline": sig.baseline, "baseline_level": sig.baseline_level,
+            "n_baseline": sig.n_baseline, "m": sig.m, "m_s": sig.m_s, "q": sig.q if sig.eligible else 0.0,
+            "s": sig.s, "p": p, "n_source": n_source, "weight": weight, "age_h": age,
+            "half_life_h": w.half_life_h, "decay": decay, "thin": n_source < w.thin_n, "counted": f > 0.0,
+        }
+        evidence.append(ev)
+        best_sigs.append((ev, sig))
+        if f > 0.0:
+            factors[source] = f
+    score = noisy_or(factors)
+    groups = {INDEPENDENCE_GROUP.get(s, s) for s in factors}
+    counted = [ev for ev in evidence if ev["counted"]]
+    lead_ev = max(counted, key=lambda ev: (factors[ev["source"]], ev["p"], ev["source"])) if counted else None
+    if lead_ev is not None:
+        lead_key = lead_ev["best_key"]
+        lead = next(it for k, it in keyed if k == lead_key)
+    else:
+        lead_key, lead = max(keyed, key=lambda kv: (pct.get(kv[0], _NO_P)[0], kv[0]))
+
+    products: list[dict[str, Any]] = []
+    lead_product: tuple[Sequence[TrendItem], dict[str, Any]] | None = None
+    for members, pids in zip(product_groups, product_ids, strict=True):
+        keys = [it.key for it in members] if len(product_groups) > 1 else [k for k, _ in keyed]
+        best_by_source: dict[str, float] = {}
+        for kk, it in zip(keys, members, strict=True):
+            best_by_source[it.source] = max(best_by_source.get(it.source, 0.0), parts[kk][0])
+        ref = {
+            "product_id": cluster_id_for(members, pids),
+            "title": product_title(members, parts),
+            "brand": next((it.brand for it in members if it.brand and is_listing(it)), None),
+            "item_keys": keys,
+            "sources": sorted(best_by_source),
+            "score": score if len(product_groups) == 1 else noisy_or(best_by_source),
+        }
+        products.append(ref)
+        if lead_key in keys:
+            lead_product = (members, ref)
+    if len(products) > 1:
+        products.sort(key=lambda r: (-r["score"], r["product_id"]))
+    if lead_product is not None and (len(products) == 1 or any(is_listing(it) for it in lead_product[0])):
+        title = lead_product[1]["title"]
+    else:
+        title = clean_title(lead.title) or lead.title
+
+    flags: list[str] = []
+    if len(groups) <= 1:
+        flags.append("single_source")
+    if lead.signals is not None and "too_recent" in lead.signals.flags:
+        flags.append("too_recent")
+    if any(ev["thin"] and ev["counted"] for ev in evidence):
+        flags.append("thin")
+    if any("estimate" in sig.flags for ev, sig in best_sigs if ev["counted"]):
+        flags.append("estimate")
+    if not counted:
+        flags.append("ineligible")
+    label, reason = label_of(best_sigs, lead_ev, w.half_life_h)
+    category = next((it.category for it in (lead, *items) if it.category and it.source == "amazon"), None)
+    category = category or next((it.category for it in (lead, *items) if it.category), None)
+    return {
+        "cluster_id": products[0]["product_id"] if len(products) == 1 else cluster_id_for(product_groups[0], product_ids[0]),
+        "rank": 0,
+        "title": title,
+        "topic": topic,
+        "canonical_urls": canonical_urls(items, lead),
+        "category": category,
+        "items": list(items),
+        "evidence": evidence,
+        "products": products,
+        "lead_key": lead_key,
+        "independent_sources": len(groups),
+        "score": score,
+        "label": label,
+        "label_reason": reason,
+        "flags": flags,
+        "strongest": lead_ev["source"] if len(groups) == 1 and lead_ev is not None else "",
+    }
+
+
+_NO_P = (0.0, 0)
+
+
+def _single_item_story(
+    it: TrendItem,
+    pct: Mapping[str, tuple[float, int]],
+    ids: set[str],
+    topic: str | None,
+    w: Weights,
+    parts: Mapping[str, tuple[float, float, float, float]],
+) -> dict[str, Any]:
+    """`story_fields` for a story of one item (most of them at scale), without the general bookkeeping."""
+    k = it.key
+    sig = it.signals
+    assert sig is not None  # rank only passes scored items
+    f, weight, age, decay = parts[k]
+    p, n_source = pct.get(k, _NO_P)
+    counted = f > 0.0
+    ev = {
+        "source": it.source, "item_keys": [k], "best_key": k, "metric": sig.metric, "value": sig.value,
+        "baseline": sig.baseline, "baseline_level": sig.baseline_level, "n_baseline": sig.n_baseline,
+        "m": sig.m, "m_s": sig.m_s, "q": sig.q if sig.eligible else 0.0, "s": sig.s, "p": p,
+        "n_source": n_source, "weight": weight, "age_h": age, "half_life_h": w.half_life_h, "decay": decay,
+        "thin": n_source < w.thin_n, "counted": counted,
+    }
+    cid = cluster_id_for((it,), ids)
+    title = clean_title(it.title) or it.title
+    score = noisy_or({it.source: f}) if counted else 0.0
+    flags = ["single_source"]
+    if "too_recent" in sig.flags:
+        flags.append("too_recent")
+    if counted and ev["thin"]:
+        flags.append("thin")
+    if counted and "estimate" in sig.flags:
+        flags.append("estimate")
+    if not counted:
+        flags.append("ineligible")
+    label, reason = label_of(((ev, sig),), ev if counted else None, w.half_life_h)
+    return {
+        "cluster_id": cid, "rank": 0, "title": title, "topic": topic,
+        "canonical_urls": canonical_urls((it,), it), "category": it.category, "items": [it],
+        "evidence": [ev],
+        "products": [{"product_id": cid, "title": title, "brand": it.brand if is_listing(it) else None,
+                      "item_keys": [k], "sources": [it.source], "score": score}],
+        "lead_key": k, "independent_sources": 1 if counted else 0, "score": score, "label": label,
+        "label_reason": reason, "flags": flags, "strongest": it.source if counted else "",
+    }
+
+
+def label_of(
+    best: Sequence[tuple[Mapping[str, Any], Signals]], lead: Mapping[str, Any] | None, half_life_h: float
+) -> tuple[str, str]:
+    """breakout: counted evidence flagged "breakout" (new, no baseline, clears the volume floor);
+    climbing: counted evidence with rising velocity that is not too fresh to judge; peaked: the lead
+    evidence is older than two half-lives; else steady. The reason names the source and why."""
+    counted = [(ev["source"], sig) for ev, sig in best if ev["counted"]]
+    for source, sig in counted:
+        if "breakout" in sig.flags:
+            return "breakout", f"{source}: new, with no earlier baseline, and above the volume floor"
+    for source, sig in counted:
+        if sig.velocity is not None and sig.velocity > 0 and "too_recent" not in sig.flags:
+            return "climbing", f"{source}: {sig.metric} rising against its earlier level"
+    if lead is not None and lead["age_h"] > 2 * half_life_h:
+        return "peaked", f"{lead['source']}: the strongest signal is {lead['age_h'] / 24:.0f} days old"
+    if not counted:
+        return "steady", "no source shows it above its own norm"
+    return "steady", "above its norm, with no rising velocity recorded"

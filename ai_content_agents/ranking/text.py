@@ -1,0 +1,251 @@
+"""Text and link normalisation for matching items across sources (trends_scoring §3): title tokens,
+brands, categories, canonical ids from links, and the product-type phrase of a listing title.
+
+Pure and cached: the same titles recur across runs and sources.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from urllib.parse import parse_qs, urlsplit
+
+from ..models import TrendItem
+
+_HASHTAG = re.compile(r"[#@][^\s#@]+")
+_FILLER_PHRASES = re.compile(
+    r"\b(?:tik\s*tok\s+made\s+me\s+buy\s+it|amazon\s+(?:finds?|must\s*haves?)|must\s*haves?|"
+    r"(?:20\d\d\s+)?(?:new|newest|latest|upgraded)(?:\s+20\d\d)?|best\s*sellers?|free\s+shipping|"
+    r"as\s+seen\s+on\s+tik\s*tok|going\s+viral|limited\s+time)\b"
+)
+_UNITS = (
+    r"pack|packs|pk|pcs|pc|pieces?|count|ct|ml|millilit(?:er|re)s?|l|lit(?:er|re)s?|oz|fl\s*oz|g|grams?|kg|lbs?|"
+    r"in|inch|inches|cm|mm|ft|qt|w|watts?|mah|v|volts?|blades?|speeds?|colou?rs?|modes?|layers?|sets?|units?|"
+    r"sheets?|capsules?|tablets?|servings?|x"
+)
+_SPEC = re.compile(rf"\b\d+(?:[.,]\d+)?\s*-?\s*(?:{_UNITS})\b")
+_TOKEN = re.compile(r"[^\W_]+")
+_ASCII_TOKEN = re.compile(r"[a-z0-9]+")  # _TOKEN on lower-case ASCII text, several times faster
+_FILLER_TOKENS = frozenset(
+    "viral trending trend tiktok tiktokshop amazon hot sale deal deals official original authentic genuine "
+    "premium edition version gift gifts idea ideas".split()
+)
+_STOP = frozenset(
+    "a an the and or for with without of to in on at by from my your our this that it its is are be "
+    "you me we i so very just".split()
+)
+# Head nouns that make a title an accessory of another product ("blender" vs "blender replacement blades").
+ACCESSORY_NOUNS = frozenset(
+    "blade replacement case cover refill charger cable strap stand part holder mount lid filter adapter "
+    "protector sleeve pouch nozzle attachment accessory spare".split()
+)
+
+
+# one pass: hashtags/mentions, then filler phrases, then specs (alternation order matters: "2026 new")
+_STRIP = re.compile(f"{_HASHTAG.pattern}|{_FILLER_PHRASES.pattern}|{_SPEC.pattern}")
+_DROP = _STOP | _FILLER_TOKENS
+
+
+@lru_cache(maxsize=1 << 18)
+def title_tokens(title: str) -> tuple[str, ...]:
+    """Normalised, de-duplicated tokens of a title, in first-seen order: case, emoji, punctuation,
+    hashtags, pack sizes/units and marketing filler removed (§3.2)."""
+    seen: dict[str, None] = {}
+    text = _STRIP.sub(" ", unicodedata.normalize("NFKC", title).casefold())
+    for raw in (_ASCII_TOKEN if text.isascii() else _TOKEN).findall(text):
+        if len(raw) < 2 or raw in _DROP or raw.isdigit():
+            continue
+        if len(raw) > 3 and raw[-1] == "s" and not raw.endswith(("ss", "us", "is")):
+            raw = raw[:-1]  # light plural folding: "blades"/"blade", "masks"/"mask"
+        seen[raw] = None
+    return tuple(seen)
+
+
+def normalise_title(title: str) -> str:
+    return " ".join(title_tokens(title))
+
+
+_CATEGORY_BUCKETS: dict[str, frozenset[str]] = {
+    # Amazon's own top level is "Home & Kitchen", and shops file kitchen gadgets under "Home Supplies":
+    # home and kitchen are one bucket.
+    "home_kitchen": frozenset(
+        "home kitchen kitchenware dining cookware appliance appliances cooking bakeware household garden "
+        "furniture decor bedding bath lighting storage supplies".split()
+    ),
+    "beauty": frozenset("beauty skincare makeup cosmetics cosmetic hair fragrance nail nails".split()),
+    "health": frozenset("health wellness supplement supplements vitamin vitamins household".split()),
+    "fashion": frozenset("fashion clothing apparel shoes jewelry jewellery womenswear menswear".split()),
+    "electronics": frozenset(
+        "electronics electronic computer computers phone phones gadgets tech audio camera".split()
+    ),
+    "sports": frozenset("sports sport outdoors outdoor fitness exercise".split()),
+    "toys": frozenset("toys toy games baby kids".split()),
+    "pets": frozenset("pet pets dog dogs cat cats".split()),
+    "food": frozenset("food grocery groceries snacks beverages drinks gourmet".split()),
+}
+_CATEGORY_NOISE = re.compile(r"amazon|best\s+sellers?|movers?\s*(?:&|and)\s*shakers?|\bbest\b|:")
+
+
+@lru_cache(maxsize=4096)
+def category_buckets(category: str | None) -> frozenset[str]:
+    """The coarse buckets a category's words fall in (empty = unknown). Sources name categories
+    differently ("Amazon Best Sellers: Best Kitchen & Dining" vs "Home Supplies"), so a fuzzy merge is
+    only blocked when both categories are recognised and share no bucket."""
+    if not category:
+        return frozenset()
+    found: set[str] = set()
+    for w in _TOKEN.findall(_CATEGORY_NOISE.sub(" ", category.casefold())):
+        for bucket, vocab in _CATEGORY_BUCKETS.items():
+            if w in vocab or any(w.startswith(v) for v in vocab if len(v) >= 5):
+                found.add(bucket)
+    return frozenset(found)
+
+
+_BRAND_NOISE = frozenset("official store shop inc llc ltd co company brand the".split())
+
+
+@lru_cache(maxsize=1 << 16)
+def normalise_brand(brand: str | None) -> str | None:
+    if not brand:
+        return None
+    toks = [t for t in _TOKEN.findall(unicodedata.normalize("NFKC", brand).casefold()) if t not in _BRAND_NOISE]
+    return "".join(toks) or None
+
+
+_ASIN_PATH = re.compile(r"/(?:dp|gp/product|gp/aw/d|product)/([A-Z0-9]{10})(?:[/?]|$)", re.I)
+_TT_PRODUCT = re.compile(r"/(?:view/product|product|pdp(?:/[^/]+)?)/(\d{6,})(?:[/?]|$)")
+
+
+@lru_cache(maxsize=1 << 18)
+def link_ids(url: str) -> tuple[str, ...]:
+    """Canonical ids a link resolves to: an Amazon /dp/<ASIN> → "asin:<ASIN>", a TikTok Shop product
+    page → "tiktok_product:<id>". Other links give nothing (they never join clusters)."""
+    if "amazon" not in url and "tiktok" not in url:
+        return ()
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return ()
+    host = (parts.hostname or "").lower()
+    if host.startswith("amazon.") or ".amazon." in host:
+        m = _ASIN_PATH.search(parts.path)
+        if m:
+            return (f"asin:{m.group(1).upper()}",)
+        asin = parse_qs(parts.query).get("asin")
+        if asin and re.fullmatch(r"[A-Za-z0-9]{10}", asin[0]):
+            return (f"asin:{asin[0].upper()}",)
+        return ()
+    if host.endswith("tiktok.com") or host.endswith("tiktokshop.com"):
+        m = _TT_PRODUCT.search(parts.path)
+        if m:
+            return (f"tiktok_product:{m.group(1)}",)
+    return ()
+
+
+def item_ids(item: TrendItem) -> set[str]:
+    """The item's own canonical ids plus those derived from its outbound links."""
+    if not item.links:
+        return set(item.canonical_ids).difference(("",))
+    ids = {c for c in item.canonical_ids if c}
+    for link in item.links:
+        ids.update(link_ids(link))
+    return ids
+
+
+def product_url_rank(url: str) -> int:
+    """0 for Amazon product pages, 1 for TikTok Shop product pages, 2 otherwise (sort key)."""
+    ids = link_ids(url)
+    if not ids:
+        return 2
+    return 0 if ids[0].startswith("asin:") else 1
+
+
+
+_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D\u20E3]+")
+
+
+def clean_title(title: str) -> str:
+    """The title as a reader should see it: no hashtags, no emoji, single spaces."""
+    if title.isascii() and "#" not in title and "@" not in title:
+        return " ".join(title.split())
+    t = _EMOJI.sub(" ", _HASHTAG.sub(" ", unicodedata.normalize("NFKC", title)))
+    return " ".join(t.split())
+
+
+
+
+# --- product types (topics) -------------------------------------------------------------
+
+# Words that never name a product type: pack words, audiences, colours, platform and shopping words.
+NON_TYPE_TOKENS = frozenset(
+    "set kit pack pair piece bundle combo adult kid women men woman man girl boy unisex black white pink red "
+    "blue green grey gray beige brown purple gold silver rose matte shop store find haul review video product "
+    "item deal sale price order restock link bio code thing stuff everything anything week today compatible "
+    "youtube reddit instagram facebook twitter example under over".split()
+)
+_TYPE_SPLIT = re.compile(r",|\s[-–—|]\s|\(|\[|\bwith\b|\bfor\b|\bincludes?\b|\bby\b", re.I)
+_HEAD_SPLIT = re.compile(r"\s(?:and|&|\+)\s", re.I)
+_SUFFIXES = ("ings", "ing", "ers", "er")
+
+
+@lru_cache(maxsize=1 << 16)
+def stem(token: str) -> str:
+    """A light stemmer for topic matching only: "curling", "curlers", "curls" → "curl"; short words stay."""
+    if token.endswith(("xe", "che", "she", "sse", "zze")):
+        token = token[:-1]  # title_tokens folds "boxes" to "boxe": finish the job
+    for suffix in _SUFFIXES:
+        if token.endswith(suffix) and len(token) - len(suffix) >= 4:
+            return token[: -len(suffix)]
+    return token
+
+
+@lru_cache(maxsize=1 << 18)
+def topic_tokens(title: str) -> frozenset[str]:
+    """Stemmed title tokens that can name a product type (no pack, audience, colour or platform words)."""
+    return frozenset(stem(t) for t in title_tokens(title) if t not in NON_TYPE_TOKENS)
+
+
+@lru_cache(maxsize=1 << 16)
+def type_phrase(title: str, brand: str | None = None) -> tuple[str, ...]:
+    """The words of a listing title that say what the product is, in order: the text before the first
+    comma, dash, bracket, "with" or "for", and before "and"/"&" (so "Magnetic Phone Grip and Stand" →
+    "Magnetic Phone Grip"), without the brand, specs and filler. Original spelling, for naming topics."""
+    head = _HEAD_SPLIT.split(_TYPE_SPLIT.split(title, maxsplit=1)[0], maxsplit=1)[0]
+    words: list[str] = []
+    for word in re.findall(r"[^\W_]+(?:-[^\W_]+)*", _STRIP.sub(" ", unicodedata.normalize("NFKC", head))):
+        parts = [p for p in word.casefold().split("-") if p]
+        if brand and "".join(parts) == brand:
+            continue
+        kept = [p for p in parts if len(p) > 1 and not p.isdigit() and p not in _DROP and p not in NON_TYPE_TOKENS]
+        if kept:
+            words.append(word)
+    return tuple(words)
+
+
+def type_tokens(title: str, brand: str | None = None) -> frozenset[str]:
+    """`type_phrase` as stemmed tokens (what topic matching compares)."""
+    return topic_tokens(" ".join(type_phrase(title, brand)))
+
+
+def head_token(title: str, brand: str | None = None) -> str | None:
+    """The head noun of a listing's type phrase (its last word): "blender", "mask", "grip", "box"."""
+    phrase = type_phrase(title, brand)
+    if not phrase:
+        return None
+    toks = topic_tokens(phrase[-1])
+    return next(iter(toks)) if len(toks) == 1 else None
+
+
+def plural(word: str) -> str:
+    low = word.casefold()
+    if low.endswith(("s", "x", "sh", "ch", "z")):
+        return word if low.endswith("s") and not low.endswith("ss") else word + "es"
+    if low.endswith("y") and len(low) > 2 and low[-2] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"
+
+
+def display_word(word: str) -> str:
+    """Acronyms keep their case ("LED", "USB"); other words are lower case."""
+    return word if len(word) > 1 and word.isupper() else word.casefold()
