@@ -225,6 +225,9 @@ def newsletter(
         raise typer.Exit(EXIT_WITHHELD)
 
 
+_SOURCE_TAGS = {"tiktok": "TT", "amazon": "AMZ", "x": "X", "reddit": "RD", "youtube": "YT", "tiktok_shop": "SHOP"}
+
+
 @app.command()
 def trends(
     sources: SourcesOpt = None,
@@ -252,22 +255,23 @@ def trends(
         title += f" — snapshot {report.snapshot}, as of {report.started_at:%Y-%m-%d %H:%M} UTC"
     table = Table(title=escape(title), show_lines=False)
     for col, kw in (
-        ("#", {"justify": "right", "no_wrap": True}),
-        ("trend", {"no_wrap": True, "overflow": "ellipsis", "max_width": 56}),
-        ("score", {"justify": "right", "no_wrap": True}),
-        ("sources", {"no_wrap": True}),
-        ("label", {"no_wrap": True}),
-        ("flags", {"style": "dim"}),
+        ("#", {"justify": "right", "no_wrap": True, "width": 2}),
+        # the story takes what the fixed columns leave (rich would otherwise squeeze them at 80 columns)
+        ("story", {"no_wrap": True, "overflow": "ellipsis", "width": max(20, min(60, console.width - 62))}),
+        ("S", {"justify": "right", "no_wrap": True, "width": 4}),
+        ("sources", {"overflow": "fold", "min_width": 6, "max_width": 20}),
+        ("label", {"no_wrap": True, "width": 9}),
+        ("flags", {"style": "dim", "min_width": 6, "max_width": 18, "overflow": "fold"}),
     ):
         table.add_column(col, **kw)
     for t in top:
         table.add_row(
             str(t.rank),
-            f"{t.topic}: {t.title}" if t.topic else t.title,
-            f"{t.score:.3f}",
-            "+".join(e.source for e in t.evidence if e.counted) or "-",
+            escape(f"{t.topic}: {t.title}" if t.topic else t.title),
+            f"{t.score:.2f}",
+            " ".join(_SOURCE_TAGS.get(e.source, e.source) for e in t.evidence if e.counted) or "-",
             t.label,
-            ", ".join(t.flags),
+            ", ".join(f.replace("_", " ") for f in t.flags),
         )
     console.print(table)
 

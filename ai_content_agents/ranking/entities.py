@@ -112,10 +112,8 @@ def item_brands(item: TrendItem, vocab: frozenset[str], listing: bool | None = N
         if own:
             return frozenset((own,))
         return frozenset((toks[0],)) if toks and toks[0] in vocab else frozenset()
-    named = {t for t in toks if t in vocab}
-    if own:
-        named.add(own)
-    return frozenset(named)
+    named = vocab.intersection(toks)
+    return named | {own} if own else named
 
 
 def listing_brand(item: TrendItem, vocab: frozenset[str]) -> str | None:

@@ -45,6 +45,9 @@ ACCESSORY_NOUNS = frozenset(
 # one pass: hashtags/mentions, then filler phrases, then specs (alternation order matters: "2026 new")
 _STRIP = re.compile(f"{_HASHTAG.pattern}|{_FILLER_PHRASES.pattern}|{_SPEC.pattern}")
 _DROP = _STOP | _FILLER_TOKENS
+# a cheap test for "could _STRIP match here?": a hashtag or mention, a number that starts a word, or the
+# first letters of a filler phrase (most titles have none, and _STRIP's \b alternation is the slow part)
+_MAY_STRIP = re.compile(r"[#@]|(?<![^\W\d_])\d|tik|amazon|must|new|latest|upgraded|best|free|as seen|going|limited")
 
 
 @lru_cache(maxsize=1 << 18)
@@ -52,7 +55,9 @@ def title_tokens(title: str) -> tuple[str, ...]:
     """Normalised, de-duplicated tokens of a title, in first-seen order: case, emoji, punctuation,
     hashtags, pack sizes/units and marketing filler removed (§3.2)."""
     seen: dict[str, None] = {}
-    text = _STRIP.sub(" ", unicodedata.normalize("NFKC", title).casefold())
+    text = unicodedata.normalize("NFKC", title).casefold()
+    if _MAY_STRIP.search(text):
+        text = _STRIP.sub(" ", text)
     for raw in (_ASCII_TOKEN if text.isascii() else _TOKEN).findall(text):
         if len(raw) < 2 or raw in _DROP or raw.isdigit():
             continue
