@@ -123,7 +123,7 @@ def story_fields(
     """The fields of one `Trend` (plus "strongest" for the caps) as plain data, validated once when the
     Trend is built. `parts`: each item's `strength` tuple; `product_ids`: each product's canonical ids."""
     if len(items) == 1:
-        return _single_item_story(items[0], pct, product_ids[0], topic, w, parts)
+        return single_item_story(items[0], pct, product_ids[0], topic, w, parts)
     keyed = [(it.key, it) for it in items]
     by_source: dict[str, list[tuple[str, TrendItem]]] = {}
     for k, it in keyed:
@@ -226,7 +226,7 @@ def story_fields(
 _NO_P = (0.0, 0)
 
 
-def _single_item_story(
+def single_item_story(
     it: TrendItem,
     pct: Mapping[str, tuple[float, int]],
     ids: set[str],

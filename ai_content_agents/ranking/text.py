@@ -190,6 +190,7 @@ NON_TYPE_TOKENS = frozenset(
     "youtube reddit instagram facebook twitter example under over".split()
 )
 _TYPE_SPLIT = re.compile(r",|\s[-–—|]\s|\(|\[|\bwith\b|\bfor\b|\bincludes?\b|\bby\b", re.I)
+_WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")  # a word, hyphenated parts kept together ("Leak-Proof")
 _HEAD_SPLIT = re.compile(r"\s(?:and|&|\+)\s", re.I)
 _SUFFIXES = ("ings", "ing", "ers", "er")
 
@@ -217,8 +218,11 @@ def type_phrase(title: str, brand: str | None = None) -> tuple[str, ...]:
     comma, dash, bracket, "with" or "for", and before "and"/"&" (so "Magnetic Phone Grip and Stand" →
     "Magnetic Phone Grip"), without the brand, specs and filler. Original spelling, for naming topics."""
     head = _HEAD_SPLIT.split(_TYPE_SPLIT.split(title, maxsplit=1)[0], maxsplit=1)[0]
+    head = unicodedata.normalize("NFKC", head)
+    if _MAY_STRIP.search(head.casefold()):
+        head = _STRIP.sub(" ", head)
     words: list[str] = []
-    for word in re.findall(r"[^\W_]+(?:-[^\W_]+)*", _STRIP.sub(" ", unicodedata.normalize("NFKC", head))):
+    for word in _WORD.findall(head):
         parts = [p for p in word.casefold().split("-") if p]
         if brand and "".join(parts) == brand:
             continue
