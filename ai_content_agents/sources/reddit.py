@@ -43,7 +43,6 @@ from .stats import (
     loo_medians_by,
     parse_epoch,
     parse_iso,
-    strength,
     surprise,
     to_float,
     to_int,
@@ -359,20 +358,7 @@ def score(items: list[TrendItem], history: Mapping[str, list[Observation]] | Non
         }
         if "comments" in item.metrics:
             components["comments"] = item.metrics["comments"]
-        item.signals = Signals(
-            metric="upvotes_per_hour",
-            value=rate,
-            baseline=sur.baseline,
-            baseline_kind=sur.kind,
-            n_baseline=sur.n,
-            m=sur.m,
-            m_s=sur.m_s,
-            s=log2_safe(sur.m_s) if sur.m_s is not None else 0.0,
-            q=strength(sur.m_s, FLOOR) if eligible else 0.0,
-            baseline_level=sur.level,
-            velocity=rate,
-            eligible=eligible,
-            flags=flags,
-            components=components,
+        item.signals = sur.signals(
+            "upvotes_per_hour", rate, floor=FLOOR, eligible=eligible, flags=flags, components=components, velocity=rate
         )
     return items

@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from statistics import median as _median
 
+from ..models import Signals
+
 SHRINK_K = 5.0  # pseudo-count for shrinking thin baselines toward 1 / the next level (trends_scoring §1.1)
 NEXT_K = 1.0  # pseudo-count of the next level when a thin baseline is shrunk toward it (log space; see surprise)
 THIN_N = 5  # a baseline of fewer comparable items is thin: shrunk toward the next level, flagged "thin"
@@ -389,6 +391,36 @@ class Surprise:
     @property
     def thin(self) -> bool:
         return self.n < THIN_N
+
+    def signals(
+        self,
+        metric: str,
+        value: float,
+        *,
+        floor: float,
+        eligible: bool,
+        flags: list[str],
+        components: dict[str, float],
+        velocity: float | None = None,
+    ) -> Signals:
+        """The item's `Signals` from this surprise: s = log2(m_s) for ties within the source, q = strength(m_s)
+        above `floor` when the item is eligible (0 otherwise)."""
+        return Signals(
+            metric=metric,
+            value=value,
+            baseline=self.baseline,
+            baseline_kind=self.kind,
+            n_baseline=self.n,
+            m=self.m,
+            m_s=self.m_s,
+            s=log2_safe(self.m_s) if self.m_s is not None else 0.0,
+            q=strength(self.m_s, floor) if eligible else 0.0,
+            baseline_level=self.level,
+            velocity=velocity,
+            eligible=eligible,
+            flags=flags,
+            components=components,
+        )
 
 
 def surprise(

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..models import FetchResult, Observation, Parsed, Signals, TrendItem
+from ..models import FetchResult, Observation, Parsed, TrendItem
 from . import apify
 from .base import SourceError, parse_rows
 from .stats import (
@@ -38,7 +38,6 @@ from .stats import (
     loo_medians,
     loo_medians_by,
     parse_twitter_date,
-    strength,
     surprise,
     to_int,
 )
@@ -218,19 +217,7 @@ def score(items: list[TrendItem], history: Mapping[str, list[Observation]] | Non
         }
         if "views" in item.metrics and item.metrics["views"] > 0:
             components["engagement_per_view"] = eng[i] / item.metrics["views"]
-        item.signals = Signals(
-            metric="engagement",
-            value=eng[i],
-            baseline=sur.baseline,
-            baseline_kind=sur.kind,
-            n_baseline=sur.n,
-            m=sur.m,
-            m_s=sur.m_s,
-            s=log2_safe(sur.m_s) if sur.m_s is not None else 0.0,
-            q=strength(sur.m_s, FLOOR) if eligible else 0.0,
-            baseline_level=sur.level,
-            eligible=eligible,
-            flags=flags,
-            components=components,
+        item.signals = sur.signals(
+            "engagement", eng[i], floor=FLOOR, eligible=eligible, flags=flags, components=components
         )
     return items

@@ -47,7 +47,6 @@ from .stats import (
     loo_medians,
     median,
     parse_iso,
-    strength,
     surprise,
     to_int,
 )
@@ -388,19 +387,7 @@ def score(items: list[TrendItem], history: Mapping[str, list[Observation]] | Non
         subs = item.metrics.get("channel_subscribers")
         if subs:
             components["views_per_subscriber"] = views / subs
-        item.signals = Signals(
-            metric="views",
-            value=views,
-            baseline=sur.baseline,
-            baseline_kind=sur.kind,
-            n_baseline=sur.n,
-            m=sur.m,
-            m_s=sur.m_s,
-            s=log2_safe(sur.m_s) if sur.m_s is not None else 0.0,
-            q=strength(sur.m_s, FLOOR) if eligible else 0.0,
-            baseline_level=sur.level,
-            eligible=eligible,
-            flags=flags,
-            components=components,
+        item.signals = sur.signals(
+            "views", views, floor=FLOOR, eligible=eligible, flags=flags, components=components
         )
     return items
