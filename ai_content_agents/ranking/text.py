@@ -190,26 +190,31 @@ NON_TYPE_TOKENS = frozenset(
     "youtube reddit instagram facebook twitter example under over".split()
 )
 _TYPE_SPLIT = re.compile(r",|\s[-–—|]\s|\(|\[|\bwith\b|\bfor\b|\bincludes?\b|\bby\b", re.I)
+_TYPE_MARKS = (",", " - ", " – ", " — ", " | ", "(", "[", "with", "for", "includ", " by")  # _TYPE_SPLIT's clues
 _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")  # a word, hyphenated parts kept together ("Leak-Proof")
 _HEAD_SPLIT = re.compile(r"\s(?:and|&|\+)\s", re.I)
 _SUFFIXES = ("ings", "ing", "ers", "er")
 
 
-@lru_cache(maxsize=1 << 16)
+_STEMS: dict[str, str] = {}  # token → stem (a plain dict: this runs for every token of every title)
+
+
 def stem(token: str) -> str:
     """A light stemmer for topic matching only: "curling", "curlers", "curls" → "curl"; short words stay."""
-    if token.endswith(("xe", "che", "she", "sse", "zze")):
-        token = token[:-1]  # title_tokens folds "boxes" to "boxe": finish the job
-    for suffix in _SUFFIXES:
-        if token.endswith(suffix) and len(token) - len(suffix) >= 4:
-            return token[: -len(suffix)]
-    return token
+    found = _STEMS.get(token)
+    if found is None:
+        word = token[:-1] if token.endswith(("xe", "che", "she", "sse", "zze")) else token  # "boxe" → "box"
+        found = next((word[: -len(x)] for x in _SUFFIXES if word.endswith(x) and len(word) - len(x) >= 4), word)
+        if len(_STEMS) < 1 << 18:
+            _STEMS[token] = found
+    return found
 
 
 @lru_cache(maxsize=1 << 18)
 def topic_tokens(title: str) -> frozenset[str]:
     """Stemmed title tokens that can name a product type (no pack, audience, colour or platform words)."""
-    return frozenset(stem(t) for t in title_tokens(title) if t not in NON_TYPE_TOKENS)
+    stems = _STEMS
+    return frozenset(stems.get(t) or stem(t) for t in title_tokens(title) if t not in NON_TYPE_TOKENS)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -217,7 +222,12 @@ def type_phrase(title: str, brand: str | None = None) -> tuple[str, ...]:
     """The words of a listing title that say what the product is, in order: the text before the first
     comma, dash, bracket, "with" or "for", and before "and"/"&" (so "Magnetic Phone Grip and Stand" →
     "Magnetic Phone Grip"), without the brand, specs and filler. Original spelling, for naming topics."""
-    head = _HEAD_SPLIT.split(_TYPE_SPLIT.split(title, maxsplit=1)[0], maxsplit=1)[0]
+    low = title.casefold()
+    head = title
+    if any(mark in low for mark in _TYPE_MARKS):  # most titles at scale have none: skip the patterns
+        head = _TYPE_SPLIT.split(title, maxsplit=1)[0]
+    if " and " in low or "&" in low or "+" in low:
+        head = _HEAD_SPLIT.split(head, maxsplit=1)[0]
     head = unicodedata.normalize("NFKC", head)
     if _MAY_STRIP.search(head.casefold()):
         head = _STRIP.sub(" ", head)
