@@ -160,6 +160,8 @@ class Settings(BaseSettings):
     # USD per million tokens by model-family prefix, overriding agents/usage.py DEFAULT_PRICES
     # (JSON env, e.g. AICA_MODEL_PRICES='{"claude-sonnet": {"input": 3, "output": 15}}'); check the current pricing page
     model_prices: dict[str, dict[str, float]] = {}
+    # `ask` / `trends` answer from the latest stored run younger than this; older → gather again
+    run_max_age_h: float = Field(24.0, ge=0)
 
     # --- TikTok Shop -------------------------------------------------------------------
     tiktok_shop_region: str = "ROW"  # "US" or "ROW": picks the authorization host

@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .. import pipeline
+from .. import pipeline, runs
 from ..agents.base import ModelDeprecated
 from ..agents.usage import RunUsage
 from ..config import Settings
@@ -143,6 +143,8 @@ def run_gather(
         raise fail(f"{exc}. Drop --live to fall back to the sample data.") from None
     except SnapshotError as exc:
         raise fail(str(exc)) from None
+    if replay is None and not names:  # a whole run (live, or the sample): later questions read it
+        runs.save(store, report)
     if report.sample and not quiet:
         console.print("[bold white on red] SAMPLE DATA [/] no live source produced data; using the bundled snapshot.")
     return report
@@ -235,13 +237,29 @@ def trends(
     sequential: SequentialOpt = False,
     snapshot: SnapshotOpt = None,
     as_of: AsOfOpt = None,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Gather anew instead of showing the latest stored run.")
+    ] = False,
 ) -> None:
-    """Show the ranked trends (fused across sources) in the terminal."""
+    """Show the ranked trends (fused across sources) in the terminal.
+
+    Shows the latest stored run younger than AICA_RUN_MAX_AGE_H (default 24 h); gathers only when there
+    is none, with --refresh, or for a replay or a subset of sources."""
     settings = load_settings()
     with open_store(settings) as store:
-        report = run_gather(
-            settings, store, sources, sample, live, sequential, quiet=as_json, snapshot=snapshot, as_of=as_of
-        )
+        stored = None
+        if not (refresh or sources or snapshot or as_of):
+            wanted = True if sample else (False if live else None)
+            stored = runs.latest(store, max_age_h=settings.run_max_age_h, sample=wanted)
+        if stored is not None:
+            report = stored.report
+            if not as_json:
+                line = stored.describe(datetime.now(UTC))
+                console.print(f"From stored {escape(line)} (--refresh gathers anew)")
+        else:
+            report = run_gather(
+                settings, store, sources, sample, live, sequential, quiet=as_json, snapshot=snapshot, as_of=as_of
+            )
     top = report.trends[:limit]
     if as_json:
         export = TrendsExport.of(report, limit)

@@ -55,6 +55,12 @@ def ask(
     ] = False,
     sample: Annotated[bool, typer.Option("--sample", help="Use the bundled sample snapshot for trends.")] = False,
     no_stream: Annotated[bool, typer.Option("--no-stream", help="Print the answer at the end instead of streaming.")] = False,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Gather a fresh run first instead of reading the latest stored one.")
+    ] = False,
+    allow_refresh: Annotated[
+        bool, typer.Option("--allow-refresh", help="Let the model re-gather live sources once if it judges the run stale.")
+    ] = False,
 ) -> None:
     """Ask TrendAgent (or TikTokShopAgent with --shop) a question; shows tool calls and the cost."""
     settings = load_settings()
@@ -84,9 +90,13 @@ def ask(
             else:
                 from ..agents.trend import TrendAgent
 
-                agent = TrendAgent(settings, store, mode="sample" if sample else "auto", **common)
+                agent = TrendAgent(settings, store, mode="sample" if sample else "auto", refresh=refresh,
+                                   allow_model_refresh=allow_refresh, **common)
                 out = agent.ask(question)
             _print_result(out, streamed)
+            run = agent.trend_tools.run_line() if not shop else ""
+            if run and (agent.trend_tools.report.run_id not in out.text or not out.offline):
+                console.print(f"Answered from {run}", markup=False, highlight=False)
         except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback or a key
             import anthropic
 
