@@ -266,6 +266,13 @@ class BaseAgent:
         self.on_text = on_text  # set → stream the answer through `messages.stream`
         self.max_parallel = max(1, max_parallel)
         self.offline = is_offline(client)
+        plan = self.offline_plan() if self.offline else None
+        if plan is not None and hasattr(client, "with_plan"):  # the offline model follows this agent's plan
+            self.client = client.with_plan(plan)
+
+    def offline_plan(self) -> Callable[[Any], tuple[list[dict[str, Any]], str]] | None:
+        """This agent's plan for the offline model (next to its tools); None: the model's default."""
+        return None
 
     # --- public API -------------------------------------------------------------------------
     def run(self, prompt: str) -> AgentResult | PendingApproval:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import count
 from typing import Any
 
@@ -21,8 +21,6 @@ from ..evidence import TrendPayload
 
 OFFLINE_MODEL_ID = "offline-model"
 OFFLINE_BANNER = "Written offline (no ANTHROPIC_API_KEY): deterministic templates, no model was called."
-_SOURCES = ("tiktok", "amazon", "reddit", "youtube")
-_BRIEF = re.compile(r'<editor_brief_request[^>]*top_n="(\d+)"')  # newsletter/editor.py BRIEF_TAG
 _PAYLOADS = re.compile(r"<trend_payloads>\s*(.*?)\s*</trend_payloads>", re.S)
 
 
@@ -68,6 +66,40 @@ def _results(messages: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any], 
                     body = "".join(x.get("text", "") for x in body if isinstance(x, dict))
                 out.append((name, args, str(body), bool(b.get("is_error"))))
     return out
+
+
+class OfflineTurn:
+    """What a plan sees of one request: the question, the tools offered, and every tool result so far.
+
+    Like pydantic-ai's `FunctionModel`, the offline model knows no agent: an agent hands it a plan (a
+    function of this turn) that sits next to the agent's own tools.
+    """
+
+    def __init__(self, request: dict[str, Any]) -> None:
+        self.request = request
+        self.messages: list[dict[str, Any]] = list(request.get("messages") or [])
+        self.tools = frozenset(t["name"] for t in request.get("tools") or [] if isinstance(t, dict))
+        choice = request.get("tool_choice") or {}
+        self.may_call = bool(self.tools) and choice.get("type") != "none"
+        self.done = _results(self.messages)
+        self.question = _question(self.messages)
+
+    def called(self, name: str) -> bool:
+        return any(n == name for n, _, _, _ in self.done)
+
+    def results(self, name: str) -> list[tuple[dict[str, Any], Any, bool]]:
+        """(input, parsed JSON result or the raw text, is_error) of every call of `name`, in order."""
+        return [(args, _json(r) if not err else r, err) for n, args, r, err in self.done if n == name]
+
+    def use(self, name: str, args: dict[str, Any], k: int = 0) -> dict[str, Any]:
+        return {"type": "tool_use", "id": f"toolu_offline_{len(self.done) + k:02d}", "name": name, "input": args}
+
+    @staticmethod
+    def answer(text: str) -> tuple[list[dict[str, Any]], str]:
+        return [{"type": "text", "text": text}], "end_turn"
+
+
+OfflinePlan = Callable[[OfflineTurn], tuple[list[dict[str, Any]], str]]
 
 
 def _question(messages: list[dict[str, Any]]) -> str:
@@ -131,8 +163,6 @@ class _Plan:
         self.called = [name for name, _, _, _ in self.done]
 
     def next(self) -> tuple[list[dict[str, Any]], str]:
-        if "list_trends" in self.tools:
-            return self._trends()
         if "shop_status" in self.tools:
             return self._shop()
         match = _PAYLOADS.search(_question(self.messages))
@@ -143,62 +173,6 @@ class _Plan:
     @staticmethod
     def _use(n: int, name: str, args: dict[str, Any]) -> dict[str, Any]:
         return {"type": "tool_use", "id": f"toolu_offline_{n:02d}", "name": name, "input": args}
-
-    # --- TrendAgent: gather → list_trends → trend_detail (parallel) → answer -----------------------
-    def _trends(self) -> tuple[list[dict[str, Any]], str]:
-        q = _question(self.messages).lower()
-        step = len(self.called)
-        brief_request = _BRIEF.search(q)
-        if brief_request:
-            return self._editor(int(brief_request.group(1)))
-        if self.may_call and "gather" in self.tools and "gather" not in self.called:
-            return [self._use(step, "gather", {})], "tool_use"
-        if self.may_call and "list_trends" not in self.called:
-            args: dict[str, Any] = {"limit": 5}
-            source = next((s for s in _SOURCES if s in q), None)
-            if source:
-                args["source"] = source
-            return [self._use(step, "list_trends", args)], "tool_use"
-        listed = next((r for n, _, r, err in self.done if n == "list_trends" and not err), None)
-        briefs = (_json(listed) or {}).get("trends", []) if listed else []
-        if self.may_call and "trend_detail" not in self.called and briefs:
-            top = briefs[:2]
-            return [self._use(step + i, "trend_detail", {"cluster_id": b["cluster_id"]}) for i, b in enumerate(top)], "tool_use"
-        return [{"type": "text", "text": self._trend_answer(briefs)}], "end_turn"
-
-    # --- newsletter editor: gather → list_trends → the deterministic selection as a brief ------------
-    def _editor(self, top_n: int) -> tuple[list[dict[str, Any]], str]:
-        step = len(self.called)
-        if self.may_call and "gather" in self.tools and "gather" not in self.called:
-            return [self._use(step, "gather", {})], "tool_use"
-        if self.may_call and "list_trends" not in self.called:
-            return [self._use(step, "list_trends", {"limit": max(1, min(20, top_n))})], "tool_use"
-        listed = next((r for n, _, r, err in self.done if n == "list_trends" and not err), None)
-        briefs = (_json(listed) or {}).get("trends", []) if listed else []
-        return [{"type": "text", "text": json.dumps(offline_brief(briefs, top_n), ensure_ascii=False)}], "end_turn"
-
-    def _trend_answer(self, briefs: list[dict[str, Any]]) -> str:
-        from ..newsletter.template_writer import story_copy
-
-        lines = [OFFLINE_BANNER]
-        gathered = next((_json(r) for n, _, r, err in self.done if n == "gather" and not err), None) or {}
-        if gathered.get("sample"):
-            lines.append("SAMPLE DATA: these trends come from the bundled sample snapshot, not live sources.")
-        errors = [r for _, _, r, err in self.done if err]
-        details = [_json(r) for n, _, r, err in self.done if n == "trend_detail" and not err]
-        payloads = [TrendPayload.model_validate(d["trend"]) for d in details if d and "trend" in d]
-        if not payloads and not briefs:
-            lines.append("No ranked trends are available." + (f" ({errors[0]})" if errors else ""))
-            return "\n".join(lines)
-        for i, p in enumerate(payloads):
-            c = story_copy(p, "top_trend", i)
-            lines += ["", f"## {c.headline}", c.signal, c.why_it_matters]
-            lines += [line for line in (c.corroboration, c.caveat) if line] + [f"Action: {c.action}"]
-            lines += [f"- {u}" for u in c.links]
-        rest = [b for b in briefs if b["cluster_id"] not in {p.cluster_id for p in payloads}]
-        if rest:
-            lines += ["", "Also ranked:"] + [f"- #{b['rank']} {b['title']}" for b in rest]
-        return "\n".join(lines)
 
     # --- TikTokShopAgent: status → performance (parallel) → answer; never proposes writes ----------
     def _shop(self) -> tuple[list[dict[str, Any]], str]:
@@ -263,13 +237,17 @@ class _OfflineStream:
 
 
 class _OfflineMessages:
-    def __init__(self) -> None:
-        self._ids = count(1)
+    def __init__(self, plan: OfflinePlan | None = None, ids: Iterator[int] | None = None) -> None:
+        self._ids = ids or count(1)
+        self.plan = plan
 
     def create(self, **kwargs: Any) -> Message:
         if kwargs.get("stream"):
             raise ValueError("the offline model does not produce raw event streams; use messages.stream()")
-        content, stop = _Plan(kwargs).next()
+        if self.plan is not None:
+            content, stop = self.plan(OfflineTurn(kwargs))
+        else:
+            content, stop = _Plan(kwargs).next()
         return _message(next(self._ids), content, stop, kwargs)
 
     def stream(self, **kwargs: Any) -> _OfflineStream:
@@ -282,5 +260,11 @@ class OfflineModel:
     offline = True
     name = "offline model"
 
-    def __init__(self) -> None:
-        self.messages = _OfflineMessages()
+    def __init__(self, plan: OfflinePlan | None = None) -> None:
+        self.messages = _OfflineMessages(plan)
+
+    def with_plan(self, plan: OfflinePlan) -> OfflineModel:
+        """The same model (message ids continue) following `plan`: how an agent supplies its offline plan."""
+        other = OfflineModel(plan)
+        other.messages = _OfflineMessages(plan, self.messages._ids)
+        return other

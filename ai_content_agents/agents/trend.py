@@ -388,6 +388,11 @@ class TrendAgent(BaseAgent):
             on_text=on_text,
         )
 
+    def offline_plan(self) -> Callable[[Any], tuple[list[dict[str, Any]], str]] | None:
+        from .trend_offline import trend_plan
+
+        return trend_plan
+
     @property
     def report(self) -> GatherReport | None:
         return self.trend_tools.report

@@ -28,7 +28,7 @@ def test_ask_offline_streams_tools_and_cost(monkeypatch, settings) -> None:  # t
     assert out.exit_code == 0, out.output
     assert seen["mode"] == "sample"
     assert "Written offline (no ANTHROPIC_API_KEY)" in out.output and "SAMPLE DATA" in out.output
-    assert "→ list_trends" in out.output and "usage: 4 model calls" in out.output
+    assert "→ list_trends" in out.output and "usage: 3 model calls" in out.output
 
 
 def test_ask_shop_without_shop_says_so(monkeypatch, settings) -> None:  # type: ignore[no-untyped-def]

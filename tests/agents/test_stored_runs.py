@@ -101,9 +101,9 @@ def test_ask_twice_gathers_once_and_names_the_run(monkeypatch, settings) -> None
     second = CliRunner().invoke(_app(), ["ask", "and on Amazon?"])
     assert second.exit_code == 0, second.output
     assert len(gather.calls) == 1
-    assert "Answered from run run-1, gathered" in second.output and "SAMPLE DATA" in second.output
+    assert "run run-1, gathered" in second.output and "SAMPLE DATA" in second.output
     third = CliRunner().invoke(_app(), ["ask", "what's new?", "--refresh"])
-    assert third.exit_code == 0 and len(gather.calls) == 2 and "Answered from run run-2" in third.output
+    assert third.exit_code == 0 and len(gather.calls) == 2 and "run run-2" in third.output
 
 
 def test_offline_agent_answers_from_stored_run_without_gather(settings, store) -> None:  # type: ignore[no-untyped-def]
