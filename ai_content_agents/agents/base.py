@@ -14,14 +14,16 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from anthropic.types import Message
 from pydantic import BaseModel, Field
 
 from ..config import Settings, secret
 from .tools import ToolOutcome, ToolRegistry
 from .usage import RunUsage
+
+if TYPE_CHECKING:
+    from anthropic.types import Message
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +64,11 @@ def deprecated_models() -> dict[str, str]:
     return out
 
 
-def check_models(settings: Settings) -> None:
+def check_models(settings: Settings, *, offline: bool = False) -> None:
+    if offline and (settings.writer_model, settings.fast_model) == (
+        Settings.model_fields["writer_model"].default, Settings.model_fields["fast_model"].default
+    ):
+        return  # keyless with the default (current) models: skip importing the SDK (over 2 s) for its lists
     dead = deprecated_models()
     for setting, model in (("AICA_WRITER_MODEL", settings.writer_model), ("AICA_FAST_MODEL", settings.fast_model)):
         if model in dead:
@@ -74,9 +80,9 @@ def check_models(settings: Settings) -> None:
 
 def make_client(settings: Settings) -> ModelClient:
     """The real SDK client when a key (or a compatible server URL) is set, else the offline model."""
-    check_models(settings)
     key = secret(settings.anthropic_api_key)
     base_url = settings.anthropic_base_url
+    check_models(settings, offline=not key and not base_url)
     if not key and not base_url:
         from .offline import OfflineModel
 

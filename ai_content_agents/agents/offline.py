@@ -13,9 +13,9 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from itertools import count
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from anthropic.types import Message
+from pydantic import BaseModel, Field
 
 from ..evidence import TrendPayload
 
@@ -26,6 +26,45 @@ _PAYLOADS = re.compile(r"<trend_payloads>\s*(.*?)\s*</trend_payloads>", re.S)
 
 def _chars(obj: Any) -> int:
     return len(json.dumps(obj, ensure_ascii=False, default=str))
+
+
+class OfflineTextBlock(BaseModel):
+    type: Literal["text"] = "text"
+    text: str
+
+
+class OfflineToolUseBlock(BaseModel):
+    type: Literal["tool_use"] = "tool_use"
+    id: str
+    name: str
+    input: dict[str, Any] = Field(default_factory=dict)
+
+
+class OfflineUsage(BaseModel):
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+
+
+class OfflineMessage(BaseModel):
+    """The shape of `anthropic.types.Message` that the loop reads. WHY not the SDK's class: importing the
+    SDK takes over 2 s, and a keyless `ask` must answer a follow-up in well under that."""
+
+    id: str
+    type: Literal["message"] = "message"
+    role: Literal["assistant"] = "assistant"
+    model: str
+    content: list[Annotated[OfflineTextBlock | OfflineToolUseBlock, Field(discriminator="type")]]
+    stop_reason: str | None = None
+    stop_sequence: str | None = None
+    usage: OfflineUsage = Field(default_factory=OfflineUsage)
+
+    def to_param(self) -> dict[str, Any]:
+        return {"role": "assistant", "content": [b.model_dump(mode="json") for b in self.content]}
+
+
+Message = OfflineMessage
 
 
 def _message(n: int, content: list[dict[str, Any]], stop: str, request: dict[str, Any]) -> Message:

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
-import anthropic
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -184,11 +183,14 @@ def newsletter(
             nl = write_with_agents(report, settings, store, usage=usage, on_brief=_show_brief, now=when)
         except ModelDeprecated as exc:
             raise fail(str(exc)) from None
-        except anthropic.APIError as exc:
-            status = getattr(exc, "status_code", None)
+        except Exception as exc:  # noqa: BLE001 - an API failure is one clear line, anything else is a bug
+            from ..agents.api import describe, is_api_error
+
+            if not is_api_error(exc):
+                raise
             request_id = getattr(exc, "request_id", None)
-            detail = f"{type(exc).__name__}" + (f", HTTP {status}" if status else "") + (f", request {request_id}" if request_id else "")
-            raise fail(f"the model API call failed ({detail}); nothing was written. {usage.summary()}") from None
+            detail = describe(exc, settings) + (f" (request {request_id})" if request_id else "")
+            raise fail(f"{detail}; nothing was written. {usage.summary()}") from None
         history = images.history_for(nl.trends, sample=report.sample, store=store)
         try:
             published = archive.publish(nl, out_dir, history=history)

@@ -128,3 +128,26 @@ def test_trends_command_shows_the_stored_run_until_refresh(monkeypatch, settings
     assert "From stored run run-1" in again.output and "SAMPLE DATA" in again.output
     fresh = CliRunner().invoke(app, ["trends", "--refresh"])
     assert fresh.exit_code == 0 and len(gather.calls) == 2
+
+
+def test_offline_follow_up_never_imports_the_sdk(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The fast path of a keyless follow-up: importing the anthropic SDK alone takes over 2 s."""
+    import os
+    import subprocess
+    import sys
+
+    from ai_content_agents.config import Settings
+    from ai_content_agents.store import Store
+
+    data = tmp_path / "data"
+    store = Store(Settings(data_dir=data, _env_file=None).db_path)
+    runs.save(store, f.report(sample=True))
+    store.close()
+    code = ("import sys; from ai_content_agents.cli import main; sys.argv = ['x', 'ask', 'what is hot?']\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+            "print('SDK LOADED' if 'anthropic' in sys.modules else 'SDK NOT LOADED')")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC", "AICA_"))}
+    env["AICA_DATA_DIR"] = str(data)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "SDK NOT LOADED" in out.stdout and "run run-test" in out.stdout
