@@ -19,6 +19,7 @@ from ..evidence import SourceFacts, TrendPayload, trend_payload
 from ..models import GatherReport, SourceName, Trend
 from ..prompts import render
 from ..store import Store
+from .api import RetryPolicy
 from .base import AgentEvent, AgentResult, BaseAgent, Capabilities, ModelClient, PendingApproval, make_client
 from .fence import clean, fence
 from .tools import Tool, ToolFailure, ToolRegistry
@@ -386,6 +387,7 @@ class TrendAgent(BaseAgent):
             run_id=run_id,
             on_event=on_event,
             on_text=on_text,
+            retry=RetryPolicy.from_settings(settings),
         )
 
     def offline_plan(self) -> Callable[[Any], tuple[list[dict[str, Any]], str]] | None:
