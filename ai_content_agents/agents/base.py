@@ -211,6 +211,20 @@ def with_nudge(messages: list[dict[str, Any]], nudge: str = FINAL_NUDGE) -> list
     return out
 
 
+def with_history_breakpoint(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A cache breakpoint on the last block of the growing history, so each turn re-reads the earlier
+    turns from the cache instead of paying for them again. The stored history is not changed."""
+    if not messages or messages[-1].get("role") != "user" or isinstance(messages[-1].get("content"), str) \
+            or not messages[-1].get("content"):
+        return messages  # e.g. a pause_turn resend: the assistant's partial turn goes back exactly as it was
+    last = dict(messages[-1])
+    blocks = [dict(b) for b in last["content"]]
+    if blocks[-1].get("type") in ("text", "tool_result", "tool_use", "image", "document"):
+        blocks[-1]["cache_control"] = {"type": "ephemeral"}
+    last["content"] = blocks
+    return [*messages[:-1], last]
+
+
 def flatten_tool_blocks(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Turn tool_use/tool_result blocks into plain text, for endpoints without `tool_choice` (reference §5.1)."""
     names: dict[str, str] = {}
@@ -314,7 +328,7 @@ class BaseAgent:
         system: Any = [{"type": "text", "text": self.system, **({"cache_control": {"type": "ephemeral"}} if cache else {})}]
         kwargs: dict[str, Any] = {"model": self.model, "max_tokens": self.max_tokens, "system": system}
         if not final:
-            kwargs["messages"] = messages
+            kwargs["messages"] = with_history_breakpoint(messages) if cache else messages
             if len(self.tools):
                 kwargs["tools"] = self.tools.params(cache=cache)
             return kwargs
@@ -366,7 +380,9 @@ class BaseAgent:
                 if wait > 0:
                     self.retry.pause(wait)
                 attempt += 1
-        self.usage.add(self.name, msg.model or self.model, msg.usage)
+        # priced by the configured id (a server may report a .gguf path); the offline model prices itself
+        priced_as = (msg.model or self.model) if self.offline else self.model
+        self.usage.add(self.name, priced_as, msg.usage, served_by=msg.model)
         return msg
 
     def _emit(self, event: AgentEvent) -> None:
