@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from ..evidence import TrendPayload
+from ..newsletter.evidence import TrendPayload
 
 OFFLINE_MODEL_ID = "offline-model"
 OFFLINE_BANNER = "Written offline (no ANTHROPIC_API_KEY): deterministic templates, no model was called."
@@ -153,40 +153,6 @@ def _json(text: str) -> Any:
         return json.loads(text)
     except ValueError:
         return None
-
-
-def offline_angle(b: Any) -> str:
-    """The template's angle for one listed trend: its rank, label and sources, and the lead figure."""
-    from ..evidence import SOURCE_LABELS
-
-    where = ", ".join(SOURCE_LABELS.get(s, s) for s in b.sources)
-    angle = f"#{b.rank} this run, {b.label} on {where}"
-    if b.lead:
-        angle += f"; lead with {b.lead}"
-    if "tiktok_shop" in b.sources:
-        angle += "; already selling in your shop"
-    return angle
-
-
-def offline_brief(briefs: list[dict[str, Any]], top_n: int) -> dict[str, Any]:
-    """The editor brief the offline model answers: exactly `sections.select` over the listed top-N trends."""
-    from ..newsletter.sections import NOT_FEATURABLE, SECTION_SPECS, Candidate, select_candidates
-    from .trend import TrendBrief
-
-    listed = {b.cluster_id: b for b in (TrendBrief.model_validate(x) for x in briefs)
-              if 1 <= b.rank <= top_n and not NOT_FEATURABLE & set(b.flags)}
-    picks = select_candidates([
-        Candidate(cluster_id=b.cluster_id, rank=b.rank, fits=tuple(b.fits), corroborated=b.corroborated,
-                  has_thread=b.has_thread, flags=tuple(b.flags))
-        for b in listed.values()
-    ])
-    return {
-        "sections": {
-            spec.key: [{"cluster_id": c, "angle": offline_angle(listed[c])} for c in picks.get(spec.key, [])]
-            for spec in SECTION_SPECS
-            if spec.max_items > 0
-        }
-    }
 
 
 class _Plan:

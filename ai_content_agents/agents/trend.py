@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from .. import runs
 from ..config import Settings
-from ..evidence import SourceFacts, TrendPayload, trend_payload
+from ..newsletter.evidence import SourceFacts, TrendPayload, trend_payload
 from ..models import GatherReport, SourceName, Trend
 from ..prompts import render
 from ..store import Store
@@ -368,6 +368,7 @@ class TrendAgent(BaseAgent):
         now: datetime | None = None,
         refresh: bool = False,
         allow_model_refresh: bool = False,
+        max_iterations: int | None = None,
     ) -> None:
         self.trend_tools = TrendTools(
             settings, store, report=report, gather_fn=gather_fn, mode=mode, now=now, refresh_allowed=refresh_allowed,
@@ -381,7 +382,7 @@ class TrendAgent(BaseAgent):
             system=render("system_trend.j2", sample=bool(report and report.sample)),
             tools=self.trend_tools.registry(),
             max_tokens=settings.max_tokens,
-            max_iterations=settings.agent_max_iterations,
+            max_iterations=max_iterations or settings.agent_max_iterations,
             capabilities=Capabilities.from_settings(settings),
             usage=usage if usage is not None else RunUsage.from_settings(settings, run_id or "ask", store),
             run_id=run_id,

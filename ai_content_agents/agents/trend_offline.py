@@ -10,9 +10,9 @@ import re
 from typing import Any
 
 from .intent import SOURCE_LABELS, Intent, read_intent
-from .offline import OFFLINE_BANNER, OfflineTurn, offline_brief
+from .offline import OFFLINE_BANNER, OfflineTurn
 
-_BRIEF = re.compile(r'<editor_brief_request[^>]*top_n="(\d+)"')  # newsletter/editor.py BRIEF_TAG
+_BRIEF = re.compile(r'<editor_brief_request[^>]*top_n="(\d+)"')  # agents/editor.py BRIEF_TAG
 Reply = tuple[list[dict[str, Any]], str]
 
 
@@ -86,7 +86,7 @@ def _line(b: dict[str, Any], source: str | None = None) -> str:
 
 
 def _answer(turn: OfflineTurn, intent: Intent, rows: list[Any], *, broadened: bool) -> str:
-    from ..evidence import TrendPayload
+    from ..newsletter.evidence import TrendPayload
     from ..newsletter.template_writer import story_copy
 
     out = [OFFLINE_BANNER]
@@ -162,3 +162,39 @@ def _editor(turn: OfflineTurn, top_n: int) -> Reply:
     listed = next((r for _, r, err in turn.results("list_trends") if not err and isinstance(r, dict)), None)
     briefs = (listed or {}).get("trends", [])
     return turn.answer(json.dumps(offline_brief(briefs, top_n), ensure_ascii=False))
+
+
+def offline_angle(b: Any) -> str:
+    """The template's angle for one listed trend (a list_trends brief, as a dict or a TrendBrief)."""
+    from ..newsletter.evidence import SOURCE_LABELS
+
+    get = b.get if isinstance(b, dict) else (lambda k, d=None: getattr(b, k, d))
+    sources = get("sources", []) or []
+    where = ", ".join(SOURCE_LABELS.get(s, s) for s in sources)
+    angle = f"#{get('rank')} this run, {get('label')} on {where}"
+    if get("lead"):
+        angle += f"; lead with {get('lead')}"
+    if "tiktok_shop" in sources:
+        angle += "; already selling in your shop"
+    return angle
+
+
+def offline_brief(briefs: list[dict[str, Any]], top_n: int) -> dict[str, Any]:
+    """The editor brief the offline model answers: exactly `sections.select` over the listed top-N trends."""
+    from ..newsletter.sections import NOT_FEATURABLE, SECTION_SPECS, Candidate, select_candidates
+
+    listed = {b["cluster_id"]: b for b in briefs
+              if 1 <= int(b.get("rank", 0)) <= top_n and not NOT_FEATURABLE & set(b.get("flags", []))}
+    picks = select_candidates([
+        Candidate(cluster_id=b["cluster_id"], rank=int(b["rank"]), fits=tuple(b.get("fits", [])),
+                  corroborated=bool(b.get("corroborated")), has_thread=bool(b.get("has_thread")),
+                  flags=tuple(b.get("flags", [])))
+        for b in listed.values()
+    ])
+    return {
+        "sections": {
+            spec.key: [{"cluster_id": c, "angle": offline_angle(listed[c])} for c in picks.get(spec.key, [])]
+            for spec in SECTION_SPECS
+            if spec.max_items > 0
+        }
+    }

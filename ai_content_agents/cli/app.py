@@ -16,10 +16,10 @@ from .. import pipeline, runs
 from ..agents.base import ModelDeprecated
 from ..agents.usage import RunUsage
 from ..config import Settings
-from ..evidence import TrendsExport
+from ..newsletter.evidence import TrendsExport
 from ..models import GatherReport, SourceReport
 from ..newsletter import archive, images
-from ..newsletter.editor import EditorBrief, write_with_agents
+from ..agents.editor import EditorBrief, write_with_agents
 from ..ranking import cluster_keys
 from ..sources import SOURCE_MODULES, load
 from ..sources.snapshot import Snapshot, SnapshotError, parse_as_of

@@ -13,7 +13,7 @@ from ai_content_agents.agents.offline import OfflineModel
 from ai_content_agents.agents.usage import RunUsage
 from ai_content_agents.config import Settings
 from ai_content_agents.models import FactcheckFigure, FactcheckReport
-from ai_content_agents.newsletter.claude_writer import ClaudeWriter, parse_draft
+from ai_content_agents.agents.claude_writer import ClaudeWriter, parse_draft
 from ai_content_agents.newsletter.compose import compose
 from ai_content_agents.newsletter.sections import SECTION_SPECS
 
