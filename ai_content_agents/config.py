@@ -160,6 +160,12 @@ class Settings(BaseSettings):
     # USD per million tokens by model-family prefix, overriding agents/usage.py DEFAULT_PRICES
     # (JSON env, e.g. AICA_MODEL_PRICES='{"claude-sonnet": {"input": 3, "output": 15}}'); check the current pricing page
     model_prices: dict[str, dict[str, float]] = {}
+    # `ask` / `trends` answer from the latest stored run younger than this; older → gather again
+    run_max_age_h: float = Field(24.0, ge=0)
+    anthropic_timeout_s: float = Field(120.0, gt=0)  # read timeout of one model call
+    anthropic_connect_timeout_s: float = Field(5.0, gt=0)
+    anthropic_max_retries: int = Field(2, ge=0)  # ours; the SDK's own retries are off so they never stack
+    anthropic_max_retry_after_s: float = Field(30.0, ge=0)  # longest Retry-After waited; past it, a clear message
 
     # --- TikTok Shop -------------------------------------------------------------------
     tiktok_shop_region: str = "ROW"  # "US" or "ROW": picks the authorization host

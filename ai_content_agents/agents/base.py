@@ -14,14 +14,17 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from anthropic.types import Message
 from pydantic import BaseModel, Field
 
 from ..config import Settings, secret
+from .api import STREAM_ABOVE_MAX_TOKENS, APIFailure, RetryPolicy
 from .tools import ToolOutcome, ToolRegistry
 from .usage import RunUsage
+
+if TYPE_CHECKING:
+    from anthropic.types import Message
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +65,11 @@ def deprecated_models() -> dict[str, str]:
     return out
 
 
-def check_models(settings: Settings) -> None:
+def check_models(settings: Settings, *, offline: bool = False) -> None:
+    if offline and (settings.writer_model, settings.fast_model) == (
+        Settings.model_fields["writer_model"].default, Settings.model_fields["fast_model"].default
+    ):
+        return  # keyless with the default (current) models: skip importing the SDK (over 2 s) for its lists
     dead = deprecated_models()
     for setting, model in (("AICA_WRITER_MODEL", settings.writer_model), ("AICA_FAST_MODEL", settings.fast_model)):
         if model in dead:
@@ -74,17 +81,23 @@ def check_models(settings: Settings) -> None:
 
 def make_client(settings: Settings) -> ModelClient:
     """The real SDK client when a key (or a compatible server URL) is set, else the offline model."""
-    check_models(settings)
     key = secret(settings.anthropic_api_key)
     base_url = settings.anthropic_base_url
+    check_models(settings, offline=not key and not base_url)
     if not key and not base_url:
         from .offline import OfflineModel
 
         return OfflineModel()
     import anthropic
 
-    # a local compatible server (Ollama, vLLM) ignores the key; the SDK still needs one to build headers
-    return anthropic.Anthropic(api_key=key or "no-key", base_url=base_url or None)
+    # a local compatible server (Ollama, vLLM) ignores the key; the SDK still needs one to build headers.
+    # max_retries=0: BaseAgent retries (RetryPolicy), capping Retry-After and never stacking on a proxy's retries
+    return anthropic.Anthropic(
+        api_key=key or "no-key",
+        base_url=base_url or None,
+        timeout=anthropic.Timeout(settings.anthropic_timeout_s, connect=settings.anthropic_connect_timeout_s),
+        max_retries=0,
+    )
 
 
 def is_offline(client: object) -> bool:
@@ -113,6 +126,7 @@ class ToolCall(BaseModel):
     name: str
     input: dict[str, Any] = Field(default_factory=dict)
     requires_approval: bool = False
+    invalid: str = ""  # why the model's input cannot be used (e.g. not a JSON object): answered as an error
 
 
 class ToolRecord(BaseModel):
@@ -164,7 +178,7 @@ class AgentResult(BaseModel):
 
 
 class AgentEvent(BaseModel):
-    kind: Literal["tool_call", "tool_result", "approval_needed", "pause_turn", "forced_final"]
+    kind: Literal["tool_call", "tool_result", "approval_needed", "pause_turn", "forced_final", "retry", "turn_text"]
     name: str = ""
     input: dict[str, Any] = Field(default_factory=dict)
     is_error: bool = False
@@ -195,6 +209,20 @@ def with_nudge(messages: list[dict[str, Any]], nudge: str = FINAL_NUDGE) -> list
     else:
         out.append({"role": "user", "content": [{"type": "text", "text": nudge}]})
     return out
+
+
+def with_history_breakpoint(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A cache breakpoint on the last block of the growing history, so each turn re-reads the earlier
+    turns from the cache instead of paying for them again. The stored history is not changed."""
+    if not messages or messages[-1].get("role") != "user" or isinstance(messages[-1].get("content"), str) \
+            or not messages[-1].get("content"):
+        return messages  # e.g. a pause_turn resend: the assistant's partial turn goes back exactly as it was
+    last = dict(messages[-1])
+    blocks = [dict(b) for b in last["content"]]
+    if blocks[-1].get("type") in ("text", "tool_result", "tool_use", "image", "document"):
+        blocks[-1]["cache_control"] = {"type": "ephemeral"}
+    last["content"] = blocks
+    return [*messages[:-1], last]
 
 
 def flatten_tool_blocks(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -252,6 +280,7 @@ class BaseAgent:
         on_event: Callable[[AgentEvent], None] | None = None,
         on_text: Callable[[str], None] | None = None,
         max_parallel: int = 4,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.client = client
         self.model = model
@@ -265,7 +294,15 @@ class BaseAgent:
         self.on_event = on_event
         self.on_text = on_text  # set → stream the answer through `messages.stream`
         self.max_parallel = max(1, max_parallel)
+        self.retry = retry or RetryPolicy()
         self.offline = is_offline(client)
+        plan = self.offline_plan() if self.offline else None
+        if plan is not None and hasattr(client, "with_plan"):  # the offline model follows this agent's plan
+            self.client = client.with_plan(plan)
+
+    def offline_plan(self) -> Callable[[Any], tuple[list[dict[str, Any]], str]] | None:
+        """This agent's plan for the offline model (next to its tools); None: the model's default."""
+        return None
 
     # --- public API -------------------------------------------------------------------------
     def run(self, prompt: str) -> AgentResult | PendingApproval:
@@ -291,7 +328,7 @@ class BaseAgent:
         system: Any = [{"type": "text", "text": self.system, **({"cache_control": {"type": "ephemeral"}} if cache else {})}]
         kwargs: dict[str, Any] = {"model": self.model, "max_tokens": self.max_tokens, "system": system}
         if not final:
-            kwargs["messages"] = messages
+            kwargs["messages"] = with_history_breakpoint(messages) if cache else messages
             if len(self.tools):
                 kwargs["tools"] = self.tools.params(cache=cache)
             return kwargs
@@ -304,18 +341,48 @@ class BaseAgent:
         return kwargs
 
     def _call(self, kwargs: dict[str, Any]) -> Message:
-        try:
-            if self.on_text is not None and hasattr(self.client.messages, "stream"):
-                with self.client.messages.stream(**kwargs) as stream:  # type: ignore[attr-defined]
-                    for chunk in stream.text_stream:
-                        self.on_text(chunk)
-                    msg = stream.get_final_message()
-            else:
-                msg = self.client.messages.create(**kwargs)
-        except Exception:
-            log.warning("%s: model call failed", self.name)
-            raise
-        self.usage.add(self.name, msg.model or self.model, msg.usage)
+        """One model call, bounded: retried per `self.retry` (never past its longest wait), streamed when
+        text is shown live or max_tokens is large; every failure becomes an APIFailure with one clear line."""
+        from .api import is_api_error
+
+        streaming = (self.on_text is not None or kwargs.get("max_tokens", 0) > STREAM_ABOVE_MAX_TOKENS) and hasattr(
+            self.client.messages, "stream"
+        )
+        attempt = 0
+        while True:
+            printed = False
+            try:
+                if streaming:
+                    with self.client.messages.stream(**kwargs) as stream:  # type: ignore[attr-defined]
+                        for chunk in stream.text_stream:
+                            if self.on_text is not None:
+                                self.on_text(chunk)
+                                printed = True
+                        msg = stream.get_final_message()
+                else:
+                    msg = self.client.messages.create(**kwargs)
+                break
+            except APIFailure:
+                raise
+            except Exception as exc:
+                if not is_api_error(exc):
+                    if streaming:
+                        # e.g. SSE without `event:` lines, or a streamed tool input that is not valid JSON
+                        log.warning("%s: unreadable stream: %s", self.name, type(exc).__name__)
+                        raise APIFailure(
+                            f"the server's answer stream could not be read ({type(exc).__name__}); "
+                            "is ANTHROPIC_BASE_URL an Anthropic-compatible /v1/messages endpoint?"
+                        ) from None
+                    raise
+                log.warning("%s: model call failed (attempt %d): %s", self.name, attempt + 1, type(exc).__name__)
+                wait = self.retry.wait_or_raise(exc, attempt, printed)
+                self._emit(AgentEvent(kind="retry", detail=f"{wait:.1f}"))
+                if wait > 0:
+                    self.retry.pause(wait)
+                attempt += 1
+        # priced by the configured id (a server may report a .gguf path); the offline model prices itself
+        priced_as = (msg.model or self.model) if self.offline else self.model
+        self.usage.add(self.name, priced_as, msg.usage, served_by=msg.model)
         return msg
 
     def _emit(self, event: AgentEvent) -> None:
@@ -338,11 +405,15 @@ class BaseAgent:
                     ToolCall(
                         id=b.id,
                         name=b.name,
-                        input=dict(b.input or {}),
+                        input=b.input if isinstance(b.input, dict) else {},
+                        invalid="" if isinstance(b.input, dict) or b.input is None else
+                        f"the tool input must be a JSON object, not {type(b.input).__name__}",
                         requires_approval=bool((t := self.tools.get(b.name)) and t.requires_approval),
                     )
                     for b in tool_uses(msg)
                 ]
+                if text_of(msg).strip():  # text beside tool calls is progress, never part of the answer
+                    self._emit(AgentEvent(kind="turn_text", detail=text_of(msg)))
                 if any(c.requires_approval for c in calls):
                     for c in calls:
                         if c.requires_approval:
@@ -377,6 +448,8 @@ class BaseAgent:
             messages=messages,
         )
         if reason in ("end_turn", "stop_sequence"):
+            if not result.text.strip():
+                result.error = "the model returned an empty answer"
             return result
         if reason == "max_tokens":  # cut off: a trailing tool_use is incomplete and is never executed
             result.truncated = True
@@ -405,7 +478,15 @@ class BaseAgent:
         self._emit(AgentEvent(kind="forced_final", detail=f"max_iterations={self.max_iterations}"))
         kwargs = self._request(messages, final=True)
         msg = self._call(kwargs)
+        if not text_of(msg).strip() and ("tools" in kwargs):
+            # some servers ignore tool_choice none (llama.cpp) and answer with a tool call only:
+            # once more with the tools removed and the history flattened to text
+            kwargs = {k: v for k, v in kwargs.items() if k not in ("tools", "tool_choice")}
+            kwargs["messages"] = with_nudge(flatten_tool_blocks(messages))
+            msg = self._call(kwargs)
+        empty = not text_of(msg).strip()
         return AgentResult(
+            error="the forced final answer came back without text" if empty else None,
             agent=self.name,
             run_id=self.run_id,
             model=msg.model or self.model,
@@ -419,6 +500,9 @@ class BaseAgent:
         )
 
     def _run_one(self, call: ToolCall, decision: Decision | None) -> tuple[ToolOutcome, str | None]:
+        if call.invalid:
+            self._emit(AgentEvent(kind="tool_result", name=call.name, is_error=True, detail=call.invalid))
+            return ToolOutcome(content=call.invalid, is_error=True), None
         if call.requires_approval:
             if decision is None:
                 return ToolOutcome(content="denied by operator: no decision was given", is_error=True), None

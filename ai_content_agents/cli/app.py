@@ -8,19 +8,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
-import anthropic
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .. import pipeline
+from .. import pipeline, runs
 from ..agents.base import ModelDeprecated
 from ..agents.usage import RunUsage
 from ..config import Settings
-from ..evidence import TrendsExport
+from ..newsletter.evidence import TrendsExport
 from ..models import GatherReport, SourceReport
 from ..newsletter import archive, images
-from ..newsletter.editor import EditorBrief, write_with_agents
+from ..agents.editor import EditorBrief, write_with_agents
 from ..ranking import cluster_keys
 from ..sources import SOURCE_MODULES, load
 from ..sources.snapshot import Snapshot, SnapshotError, parse_as_of
@@ -143,6 +142,8 @@ def run_gather(
         raise fail(f"{exc}. Drop --live to fall back to the sample data.") from None
     except SnapshotError as exc:
         raise fail(str(exc)) from None
+    if replay is None and not names:  # a whole run (live, or the sample): later questions read it
+        runs.save(store, report)
     if report.sample and not quiet:
         console.print("[bold white on red] SAMPLE DATA [/] no live source produced data; using the bundled snapshot.")
     return report
@@ -182,11 +183,14 @@ def newsletter(
             nl = write_with_agents(report, settings, store, usage=usage, on_brief=_show_brief, now=when)
         except ModelDeprecated as exc:
             raise fail(str(exc)) from None
-        except anthropic.APIError as exc:
-            status = getattr(exc, "status_code", None)
+        except Exception as exc:  # noqa: BLE001 - an API failure is one clear line, anything else is a bug
+            from ..agents.api import describe, is_api_error
+
+            if not is_api_error(exc):
+                raise
             request_id = getattr(exc, "request_id", None)
-            detail = f"{type(exc).__name__}" + (f", HTTP {status}" if status else "") + (f", request {request_id}" if request_id else "")
-            raise fail(f"the model API call failed ({detail}); nothing was written. {usage.summary()}") from None
+            detail = describe(exc, settings) + (f" (request {request_id})" if request_id else "")
+            raise fail(f"{detail}; nothing was written. {usage.summary()}") from None
         history = images.history_for(nl.trends, sample=report.sample, store=store)
         try:
             published = archive.publish(nl, out_dir, history=history)
@@ -238,13 +242,29 @@ def trends(
     sequential: SequentialOpt = False,
     snapshot: SnapshotOpt = None,
     as_of: AsOfOpt = None,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Gather anew instead of showing the latest stored run.")
+    ] = False,
 ) -> None:
-    """Show the ranked trends (fused across sources) in the terminal."""
+    """Show the ranked trends (fused across sources) in the terminal.
+
+    Shows the latest stored run younger than AICA_RUN_MAX_AGE_H (default 24 h); gathers only when there
+    is none, with --refresh, or for a replay or a subset of sources."""
     settings = load_settings()
     with open_store(settings) as store:
-        report = run_gather(
-            settings, store, sources, sample, live, sequential, quiet=as_json, snapshot=snapshot, as_of=as_of
-        )
+        stored = None
+        if not (refresh or sources or snapshot or as_of):
+            wanted = True if sample else (False if live else None)
+            stored = runs.latest(store, max_age_h=settings.run_max_age_h, sample=wanted)
+        if stored is not None:
+            report = stored.report
+            if not as_json:
+                line = stored.describe(datetime.now(UTC))
+                console.print(f"From stored {escape(line)} (--refresh gathers anew)")
+        else:
+            report = run_gather(
+                settings, store, sources, sample, live, sequential, quiet=as_json, snapshot=snapshot, as_of=as_of
+            )
     top = report.trends[:limit]
     if as_json:
         export = TrendsExport.of(report, limit)

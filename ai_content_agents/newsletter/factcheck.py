@@ -89,7 +89,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict
 
-from ..evidence import SOURCE_LABELS, TrendPayload, trend_payload
+from .evidence import SOURCE_LABELS, TrendPayload, trend_payload
 from ..models import FactcheckClaim, FactcheckFigure, FactcheckReport, Section, Trend
 from . import story
 from .figures import CURRENCY_SYMBOLS

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..evidence import trend_payload
+from .evidence import trend_payload
 from ..models import Newsletter, Trend, TrendCopy
 from ..prompts import render as render_template
 from . import images, story

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from ..evidence import Claim, Figure, SourceFacts, TrendPayload, trend_payload
+from .evidence import Claim, Figure, SourceFacts, TrendPayload, trend_payload
 from ..models import GatherReport, Section, Trend, TrendCopy
 from . import sections as S
 from .sections import SectionSpec

@@ -14,7 +14,7 @@ import pytest
 from ai_content_agents import pipeline
 from ai_content_agents.config import Settings
 from ai_content_agents.newsletter import archive, images
-from ai_content_agents.newsletter.editor import write_with_agents
+from ai_content_agents.agents.editor import write_with_agents
 from ai_content_agents.store import Store
 
 from . import stories as S

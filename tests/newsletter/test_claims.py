@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from ai_content_agents.evidence import trend_payload
+from ai_content_agents.newsletter.evidence import trend_payload
 from ai_content_agents.models import Section, TrendCopy
 from ai_content_agents.newsletter import factcheck
 from ai_content_agents.newsletter.compose import compose

@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 
 from ai_content_agents.agents.offline import OfflineModel
 from ai_content_agents.cli import app
-from ai_content_agents.newsletter import editor, template_writer
-from ai_content_agents.newsletter.claude_writer import ClaudeWriter
+from ai_content_agents.agents import editor
+from ai_content_agents.newsletter import template_writer
+from ai_content_agents.agents.claude_writer import ClaudeWriter
 from ai_content_agents.newsletter.compose import compose
 
 from . import stories as S

@@ -16,16 +16,16 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from ..agents.base import Capabilities, ModelClient, is_offline, make_client
-from ..agents.fence import clean, fence
-from ..agents.trend import safe_payload
-from ..agents.usage import RunUsage
+from .base import Capabilities, ModelClient, is_offline, make_client
+from .fence import clean, fence
+from .trend import safe_payload
+from .usage import RunUsage
 from ..config import Settings
-from ..evidence import TrendPayload
+from ..newsletter.evidence import TrendPayload
 from ..models import FactcheckReport, GatherReport, Section, Trend, TrendCopy
 from ..prompts import render
 from ..store import Store
-from .sections import SectionSpec
+from ..newsletter.sections import SectionSpec
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class ClaudeWriter:
         angles: Mapping[str, str] | None = None,
     ) -> None:
         self.client = client
-        # cluster_id → the editor's one-line angle (newsletter/editor.py). Model text derived from scraped
+        # cluster_id → the editor's one-line angle (agents/editor.py). Model text derived from scraped
         # data: it is fenced in the prompt as guidance, never treated as a fact, and compose's gate still runs.
         self.angles: dict[str, str] = dict(angles or {})
         self.settings = settings
@@ -135,7 +135,7 @@ class ClaudeWriter:
     # --- Writer protocol ----------------------------------------------------------------------
     def write_section(self, spec: SectionSpec, trends: list[Trend], report: GatherReport) -> Section:
         if not trends:  # nothing to write about: never ask a model to fill in missing data
-            from .template_writer import EMPTY
+            from ..newsletter.template_writer import EMPTY
 
             return Section(key=spec.key, title=spec.title, intro=EMPTY.get(spec.key, EMPTY_TEXT))
         messages = [{"role": "user", "content": self.prompt(spec, trends)}]

@@ -21,17 +21,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from ..agents.base import AgentResult, ModelClient, make_client
-from ..agents.fence import clean, strip_invisible
-from ..agents.trend import TrendAgent
-from ..agents.usage import RunUsage
+from .base import AgentResult, ModelClient, make_client
+from .fence import clean, strip_invisible
+from .trend import TrendAgent
+from .usage import RunUsage
 from ..config import Settings
 from ..models import GatherReport, Newsletter, Trend
 from ..store import Store
-from . import story
+from ..newsletter import story
 from .claude_writer import ClaudeWriter
-from .compose import compose
-from .sections import SECTION_SPECS, SELLERS, SectionSpec, featurable, fits, section_fits, select
+from ..newsletter.compose import compose
+from ..newsletter.sections import SECTION_SPECS, SELLERS, SectionSpec, featurable, fits, section_fits, select
 
 log = logging.getLogger(__name__)
 
@@ -250,28 +250,36 @@ def _tool_turns(result: AgentResult) -> int:
 
 
 # --- I/O edges ---------------------------------------------------------------------------------------
+def editor_agent(
+    settings: Settings,
+    store: Store,
+    report: GatherReport,
+    *,
+    client: ModelClient | None = None,
+    usage: RunUsage | None = None,
+    now: datetime | None = None,
+    max_tool_turns: int = MAX_TOOL_TURNS,
+) -> TrendAgent:
+    """The editor's TrendAgent, built with its per-run dependencies: pinned to `report` (its `gather`
+    tool only summarises it, even with refresh=true) and capped at min(settings' cap, `max_tool_turns`)."""
+    return TrendAgent(settings, store, client=client, usage=usage, report=report, refresh_allowed=False, now=now,
+                      max_iterations=max(1, min(settings.agent_max_iterations, max_tool_turns)))
+
+
 def plan_issue(
     agent: TrendAgent,
     report: GatherReport,
     *,
     specs: tuple[SectionSpec, ...] = SECTION_SPECS,
-    max_tool_turns: int = MAX_TOOL_TURNS,
 ) -> EditorBrief:
-    """Run TrendAgent over the already gathered `report` and return the validated brief.
-
-    The agent is pinned to `report` (its `gather` tool only summarises it, even with refresh=true), and
-    its iteration cap is min(its own cap from settings, `max_tool_turns`) for this run."""
+    """Run the editor's TrendAgent (see `editor_agent`) over `report`; return the validated brief.
+    The agent is used as built, never changed."""
     tools = agent.trend_tools
-    tools.report = report
-    tools.refresh_allowed = False
+    if tools.report is not report or tools.refresh_allowed:
+        raise ValueError("plan_issue needs an agent pinned to this report (build it with editor_agent)")
     top_n = tools.settings.top_n
-    saved = agent.max_iterations
-    agent.max_iterations = max(1, min(saved, max_tool_turns))
     calls_before = len(agent.usage.calls)
-    try:
-        result = agent.ask(editor_prompt(report, specs, top_n=top_n, max_turns=agent.max_iterations))
-    finally:
-        agent.max_iterations = saved
+    result = agent.ask(editor_prompt(report, specs, top_n=top_n, max_turns=agent.max_iterations))
     model_calls = sum(1 for c in agent.usage.calls[calls_before:] if c.agent == agent.name)
     raw, notes = parse_brief(result.text) if not result.refused else ({}, [])
     if result.error:
@@ -311,7 +319,7 @@ def write_with_agents(
     `on_brief` lets a caller show the plan (picks, replacements, tool turns) before writing starts."""
     client = client if client is not None else make_client(settings)
     usage = usage if usage is not None else RunUsage.from_settings(settings, report.run_id, store)
-    agent = TrendAgent(settings, store, client=client, usage=usage, report=report, refresh_allowed=False, now=now)
+    agent = editor_agent(settings, store, report, client=client, usage=usage, now=now)
     try:
         brief = plan_issue(agent, report)
     except Exception as exc:  # the plan is an improvement, not a requirement: fall back to the default selection

@@ -12,9 +12,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, computed_field
 
-from .models import GatherReport, SourceName, SourceReport, Trend, TrendItem
-from .newsletter import figures as fmt
-from .newsletter import story
+from ..models import GatherReport, SourceName, SourceReport, Trend, TrendItem
+from . import figures as fmt
+from . import story
 
 FigureKind = Literal["count", "percent", "money", "multiplier", "rank", "number"]
 
