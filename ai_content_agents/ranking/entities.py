@@ -306,8 +306,8 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:
         words = topic_tokens(it.title)
         hit: set[int] = set()
         words_of = by_word[b]
-        for w in words:
-            hit.update(words_of.get(w, ()))
+        for w in words & words_of.keys():
+            hit.update(words_of[w])
         if not hit:
             continue  # names no type word of the brand's listings ("CloudStep" alone)
         naming = words & type_words
