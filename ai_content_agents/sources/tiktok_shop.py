@@ -29,13 +29,17 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from ..config import secret
+from ..integrations.tiktok_shop import errors
+from ..integrations.tiktok_shop.auth import TokenStore
+from ..integrations.tiktok_shop.client import TikTokShopClient
+from ..integrations.tiktok_shop.sync import product_titles
 from ..models import FetchResult, Observation, Parsed, Signals, TrendItem
-from .base import SourceError
-from .stats import THIN_N, Level, log2_safe, loo_medians, strength, surprise
+from .base import SourceError, parse_rows
+from .stats import THIN_N, Level, log2_safe, loo_medians, strength, surprise, to_float
 
 if TYPE_CHECKING:
     from ..config import Settings
-    from ..integrations.tiktok_shop.client import TikTokShopClient
     from ..store import Store
 
 NAME = "tiktok_shop"
@@ -50,9 +54,6 @@ FLOOR = 1.5  # noteworthiness floor on m_s (the stats default): first-party sale
 
 
 def not_configured(settings: Settings) -> str | None:
-    from ..config import secret
-    from ..integrations.tiktok_shop.auth import TokenStore
-
     missing = [n for n, v in (("TIKTOK_SHOP_APP_KEY", settings.tiktok_shop_app_key),
                               ("TIKTOK_SHOP_APP_SECRET", secret(settings.tiktok_shop_app_secret))) if not v]
     if missing:
@@ -71,9 +72,6 @@ def _money(amount: Any) -> str | None:
 
 def fetch(settings: Settings, store: Store | None = None, client: TikTokShopClient | None = None) -> FetchResult:
     """Top products (by GMV) and videos over the 7 days ending at the latest available date."""
-    from ..integrations.tiktok_shop import errors
-    from ..integrations.tiktok_shop.client import TikTokShopClient
-
     reason = not_configured(settings)
     if reason and client is None:
         raise SourceError(reason)
@@ -129,18 +127,7 @@ def _fetch(client: TikTokShopClient, store: Store | None) -> FetchResult:
 
 def _product_names(client: TikTokShopClient, store: Store | None, shop_id: str, ids: list[str]) -> dict[str, str]:
     """Names from the synced catalogue when present, else from Get Product (analytics rows carry none)."""
-    names: dict[str, str] = {}
-    if store is not None and ids:
-        from ..integrations.tiktok_shop.sync import ensure_schema
-
-        ensure_schema(store)
-        marks = ",".join("?" * len(ids))
-        for r in store.query(
-            f"SELECT product_id, title FROM shop_products WHERE shop_id = ? AND product_id IN ({marks})",
-            [shop_id, *ids],
-        ):
-            if r["title"]:
-                names[r["product_id"]] = r["title"]
+    names = product_titles(store, shop_id, ids) if store is not None and ids else {}
     missing = [i for i in ids if i not in names]
     if missing:
         for d in client.get_products(missing):
@@ -149,16 +136,6 @@ def _product_names(client: TikTokShopClient, store: Store | None, shop_id: str, 
 
 
 # --- parse -------------------------------------------------------------------------------------
-def _num(v: Any) -> float | None:
-    if v is None or isinstance(v, bool):
-        return None
-    try:
-        f = float(Decimal(str(v)))
-    except (InvalidOperation, ValueError, TypeError):
-        return None
-    return f if math.isfinite(f) else None
-
-
 def _dec(v: Any) -> Decimal | None:
     if v is None or isinstance(v, bool):
         return None
@@ -190,23 +167,8 @@ def _id(v: Any) -> str | None:
 
 def parse(raw_items: list[dict], observed_at: datetime | None = None) -> Parsed:
     """Raw fetch dicts → TrendItems. Never raises: a bad item is skipped and counted."""
-    out = Parsed()
     when = observed_at or datetime.now(UTC)
-    if not isinstance(raw_items, list):
-        out.skip("not a list")
-        return out
-    for raw in raw_items:
-        try:
-            item = _parse_one(raw, when)
-        except Exception:  # noqa: BLE001 - a parser must never take the run down
-            item = None
-        if isinstance(item, str):
-            out.skip(item)
-        elif item is None:
-            out.skip("unparseable")
-        else:
-            out.append(item)
-    return out
+    return parse_rows(raw_items, lambda row: _parse_one(row, when))
 
 
 def _parse_one(raw: Any, when: datetime) -> TrendItem | str:
@@ -217,7 +179,7 @@ def _parse_one(raw: Any, when: datetime) -> TrendItem | str:
     if ident is None:
         return "missing id"
     gmv_raw = raw.get("gmv") if isinstance(raw.get("gmv"), dict) else {}
-    gmv = _num(gmv_raw.get("amount"))
+    gmv = to_float(gmv_raw.get("amount"))
     currency = gmv_raw.get("currency") if isinstance(gmv_raw.get("currency"), str) else None
     end, days = _window_days(raw)
     window = f"{int(days)} d to {end}"
@@ -226,25 +188,25 @@ def _parse_one(raw: Any, when: datetime) -> TrendItem | str:
         title = raw.get("name") if isinstance(raw.get("name"), str) and raw.get("name").strip() else None
         if title is None:
             return "missing product name"
-        units = _num(raw.get("units_sold"))
+        units = to_float(raw.get("units_sold"))
         if units is None:
             return "missing units_sold"
         metrics: dict[str, float] = {"units_sold": units, "units_per_day": units / days}
         for key in ("orders",):
-            if (v := _num(raw.get(key))) is not None:
+            if (v := to_float(raw.get(key))) is not None:
                 metrics[key] = v
         if gmv is not None:
             metrics["gmv"] = gmv
             metrics["gmv_per_day"] = gmv / days
-        if (ctr := _num(raw.get("click_through_rate"))) is not None:
+        if (ctr := to_float(raw.get("click_through_rate"))) is not None:
             metrics["click_through_rate"] = ctr
         prior = raw.get("prior") if isinstance(raw.get("prior"), dict) else None
         if prior:
-            pdays = _num(prior.get("days")) or float(PRIOR_DAYS)
-            if (pu := _num(prior.get("units_sold"))) is not None and pdays > 0:
+            pdays = to_float(prior.get("days")) or float(PRIOR_DAYS)
+            if (pu := to_float(prior.get("units_sold"))) is not None and pdays > 0:
                 metrics["prior_units_per_day"] = pu / pdays
                 metrics["prior_days"] = pdays
-            if (pg := _num(prior.get("gmv"))) is not None and pdays > 0:
+            if (pg := to_float(prior.get("gmv"))) is not None and pdays > 0:
                 metrics["prior_gmv_per_day"] = pg / pdays
         price = None
         if gmv is not None and units > 0:
@@ -258,7 +220,7 @@ def _parse_one(raw: Any, when: datetime) -> TrendItem | str:
             commerce_reasons=["selling in your TikTok Shop"], raw=raw,
         )
     if kind == "video":
-        views = _num(raw.get("views"))
+        views = to_float(raw.get("views"))
         if views is None:
             return "missing views"
         title = raw.get("title") if isinstance(raw.get("title"), str) else ""
@@ -273,7 +235,7 @@ def _parse_one(raw: Any, when: datetime) -> TrendItem | str:
         if gmv is not None:
             metrics["gmv"] = gmv
         for key in ("units_sold", "sku_orders"):
-            if (v := _num(raw.get(key))) is not None:
+            if (v := to_float(raw.get(key))) is not None:
                 metrics[key] = v
         name = next((p.get("name") for p in products if isinstance(p.get("name"), str)), None)
         return TrendItem(
