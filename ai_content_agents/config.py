@@ -16,8 +16,6 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .models import Masthead
 
-ALL_SOURCES: tuple[str, ...] = ("tiktok", "amazon", "x", "reddit", "youtube", "tiktok_shop")
-
 CsvList = Annotated[list[str], NoDecode]
 
 
@@ -66,7 +64,7 @@ class Settings(BaseSettings):
         None, validation_alias=_alias("TIKTOK_SHOP_SERVICE_ID", "AICA_TIKTOK_SHOP_SERVICE_ID")
     )
 
-    # --- which sources run -------------------------------------------------------------
+    # --- which sources run (one switch per registered source, sources/__init__.py; a test checks they agree) --
     enable_tiktok: bool = True
     enable_amazon: bool = True
     enable_x: bool = True
@@ -217,10 +215,8 @@ class Settings(BaseSettings):
         )
 
     def source_enabled(self, name: str) -> bool:
-        return bool(getattr(self, f"enable_{name}", False))
-
-    def enabled_sources(self) -> list[str]:
-        return [name for name in ALL_SOURCES if self.source_enabled(name)]
+        """`AICA_ENABLE_<NAME>`; a registered source without a switch of its own is on."""
+        return bool(getattr(self, f"enable_{name}", True))
 
 
 def secret(value: SecretStr | None) -> str | None:

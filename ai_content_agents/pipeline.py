@@ -21,7 +21,7 @@ from typing import Literal
 from . import ranking
 from .config import Settings
 from .models import GatherReport, SourceReport, TrendItem
-from .sources import SOURCE_MODULES, SourceError, load
+from .sources import SOURCE_MODULES, SourceError, enabled, load, metas
 from .sources.snapshot import Snapshot
 from .store import Store, featured_since
 
@@ -48,7 +48,10 @@ def new_run_id(now: datetime) -> str:
 
 def resolve_sources(settings: Settings, requested: Iterable[str] | None) -> list[str]:
     if not requested:
-        return settings.enabled_sources()
+        on = enabled(settings)
+        if not on:
+            raise ValueError("every source is disabled (AICA_ENABLE_<SOURCE>=false); enable one or pick some with --sources")
+        return on
     names = [n.strip().lower() for n in requested if n.strip()]
     unknown = [n for n in names if n not in SOURCE_MODULES]
     if unknown:
@@ -243,10 +246,12 @@ def _snapshot_outcomes(
 
 
 def rank_config(settings: Settings) -> ranking.RankConfig:
-    defaults = ranking.RankConfig()
+    """Ranking's knobs from the settings, with each registered source's declared weight and independence."""
+    declared = metas()
     return ranking.RankConfig(
         top_n=settings.top_n,
-        weights={**defaults.weights, **settings.source_weights},
+        weights={**{m.name: m.weight for m in declared}, **settings.source_weights},
+        same_story={m.name: m.same_story_as for m in declared if m.same_story_as},
         half_life_h=settings.decay_half_life_h or settings.issue_cadence_days * 12.0,
         niche_terms=tuple(settings.niche_terms),
         exclude_off_topic=settings.exclude_off_topic,

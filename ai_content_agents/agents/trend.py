@@ -107,14 +107,14 @@ def safe_payload(trend: Trend) -> TrendPayload:
 
 def brief(trend: Trend) -> TrendBrief:
     from ..newsletter.sections import candidate
-    from ..newsletter.template_writer import LEAD_METRIC
+    from ..newsletter.template_writer import lead_metrics
 
     p = safe_payload(trend)
     lead = None
     ev = p.facts(p.lead) or (p.evidence[0] if p.evidence else None)
     if ev is not None and ev.figures:
         by_field = {x.field: x for x in ev.figures}
-        f = next((by_field[k] for k in (f"{ev.source}.metrics.{m}" for m in (*LEAD_METRIC.get(ev.source, ()), ev.metric))
+        f = next((by_field[k] for k in (f"{ev.source}.metrics.{m}" for m in (*lead_metrics(ev.source), ev.metric))
                   if k in by_field), None) or next((x for x in ev.figures if ".metrics." in x.field), ev.figures[0])
         lead = f"{f.display} {f.label} ({ev.source_label}{', ' + f.window if f.window else ''})"
     c = candidate(trend)

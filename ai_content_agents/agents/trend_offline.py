@@ -9,7 +9,8 @@ import json
 import re
 from typing import Any
 
-from .intent import SOURCE_LABELS, Intent, read_intent
+from ..sources import meta
+from .intent import Intent, read_intent
 from .offline import OFFLINE_BANNER, OfflineTurn
 
 _BRIEF = re.compile(r'<editor_brief_request[^>]*top_n="(\d+)"')  # agents/editor.py BRIEF_TAG
@@ -17,7 +18,7 @@ Reply = tuple[list[dict[str, Any]], str]
 
 
 def _label(source: str) -> str:
-    return SOURCE_LABELS.get(source, source)
+    return meta(source).service_name
 
 
 def _levels(intent: Intent) -> list[int]:
@@ -166,11 +167,9 @@ def _editor(turn: OfflineTurn, top_n: int) -> Reply:
 
 def offline_angle(b: Any) -> str:
     """The template's angle for one listed trend (a list_trends brief, as a dict or a TrendBrief)."""
-    from ..newsletter.evidence import SOURCE_LABELS
-
     get = b.get if isinstance(b, dict) else (lambda k, d=None: getattr(b, k, d))
     sources = get("sources", []) or []
-    where = ", ".join(SOURCE_LABELS.get(s, s) for s in sources)
+    where = ", ".join(meta(s).label for s in sources)
     angle = f"#{get('rank')} this run, {get('label')} on {where}"
     if get("lead"):
         angle += f"; lead with {get('lead')}"

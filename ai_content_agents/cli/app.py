@@ -21,7 +21,7 @@ from ..models import GatherReport, SourceReport
 from ..newsletter import archive, images
 from ..agents.editor import EditorBrief, write_with_agents
 from ..ranking import cluster_keys
-from ..sources import SOURCE_MODULES, load
+from ..sources import SOURCE_MODULES, load, meta
 from ..sources.snapshot import Snapshot, SnapshotError, parse_as_of
 from ..store import Store
 from .common import console, err_console, fail, load_settings, open_store, split_sources
@@ -229,7 +229,7 @@ def newsletter(
         raise typer.Exit(EXIT_WITHHELD)
 
 
-_SOURCE_TAGS = {"tiktok": "TT", "amazon": "AMZ", "x": "X", "reddit": "RD", "youtube": "YT", "tiktok_shop": "SHOP"}
+
 
 
 @app.command()
@@ -289,7 +289,7 @@ def trends(
             str(t.rank),
             escape(f"{t.topic}: {t.title}" if t.topic else t.title),
             f"{t.score:.2f}",
-            " ".join(_SOURCE_TAGS.get(e.source, e.source) for e in t.evidence if e.counted) or "-",
+            " ".join(meta(e.source).short_tag for e in t.evidence if e.counted) or "-",
             t.label,
             ", ".join(f.replace("_", " ") for f in t.flags),
         )

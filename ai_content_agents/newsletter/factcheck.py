@@ -89,7 +89,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict
 
-from .evidence import SOURCE_LABELS, TrendPayload, trend_payload
+from .evidence import TrendPayload, source_label, trend_payload
 from ..models import FactcheckClaim, FactcheckFigure, FactcheckReport, Section, Trend
 from . import story
 from .figures import CURRENCY_SYMBOLS
@@ -765,7 +765,7 @@ def quote_sources(trends: Iterable[Trend]) -> list[QuoteSource]:
         for it in t.items:
             if not story.is_free_text(it):
                 continue
-            names = {SOURCE_LABELS.get(it.source, it.source)}
+            names = {source_label(it.source)}
             if it.group:
                 names |= {it.group, f"r/{it.group.removeprefix('r/')}"} if it.source == "reddit" else {it.group}
             if it.author:

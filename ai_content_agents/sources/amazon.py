@@ -37,7 +37,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ..models import FetchResult, Observation, Parsed, Signals, TrendItem
+from ..models import ChartSpec, FetchResult, Observation, Parsed, Signals, SourceMeta, TrendItem
 from . import apify
 from .base import SourceError
 from .stats import (
@@ -63,6 +63,10 @@ if TYPE_CHECKING:
     from ..store import Store
 
 NAME = "amazon"
+META = SourceMeta(
+    name=NAME, label="Amazon", tag="AMZ", kind="listing", lead_metrics=("percent_gain", "position"),
+    chart=ChartSpec(metric="position", label="Amazon rank", lower_is_better=True),
+)
 ACTOR_ID = "junglee/amazon-bestsellers"
 LIST_DEPTH = 100  # Amazon lists show the top 100
 HUGE_JUMP = 10.0  # a rank ratio this big from one step is what a single sale can do to a low-volume ASIN

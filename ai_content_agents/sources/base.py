@@ -2,7 +2,8 @@
 
 A source module defines, at module level:
 
-- `NAME`: its `SourceName`.
+- `NAME`: its `SourceName` (the registry key in `sources/__init__.py`).
+- `META`: its `SourceMeta` (label, kind, lead metrics, chart, ranking weight...), which everything else reads.
 - `not_configured(settings) -> str | None`: why it cannot run (missing key...), or None.
 - `fetch(settings, store) -> FetchResult`: talks to the real service; raises `SourceError` with a
   one-line, secret-free reason on failure.
@@ -17,7 +18,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from ..models import FetchResult, Observation, Parsed, TrendItem
+from ..models import FetchResult, Observation, Parsed, SourceMeta, TrendItem
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -65,6 +66,7 @@ def parse_rows(raw_items: object, parse_row: Callable[[dict], TrendItem | str]) 
 
 class SourceModule(Protocol):
     NAME: str
+    META: SourceMeta
 
     def not_configured(self, settings: Settings) -> str | None: ...
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import requests
 
 from ..config import secret
-from ..models import FetchResult, Observation, Parsed, Signals, TrendItem
+from ..models import ChartSpec, FetchResult, Observation, Parsed, Signals, SourceMeta, TrendItem
 from . import apify
 from .base import SourceError, SourceUnreachable, parse_rows
 from .httpjson import request_json
@@ -54,6 +54,10 @@ if TYPE_CHECKING:
     from ..store import Store
 
 NAME = "reddit"
+META = SourceMeta(
+    name=NAME, label="Reddit", tag="RD", kind="thread", lead_metrics=("score", "comments"),
+    chart=ChartSpec(metric="score", label="Reddit upvotes"),
+)
 APIFY_ACTOR_ID = "trudax/reddit-scraper-lite"
 MIN_SCORE = 20
 MIN_AGE_H = 1.0  # rate denominator floor, so a 5-minute-old post cannot divide by ~0

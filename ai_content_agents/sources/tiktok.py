@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..models import FetchResult, Observation, Parsed, Signals, TrendItem
+from ..models import ChartSpec, FetchResult, Observation, Parsed, Signals, SourceMeta, TrendItem
 from . import apify
 from .base import SourceError, parse_rows
 from .stats import (
@@ -67,6 +67,10 @@ if TYPE_CHECKING:
     from ..store import Store
 
 NAME = "tiktok"
+META = SourceMeta(
+    name=NAME, label="TikTok", tag="TT", kind="video", lead_metrics=("plays",),
+    chart=ChartSpec(metric="plays", label="TikTok plays"), phrases=("tik tok",),
+)
 ACTOR_ID = "clockworks/tiktok-scraper"
 COMMERCE_WEIGHT = 1.5  # default of settings.tiktok_commerce_weight
 # score() keyword → the Settings field the pipeline passes for it

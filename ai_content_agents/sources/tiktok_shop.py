@@ -34,7 +34,7 @@ from ..integrations.tiktok_shop import errors
 from ..integrations.tiktok_shop.auth import TokenStore
 from ..integrations.tiktok_shop.client import TikTokShopClient
 from ..integrations.tiktok_shop.sync import product_titles
-from ..models import FetchResult, Observation, Parsed, Signals, TrendItem
+from ..models import ChartSpec, FetchResult, Observation, Parsed, Signals, SourceMeta, TrendItem
 from .base import SourceError, parse_rows
 from .stats import THIN_N, Level, log2_safe, loo_medians, strength, surprise, to_float
 
@@ -43,6 +43,12 @@ if TYPE_CHECKING:
     from ..store import Store
 
 NAME = "tiktok_shop"
+META = SourceMeta(
+    name=NAME, label="your TikTok Shop", service="TikTok Shop", tag="SHOP", kind="listing",
+    lead_metrics=("units_sold", "gmv", "orders"), chart=ChartSpec(metric="units_sold", label="units sold in your shop"),
+    same_story_as="tiktok",  # a shop video is a TikTok video: one independent source with it
+    phrases=("tik tok shop", "my shop"),
+)
 WINDOW_DAYS = 7
 PRIOR_DAYS = 21
 TOP_PRODUCTS = 30

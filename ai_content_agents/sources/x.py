@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..models import FetchResult, Observation, Parsed, TrendItem
+from ..models import FetchResult, Observation, Parsed, SourceMeta, TrendItem
 from . import apify
 from .base import SourceError, parse_rows
 from .stats import (
@@ -48,6 +48,10 @@ if TYPE_CHECKING:
     from ..store import Store
 
 NAME = "x"
+META = SourceMeta(
+    name=NAME, label="X", tag="X", kind="thread", lead_metrics=("likes", "views", "reposts"),
+    phrases=("twitter", "x.com"),
+)
 ACTOR_ID = "apidojo/tweet-scraper"
 MIN_ENGAGEMENT = 50  # likes + reposts + replies + quotes
 FOLLOWER_FLOOR = 100  # a 3-follower account cannot produce a meaningful per-follower rate

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 
 from ..config import secret
-from ..models import FetchResult, Observation, Parsed, Signals, TrendItem
+from ..models import ChartSpec, FetchResult, Observation, Parsed, Signals, SourceMeta, TrendItem
 from .base import SourceError, SourceUnreachable, parse_rows
 from .httpjson import request_json
 from .stats import (
@@ -57,6 +57,10 @@ if TYPE_CHECKING:
     from ..store import Store
 
 NAME = "youtube"
+META = SourceMeta(
+    name=NAME, label="YouTube", tag="YT", kind="video", lead_metrics=("views",),
+    chart=ChartSpec(metric="views", label="YouTube views"),
+)
 SHORTS_MAX_S = 180
 TOO_RECENT_H = 48.0
 MIN_VIEWS = 10_000  # volume floor: fewer views is no trend evidence, whatever the channel's median
