@@ -21,7 +21,8 @@ from typing import Literal
 from . import ranking
 from .config import Settings
 from .models import GatherReport, SourceReport, TrendItem
-from .sources import SOURCE_MODULES, SourceError, enabled, load, metas
+from .sources import SOURCE_MODULES, enabled, load, metas
+from .sources.base import SourceError
 from .sources.snapshot import Snapshot
 from .store import Store, featured_since
 

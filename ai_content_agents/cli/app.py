@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import json
+import signal
 from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from .. import pipeline, runs
-from ..agents.base import ModelDeprecated
-from ..agents.usage import RunUsage
-from ..config import Settings
-from ..newsletter.evidence import TrendsExport
-from ..models import GatherReport, SourceReport
-from ..newsletter import archive, images
-from ..agents.editor import EditorBrief, write_with_agents
-from ..ranking import cluster_keys
-from ..sources import SOURCE_MODULES, load, meta
-from ..sources.snapshot import Snapshot, SnapshotError, parse_as_of
-from ..store import Store
+from ..sources import names as source_names
 from .common import console, err_console, fail, load_settings, open_store, split_sources
+
+if TYPE_CHECKING:  # the commands import what they use when they run: `--help` stays fast (bench/startup.py)
+    from .. import pipeline
+    from ..agents.editor import EditorBrief
+    from ..config import Settings
+    from ..models import GatherReport, SourceReport
+    from ..sources.snapshot import Snapshot
+    from ..store import Store
 
 app = typer.Typer(
     name="ai-content-agents",
@@ -39,7 +36,7 @@ SourcesOpt = Annotated[
     str | None,
     typer.Option(
         "--sources",
-        help=f"Comma-separated sources to use (default: all enabled). Known: {', '.join(SOURCE_MODULES)}.",
+        help=f"Comma-separated sources to use (default: all enabled). Known: {', '.join(source_names())}.",
     ),
 ]
 SampleOpt = Annotated[bool, typer.Option("--sample", help="Use the bundled sample snapshot, even if keys are set.")]
@@ -77,6 +74,8 @@ def _mode(sample: bool, live: bool) -> pipeline.Mode:
 
 def _replay(snapshot: Path | None, as_of: str | None, mode: pipeline.Mode) -> tuple[Snapshot | None, datetime | None]:
     """The snapshot to replay (a directory, or the bundled sample for --sample) and its clock, checked up front."""
+    from ..sources.snapshot import Snapshot, SnapshotError, parse_as_of
+
     if snapshot is not None and mode != "auto":
         raise fail(f"--snapshot and --{mode} contradict each other; pick one.")
     if as_of is not None and snapshot is None and mode != "sample":
@@ -117,6 +116,9 @@ def run_gather(
     snapshot: Path | None = None,
     as_of: str | None = None,
 ) -> GatherReport:
+    from .. import pipeline, runs
+    from ..sources.snapshot import SnapshotError
+
     names = split_sources(sources)
     mode = _mode(sample, live)
     replay, when = _replay(snapshot, as_of, mode)
@@ -172,6 +174,12 @@ def newsletter(
 ) -> None:
     """Gather, rank and write this week's newsletter: OUT/issues/<date>-<run id>/ (.md .html .txt .json, images/),
     then OUT/latest points at it. Exit code 3 when a section had to be withheld."""
+    from ..agents.base import ModelDeprecated
+    from ..agents.editor import write_with_agents
+    from ..agents.usage import RunUsage
+    from ..newsletter import archive, images
+    from ..ranking import cluster_keys
+
     settings = load_settings()
     out_dir = out or settings.out_dir
     with open_store(settings) as store:
@@ -250,6 +258,12 @@ def trends(
 
     Shows the latest stored run younger than AICA_RUN_MAX_AGE_H (default 24 h); gathers only when there
     is none, with --refresh, or for a replay or a subset of sources."""
+    from rich.table import Table
+
+    from .. import runs
+    from ..newsletter.evidence import TrendsExport
+    from ..sources import meta
+
     settings = load_settings()
     with open_store(settings) as store:
         stored = None
@@ -299,6 +313,10 @@ def trends(
 @app.command("sources")
 def sources_cmd() -> None:
     """What is configured, and how each source did in the last run."""
+    from rich.table import Table
+
+    from ..sources import load
+
     settings = load_settings()
     with open_store(settings) as store:
         last = store.last_runs(1)
@@ -306,7 +324,7 @@ def sources_cmd() -> None:
     table = Table(title="Sources")
     for col in ("source", "enabled", "configured", "last run", "items", "detail"):
         table.add_column(col)
-    for name in SOURCE_MODULES:
+    for name in source_names():
         enabled = settings.source_enabled(name)
         try:
             reason = load(name).not_configured(settings)
@@ -346,7 +364,19 @@ def _register_commands() -> None:
 _register_commands()
 
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    # SystemExit, not KeyboardInterrupt: click would print "Aborted!" and exit 1; every `finally` still runs
+    # (the store closes, a half-written issue stays in its temporary file), and nothing prints a traceback
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while unwinding changes nothing
+    err_console.print("interrupted", style="bold red")
+    raise SystemExit(EXIT_INTERRUPTED)
+
+
 def main() -> None:
+    signal.signal(signal.SIGINT, _interrupted)
     app()
 
 

@@ -7,9 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
-
-from ..newsletter import archive
 from .common import console, load_settings
 
 
@@ -19,6 +16,10 @@ def archive_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
 ) -> None:
     """List past issues: date, run id, sample or live, top stories."""
+    from rich.table import Table
+
+    from ..newsletter import archive
+
     out_dir = out or load_settings().out_dir
     entries = archive.list_issues(out_dir)[:limit]
     latest = archive.resolve_latest(out_dir)

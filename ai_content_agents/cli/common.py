@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
-from ..config import Settings
-from ..store import Store
+if TYPE_CHECKING:  # loaded by the first command that needs them, not by `--help`
+    from ..config import Settings
+    from ..store import Store
 
 console = Console()
 err_console = Console(stderr=True)
@@ -23,6 +25,10 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def load_settings() -> Settings:
+    from pydantic import ValidationError
+
+    from ..config import Settings
+
     try:
         return Settings()
     except ValidationError as exc:
@@ -32,7 +38,14 @@ def load_settings() -> Settings:
 
 @contextmanager
 def open_store(settings: Settings) -> Iterator[Store]:
-    store = Store(settings.db_path)
+    from ..store import Store, StoreError
+
+    try:
+        store = Store(settings.db_path)
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    except sqlite3.Error as exc:
+        raise fail(f"cannot open the store {settings.db_path}: {exc}") from None
     try:
         yield store
     finally:

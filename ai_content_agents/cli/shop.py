@@ -12,17 +12,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from itertools import islice
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import parse_qs, urlsplit
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from ..config import Settings
-from ..integrations.tiktok_shop import errors
-from ..integrations.tiktok_shop.auth import consume_state, new_state, save_state
-from ..integrations.tiktok_shop.client import TikTokShopClient, shop_auth_url
+from .common import load_settings
+
+if TYPE_CHECKING:  # the shop client is imported when a shop command runs, never by `--help`
+    from ..config import Settings
+    from ..integrations.tiktok_shop.client import TikTokShopClient
 
 app = typer.Typer(help="TikTok Shop: authorise the shop, inspect products/orders/analytics, sync to the local store.",
                   no_args_is_help=True)
@@ -34,7 +34,7 @@ JsonOpt = typer.Option(False, "--json", help="print JSON instead of a table")
 
 
 def _settings() -> Settings:
-    return Settings()
+    return load_settings()  # invalid settings: one line, not a traceback
 
 
 def _state_path(settings: Settings) -> Any:
@@ -43,6 +43,8 @@ def _state_path(settings: Settings) -> Any:
 
 @contextmanager
 def _friendly() -> Iterator[None]:
+    from ..integrations.tiktok_shop import errors
+
     try:
         yield
     except errors.TikTokShopError as exc:
@@ -51,12 +53,16 @@ def _friendly() -> Iterator[None]:
 
 
 def _client(settings: Settings, *, require_token: bool = True) -> TikTokShopClient:
+    from ..integrations.tiktok_shop.client import TikTokShopClient
+
     from ..store import Store
 
     return TikTokShopClient.from_settings(settings, Store(settings.db_path), require_token=require_token)
 
 
 def _emit(rows: list[dict[str, Any]], columns: list[str], title: str, as_json: bool) -> None:
+    from rich.table import Table
+
     if as_json:
         typer.echo(json.dumps(rows, indent=2, default=str))
         return
@@ -72,6 +78,11 @@ def _emit(rows: list[dict[str, Any]], columns: list[str], title: str, as_json: b
 @app.command("auth-url")
 def auth_url_cmd() -> None:
     """Print the seller consent URL (with a fresh CSRF state, remembered for `exchange`)."""
+    from ..integrations.tiktok_shop import errors
+    from ..integrations.tiktok_shop.auth import new_state
+    from ..integrations.tiktok_shop.auth import save_state
+    from ..integrations.tiktok_shop.client import shop_auth_url
+
     settings = _settings()
     with _friendly():
         if not settings.tiktok_shop_service_id:
@@ -107,6 +118,9 @@ def exchange_cmd(
     The redirect's `state` must match the one `shop auth-url` saved; it is then used up, so the same
     redirect cannot be exchanged twice.
     """
+    from ..integrations.tiktok_shop import errors
+    from ..integrations.tiktok_shop.auth import consume_state
+
     settings = _settings()
     with _friendly():
         auth_code, url_state = _code_and_state(code.strip())

@@ -14,11 +14,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from ..models import SourceMeta
-from .base import SourceError, SourceModule
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported on first use: `names()` (the CLI's --help) must not pay for pydantic
     from ..config import Settings
+    from ..models import SourceMeta
+    from .base import SourceModule
 
 # name → module path (or, for a source defined in code, e.g. in a test, the module-like object itself);
 # the order is the default order of runs, reports and lists
@@ -48,6 +47,8 @@ def load(name: str) -> SourceModule:
 def meta(name: str) -> SourceMeta:
     """A source's declared metadata; a source no longer registered (an old stored run) gets a plain one."""
     if name not in SOURCE_MODULES:
+        from ..models import SourceMeta
+
         return SourceMeta(name=name, label=name)
     return load(name).META
 
@@ -65,5 +66,4 @@ def enabled(settings: Settings) -> list[str]:
     return [n for n in SOURCE_MODULES if settings.source_enabled(n)]
 
 
-__all__ = ["SOURCE_MODULES", "SourceError", "SourceMeta", "SourceModule", "enabled", "label", "load", "meta",
-           "metas", "names"]
+__all__ = ["SOURCE_MODULES", "enabled", "label", "load", "meta", "metas", "names"]

@@ -38,7 +38,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..models import ChartSpec, FetchResult, Observation, Parsed, Signals, SourceMeta, TrendItem
-from . import apify
 from .base import SourceError
 from .stats import (
     SHRINK_K,
@@ -109,6 +108,8 @@ def fetch(settings: Settings, store: Store | None = None) -> FetchResult:
         raise SourceError(f"amazon: {reason}")
     run_input = build_input(settings)
     max_items = settings.amazon_max_items_per_url * len(settings.amazon_category_urls)
+    from . import apify  # apify-client is heavy: loaded when a run needs it
+
     result = apify.run_actor(settings, ACTOR_ID, run_input, max_items=max_items)
     if not any(isinstance(r, dict) and r.get("name") for r in result.raw_items):
         raise SourceError("amazon: the actor returned no product rows (dead category URLs or blocked pages?)")

@@ -29,7 +29,6 @@ import requests
 
 from ..config import secret
 from ..models import ChartSpec, FetchResult, Observation, Parsed, Signals, SourceMeta, TrendItem
-from . import apify
 from .base import SourceError, SourceUnreachable, parse_rows
 from .httpjson import request_json
 from .stats import (
@@ -165,6 +164,8 @@ def _fetch_apify(settings: Settings) -> FetchResult:
         "skipComments": True,
         "includeNSFW": False,
     }
+    from . import apify  # apify-client is heavy: loaded when a run needs it
+
     return apify.run_actor(settings, APIFY_ACTOR_ID, run_input, max_items=settings.reddit_limit * len(subs))
 
 

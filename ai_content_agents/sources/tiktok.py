@@ -34,7 +34,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..models import ChartSpec, FetchResult, Observation, Parsed, Signals, SourceMeta, TrendItem
-from . import apify
 from .base import SourceError, parse_rows
 from .stats import (
     THIN_N,
@@ -125,6 +124,8 @@ def fetch(settings: Settings, store: Store | None = None) -> FetchResult:
         raise SourceError(f"tiktok: {reason}")
     run_input = build_input(settings)
     routes = len(run_input["hashtags"]) + len(run_input["searchQueries"])
+    from . import apify  # apify-client is heavy: loaded when a run needs it
+
     return apify.run_actor(settings, ACTOR_ID, run_input, max_items=settings.tiktok_results_per_page * routes)
 
 

@@ -26,7 +26,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..models import FetchResult, Observation, Parsed, SourceMeta, TrendItem
-from . import apify
 from .base import SourceError, parse_rows
 from .stats import (
     THIN_N,
@@ -81,6 +80,8 @@ def fetch(settings: Settings, store: Store | None = None) -> FetchResult:
     reason = not_configured(settings)
     if reason:
         raise SourceError(f"x: {reason}")
+    from . import apify  # apify-client is heavy: loaded when a run needs it
+
     return apify.run_actor(settings, ACTOR_ID, build_input(settings), max_items=settings.x_max_items)
 
 
