@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+import difflib
+import os
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -103,7 +106,7 @@ class Settings(BaseSettings):
         "BuyItForLife",
         "TikTokShop",
     ]
-    reddit_time_filter: str = "day"
+    reddit_time_filter: Literal["hour", "day", "week", "month", "year", "all"] = "day"
     reddit_limit: int = Field(50, ge=1, le=100)
     youtube_queries: CsvList = ["tiktok made me buy it", "amazon finds", "viral product review", "dtc brand"]
     youtube_published_within_days: int = Field(7, ge=1, le=90)
@@ -166,7 +169,7 @@ class Settings(BaseSettings):
     anthropic_max_retry_after_s: float = Field(30.0, ge=0)  # longest Retry-After waited; past it, a clear message
 
     # --- TikTok Shop -------------------------------------------------------------------
-    tiktok_shop_region: str = "ROW"  # "US" or "ROW": picks the authorization host
+    tiktok_shop_region: Literal["US", "ROW"] = "ROW"  # picks the authorization host
     tiktok_shop_api_base: str = "https://open-api.tiktokglobalshop.com"
     tiktok_shop_auth_base: str = "https://auth.tiktok-shops.com"
     tiktok_shop_default_shop: str | None = None
@@ -181,6 +184,16 @@ class Settings(BaseSettings):
     shop_sku_allowlist: CsvList = []
     shop_max_price_change_pct: float = Field(10.0, ge=0)
     shop_max_stock_delta: int = Field(50, ge=0)
+
+    @field_validator("reddit_time_filter", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("tiktok_shop_region", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @field_validator(
         "tiktok_hashtags",
@@ -217,6 +230,34 @@ class Settings(BaseSettings):
     def source_enabled(self, name: str) -> bool:
         """`AICA_ENABLE_<NAME>`; a registered source without a switch of its own is on."""
         return bool(getattr(self, f"enable_{name}", True))
+
+
+def known_variables() -> set[str]:
+    """Every environment variable a setting reads: AICA_<FIELD>, plus vendor names (APIFY_TOKEN...)."""
+    out: set[str] = set()
+    for name, field in Settings.model_fields.items():
+        out.add(f"AICA_{name.upper()}")
+        alias = field.validation_alias
+        if isinstance(alias, AliasChoices):
+            out |= {str(c).upper() for c in alias.choices if isinstance(c, str)}
+    return out
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> list[str]:
+    """AICA_* variables (in the environment or .env) that no setting reads, each with a suggestion when one is
+    close: a typo such as AICA_ENABLE_REDIT=false would otherwise be ignored without a word."""
+    names = {k.upper() for k in (os.environ if environ is None else environ)}
+    if env_file is not None and env_file.is_file():
+        from dotenv import dotenv_values
+
+        names |= {k.upper() for k in dotenv_values(env_file)}
+    known = known_variables()
+    out = []
+    for name in sorted(n for n in names if n.startswith("AICA_") and not n.startswith("AICA_TEST_")):
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            out.append(f"unknown setting {name} is ignored" + (f" (did you mean {close[0]}?)" if close else ""))
+    return out
 
 
 def secret(value: SecretStr | None) -> str | None:

@@ -63,6 +63,23 @@ AsOfOpt = Annotated[
     ),
 ]
 
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"ai-content-agents {version('ai-content-agents')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    pass
+
+
 STATUS_STYLE = {"ok": "green", "partial": "yellow", "stale": "yellow", "failed": "red", "skipped": "dim"}
 
 

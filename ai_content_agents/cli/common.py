@@ -19,6 +19,25 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+def _flags_show_no_value() -> None:
+    """typer (0.2x) prints `<bool>` after every on/off flag in `--help`, which reads as if `--sample true` were the
+    syntax (it is an error: a flag takes no value). Flags show no type; every other option keeps its own."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+    if getattr(shown, "_flags_plain", False):
+        return
+
+    def display_type_rich(self: TyperOption, ctx: typer.Context) -> str | None:
+        return None if self.is_flag else shown(self, ctx)
+
+    display_type_rich._flags_plain = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_show_no_value()
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)  # one line, printed as written
     return typer.Exit(code)
@@ -27,8 +46,10 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 def load_settings() -> Settings:
     from pydantic import ValidationError
 
-    from ..config import Settings
+    from ..config import Settings, unknown_variables
 
+    for problem in unknown_variables():
+        err_console.print(f"[yellow]warning:[/] {escape(problem)}", soft_wrap=True)
     try:
         return Settings()
     except ValidationError as exc:
