@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from datetime import UTC, datetime
 
 from ai_content_agents.models import GatherReport, Signals, SourceEvidence, SourceReport, Trend, TrendItem
@@ -56,3 +57,25 @@ def report(trends: list[Trend] | None = None, sample: bool = False) -> GatherRep
         sources=[SourceReport(source="tiktok", status="ok", items=30)],
         items=[it for t in trends for it in t.items], trends=trends,
     )
+
+
+def assert_a_sound_run(agent: Any, result: Any, *, read_only: bool = False) -> None:
+    """What any agent run must show, whatever order its model chose: it used its own tools (and only those), none
+    failed, the loop stayed inside its bound, scraped text came back fenced, and it rests on data it read.
+    (Pinning the offline model's exact tool order would test its script, not the agent.)"""
+    from ai_content_agents.agents.fence import FENCE_TAG
+
+    records = result.tool_records
+    assert records, "the answer rests on no tool call"
+    assert {r.name for r in records} <= set(agent.tools.names)
+    assert not [r.name for r in records if r.is_error]
+    assert result.iterations <= agent.max_iterations + 1  # + the forced final turn
+    assert len(records) <= 4 * result.iterations  # a few calls per turn at most
+    if read_only:
+        assert not [r for r in records if any(t.name == r.name and t.requires_approval for t in agent.tools)]
+    for r in records:
+        if r.name == "trend_detail":  # the tool that returns scraped text returns every piece of it fenced
+            import json
+
+            texts = json.loads(agent.tools.run(r.name, r.input).content).get("texts", [])
+            assert all(t.startswith(f"<{FENCE_TAG} ") and t.endswith(f"</{FENCE_TAG}>") for t in texts), texts
