@@ -259,7 +259,7 @@ def rank_config(settings: Settings) -> ranking.RankConfig:
     )
 
 
-def gather(
+def gather(  # noqa: C901 - the run's one orchestration: live, replay and sample-fallback paths share their bookkeeping
     settings: Settings,
     store: Store | None,
     *,

@@ -36,7 +36,7 @@ from .base import (
 )
 from .fence import clean
 from .proposals import ProposalStore, check_limits, current_value
-from .tools import Tool, ToolFailure, ToolOutcome, ToolRegistry
+from .tools import Tool, ToolOutcome, ToolRegistry
 from .usage import RunUsage
 
 Days = Annotated[int, Field(ge=1, le=90)]

@@ -86,7 +86,7 @@ def _line(b: dict[str, Any], source: str | None = None) -> str:
     return "- " + " — ".join(p for p in parts if p) + (f" [{where}]" if where else "")
 
 
-def _answer(turn: OfflineTurn, intent: Intent, rows: list[Any], *, broadened: bool) -> str:
+def _answer(turn: OfflineTurn, intent: Intent, rows: list[Any], *, broadened: bool) -> str:  # noqa: C901 - the offline answer's template: one branch per kind of question, read top to bottom
     from ..newsletter.evidence import TrendPayload
     from ..newsletter.template_writer import story_copy
 

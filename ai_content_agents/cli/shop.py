@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from itertools import islice
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import parse_qs, urlsplit
 
 import typer
@@ -108,7 +108,7 @@ def _code_and_state(value: str) -> tuple[str, str | None]:
 @app.command("exchange")
 def exchange_cmd(
     code: str = typer.Argument(..., help="the whole redirect URL (code= and state=), or the auth code with --state"),
-    state: Optional[str] = typer.Option(None, "--state", help="the state from the redirect, if you pass a bare code"),
+    state: str | None = typer.Option(None, "--state", help="the state from the redirect, if you pass a bare code"),
     no_state_check: bool = typer.Option(
         False, "--no-state-check", help="exchange a bare code WITHOUT the CSRF state check (prints a warning)"
     ),
@@ -170,7 +170,7 @@ def shops_cmd(as_json: bool = JsonOpt) -> None:
 
 @app.command("products")
 def products_cmd(
-    shop: Optional[str] = ShopOpt, status: Optional[str] = typer.Option(None, help="e.g. ACTIVATE"),
+    shop: str | None = ShopOpt, status: str | None = typer.Option(None, help="e.g. ACTIVATE"),
     limit: int = typer.Option(50, min=1), as_json: bool = JsonOpt,
 ) -> None:
     """Search products (first LIMIT)."""
@@ -187,7 +187,7 @@ def products_cmd(
 
 @app.command("orders")
 def orders_cmd(
-    shop: Optional[str] = ShopOpt, status: Optional[str] = typer.Option(None, help="e.g. AWAITING_SHIPMENT"),
+    shop: str | None = ShopOpt, status: str | None = typer.Option(None, help="e.g. AWAITING_SHIPMENT"),
     days: int = typer.Option(7, min=1, help="orders updated in the last N days"),
     limit: int = typer.Option(50, min=1), as_json: bool = JsonOpt,
 ) -> None:
@@ -206,9 +206,9 @@ def orders_cmd(
 
 @app.command("inventory")
 def inventory_cmd(
-    product: list[str] = typer.Option([], "--product", help="product id (repeatable)"),
-    sku: list[str] = typer.Option([], "--sku", help="sku id (repeatable)"),
-    shop: Optional[str] = ShopOpt, as_json: bool = JsonOpt,
+    product: Annotated[list[str] | None, typer.Option("--product", help="product id (repeatable)")] = None,
+    sku: Annotated[list[str] | None, typer.Option("--sku", help="sku id (repeatable)")] = None,
+    shop: str | None = ShopOpt, as_json: bool = JsonOpt,
 ) -> None:
     """Stock per SKU for the given products or SKUs."""
     with _friendly():
@@ -223,7 +223,7 @@ def inventory_cmd(
 def analytics_cmd(
     what: str = typer.Option("products", "--what", help="shop | products | videos"),
     days: int = typer.Option(7, min=1, max=90), limit: int = typer.Option(20, min=1, max=100),
-    shop: Optional[str] = ShopOpt, as_json: bool = JsonOpt,
+    shop: str | None = ShopOpt, as_json: bool = JsonOpt,
 ) -> None:
     """Shop, top-product or top-video performance over the last DAYS days that have data (shop time zone)."""
     if what not in ("shop", "products", "videos"):
@@ -259,7 +259,7 @@ def analytics_cmd(
 def sync_cmd(
     what: str = typer.Option("all", "--what", help="products | orders | all"),
     full: bool = typer.Option(False, "--full", help="ignore the watermark and resync everything"),
-    shop: Optional[str] = ShopOpt, as_json: bool = JsonOpt,
+    shop: str | None = ShopOpt, as_json: bool = JsonOpt,
 ) -> None:
     """Incremental sync into the local SQLite store; safe to interrupt and re-run (it resumes)."""
     from ..integrations.tiktok_shop.sync import sync_orders, sync_products

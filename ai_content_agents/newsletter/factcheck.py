@@ -377,9 +377,10 @@ def _spelled_tokens(text: str, taken: list[tuple[int, int]]) -> Iterator[_Tok]:
         if _overlaps(m.span(), taken):
             continue
         base = (m.group("base") or "").lower()
-        if base == "one" and not m.group("mul"):
-            if _ONE_IDIOM_BEFORE.search(text[: m.start()]) or not _ONE_COUNTS.match(text[m.end() :]):
-                continue
+        if base == "one" and not m.group("mul") and (
+            _ONE_IDIOM_BEFORE.search(text[: m.start()]) or not _ONE_COUNTS.match(text[m.end() :])
+        ):
+            continue
         value, kind = _spelled_value(m)
         tok = _Tok(m.start(), m.end(), kind, value, 0, spelled=True, num_start=m.start())
         mul = m.group("mul")

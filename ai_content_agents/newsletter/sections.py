@@ -139,7 +139,7 @@ def fits(key: str, trend: Trend) -> bool:
     return key in section_fits(trend) or (key == SELLERS and bool(story.threads(trend)))
 
 
-def select_candidates(
+def select_candidates(  # noqa: C901 - the editorial selection rules, in priority order, in one readable pass
     cands: Sequence[Candidate], specs: tuple[SectionSpec, ...] = SECTION_SPECS
 ) -> dict[str, list[str]]:
     """Section key → cluster ids. Candidates must already be featurable; they are taken in rank order."""

@@ -188,9 +188,8 @@ def product_ids(ids: set[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for i in ids:
         for kind in _PRODUCT_ID_KINDS:
-            if i.startswith(kind):
-                if out.setdefault(kind, i) != i:
-                    return {}
+            if i.startswith(kind) and out.setdefault(kind, i) != i:
+                return {}
     return out
 
 
@@ -260,7 +259,7 @@ def _meta(it: TrendItem, brands: frozenset[str], ids: set[str]) -> _Meta:
     return meta
 
 
-def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:
+def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # noqa: C901 - hot path (100k items): blocking, exact-id and price-band merges inlined for speed
     """Group items (key-sorted, unique keys) into products: ids, then brand mentions, then fuzzy titles."""
     vocab = learn_brands(its)
     listing = [is_listing(it) for it in its]
@@ -343,7 +342,7 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:
     return Products([groups[r] for r in roots], [gids[r] for r in roots], listing, brands, vocab)
 
 
-def _fuzzy(its: list[TrendItem], uf: _UnionFind, config: MatchConfig) -> None:
+def _fuzzy(its: list[TrendItem], uf: _UnionFind, config: MatchConfig) -> None:  # noqa: C901 - hot path: candidate blocking and the match tests inlined for speed
     """Title merges among candidates blocked on each title's rarest tokens: one title's words inside the
     other's (token_set_ratio = 100), most words shared unless prices back the match, within one brand.
 
@@ -435,7 +434,7 @@ def _generic_limit(n_listings: int) -> int:
     return max(3, n_listings // 20)
 
 
-def group_topics(its: list[TrendItem], products: Products, strength: Sequence[float]) -> list[Topic | None]:
+def group_topics(its: list[TrendItem], products: Products, strength: Sequence[float]) -> list[Topic | None]:  # noqa: C901 - hot path: topic resolution over token indexes, inlined for speed (bench/ranking.py)
     """A topic per product group (None: the group stands alone). `strength` ranks listings within a group
     (the strongest listing names its product type)."""
     n_groups = len(products.groups)

@@ -110,7 +110,7 @@ def noisy_or(factors: Mapping[str, float], same_story: Mapping[str, str] | None 
     return 1.0 - miss
 
 
-def story_fields(
+def story_fields(  # noqa: C901 - one story's fields computed together so each item is read once
     items: Sequence[TrendItem],
     pct: Mapping[str, tuple[float, int]],
     product_groups: Sequence[Sequence[TrendItem]],

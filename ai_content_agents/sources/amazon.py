@@ -189,7 +189,7 @@ def _category(row: dict, parent: dict) -> str | None:
     return None
 
 
-def _parse_row(row: dict, parent: dict, observed: datetime, seen: set[tuple[str, Any]]) -> TrendItem | str:
+def _parse_row(row: dict, parent: dict, observed: datetime, seen: set[tuple[str, Any]]) -> TrendItem | str:  # noqa: C901 - raw actor rows: one guard per field variant the actor has shipped
     name = row.get("name")
     if not isinstance(name, str) or not name.strip():
         return "error row" if row.get("error") or row.get("errorDescription") else "no name"
@@ -330,7 +330,7 @@ def lone_jump(earlier: list[float], position: float) -> bool:
     return len(earlier) < 2 or earlier[-2] / earlier[-1] < PERSIST_STEP
 
 
-def score(items: list[TrendItem], history: Mapping[str, list[Observation]] | None = None) -> list[TrendItem]:
+def score(items: list[TrendItem], history: Mapping[str, list[Observation]] | None = None) -> list[TrendItem]:  # noqa: C901 - the documented baseline ladder (module docstring), step by step
     """Rank ratio (page, stored snapshots, or the list's prior) shrunk toward 1 by sales volume; q from the floor."""
     history = history or {}
     ratios = [page_ratio(it) if is_movers(it) else None for it in items]

@@ -181,8 +181,7 @@ def _posts(raw_items: object) -> Iterator[object]:
             if not isinstance(children, list):
                 yield entry  # `_parse_entry` counts it as a bad listing
                 continue
-            for child in children:
-                yield child
+            yield from children
         else:
             yield entry
 
@@ -209,7 +208,7 @@ def _from_apify(row: dict) -> dict:
     }
 
 
-def _parse_post(post: dict, observed: datetime) -> TrendItem | str:
+def _parse_post(post: dict, observed: datetime) -> TrendItem | str:  # noqa: C901 - raw API posts: one guard per field variant (removed, crosspost, media, link)
     if post.get("dataType") is not None:
         if post.get("dataType") != "post":
             return "comment" if post.get("dataType") == "comment" else "not a post"

@@ -20,7 +20,6 @@ from ai_content_agents.models import (
     ChartSpec,
     FetchResult,
     Observation,
-    Parsed,
     Signals,
     SourceMeta,
     SourceName,

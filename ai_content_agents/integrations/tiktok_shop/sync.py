@@ -37,6 +37,7 @@ from ...store import Store
 from . import errors
 from .client import MAX_SEARCH_RESULTS, PageResult, TikTokShopClient
 from .models import Shop, is_pii_order_field
+import contextlib
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +206,7 @@ class _Split(Exception):
         self.hi = hi
 
 
-def _run(
+def _run(  # noqa: C901 - the resumable sync loop: cursor, window splits, page pipeline and commit order in one place on purpose
     client: TikTokShopClient,
     store: Store,
     shop: Shop,
@@ -356,10 +357,8 @@ def _run(
                 except errors.TikTokShopError:
                     # The search failed for good: keep the pages whose details already arrived, so the
                     # re-run resumes after them, then report the failure.
-                    try:
+                    with contextlib.suppress(errors.TikTokShopError):
                         drain(pending, block=True)
-                    except errors.TikTokShopError:
-                        pass
                     raise
             drain(pending, block=True)
         finally:
