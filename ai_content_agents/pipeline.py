@@ -20,7 +20,7 @@ from typing import Literal
 
 from . import ranking
 from .config import Settings
-from .models import GatherReport, SourceReport, TrendItem
+from .models import GatherReport, SourceReport, SourceStatus, TrendItem
 from .sources import SOURCE_MODULES, enabled, load, metas
 from .sources.base import SourceError
 from .sources.snapshot import Snapshot
@@ -82,7 +82,7 @@ def run_source(name: str, settings: Settings, store: Store | None, observed_at: 
         parsed = module.parse(fetched.raw_items, observed_at)
         history = store.history(name, (it.source_id for it in parsed), before=observed_at) if store else {}
         items = module.score(list(parsed), history, **score_options(module, settings))
-        status = "partial" if fetched.partial else "ok"
+        status: SourceStatus = "partial" if fetched.partial else "ok"
         return _Outcome(
             SourceReport(
                 source=name,

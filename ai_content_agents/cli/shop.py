@@ -100,7 +100,8 @@ def _code_and_state(value: str) -> tuple[str, str | None]:
     if "://" in value or value.startswith("?") or "code=" in value:
         q = parse_qs(urlsplit(value).query if "://" in value else value.lstrip("?"))
         code = (q.get("code") or [""])[0]
-        state = (q.get("state") or [None])[0]
+        states = q.get("state")
+        state = states[0] if states else None
         return code, state
     return value, None
 

@@ -299,7 +299,7 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
         if listing[i] or len(brands[i]) != 1:
             continue
         b = next(iter(brands[i]))
-        cands = by_brand.get(b)
+        cands = by_brand.get(b) or []
         if not cands:
             continue
         words = topic_tokens(it.title)
@@ -434,6 +434,11 @@ def _generic_limit(n_listings: int) -> int:
     return max(3, n_listings // 20)
 
 
+def _lead_rank(lead: int | None, strength: Sequence[float]) -> float:
+    """Sort key: a group led by a stronger item first; a group without a lead last."""
+    return -strength[lead] if lead is not None else 1.0
+
+
 def group_topics(its: list[TrendItem], products: Products, strength: Sequence[float]) -> list[Topic | None]:  # noqa: C901 - hot path: topic resolution over token indexes, inlined for speed (bench/ranking.py)
     """A topic per product group (None: the group stands alone). `strength` ranks listings within a group
     (the strongest listing names its product type)."""
@@ -506,10 +511,10 @@ def group_topics(its: list[TrendItem], products: Products, strength: Sequence[fl
         for w in v_words[t]:
             vindex[w].append(t)
     vindex_keys = vindex.keys()
-    members: dict[int, list[int]] = defaultdict(list)
+    topic_members: dict[int, list[int]] = defaultdict(list)
     for g in range(n_groups):
         if g in topic_of:
-            members[topic_of[g]].append(g)
+            topic_members[topic_of[g]].append(g)
             continue
         group = products.groups[g]
         words = (
@@ -549,10 +554,10 @@ def group_topics(its: list[TrendItem], products: Products, strength: Sequence[fl
                     key = (1, in_vocab, -t)
                     best = key if best is None or key > best else best
         if best is not None:
-            members[-best[2]].append(g)
+            topic_members[-best[2]].append(g)
     out: list[Topic | None] = [None] * n_groups
-    for t, gs in members.items():
-        by_strength = sorted(gs, key=lambda g: (-strength[i] if (i := lead[g]) is not None else 1.0, g))
+    for t, gs in topic_members.items():
+        by_strength = sorted(gs, key=lambda g: (_lead_rank(lead[g], strength), g))
         topic = Topic(name=_topic_name(its, products, by_strength, lead, t_words[t]), products=sorted(gs, key=lambda g: g != t))
         for g in gs:
             out[g] = topic

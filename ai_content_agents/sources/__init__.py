@@ -40,7 +40,7 @@ def load(name: str) -> SourceModule:
         raise KeyError(f"unknown source {name!r}; known: {', '.join(SOURCE_MODULES)}")
     entry = SOURCE_MODULES[name]
     if isinstance(entry, str):
-        return importlib.import_module(entry)  # type: ignore[return-value]  # a module that follows the protocol
+        return importlib.import_module(entry)  # a module that follows the protocol (base.SourceModule)
     return entry
 
 

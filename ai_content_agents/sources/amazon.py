@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..models import ChartSpec, FetchResult, Observation, Parsed, Signals, SourceMeta, TrendItem
-from .base import SourceError
+from .base import SourceError, as_str
 from .stats import (
     SHRINK_K,
     THIN_N,
@@ -193,7 +193,7 @@ def _parse_row(row: dict, parent: dict, observed: datetime, seen: set[tuple[str,
     name = row.get("name")
     if not isinstance(name, str) or not name.strip():
         return "error row" if row.get("error") or row.get("errorDescription") else "no name"
-    product_url = row.get("url") if isinstance(row.get("url"), str) else None
+    product_url = as_str(row.get("url"))
     asin = valid_asin(row.get("asin")) or extract_asin(product_url)
     if not asin:
         return "no asin"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..models import FetchResult, Observation, Parsed, SourceMeta, TrendItem
 
@@ -36,6 +36,23 @@ class SourceError(RuntimeError):
 class SourceUnreachable(SourceError):
     """The service cannot be reached at all (refused, no DNS, no route): not retried, and a source stops
     asking the same host for its other queries."""
+
+
+# Raw actor/API JSON is read leniently, and these say so in types: a field of the wrong type reads as empty.
+def as_dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def as_text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def as_str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def parse_rows(raw_items: object, parse_row: Callable[[dict], TrendItem | str]) -> Parsed:

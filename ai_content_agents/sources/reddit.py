@@ -29,7 +29,7 @@ import requests
 
 from ..config import secret
 from ..models import ChartSpec, FetchResult, Observation, Parsed, Signals, SourceMeta, TrendItem
-from .base import SourceError, SourceUnreachable, parse_rows
+from .base import SourceError, SourceUnreachable, as_str, parse_rows
 from .httpjson import request_json
 from .stats import (
     THIN_N,
@@ -224,8 +224,8 @@ def _parse_post(post: dict, observed: datetime) -> TrendItem | str:  # noqa: C90
         return "stickied"
     if post.get("over_18") is True:
         return "nsfw"
-    subreddit = post.get("subreddit") if isinstance(post.get("subreddit"), str) else None
-    permalink = post.get("permalink") if isinstance(post.get("permalink"), str) else None
+    subreddit = as_str(post.get("subreddit"))
+    permalink = as_str(post.get("permalink"))
     if permalink and permalink.startswith("/"):
         url = "https://www.reddit.com" + permalink
     elif isinstance(post.get("url"), str) and "/comments/" in post["url"]:
@@ -263,7 +263,7 @@ def _parse_post(post: dict, observed: datetime) -> TrendItem | str:  # noqa: C90
     reasons = [f"phrase:{p}" for p in COMMERCE_PHRASES if p in lowered][:1]
     if any(i.startswith("asin:") for i in link_ids):
         reasons.append("amazon_link")
-    author = post.get("author") if isinstance(post.get("author"), str) else None
+    author = as_str(post.get("author"))
     return TrendItem(
         source="reddit",
         source_id=post_id.lower(),

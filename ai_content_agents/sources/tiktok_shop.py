@@ -35,7 +35,7 @@ from ..integrations.tiktok_shop.auth import TokenStore
 from ..integrations.tiktok_shop.client import TikTokShopClient
 from ..integrations.tiktok_shop.sync import product_titles
 from ..models import ChartSpec, FetchResult, Observation, Parsed, Signals, SourceMeta, TrendItem
-from .base import SourceError, parse_rows
+from .base import SourceError, as_dict, as_text, parse_rows
 from .stats import THIN_N, Level, log2_safe, loo_medians, strength, surprise, to_float
 
 if TYPE_CHECKING:
@@ -181,10 +181,6 @@ def _str(v: object) -> str | None:
     return v if isinstance(v, str) and v.strip() else None
 
 
-def _dict(v: object) -> dict[str, Any]:
-    return v if isinstance(v, dict) else {}
-
-
 @dataclass(frozen=True)
 class _Row:
     """What product and video rows share: the id, the GMV block, the window, the shop."""
@@ -204,7 +200,7 @@ def _parse_one(raw: dict[str, Any], when: datetime) -> TrendItem | str:
     ident = _id(raw.get("id"))
     if ident is None:
         return "missing id"
-    gmv_raw = _dict(raw.get("gmv"))
+    gmv_raw = as_dict(raw.get("gmv"))
     end, days = _window_days(raw)
     row = _Row(raw=raw, ident=ident, when=when, gmv=to_float(gmv_raw.get("amount")), gmv_amount=gmv_raw.get("amount"),
                currency=_str(gmv_raw.get("currency")), days=days, window=f"{int(days)} d to {end}",
@@ -233,7 +229,7 @@ def _product(row: _Row) -> TrendItem | str:
         metrics["gmv_per_day"] = gmv / days
     if (ctr := to_float(raw.get("click_through_rate"))) is not None:
         metrics["click_through_rate"] = ctr
-    if prior := _dict(raw.get("prior")):
+    if prior := as_dict(raw.get("prior")):
         pdays = to_float(prior.get("days")) or float(PRIOR_DAYS)
         if (pu := to_float(prior.get("units_sold"))) is not None and pdays > 0:
             metrics["prior_units_per_day"] = pu / pdays
@@ -257,7 +253,7 @@ def _video(row: _Row) -> TrendItem | str:
     views = to_float(raw.get("views"))
     if views is None:
         return "missing views"
-    title = raw.get("title") if isinstance(raw.get("title"), str) else ""
+    title = as_text(raw.get("title"))
     user = _str(raw.get("username"))
     listed = raw.get("products")
     products = [p for p in listed if isinstance(p, dict)] if isinstance(listed, list) else []

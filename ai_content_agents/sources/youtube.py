@@ -35,7 +35,7 @@ import requests
 
 from ..config import secret
 from ..models import ChartSpec, FetchResult, Observation, Parsed, Signals, SourceMeta, TrendItem
-from .base import SourceError, SourceUnreachable, parse_rows
+from .base import SourceError, SourceUnreachable, as_str, parse_rows
 from .httpjson import request_json
 from .stats import (
     THIN_N,
@@ -215,8 +215,8 @@ def _attach_channel_baselines(api: _Api, videos: list[dict]) -> None:
         ]
     recent = {v["id"]: v for v in api.videos([i for ids in uploads.values() for i in ids]) if isinstance(v.get("id"), str)}
     for video in videos:
-        cid = (video.get("snippet") or {}).get("channelId")
-        video["_channel"] = (channels.get(cid) or {}).get("statistics") or {}
+        channel_id = str((video.get("snippet") or {}).get("channelId") or "")
+        video["_channel"] = (channels.get(channel_id) or {}).get("statistics") or {}
         video["_channel_recent"] = [
             {
                 "id": vid,
@@ -224,7 +224,7 @@ def _attach_channel_baselines(api: _Api, videos: list[dict]) -> None:
                 "contentDetails": {"duration": (recent[vid].get("contentDetails") or {}).get("duration")},
                 "statistics": {"viewCount": (recent[vid].get("statistics") or {}).get("viewCount")},
             }
-            for vid in uploads.get(cid, [])
+            for vid in uploads.get(channel_id, [])
             if vid in recent
         ]
 
@@ -297,7 +297,7 @@ def _parse_row(row: dict, observed: datetime) -> TrendItem | str:
         if baseline is not None:
             metrics["channel_median_views"] = baseline
     links, link_ids = links_and_ids(description)
-    channel_id = snippet.get("channelId") if isinstance(snippet.get("channelId"), str) else None
+    channel_id = as_str(snippet.get("channelId"))
     lowered = (title + " " + description).lower()
     reasons = [f"phrase:{p}" for p in COMMERCE_PHRASES if p in lowered][:1]
     if any(i.startswith("asin:") for i in link_ids):
@@ -308,7 +308,7 @@ def _parse_row(row: dict, observed: datetime) -> TrendItem | str:
         title=html.unescape(" ".join(title.split())),
         url=f"https://www.youtube.com/watch?v={video_id}",
         text=description,
-        author=snippet.get("channelTitle") if isinstance(snippet.get("channelTitle"), str) else None,
+        author=as_str(snippet.get("channelTitle")),
         author_followers=subscribers,
         group=f"{channel_id}:{'shorts' if is_short else 'long'}" if channel_id else None,
         canonical_ids=[f"youtube:{video_id}"] + [i for i in link_ids if i != f"youtube:{video_id}"],

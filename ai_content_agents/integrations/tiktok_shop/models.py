@@ -256,7 +256,10 @@ class ProductPerformance(_M):
     latest_available_date: date | None = None
     intervals: list[ProductPerformanceInterval] = Field(default_factory=list)
 
-    _lift = model_validator(mode="before")(classmethod(lambda cls, d: _lift_intervals(d)))
+    @model_validator(mode="before")
+    @classmethod
+    def _lift(cls, d: Any) -> Any:
+        return _lift_intervals(d)
 
 
 class VideoProduct(_M):
@@ -289,7 +292,10 @@ class VideoPerformance(_M):
     engagement_data: EngagementData | None = None
     intervals: list[dict[str, Any]] = Field(default_factory=list)
 
-    _lift = model_validator(mode="before")(classmethod(lambda cls, d: _lift_intervals(d)))
+    @model_validator(mode="before")
+    @classmethod
+    def _lift(cls, d: Any) -> Any:
+        return _lift_intervals(d)
 
 
 class Page(_M):

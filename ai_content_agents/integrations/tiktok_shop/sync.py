@@ -277,7 +277,8 @@ def _run(  # noqa: C901 - the resumable sync loop: cursor, window splits, page p
                     )
                 else:
                     clean = _strip_pii(r)
-                    pay = clean.get("payment") if isinstance(clean.get("payment"), dict) else {}
+                    pay = clean.get("payment")
+                    pay = pay if isinstance(pay, dict) else {}
                     db.execute(
                         "INSERT INTO shop_orders (shop_id, order_id, status, update_time, currency, total_amount,"
                         " order_json, synced_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (shop_id, order_id)"
