@@ -13,6 +13,15 @@ from mcp import Client
 
 PRODUCT, SKU = "1729000000000000001", "1730000000000000001"  # the fake shop's second product: 11.90 USD
 
+def rows(answer: Any) -> list[Any]:
+    """A list answer's rows, whether a tool returns a bare list or a model holding one list (e.g. `products`)."""
+    if isinstance(answer, list):
+        return answer
+    lists = [v for v in answer.values() if isinstance(v, list)]
+    assert len(lists) == 1, f"expected one list in {sorted(answer)}"
+    return lists[0]
+
+
 # name -> arguments, or a function of the answers so far
 CALLS: dict[str, Any] = {
     "gather": {},
@@ -24,7 +33,7 @@ CALLS: dict[str, Any] = {
     "shop_status": {},
     "list_shops": {},
     "search_products": {"limit": 3},
-    "inventory": lambda got: {"product_ids": [p["product_id"] for p in got["search_products"]]},
+    "inventory": lambda got: {"product_ids": [p["product_id"] for p in rows(got["search_products"])]},
     "orders_summary": {"days": 7},
     "shop_performance": {"days": 7},
     "product_performance": {"days": 7, "limit": 3},

@@ -27,7 +27,7 @@ from ai_content_agents.newsletter import archive
 from ai_content_agents.store import Store
 
 from .conftest import CANARY_SECRET, text_of
-from .exercise import CALLS, SKU, call_every_tool
+from .exercise import CALLS, SKU, call_every_tool, rows
 
 
 def serve(settings: Settings, store: Store, **options: Any) -> Any:
@@ -70,14 +70,15 @@ def test_client_calls_every_tool_on_the_sample_and_the_fake_shop(shop_settings, 
         assert got["list_trends"]["sample"] is True and len(got["list_trends"]["trends"]) == 3
         assert got["trend_detail"]["trend"]["cluster_id"] == got["list_trends"]["trends"][0]["cluster_id"]
         assert got["shop_status"]["ready"] is True and got["shop_status"]["shop"]["name"] == "Glow Goods"
-        assert [p["product_id"] for p in got["search_products"]][:2] == ["1729000000000000000", "1729000000000000001"]
-        assert {i["product_id"] for i in got["inventory"]} == {p["product_id"] for p in got["search_products"]}
+        products = rows(got["search_products"])
+        assert [p["product_id"] for p in products][:2] == ["1729000000000000000", "1729000000000000001"]
+        assert {i["product_id"] for i in rows(got["inventory"])} == {p["product_id"] for p in products}
         assert got["orders_summary"]["orders"] == 3
         price = got["propose_price_change"]
         assert price["status"] == "pending" and price["limit_problems"] == [] and "shop approve" in price["next_step"]
-        assert [p["proposal_id"] for p in got["list_proposals"]] == [got["propose_inventory_change"]["proposal_id"],
-                                                                    price["proposal_id"]]
-        assert got["list_proposals"][1]["sku_id"] == SKU and got["list_proposals"][1]["new"] == "12.50"
+        proposals = rows(got["list_proposals"])
+        assert [p["proposal_id"] for p in proposals] == [got["propose_inventory_change"]["proposal_id"], price["proposal_id"]]
+        assert proposals[1]["sku_id"] == SKU and proposals[1]["new"] == "12.50"
         assert fake_shop.writes == []  # proposals only: approving stays a person's CLI step
         audit = ProposalStore(store).audit_log()
         assert {a.tool for a in audit if a.actor == "mcp"} >= {"shop_status", "propose_price_change"}
