@@ -17,6 +17,7 @@ from .. import runs
 from ..config import Settings
 from ..newsletter.evidence import SourceFacts, TrendPayload, trend_payload
 from ..models import GatherReport, SourceName, Trend
+from ..sources import names as source_names
 from ..prompts import render
 from ..store import Store
 from .api import RetryPolicy
@@ -27,6 +28,15 @@ from .usage import RunUsage
 
 GatherFn = Callable[..., GatherReport]
 
+
+
+
+def _list_registered_sources(schema: dict[str, Any]) -> None:
+    schema["enum"] = list(source_names())  # read when a tool's schema is built: every registered source
+
+
+# a source name as the model sees it: the registry's names, listed in the tool schema
+KnownSource = Annotated[SourceName, Field(json_schema_extra=_list_registered_sources)]
 
 class SourceLine(BaseModel):
     source: str
@@ -225,7 +235,7 @@ class TrendTools:
                     "answer from this run and name its time")
         return ""
 
-    def gather(self, sources: list[SourceName] | None = None, refresh: bool = False) -> GatherSummary:
+    def gather(self, sources: list[KnownSource] | None = None, refresh: bool = False) -> GatherSummary:
         """Summarise the run questions are answered from: the latest stored run when it is fresh enough,
         else a new run of the trend pipeline (every enabled source, then ranking).
 
@@ -267,7 +277,7 @@ class TrendTools:
 
     def list_trends(
         self,
-        source: SourceName | None = None,
+        source: KnownSource | None = None,
         category: str | None = None,
         limit: Annotated[int, Field(ge=1, le=20)] = 10,
         query: str | None = None,
@@ -308,7 +318,7 @@ class TrendTools:
         texts = [fence(it.text, source=it.source, item_id=it.source_id) for it in trend.items[:3] if it.text]
         return fit_detail(TrendDetail(trend=safe_payload(trend), texts=texts))
 
-    def item_history(self, source: SourceName, source_id: str, limit: Annotated[int, Field(ge=1, le=30)] = 10) -> ItemHistory:
+    def item_history(self, source: KnownSource, source_id: str, limit: Annotated[int, Field(ge=1, le=30)] = 10) -> ItemHistory:
         """Earlier stored observations of one item across runs (oldest first), to judge momentum.
 
         Args:

@@ -118,3 +118,10 @@ def test_a_toy_sixth_source_gathers_ranks_and_appears_in_the_newsletter(tmp_path
     md = render(nl, tmp_path / "issue")["md"].read_text()
     assert "Wobble Penguin" in md and "Toyland" in md and "https://toyland.test/p/w1" in md
     assert read_intent("what's new in toy land?").sources == ["toyland"]
+    from ai_content_agents.agents.offline import OfflineModel
+    from ai_content_agents.agents.trend import TrendAgent
+    from ai_content_agents.store import Store
+
+    agent = TrendAgent(settings, Store(tmp_path / "s.sqlite3"), report=report, client=OfflineModel())
+    schema = next(t for t in agent.tools if t.name == "item_history").input_schema()
+    assert "toyland" in schema["properties"]["source"]["enum"]  # the model is told the source exists
