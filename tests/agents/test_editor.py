@@ -77,6 +77,16 @@ def writer_prompt(requests: list[dict[str, Any]], key: str) -> str:
 
 
 # --- offline -----------------------------------------------------------------------------------------
+def test_the_offline_editor_does_not_read_its_prompt(settings, store, sample_report, no_refetch, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A prompt edit cannot break the offline path: the editor's plan is handed to the agent, not found in text."""
+    from ai_content_agents.agents import editor as editor_module
+
+    monkeypatch.setattr(editor_module, "editor_prompt", lambda *a, **k: "Plan the issue, please.")
+    brief = plan_issue(editor_agent(settings, store, sample_report, now=f.NOW), sample_report)
+    assert brief.offline and brief.tool_turns == 1 and brief.replaced == 0
+    assert ids(brief.picks) == ids(default_picks(sample_report, settings.top_n))
+
+
 def test_offline_newsletter_goes_through_trend_agent(settings, store, sample_report, no_refetch) -> None:  # type: ignore[no-untyped-def]
     briefs: list[EditorBrief] = []
     usage = RunUsage.from_settings(settings, "nl-offline", store)
