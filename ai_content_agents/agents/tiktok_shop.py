@@ -52,7 +52,7 @@ from .shop_views import (
     VideoPerformance,
     Window,
 )
-from .tools import Tool, ToolFailure, ToolOutcome, ToolRegistry
+from .tools import Tool, ToolOutcome, ToolRegistry
 from .usage import RunUsage
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from ai_content_agents import pipeline
 from ai_content_agents.agents.base import make_client
 from ai_content_agents.agents.offline import OfflineModel
 from ai_content_agents.agents.editor_offline import offline_angle
-from ai_content_agents.agents.trend import TrendAgent, TrendBrief
+from ai_content_agents.agents.trend import TrendBrief
 from ai_content_agents.agents.usage import RunUsage
 from ai_content_agents.config import Settings
 from ai_content_agents.models import GatherReport, Trend
