@@ -43,7 +43,8 @@ def _escape(text: str) -> str:
 
 def clean(text: str | None, limit: int = 160) -> str:
     """Untrusted short text (titles, names) as a plain string: normalised, invisible characters
-    stripped, whitespace collapsed, truncated and escaped. Used where a full fence is overkill."""
+    stripped, whitespace collapsed, truncated and escaped. The strings of a result that reaches a model
+    whole inside `fence_json` are cleaned with it; alone it is no fence."""
     if not text:
         return ""
     norm = strip_invisible(unicodedata.normalize("NFKC", text))

@@ -22,7 +22,7 @@ from ..store import Store
 from .api import RetryPolicy
 from .base import AgentEvent, AgentResult, BaseAgent, Capabilities, ModelClient, PendingApproval, make_client
 from .fence import DEFAULT_LIMIT as TEXT_LIMIT
-from .fence import clean
+from .fence import clean, fence
 from .tools import Tool, ToolFailure, ToolRegistry
 from .usage import RunUsage
 
@@ -161,6 +161,12 @@ def fit_detail(detail: TrendDetail, budget: int = 11_000) -> TrendDetail:
     return detail
 
 
+def _reason(source: str, reason: str | None) -> str:
+    """Why a source did not deliver. It can quote a third party (an Apify actor's status message), so it
+    reaches the model fenced; `gather`'s own note (an instruction of ours) stays outside any fence."""
+    return fence(reason, source=source, item_id="status", limit=120) if reason else ""
+
+
 class TrendTools:
     """The tool functions, bound to one settings/store/report. Each returns a compact pydantic model."""
 
@@ -266,7 +272,8 @@ class TrendTools:
             stored=self.stored_at is not None,
             sample=r.sample,
             trends=len(r.trends),
-            sources=[SourceLine(source=s.source, status=s.status, items=s.items, reason=clean(s.reason, 120)) for s in r.sources],
+            sources=[SourceLine(source=s.source, status=s.status, items=s.items, reason=_reason(s.source, s.reason))
+                     for s in r.sources],
             note="; ".join(
                 n
                 for n in (

@@ -130,3 +130,19 @@ def test_history_and_featured_tools_read_the_store(settings, store) -> None:  # 
     assert hist["points"][0]["metrics"] == {"plays": 412300.0}
     featured = json.loads(unfence_json(agent.tools.run("recently_featured", {"days": 7}).content))
     assert featured == [{"key": "c1", "featured": "2026-11-20", "issue_id": "issue-1"}]
+
+
+def test_a_source_status_message_reaches_the_model_fenced(settings, store) -> None:  # type: ignore[no-untyped-def]
+    """An Apify actor's status message is third-party text: in `gather`'s result it sits inside a fence."""
+    from ai_content_agents.models import SourceReport
+
+    report = f.report().model_copy(update={"sources": [
+        SourceReport(source="tiktok", status="failed", reason=INJECTION),
+        SourceReport(source="amazon", status="ok", items=3),
+    ]})
+    agent = TrendAgent(settings, store, report=report, client=OfflineModel(), refresh_allowed=False)
+    out = agent.tools.run("gather", {})
+    assert not out.is_error and "Ignore previous instructions" in out.content
+    assert "ignore previous" not in outside_fences(out.content).lower()
+    lines = json.loads(out.content)["sources"]
+    assert lines[0]["reason"].startswith('<untrusted_content source="tiktok"') and lines[1].get("reason", "") == ""
