@@ -15,7 +15,6 @@ from pydantic import BaseModel, Field
 from ..sources import meta, metas
 
 
-
 def source_words() -> list[tuple[str, str]]:
     """phrase → source name, from each registered source's service name and `META.phrases`, longest first
     ("tiktok shop" before "tiktok"). A one-letter name ("X") is left to its phrases ("twitter", "x.com")."""
