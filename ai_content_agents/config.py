@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     )
 
     # --- where state lives -------------------------------------------------------------
+    # the brand profile to use when a command gets no --profile: a name (<data dir>/profiles/NAME.toml, else a
+    # bundled example) or a path to a .toml file; empty: no profile
+    profile: str = ""
     data_dir: Path = Path(".data")
     out_dir: Path = Path("out")
 
@@ -138,6 +141,8 @@ class Settings(BaseSettings):
     newsletter_sender: str = ""  # "Name <address>" for the From: line of whoever sends it
     newsletter_unsubscribe_url: str = ""  # your email service's unsubscribe merge tag or URL
     newsletter_postal_address: str = ""  # the sender's postal address (required in marketing email in many places)
+    newsletter_audience: str = ""  # who reads it, in a sentence: guides the writer (a profile usually sets it)
+    newsletter_voice: str = ""  # how it should sound, in a sentence: guides the writer
 
     # --- ranking -----------------------------------------------------------------------
     top_n: int = Field(20, ge=1)
@@ -147,6 +152,8 @@ class Settings(BaseSettings):
     decay_half_life_h: float | None = Field(None, gt=0)
     niche_terms: CsvList = []  # words that make an item relevant without a product or commerce signal
     exclude_off_topic: bool = True  # keep items with no product, commerce signal or niche term out of the top N
+    niche_only: bool = False  # with niche terms: a story must name one of them (a product alone is not enough)
+    exclude_terms: CsvList = []  # stories whose title or type holds every word of one of these stay out of the top N
     featured_lookback_days: int = Field(28, ge=0)
 
     # --- Claude ------------------------------------------------------------------------
@@ -194,6 +201,7 @@ class Settings(BaseSettings):
         "youtube_queries",
         "shop_sku_allowlist",
         "niche_terms",
+        "exclude_terms",
         mode="before",
     )
     @classmethod
@@ -214,6 +222,8 @@ class Settings(BaseSettings):
             sender=self.newsletter_sender,
             unsubscribe_url=self.newsletter_unsubscribe_url,
             postal_address=self.newsletter_postal_address,
+            audience=self.newsletter_audience,
+            voice=self.newsletter_voice,
         )
 
     def source_enabled(self, name: str) -> bool:

@@ -82,10 +82,12 @@ def latest(
     max_age_h: float,
     now: datetime | None = None,
     sample: bool | None = None,
+    profile: str | None = None,
 ) -> StoredRun | None:
     """The newest stored run younger than `max_age_h` (None when there is none).
 
     sample: True → only runs on the bundled sample; False → only live runs; None → either.
+    profile: only runs gathered and ranked for this profile ("" → runs with no profile); None → any.
     """
     store.ensure_schema(_SCHEMA)
     now = now or datetime.now(UTC)
@@ -95,6 +97,9 @@ def latest(
     if sample is not None:
         where += " AND sample = ?"
         params.append(int(sample))
+    if profile is not None:
+        where += " AND COALESCE(json_extract(report_json, '$.profile'), '') = ?"
+        params.append(profile)
     rows = store.query(
         f"SELECT stored_at, report_json FROM stored_runs WHERE {where} ORDER BY stored_at DESC LIMIT 1", params
     )

@@ -148,6 +148,14 @@ def _question(messages: list[dict[str, Any]]) -> str:
     return str(first)
 
 
+def _system(request: dict[str, Any]) -> str:
+    """The system prompt's text, whether given as a string or as text blocks."""
+    system = request.get("system") or ""
+    if isinstance(system, list):
+        return " ".join(str(b.get("text", "")) for b in system if isinstance(b, dict))
+    return str(system)
+
+
 def _json(text: str) -> Any:
     try:
         return json.loads(text)
@@ -209,11 +217,13 @@ class _Plan:
         key = re.search(r'<section key="([a-z_]+)"', prompt)
         slot = re.search(r'<section [^>]*first_slot="(\d+)"', prompt)
         attached = re.search(r"<attached>(.*?)</attached>", prompt, re.S)
+        audience = re.search(r"<audience>(.*?)</audience>", _system(self.request), re.S)
         body = write_json(
             key.group(1) if key else "",
             payloads,
             first_slot=int(slot.group(1)) if slot else 0,
             attached=(_json(attached.group(1)) or {}) if attached else {},
+            audience=audience.group(1).strip() if audience else "",
         )
         return json.dumps(body, ensure_ascii=False)
 

@@ -210,7 +210,8 @@ class TrendTools:
             return self.report
         if not self.refresh:
             wanted = True if self.mode == "sample" else (False if self.mode == "live" else None)
-            stored = runs.latest(self.store, max_age_h=self.settings.run_max_age_h, now=self._clock(), sample=wanted)
+            stored = runs.latest(self.store, max_age_h=self.settings.run_max_age_h, now=self._clock(), sample=wanted,
+                                 profile=self.settings.profile)
             if stored is not None:
                 self.report, self.stored_at = stored.report, stored.stored_at
                 return stored.report

@@ -24,7 +24,7 @@ from ..ranking import cluster_keys
 from ..sources import SOURCE_MODULES, load
 from ..sources.snapshot import Snapshot, SnapshotError, parse_as_of
 from ..store import Store
-from .common import console, err_console, fail, load_settings, open_store, split_sources
+from .common import ProfileOpt, console, err_console, fail, load_settings, open_store, split_sources
 
 app = typer.Typer(
     name="ai-content-agents",
@@ -169,10 +169,11 @@ def newsletter(
     snapshot: SnapshotOpt = None,
     as_of: AsOfOpt = None,
     open_: Annotated[bool, typer.Option("--open", help="Open the HTML issue in your default browser.")] = False,
+    profile: ProfileOpt = None,
 ) -> None:
     """Gather, rank and write this week's newsletter: OUT/issues/<date>-<run id>/ (.md .html .txt .json, images/),
-    then OUT/latest points at it. Exit code 3 when a section had to be withheld."""
-    settings = load_settings()
+    then OUT/latest points at it (with a profile, OUT/<profile>/…). Exit code 3 when a section had to be withheld."""
+    settings = load_settings(profile)
     out_dir = out or settings.out_dir
     with open_store(settings) as store:
         report = run_gather(settings, store, sources, sample, live, sequential, snapshot=snapshot, as_of=as_of)
@@ -245,17 +246,18 @@ def trends(
     refresh: Annotated[
         bool, typer.Option("--refresh", help="Gather anew instead of showing the latest stored run.")
     ] = False,
+    profile: ProfileOpt = None,
 ) -> None:
     """Show the ranked trends (fused across sources) in the terminal.
 
     Shows the latest stored run younger than AICA_RUN_MAX_AGE_H (default 24 h); gathers only when there
     is none, with --refresh, or for a replay or a subset of sources."""
-    settings = load_settings()
+    settings = load_settings(profile)
     with open_store(settings) as store:
         stored = None
         if not (refresh or sources or snapshot or as_of):
             wanted = True if sample else (False if live else None)
-            stored = runs.latest(store, max_age_h=settings.run_max_age_h, sample=wanted)
+            stored = runs.latest(store, max_age_h=settings.run_max_age_h, sample=wanted, profile=settings.profile)
         if stored is not None:
             report = stored.report
             if not as_json:
@@ -271,6 +273,8 @@ def trends(
         typer.echo(json.dumps(export.model_dump(mode="json"), indent=2, ensure_ascii=False))
         return
     title = "SAMPLE DATA — ranked trends" if report.sample else "Ranked trends"
+    if report.profile:
+        title += f" for {report.profile}"
     if report.snapshot and not report.sample:
         title += f" — snapshot {report.snapshot}, as of {report.started_at:%Y-%m-%d %H:%M} UTC"
     table = Table(title=escape(title), show_lines=False)
@@ -297,9 +301,9 @@ def trends(
 
 
 @app.command("sources")
-def sources_cmd() -> None:
-    """What is configured, and how each source did in the last run."""
-    settings = load_settings()
+def sources_cmd(profile: ProfileOpt = None) -> None:
+    """What is configured (with a profile: as that profile sets it), and how each source did in the last run."""
+    settings = load_settings(profile)
     with open_store(settings) as store:
         last = store.last_runs(1)
     last_report = last[0] if last else None
@@ -336,9 +340,11 @@ def _register_commands() -> None:
     """The agent and shop commands live in their own modules; they join the one `app` here."""
     from . import archive as archive_cmd
     from . import ask, proposals, shop
+    from . import profile as profile_cmd
 
     ask.register(app)
     archive_cmd.register(app)
+    app.add_typer(profile_cmd.app, name="profile")
     proposals.register(shop.app)
     app.add_typer(shop.app, name="shop")
 
