@@ -498,8 +498,11 @@ class TemplateWriter:
     offline = True
     can_revise = False
 
+    masthead = Masthead()  # its audience note is named under the lead story (subclasses may skip __init__)
+
     def __init__(self, masthead: Masthead | None = None) -> None:
-        self.masthead = masthead or Masthead()  # its audience note is named under the lead story
+        if masthead is not None:
+            self.masthead = masthead
 
     def write_section(self, spec: SectionSpec, trends: list[Trend], report: GatherReport) -> Section:
         body = write_json(spec.key, [trend_payload(t) for t in trends], first_slot=spec.first_slot,
