@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -144,6 +144,17 @@ class Settings(BaseSettings):
     newsletter_audience: str = ""  # who reads it, in a sentence: guides the writer (a profile usually sets it)
     newsletter_voice: str = ""  # how it should sound, in a sentence: guides the writer
 
+    # --- sending (newsletter --send / --send-test) --------------------------------------
+    smtp_host: str = ""
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"  # ssl: implicit TLS (port 465)
+    smtp_user: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_from: str = ""  # "Name <address>"; default: newsletter_sender
+    smtp_recipients: CsvList = []  # a profile's [send] recipients replace these
+    smtp_timeout_s: float = Field(30.0, gt=0)
+    smtp_ca_file: Path | None = None  # a CA bundle to trust for the server (a company relay's own CA); default: the system's
+
     # --- ranking -----------------------------------------------------------------------
     top_n: int = Field(20, ge=1)
     source_weights: dict[str, float] = {}  # overrides per source, e.g. {"reddit": 0.5}; default 1.0 each
@@ -202,6 +213,7 @@ class Settings(BaseSettings):
         "shop_sku_allowlist",
         "niche_terms",
         "exclude_terms",
+        "smtp_recipients",
         mode="before",
     )
     @classmethod

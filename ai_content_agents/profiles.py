@@ -119,7 +119,7 @@ class Profile(_Part):
             update["source_weights"] = {**settings.source_weights, **self.sources.weights}
         if self.sources.enabled is not None:
             update.update({f"enable_{s}": s in self.sources.enabled for s in ALL_SOURCES})
-        if self.send.recipients and "smtp_recipients" in Settings.model_fields:
+        if self.send.recipients:
             update["smtp_recipients"] = list(self.send.recipients)
         return settings.model_copy(update=update)
 

@@ -24,6 +24,7 @@ from ..ranking import cluster_keys
 from ..sources import SOURCE_MODULES, load
 from ..sources.snapshot import Snapshot, SnapshotError, parse_as_of
 from ..store import Store
+from . import send as send_cmd
 from .common import ProfileOpt, console, err_console, fail, load_settings, open_store, split_sources
 
 app = typer.Typer(
@@ -170,10 +171,15 @@ def newsletter(
     as_of: AsOfOpt = None,
     open_: Annotated[bool, typer.Option("--open", help="Open the HTML issue in your default browser.")] = False,
     profile: ProfileOpt = None,
+    send: send_cmd.SendOpt = False,
+    send_test: send_cmd.SendTestOpt = None,
+    allow_sample: send_cmd.AllowSampleOpt = False,
 ) -> None:
     """Gather, rank and write this week's newsletter: OUT/issues/<date>-<run id>/ (.md .html .txt .json, images/),
-    then OUT/latest points at it (with a profile, OUT/<profile>/…). Exit code 3 when a section had to be withheld."""
+    then OUT/latest points at it (with a profile, OUT/<profile>/…); --send / --send-test mail it by SMTP.
+    Exit codes: 3 a section had to be withheld; 6 the issue was written but not sent."""
     settings = load_settings(profile)
+    send_plan = send_cmd.plan(settings, send, send_test, allow_sample, sample)
     out_dir = out or settings.out_dir
     with open_store(settings) as store:
         report = run_gather(settings, store, sources, sample, live, sequential, snapshot=snapshot, as_of=as_of)
@@ -223,11 +229,14 @@ def newsletter(
         import webbrowser
 
         webbrowser.open(published.paths["html"].resolve().as_uri())
+    sent = send_cmd.deliver(send_plan, published.folder) if send_plan is not None else 0
     if withheld:
         err_console.print(f"[bold red]{len(withheld)} section(s) withheld[/] (the rest of the issue was written):")
         for section in withheld:
             err_console.print(f"  {section.title}: {section.error}")
         raise typer.Exit(EXIT_WITHHELD)
+    if sent:
+        raise typer.Exit(sent)
 
 
 _SOURCE_TAGS = {"tiktok": "TT", "amazon": "AMZ", "x": "X", "reddit": "RD", "youtube": "YT", "tiktok_shop": "SHOP"}
