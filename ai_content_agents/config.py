@@ -155,6 +155,14 @@ class Settings(BaseSettings):
     smtp_timeout_s: float = Field(30.0, gt=0)
     smtp_ca_file: Path | None = None  # a CA bundle to trust for the server (a company relay's own CA); default: the system's
 
+    # --- watch (alerts for cron) ---------------------------------------------------------
+    watch_breakout_min_score: float = Field(0.5, ge=0, le=1)  # a breakout alerts from this score up
+    watch_climb_min_ranks: int = Field(5, ge=1)  # a climber: up this many places since the previous run...
+    watch_climb_min_score_gain: float = Field(0.2, gt=0)  # ...or its score up by this much
+    watch_cooldown_h: float = Field(72.0, ge=0)  # no story alerts twice within this many hours
+    watch_history_runs: int = Field(5, ge=1, le=20)  # earlier stored runs a breakout must be new against
+    watch_webhook_url: SecretStr | None = None  # a Slack-compatible incoming webhook; the URL is a secret
+
     # --- ranking -----------------------------------------------------------------------
     top_n: int = Field(20, ge=1)
     source_weights: dict[str, float] = {}  # overrides per source, e.g. {"reddit": 0.5}; default 1.0 each

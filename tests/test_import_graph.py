@@ -20,7 +20,7 @@ ROWS: dict[str, int] = {
     "integrations": 3,
     "sources": 4,
     "pipeline": 5, "runs": 5,
-    "newsletter": 6, "mailer": 6,
+    "newsletter": 6, "mailer": 6, "watch": 6, "webhook": 6,
     "agents": 7,
     "mcp": 8,
     "cli": 9, "__main__": 9,

@@ -350,9 +350,11 @@ def _register_commands() -> None:
     from . import archive as archive_cmd
     from . import ask, proposals, shop
     from . import profile as profile_cmd
+    from . import watch as watch_cmd
 
     ask.register(app)
     archive_cmd.register(app)
+    watch_cmd.register(app)
     app.add_typer(profile_cmd.app, name="profile")
     proposals.register(shop.app)
     app.add_typer(shop.app, name="shop")

@@ -79,6 +79,7 @@ recipients = ["team@example.com"]
     assert s.source_weights == {"x": 0.7, "reddit": 0.5}
     assert s.niche_terms == ["dog", "cat"] and s.niche_only and s.exclude_terms == ["cat litter"]
     assert s.out_dir == base.out_dir / "pets"
+    assert s.smtp_recipients == ["team@example.com"]
     result = runner.invoke(app, ["trends", "--sample", "--json", "--profile", str(path)])
     assert result.exit_code == 0, result.output
 
