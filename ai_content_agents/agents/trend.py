@@ -285,6 +285,9 @@ class TrendTools:
         """
         r = self._need_report()
         picked = sorted(r.trends, key=lambda t: t.rank or 10**9)
+        # a profile's exclusions (and, with niche_only, its niche) hold for answers as for issues
+        hidden = {"excluded", "off_topic"} if self.settings.niche_only else {"excluded"}
+        picked = [t for t in picked if hidden.isdisjoint(t.flags)]
         if source:
             picked = [t for t in picked if any(e.source == source and e.counted for e in t.evidence)]
         if category:

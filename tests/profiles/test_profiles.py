@@ -125,3 +125,20 @@ def test_stored_runs_are_reused_only_for_the_same_profile(monkeypatch: pytest.Mo
         assert runs.latest(store, max_age_h=1, now=at, profile="") is None
     finally:
         store.close()
+
+
+def test_trend_agent_answers_leave_out_what_the_profile_excludes() -> None:
+    from ai_content_agents.agents.trend import TrendAgent
+    from ai_content_agents.store import Store
+
+    base = Settings(_env_file=None)
+    skin = load("skincare", base).apply(base)
+    store = Store(base.db_path)
+    try:
+        listed = TrendAgent(skin, store, mode="sample").trend_tools.list_trends(limit=20, order="momentum")
+        plain = TrendAgent(base, store, mode="sample").trend_tools.list_trends(limit=20, order="momentum")
+    finally:
+        store.close()
+    titles = " ".join(t.title for t in listed.trends)
+    assert "Walking Pad" not in titles and "Blender" not in titles and "LED" in titles
+    assert "Walking Pad" in " ".join(t.title for t in plain.trends)  # without the profile it is there
