@@ -348,12 +348,13 @@ def sources_cmd(profile: ProfileOpt = None) -> None:
 def _register_commands() -> None:
     """The agent and shop commands live in their own modules; they join the one `app` here."""
     from . import archive as archive_cmd
-    from . import ask, proposals, shop
+    from . import ask, proposals, serve_mcp, shop
     from . import profile as profile_cmd
     from . import watch as watch_cmd
 
     ask.register(app)
     archive_cmd.register(app)
+    serve_mcp.register(app)
     watch_cmd.register(app)
     app.add_typer(profile_cmd.app, name="profile")
     proposals.register(shop.app)
