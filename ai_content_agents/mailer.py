@@ -137,6 +137,7 @@ def build_message(issue: OutgoingIssue, sender: str, to: str, *, subject_prefix:
     msg.set_content(issue.text, subtype="plain", charset="utf-8")
     msg.add_alternative(issue.html, subtype="html", charset="utf-8")
     html_part = msg.get_payload()[1]  # type: ignore[index]
+    assert isinstance(html_part, EmailMessage)  # add_alternative made it one
     for image in issue.images:
         html_part.add_related(image.data, maintype=image.maintype, subtype=image.subtype, cid=f"<{image.cid}>",
                               disposition="inline", filename=Path(image.path).name)

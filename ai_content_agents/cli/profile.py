@@ -40,7 +40,7 @@ def init(
 def list_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False) -> None:
     """Every profile a name reaches: yours in <data dir>/profiles/, then the bundled examples."""
     settings = load_settings("")
-    rows = []
+    rows: list[dict[str, str | int]] = []
     for name, path in profiles.available(settings):
         try:
             p = profiles.load(str(path) if path else name, settings)
@@ -55,8 +55,9 @@ def list_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print the lis
     for col in ("name", "newsletter", "keywords", "file"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(escape(r["name"]), escape(r["newsletter"]) or (f"[red]{escape(r['error'])}[/]" if r["error"] else "—"),
-                      str(r["keywords"]), escape(r["path"]))
+        table.add_row(escape(str(r["name"])),
+                      escape(str(r["newsletter"])) or (f"[red]{escape(str(r['error']))}[/]" if r["error"] else "—"),
+                      str(r["keywords"]), escape(str(r["path"])))
     console.print(table)
 
 
