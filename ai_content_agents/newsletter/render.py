@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from ..evidence import trend_payload
+from ..fileio import atomic_write
 from ..models import Newsletter
 from ..prompts import render as render_template
 from .sections import featurable
@@ -60,15 +59,7 @@ def as_json(nl: Newsletter) -> dict:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, text)  # fsynced; an OSError names the path (a full disk says which file)
 
 
 def render(nl: Newsletter, out_dir: Path, stem: str = "newsletter") -> dict[str, Path]:
