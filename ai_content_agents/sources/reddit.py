@@ -18,9 +18,10 @@ import requests
 
 from ..config import secret
 from ..models import FetchResult, Observation, Parsed, Signals, TrendItem
+from ..redact import remember
 from . import apify
-from .base import SourceError, SourceUnreachable, parse_rows
-from .httpjson import request_json
+from .base import SourceError, SourceUnreachable, parse_rows, progress
+from .httpjson import one_line, request_json
 from .stats import age_hours, aware, clean_title, log2_safe, parse_epoch, parse_iso, relative, to_float, to_int
 from .urls import canonicalize, links_and_ids
 
@@ -83,6 +84,7 @@ def fetch(settings: Settings, store: Store | None = None) -> FetchResult:
                     timeout_s=settings.http_timeout_s,
                     retries=settings.http_retries,
                     max_wait_s=settings.http_retry_max_wait_s,
+                    max_bytes=int(settings.max_response_mb * 1_000_000),
                 )
             except SourceUnreachable:
                 raise  # the other subreddits live on the same host
@@ -93,6 +95,7 @@ def fetch(settings: Settings, store: Store | None = None) -> FetchResult:
                 continue
             if isinstance(listing, dict):
                 listings.append(listing)
+                progress().publish(listings, f"reddit via {way}; {len(listings)}/{len(settings.reddit_subreddits)} subreddits")
             else:
                 failures.append(f"reddit: r/{sub} returned an unexpected body")
     if not listings:
@@ -115,11 +118,13 @@ def _token(session: requests.Session, settings: Settings) -> str:
         timeout_s=settings.http_timeout_s,
         retries=settings.http_retries,
         max_wait_s=settings.http_retry_max_wait_s,
+        max_bytes=int(settings.max_response_mb * 1_000_000),
     )
     token = body.get("access_token") if isinstance(body, dict) else None
     if not isinstance(token, str) or not token:
         error = body.get("error") if isinstance(body, dict) else None
-        raise SourceError(f"reddit: token request returned no access token ({str(error or 'no error field')[:60]})")
+        raise SourceError(f"reddit: token request returned no access token ({one_line(str(error or 'no error field'), 60)})")
+    remember(token)  # masked in every message from now on
     return token
 
 

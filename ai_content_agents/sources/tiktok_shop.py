@@ -77,8 +77,8 @@ def _fetch(client: TikTokShopClient, store: Store | None) -> FetchResult:
     shop = client.select_shop()
     window = client.analytics_window(WINDOW_DAYS, shop=shop)  # ends at the latest available date
     start, end, last_day = window.start, window.end, window.last_day
-    products = list(client.product_performance_list(start, end, sort_field="gmv",
-                                                    page_size=TOP_PRODUCTS, max_results=TOP_PRODUCTS))
+    paged = client.product_performance_list(start, end, sort_field="gmv", page_size=TOP_PRODUCTS, max_results=TOP_PRODUCTS)
+    products = list(paged)
     prior_start = start - timedelta(days=PRIOR_DAYS)
     prior = {r.id: r for r in client.product_performance_list(prior_start, start, sort_field="gmv",
                                                               page_size=100, max_results=200)}
@@ -99,7 +99,8 @@ def _fetch(client: TikTokShopClient, store: Store | None) -> FetchResult:
                 "gmv": _money(before.gmv.amount if before.gmv else None)},
             **common,
         })
-    for v in client.video_performance_list(start, end, sort_field="gmv", page_size=TOP_VIDEOS, max_results=TOP_VIDEOS):
+    videos = client.video_performance_list(start, end, sort_field="gmv", page_size=TOP_VIDEOS, max_results=TOP_VIDEOS)
+    for v in videos:
         raw.append({
             "kind": "video", "id": v.id, "title": v.title or "", "username": v.username,
             "video_post_time": v.video_post_time, "views": v.views,
@@ -109,7 +110,9 @@ def _fetch(client: TikTokShopClient, store: Store | None) -> FetchResult:
             **common,
         })
     note = f"shop {shop.name}: {WINDOW_DAYS} d to {last_day.isoformat()} ({window.time_zone})"
-    return FetchResult(raw_items=raw, note=note + (f"; {window.note}" if window.note else ""))
+    malformed = paged.skipped + videos.skipped  # rows the API sent that did not match their shape
+    return FetchResult(raw_items=raw, note=note + (f"; {window.note}" if window.note else ""),
+                       skipped={"malformed row": malformed} if malformed else {})
 
 
 def _product_names(client: TikTokShopClient, store: Store | None, shop_id: str, ids: list[str]) -> dict[str, str]:
