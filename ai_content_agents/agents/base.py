@@ -20,6 +20,7 @@ from anthropic.types import Message
 from pydantic import BaseModel, Field
 
 from ..config import Settings, secret
+from ..redact import redact, request_id
 from .tools import ToolOutcome, ToolRegistry
 from .usage import RunUsage
 
@@ -45,6 +46,36 @@ class ModelClient(Protocol):
 
 class ModelDeprecated(ValueError):
     """A configured model is on anthropic's deprecation list: fail at startup, not mid-run."""
+
+
+class ModelReplyError(RuntimeError):
+    """The model endpoint answered, but not with a message (an HTML page with HTTP 200, a proxy's error text...)."""
+
+
+def model_failure(exc: BaseException) -> str:
+    """One secret-free line for a failed model call: the error type, HTTP status and request id (ids are chosen
+    by the server, so they are redacted and shown only when they look like ids), never the server's text."""
+    status = getattr(exc, "status_code", None)
+    rid = request_id(getattr(exc, "request_id", None))
+    if isinstance(exc, ModelReplyError):
+        return f"the model API sent an unusable reply ({redact(str(exc))})"
+    if isinstance(exc, TimeoutError):
+        return f"writing {exc}"
+    detail = type(exc).__name__ + (f", HTTP {status}" if status else "") + (f", request {rid}" if rid else "")
+    return f"the model API call failed ({detail})"
+
+
+def _checked(msg: object) -> Message:
+    """`msg` if it is a usable message; an SDK given a non-JSON 200 returns text or a half-built object."""
+    content = getattr(msg, "content", None)
+    if not isinstance(msg, Message) and not (isinstance(content, list) and hasattr(msg, "stop_reason")):
+        kind = type(msg).__name__
+        head = msg.lstrip()[:15].lower() if isinstance(msg, str) else ""
+        what = "an HTML page" if head.startswith(("<!doctype", "<html")) else f"a {kind}"
+        raise ModelReplyError(f"{what} instead of a message")
+    if not isinstance(content, list):
+        raise ModelReplyError("a message without content blocks")
+    return msg  # type: ignore[return-value]
 
 
 def deprecated_models() -> dict[str, str]:
@@ -312,10 +343,11 @@ class BaseAgent:
                     msg = stream.get_final_message()
             else:
                 msg = self.client.messages.create(**kwargs)
+            msg = _checked(msg)
         except Exception:
             log.warning("%s: model call failed", self.name)
             raise
-        self.usage.add(self.name, msg.model or self.model, msg.usage)
+        self.usage.add(self.name, getattr(msg, "model", None) or self.model, getattr(msg, "usage", None))
         return msg
 
     def _emit(self, event: AgentEvent) -> None:

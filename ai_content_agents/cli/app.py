@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .. import pipeline
-from ..agents.base import ModelDeprecated
+from ..agents.base import ModelDeprecated, ModelReplyError, model_failure
 from ..agents.usage import RunUsage
 from ..config import Settings
 from ..evidence import TrendsExport
@@ -25,7 +25,18 @@ from ..ranking import cluster_keys
 from ..sources import SOURCE_MODULES, load
 from ..sources.snapshot import Snapshot, SnapshotError, parse_as_of
 from ..store import Store
-from .common import console, err_console, fail, load_settings, open_store, split_sources
+from .common import (
+    DeadlineExceeded,
+    GuardedGroup,
+    console,
+    err_console,
+    fail,
+    load_settings,
+    open_store,
+    out_dir,
+    split_sources,
+    within,
+)
 
 app = typer.Typer(
     name="ai-content-agents",
@@ -34,6 +45,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=GuardedGroup,
 )
 
 SourcesOpt = Annotated[
@@ -158,7 +170,7 @@ def _show_brief(brief: EditorBrief) -> None:
 @app.command()
 def newsletter(
     sources: SourcesOpt = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: out/).")] = None,
+    out: Annotated[str | None, typer.Option("--out", help="Output folder (default: out/).")] = None,
     sample: SampleOpt = False,
     live: LiveOpt = False,
     sequential: SequentialOpt = False,
@@ -167,22 +179,20 @@ def newsletter(
 ) -> None:
     """Gather, rank and write this week's newsletter to OUT as .md, .html and .json."""
     settings = load_settings()
-    out_dir = out or settings.out_dir
+    target = out_dir(settings, out)  # checked before anything is fetched or paid for
     with open_store(settings) as store:
         report = run_gather(settings, store, sources, sample, live, sequential, snapshot=snapshot, as_of=as_of)
         usage = RunUsage.from_settings(settings, report.run_id, store)
         replayed = report.snapshot is not None
         try:
             when = report.started_at if replayed else None  # a replay's issue is dated by its clock
-            nl = write_with_agents(report, settings, store, usage=usage, on_brief=_show_brief, now=when)
+            nl = within(settings.write_deadline_s, "AICA_WRITE_DEADLINE_S", lambda: write_with_agents(
+                report, settings, store, usage=usage, on_brief=_show_brief, now=when))
         except ModelDeprecated as exc:
             raise fail(str(exc)) from None
-        except anthropic.APIError as exc:
-            status = getattr(exc, "status_code", None)
-            request_id = getattr(exc, "request_id", None)
-            detail = f"{type(exc).__name__}" + (f", HTTP {status}" if status else "") + (f", request {request_id}" if request_id else "")
-            raise fail(f"the model API call failed ({detail}); nothing was written. {usage.summary()}") from None
-        paths = render(nl, out_dir)
+        except (anthropic.APIError, ModelReplyError, DeadlineExceeded) as exc:
+            raise fail(f"{model_failure(exc)}; nothing was written. {usage.summary()}") from None
+        paths = render(nl, target)
         if not replayed:  # a replay leaves the featured history alone
             store.mark_featured(
                 report.run_id,

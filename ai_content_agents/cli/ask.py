@@ -14,7 +14,16 @@ from typing import Annotated, Any
 
 import typer
 
-from ..agents.base import AgentEvent, AgentResult, Decision, ModelDeprecated, PendingApproval, make_client
+from ..agents.base import (
+    AgentEvent,
+    AgentResult,
+    Decision,
+    ModelDeprecated,
+    ModelReplyError,
+    PendingApproval,
+    make_client,
+    model_failure,
+)
 from ..agents.offline import OFFLINE_BANNER
 from ..agents.usage import RunUsage
 from .common import console, err_console, fail, load_settings, open_store
@@ -90,8 +99,8 @@ def ask(
         except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback or a key
             import anthropic
 
-            if isinstance(exc, anthropic.APIStatusError):
-                raise fail(f"the model API returned HTTP {exc.status_code} ({type(exc).__name__}); nothing was changed") from None
+            if isinstance(exc, anthropic.APIStatusError | ModelReplyError):
+                raise fail(f"{model_failure(exc)}; nothing was changed") from None
             if isinstance(exc, anthropic.APIConnectionError):
                 raise fail("could not reach the model API (check ANTHROPIC_BASE_URL / network)") from None
             raise
