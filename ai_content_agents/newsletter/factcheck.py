@@ -140,7 +140,7 @@ _MASKS = (
     re.compile(r"\[[^\]\n]*\]\((?P<u>[^)\s]*)(?:\s+\"[^\"]*\")?\)"),  # only the target is masked
     re.compile(r"\bhref\s*=\s*[\"'][^\"']*[\"']", re.I),
     re.compile(r"(?:https?://|www\.)[^\s<>\"'\])]+", re.I),
-    re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"),
+    re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.-]+"),  # starts only where a run starts: linear
     re.compile(r"(?<![\w&])[@#][A-Za-z_][\w.]*"),
 )
 _NUMBERING = re.compile(r"(?m)^[ \t]*(?P<n>\d{1,2})[.)](?=[ \t])")
