@@ -109,6 +109,8 @@ def _progress_line(report: SourceReport) -> None:
     detail = f"{report.items} items" if report.items else ""
     if report.skipped_items:
         detail += f", {report.skipped_items} malformed skipped"
+    if report.cut:
+        detail += ", cut: " + ", ".join(f"{what} {n}" for what, n in report.cut.items())
     if report.reason:
         detail += f"{' — ' if detail else ''}{report.reason}"
     console.print(f"  [{style}]{report.status:>7}[/] {report.source:<11} [dim]{report.duration_s:5.1f}s[/] {detail}")
