@@ -29,6 +29,7 @@ _secrets: set[str] = set()
 _pairs: set[tuple[str, str]] = set()
 _forms: tuple[str, ...] = ()  # every encoding of every secret, longest first
 _grams: frozenset[str] = frozenset()
+_runs: re.Pattern[str] | None = None  # runs of the characters secrets are made of, PARTIAL or longer
 
 _GENERIC = (
     (re.compile(r"(https?://[^\s?\"'<>]+)\?[^\s\"'<>]*"), r"\1?" + MASK),  # query strings: keys, signatures
@@ -62,8 +63,13 @@ def encodings(secret: str, ident: str | None = None) -> list[str]:
     return forms
 
 
+def _runs_of(forms: Iterable[str]) -> re.Pattern[str] | None:
+    chars = sorted({c for f in forms for c in f})
+    return re.compile("[" + "".join(re.escape(c) for c in chars) + "]{%d,}" % PARTIAL) if chars else None
+
+
 def _rebuild() -> None:
-    global _forms, _grams
+    global _forms, _grams, _runs
     forms: set[str] = set()
     for s in _secrets:
         forms.update(encodings(s))
@@ -71,7 +77,7 @@ def _rebuild() -> None:
         forms.update(encodings(s, ident))
     ordered = tuple(sorted((f for f in forms if len(f) >= MIN_SECRET), key=len, reverse=True))
     grams = {f[i : i + PARTIAL] for f in ordered for i in range(len(f) - PARTIAL + 1)}
-    _forms, _grams = ordered, frozenset(grams)
+    _forms, _grams, _runs = ordered, frozenset(grams), _runs_of(ordered)
 
 
 def remember(*values: str | None, ident: str | None = None) -> None:
@@ -99,16 +105,23 @@ def remember_settings(settings: object) -> None:
     remember(plain("reddit_client_secret"), ident=plain("reddit_client_id"))
 
 
-def _mask_fragments(text: str, grams: frozenset[str]) -> str:
-    """Mask every run of text covered by PARTIAL-long fragments of a secret form."""
+def _mask_fragments(text: str, grams: frozenset[str], runs: re.Pattern[str] | None) -> str:
+    """Mask every stretch of text covered by PARTIAL-long fragments of a secret form.
+
+    Only runs of the characters secrets are made of are looked at (found by the regex engine), so ordinary
+    prose costs next to nothing and this is cheap enough for scraped content too."""
+    if not grams or runs is None or len(text) < PARTIAL:
+        return text
     hits: list[tuple[int, int]] = []
-    for i in range(len(text) - PARTIAL + 1):
-        if text[i : i + PARTIAL] in grams:
-            end = i + PARTIAL
-            if hits and i <= hits[-1][1]:
-                hits[-1] = (hits[-1][0], end)
-            else:
-                hits.append((i, end))
+    for run in runs.finditer(text):
+        base, chunk = run.start(), run.group()
+        for i in range(len(chunk) - PARTIAL + 1):
+            if chunk[i : i + PARTIAL] in grams:
+                start, end = base + i, base + i + PARTIAL
+                if hits and start <= hits[-1][1]:
+                    hits[-1] = (hits[-1][0], end)
+                else:
+                    hits.append((start, end))
     if not hits:
         return text
     out, last = [], 0
@@ -120,27 +133,25 @@ def _mask_fragments(text: str, grams: frozenset[str]) -> str:
 
 
 def scrub(text: str, extra: Iterable[str | None] = ()) -> str:
-    """`text` with every known secret (whole, in any encoding) masked; fast enough for scraped content."""
-    forms = _forms
+    """`text` with every known secret masked: whole, in any encoding, and fragments of them. Cheap on text
+    that holds none, so it also runs over scraped content (a server may echo a request into its data)."""
     more = [f for s in extra if s and len(s) >= MIN_SECRET for f in encodings(s)]
+    forms, grams, runs = _forms, _grams, _runs
     if not forms and not more:
         return text
     for form in (*sorted(more, key=len, reverse=True), *forms):
         if form in text:
             text = text.replace(form, MASK)
-    return text
+    if more:
+        grams = grams | {f[i : i + PARTIAL] for f in more for i in range(len(f) - PARTIAL + 1)}
+        runs = _runs_of((*forms, *more))
+    return _mask_fragments(text, grams, runs)
 
 
 def redact(text: object, extra: Iterable[str | None] = (), *, generic: bool = True) -> str:
     """A message safe to show, log or store: every known secret in every encoding, fragments of them, and
     (with `generic`) anything shaped like a credential: URL query strings, bearer/basic values, `key=value`."""
-    extra = [s for s in extra if s and len(s) >= MIN_SECRET]
     out = scrub(str(text), extra)
-    grams = _grams
-    if extra:
-        grams = grams | {f[i : i + PARTIAL] for s in extra for f in encodings(s) for i in range(len(f) - PARTIAL + 1)}
-    if grams and len(out) >= PARTIAL:
-        out = _mask_fragments(out, grams)
     if generic:
         for pattern, repl in _GENERIC:
             out = pattern.sub(repl, out)

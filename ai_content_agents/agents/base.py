@@ -114,8 +114,18 @@ def make_client(settings: Settings) -> ModelClient:
         return OfflineModel()
     import anthropic
 
+    class BoundedAnthropic(anthropic.Anthropic):
+        """The SDK client, except that a Retry-After longer than AICA_HTTP_RETRY_MAX_WAIT_S is not waited on
+        (the SDK would sleep for as long as any server asks): the call fails at once, as rate limited."""
+
+        def _should_retry(self, response: Any) -> bool:
+            wait = self._parse_retry_after_header(response.headers)
+            if wait is not None and wait > settings.http_retry_max_wait_s:
+                return False
+            return bool(super()._should_retry(response))
+
     # a local compatible server (Ollama, vLLM) ignores the key; the SDK still needs one to build headers
-    return anthropic.Anthropic(api_key=key or "no-key", base_url=base_url or None)
+    return BoundedAnthropic(api_key=key or "no-key", base_url=base_url or None)
 
 
 def is_offline(client: object) -> bool:

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ValidationError
 from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_after_delay
 
+from ... import redact
 from ...config import secret
 from . import errors
 from .analytics import AnalyticsWindow, analytics_window, shop_time_zone, shop_today
@@ -401,7 +402,7 @@ class TikTokShopClient:
                 f"{ep.method} {path} returned HTTP {status} with a non-JSON body ({kind})", http_status=status
             )
         code = body["code"]
-        request_id = body.get("request_id")
+        request_id = redact.request_id(body.get("request_id"))  # chosen by the server: logged only if a plain id
         if code == 0:
             data = body.get("data")
             if data is not None and not isinstance(data, dict):  # "ok" with garbage is not an empty answer
