@@ -246,6 +246,13 @@ class Settings(BaseSettings):
                 raise ValueError(f"prices for {prefix!r} must be numbers >= 0")
         return value
 
+    @field_validator("writer_model", "fast_model")
+    @classmethod
+    def _model_name(cls, value: str) -> str:
+        if not value.strip() or any(c.isspace() for c in value.strip()):
+            raise ValueError("allowed: a model id without spaces, e.g. claude-sonnet-5-5")
+        return value.strip()
+
     @field_validator("tiktok_shop_region")
     @classmethod
     def _region(cls, value: str) -> str:
@@ -314,8 +321,10 @@ def describe(exc: ValidationError) -> str:
     """Every problem in one line: the variable, the bad value, what is allowed."""
     problems = []
     for err in exc.errors():
-        field = str(err["loc"][0]) if err.get("loc") else ""
+        loc = [str(part) for part in err.get("loc") or ()]
+        field = loc[0] if loc else ""
         name = env_name(field) if field else "settings"
+        name += "".join(f"[{part!r}]" for part in loc[1:])  # e.g. AICA_SOURCE_WEIGHTS['reddit']
         msg = str(err.get("msg", "")).removeprefix("Value error, ")
         problems.append(f"{name}={_shown(err.get('input'), field)}: {msg}" if field else msg)
     return "; ".join(problems)
@@ -348,6 +357,29 @@ def writable_dir(path: Path | str, name: str) -> str | None:
             "allowed: a writable directory"
         )
     return None
+
+
+def remember_env_secrets(env_file: str | Path | None = ".env") -> None:
+    """Mask the secrets in the environment (and `.env`) even before `Settings` validates: a bad setting's
+    error line must not show a key that was pasted into the wrong variable."""
+    from dotenv import dotenv_values
+
+    from .redact import remember
+
+    values: dict[str, str | None] = {}
+    if env_file is not None:
+        try:
+            values.update(dotenv_values(env_file))
+        except (OSError, ValueError, UnicodeDecodeError):
+            pass
+    values.update(os.environ)
+    names = [
+        n for f, info in Settings.model_fields.items() if "SecretStr" in str(info.annotation)
+        for n in (env_name(f), f"AICA_{f.upper()}")
+    ]
+    for name in names:
+        ident = values.get("REDDIT_CLIENT_ID") or values.get("AICA_REDDIT_CLIENT_ID") if "REDDIT" in name else None
+        remember(values.get(name), ident=ident)
 
 
 def secret(value: SecretStr | None) -> str | None:

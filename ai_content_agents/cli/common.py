@@ -24,7 +24,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 from typer.exceptions import Abort, Exit, TyperException
 
-from ..config import Settings, describe, writable_dir
+from ..config import Settings, describe, remember_env_secrets, writable_dir
 from ..redact import redact
 from ..store import Store, StoreError
 
@@ -41,6 +41,7 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 def load_settings() -> Settings:
     """The settings, validated, and the data directory usable, before anything is fetched or paid for."""
+    remember_env_secrets()
     try:
         settings = Settings()
     except ValidationError as exc:
