@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from .models import Masthead
 from .redact import remember_settings
 
 ALL_SOURCES: tuple[str, ...] = ("tiktok", "amazon", "x", "reddit", "youtube", "tiktok_shop")
@@ -154,6 +155,13 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(5000, ge=100, le=1_000_000)  # captions, post bodies, descriptions
     max_field_chars: int = Field(2048, ge=100, le=100_000)  # every other scraped text: urls, names, ids
 
+    # --- the newsletter ----------------------------------------------------------------
+    newsletter_name: str = "DTC Trend Report"
+    newsletter_tagline: str = "What is selling, spreading and worth testing this week"
+    newsletter_sender: str = ""  # "Name <address>" for the From: line of whoever sends it
+    newsletter_unsubscribe_url: str = ""  # your email service's unsubscribe merge tag or URL
+    newsletter_postal_address: str = ""  # the sender's postal address (required in marketing email in many places)
+
     # --- ranking -----------------------------------------------------------------------
     top_n: int = Field(20, ge=1, le=1000)
     source_weights: JsonWeights = {}  # overrides per source, e.g. {"reddit": 0.5}; default 1.0 each
@@ -175,6 +183,12 @@ class Settings(BaseSettings):
     # USD per million tokens by model-family prefix, overriding agents/usage.py DEFAULT_PRICES
     # (JSON env, e.g. AICA_MODEL_PRICES='{"claude-sonnet": {"input": 3, "output": 15}}'); check the current pricing page
     model_prices: JsonPrices = {}
+    # `ask` / `trends` answer from the latest stored run younger than this; older → gather again
+    run_max_age_h: float = Field(24.0, ge=0, le=24 * 366)
+    anthropic_timeout_s: float = Field(120.0, gt=0, le=3600)  # read timeout of one model call
+    anthropic_connect_timeout_s: float = Field(5.0, gt=0, le=600)
+    anthropic_max_retries: int = Field(2, ge=0, le=20)  # ours; the SDK's own retries are off so they never stack
+    anthropic_max_retry_after_s: float = Field(30.0, ge=0, le=3600)  # longest Retry-After waited; past it, a clear message
 
     # --- TikTok Shop -------------------------------------------------------------------
     tiktok_shop_region: str = "ROW"  # "US" or "ROW": picks the authorization host
@@ -291,6 +305,15 @@ class Settings(BaseSettings):
     @property
     def db_path(self) -> Path:
         return self.data_dir / "ai_content_agents.sqlite3"
+
+    def masthead(self) -> Masthead:
+        return Masthead(
+            name=self.newsletter_name,
+            tagline=self.newsletter_tagline,
+            sender=self.newsletter_sender,
+            unsubscribe_url=self.newsletter_unsubscribe_url,
+            postal_address=self.newsletter_postal_address,
+        )
 
     def source_enabled(self, name: str) -> bool:
         return bool(getattr(self, f"enable_{name}", False))

@@ -13,8 +13,9 @@ import tempfile
 from pathlib import Path
 
 
-def atomic_write(path: Path | str, text: str, *, mode: int | None = None) -> None:
-    """Replace `path` with `text` (UTF-8) atomically and durably; `mode` sets the permissions first."""
+def atomic_write(path: Path | str, data: str | bytes, *, mode: int | None = None) -> None:
+    """Replace `path` with `data` (text as UTF-8) atomically and durably; `mode` sets the permissions first
+    (mkstemp creates 0600)."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -24,8 +25,8 @@ def atomic_write(path: Path | str, text: str, *, mode: int | None = None) -> Non
     try:
         if mode is not None:
             os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

@@ -164,6 +164,7 @@ class ProductRef(BaseModel):
 
     product_id: str  # canonical: "asin:…", "tiktok_product:…", else a stable hash
     title: str  # from its listing, else its strongest item
+    listing: bool = False  # it has a product listing (Amazon, TikTok Shop): `title` is a product name
     brand: str | None = None
     item_keys: list[str]
     sources: list[str]
@@ -218,17 +219,21 @@ class TrendCopy(BaseModel):
     why_it_matters: str
     corroboration: str
     caveat: str
-    action: str
+    action: str  # shown once, in the action list (never repeated under the story)
     links: list[str] = Field(default_factory=list)
+    claim: str = ""  # a third-party number, quoted and attributed ("a seller on r/X reports “…”"); never our figure
+    focus_key: str = ""  # the item this entry is about (the creator video, the thread), when not the story's lead
+    see_also: str = ""  # a thread entry about a story written up in that section (not a second write-up)
 
 
 class Section(BaseModel):
-    key: str  # "top_trend", "quick_hits", "amazon_movers", "creator_watch", "action_list"
+    key: str  # "top_trend", "creator_watch", "amazon_movers", "sellers", "action_list"
     title: str
     intro: str = ""
     items: list[TrendCopy] = Field(default_factory=list)
     bullets: list[str] = Field(default_factory=list)  # for list-shaped sections (the action list)
-    error: str | None = None  # set when the section could not be written; rendered as such, never as prose
+    bullet_ids: list[str] = Field(default_factory=list)  # the story (cluster id) of each bullet
+    error: str | None = None  # set when the section was withheld; rendered as such, never as prose
 
 
 class FactcheckFigure(BaseModel):
@@ -239,9 +244,24 @@ class FactcheckFigure(BaseModel):
     matched_field: str | None = None
 
 
+class FactcheckClaim(BaseModel):
+    """A number inside a quote of scraped text: someone else's claim, reported apart from our figures."""
+
+    quote: str  # the quoted words as written in the copy
+    numbers: list[str]  # the numbers inside it, as written
+    source_text: bool  # the quote is verbatim in the story's scraped text
+    attributed: bool  # the sentence names who said it (r/sub, @handle, the platform)
+    in_action: bool = False  # a claim inside an action: never allowed
+
+    @property
+    def ok(self) -> bool:
+        return self.source_text and self.attributed and not self.in_action
+
+
 class FactcheckReport(BaseModel):
     section: str
-    figures: list[FactcheckFigure] = Field(default_factory=list)
+    figures: list[FactcheckFigure] = Field(default_factory=list)  # our measurements: each must be grounded
+    claims: list[FactcheckClaim] = Field(default_factory=list)  # third-party numbers, quoted and attributed
     bad_links: list[str] = Field(default_factory=list)
     attempts: int = 1
 
@@ -250,13 +270,28 @@ class FactcheckReport(BaseModel):
         return sum(1 for f in self.figures if f.grounded)
 
     @property
+    def bad_claims(self) -> list[FactcheckClaim]:
+        return [c for c in self.claims if not c.ok]
+
+    @property
     def passed(self) -> bool:
-        return self.grounded == len(self.figures) and not self.bad_links
+        return self.grounded == len(self.figures) and not self.bad_links and not self.bad_claims
+
+
+class Masthead(BaseModel):
+    """The newsletter's identity, from settings: shown in every output."""
+
+    name: str = "DTC Trend Report"
+    tagline: str = ""
+    sender: str = ""  # "Name <address>" for the From: line of whoever sends it
+    unsubscribe_url: str = ""  # an ESP merge tag or URL; a placeholder when empty
+    postal_address: str = ""
 
 
 class Newsletter(BaseModel):
     title: str
     issue_date: datetime
+    masthead: Masthead = Field(default_factory=Masthead)
     sample: bool
     writer: str  # "templates", "offline model", or the Claude model id
     offline: bool = True
@@ -264,3 +299,8 @@ class Newsletter(BaseModel):
     trends: list[Trend]
     report: GatherReport
     factcheck: list[FactcheckReport] = Field(default_factory=list)
+    quality: dict[str, float] = Field(default_factory=dict)  # distinct-line share, max 5-word phrase repeats, ...
+
+    @property
+    def withheld(self) -> list[Section]:
+        return [s for s in self.sections if s.error]

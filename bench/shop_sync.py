@@ -10,6 +10,11 @@ Figures:
 - shop_sync_products: how many products the run synced (AICA_BENCH_SHOP_PRODUCTS, default 2000;
   the full 2,000-product run takes ~110 s at 20 QPS)
 - shop_sync_throttled: 429s the fake had to send (0 expected: the client stays under the limit)
+- shop_sync_25k_*: a full sync of a catalogue beyond the 10,000-result search cap
+  (AICA_BENCH_SHOP_BIG products, default 25,000; search pages only, no details, so it measures the
+  update_time windows; same 20 QPS limit, AICA_BENCH_SHOP_BIG_LATENCY s per reply, default 0.05):
+  _completed (1 if every product was stored once), _products, _requests (pages + window probes),
+  _splits (windows halved), _wall_s, _throttled
 """
 
 from __future__ import annotations
@@ -82,11 +87,47 @@ def run() -> dict[str, float]:
             seq.get_product(pid)
         seq_elapsed = time.monotonic() - t1
         store.close()
+    big = _big_catalogue(fake_mod)
     return {
+        **big,
         "shop_sync_rate_over_limit": round(made / elapsed / LIMIT_QPS, 4),
         "shop_sync_sequential_rate_over_limit": round(len(ids) / seq_elapsed / LIMIT_QPS, 4),
         "shop_sync_products": float(n),
         "shop_sync_throttled": float(throttled),
+    }
+
+
+def _big_catalogue(fake_mod) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """25,000 products: more than one search can return, so the sync must walk update_time windows."""
+    n = int(os.environ.get("AICA_BENCH_SHOP_BIG", "25000"))
+    latency = float(os.environ.get("AICA_BENCH_SHOP_BIG_LATENCY", "0.05"))
+    with tempfile.TemporaryDirectory() as tmp, fake_mod.FakeShop(qps=LIMIT_QPS, latency=latency, n_products=n) as fake:
+        data = Path(tmp)
+        client = _client(fake, data)
+        store = Store(data / "bench.sqlite3")
+        time.sleep(1.1)
+        before = len(fake.records)
+        t0 = time.monotonic()
+        try:
+            report = sync_products(client, store, details=False, page_size=100)
+            error = None
+        except Exception as exc:  # noqa: BLE001 - the figure says it did not complete
+            report, error = None, exc
+        elapsed = time.monotonic() - t0
+        made = len(fake.records) - before
+        throttled = sum(1 for r in fake.records[before:] if r.status == 429)
+        stored = store.query("SELECT COUNT(*) AS n, COUNT(DISTINCT product_id) AS d FROM shop_products")[0]
+        store.close()
+    completed = error is None and stored["n"] == stored["d"] == n
+    if error is not None:
+        print(f"[bench] 25k sync failed: {type(error).__name__}: {error}", file=sys.stderr)
+    return {
+        "shop_sync_25k_completed": 1.0 if completed else 0.0,
+        "shop_sync_25k_products": float(stored["d"]),
+        "shop_sync_25k_requests": float(made),
+        "shop_sync_25k_splits": float(report.splits if report else 0),
+        "shop_sync_25k_wall_s": round(elapsed, 2),
+        "shop_sync_25k_throttled": float(throttled),
     }
 
 

@@ -33,8 +33,8 @@ from ai_content_agents import pipeline  # noqa: E402
 from ai_content_agents.agents.offline import OfflineModel  # noqa: E402
 from ai_content_agents.config import Settings  # noqa: E402
 from ai_content_agents.models import GatherReport, Trend  # noqa: E402
-from ai_content_agents.newsletter.claude_writer import ClaudeWriter  # noqa: E402
-from ai_content_agents.newsletter.editor import EditorBrief, write_with_agents  # noqa: E402
+from ai_content_agents.agents.claude_writer import ClaudeWriter  # noqa: E402
+from ai_content_agents.agents.editor import EditorBrief, write_with_agents  # noqa: E402
 from ai_content_agents.newsletter.sections import SECTION_SPECS, SectionSpec  # noqa: E402
 from ai_content_agents.sources import load  # noqa: E402
 from ai_content_agents.sources.sample import load_sample, names  # noqa: E402

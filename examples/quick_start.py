@@ -24,7 +24,7 @@ from ai_content_agents.agents.trend import TrendAgent
 from ai_content_agents.agents.usage import RunUsage
 from ai_content_agents.config import Settings
 from ai_content_agents.integrations.tiktok_shop.analytics import AnalyticsWindow, analytics_window
-from ai_content_agents.newsletter.claude_writer import ClaudeWriter
+from ai_content_agents.agents.claude_writer import ClaudeWriter
 from ai_content_agents.newsletter.sections import SECTION_SPECS, select
 from ai_content_agents.store import Store
 

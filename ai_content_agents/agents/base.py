@@ -14,15 +14,17 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from anthropic.types import Message
 from pydantic import BaseModel, Field
 
 from ..config import Settings, secret
-from ..redact import redact, request_id
+from .api import STREAM_ABOVE_MAX_TOKENS, APIFailure, RetryPolicy
 from .tools import ToolOutcome, ToolRegistry
 from .usage import RunUsage
+
+if TYPE_CHECKING:
+    from anthropic.types import Message
 
 log = logging.getLogger(__name__)
 
@@ -48,36 +50,6 @@ class ModelDeprecated(ValueError):
     """A configured model is on anthropic's deprecation list: fail at startup, not mid-run."""
 
 
-class ModelReplyError(RuntimeError):
-    """The model endpoint answered, but not with a message (an HTML page with HTTP 200, a proxy's error text...)."""
-
-
-def model_failure(exc: BaseException) -> str:
-    """One secret-free line for a failed model call: the error type, HTTP status and request id (ids are chosen
-    by the server, so they are redacted and shown only when they look like ids), never the server's text."""
-    status = getattr(exc, "status_code", None)
-    rid = request_id(getattr(exc, "request_id", None))
-    if isinstance(exc, ModelReplyError):
-        return f"the model API sent an unusable reply ({redact(str(exc))})"
-    if isinstance(exc, TimeoutError):
-        return f"writing {exc}"
-    detail = type(exc).__name__ + (f", HTTP {status}" if status else "") + (f", request {rid}" if rid else "")
-    return f"the model API call failed ({detail})"
-
-
-def _checked(msg: object) -> Message:
-    """`msg` if it is a usable message; an SDK given a non-JSON 200 returns text or a half-built object."""
-    content = getattr(msg, "content", None)
-    if not isinstance(msg, Message) and not (isinstance(content, list) and hasattr(msg, "stop_reason")):
-        kind = type(msg).__name__
-        head = msg.lstrip()[:15].lower() if isinstance(msg, str) else ""
-        what = "an HTML page" if head.startswith(("<!doctype", "<html")) else f"a {kind}"
-        raise ModelReplyError(f"{what} instead of a message")
-    if not isinstance(content, list):
-        raise ModelReplyError("a message without content blocks")
-    return msg  # type: ignore[return-value]
-
-
 def deprecated_models() -> dict[str, str]:
     """Model id → end-of-life date, from the installed SDK (both of its lists)."""
     out: dict[str, str] = {}
@@ -93,7 +65,11 @@ def deprecated_models() -> dict[str, str]:
     return out
 
 
-def check_models(settings: Settings) -> None:
+def check_models(settings: Settings, *, offline: bool = False) -> None:
+    if offline and (settings.writer_model, settings.fast_model) == (
+        Settings.model_fields["writer_model"].default, Settings.model_fields["fast_model"].default
+    ):
+        return  # keyless with the default (current) models: skip importing the SDK (over 2 s) for its lists
     dead = deprecated_models()
     for setting, model in (("AICA_WRITER_MODEL", settings.writer_model), ("AICA_FAST_MODEL", settings.fast_model)):
         if model in dead:
@@ -105,27 +81,37 @@ def check_models(settings: Settings) -> None:
 
 def make_client(settings: Settings) -> ModelClient:
     """The real SDK client when a key (or a compatible server URL) is set, else the offline model."""
-    check_models(settings)
     key = secret(settings.anthropic_api_key)
     base_url = settings.anthropic_base_url
+    check_models(settings, offline=not key and not base_url)
     if not key and not base_url:
         from .offline import OfflineModel
 
         return OfflineModel()
     import anthropic
 
-    class BoundedAnthropic(anthropic.Anthropic):
-        """The SDK client, except that a Retry-After longer than AICA_HTTP_RETRY_MAX_WAIT_S is not waited on
-        (the SDK would sleep for as long as any server asks): the call fails at once, as rate limited."""
+    # a local compatible server (Ollama, vLLM) ignores the key; the SDK still needs one to build headers.
+    # max_retries=0: BaseAgent retries (RetryPolicy), capping Retry-After and never stacking on a proxy's retries
+    return anthropic.Anthropic(
+        api_key=key or "no-key",
+        base_url=base_url or None,
+        timeout=anthropic.Timeout(settings.anthropic_timeout_s, connect=settings.anthropic_connect_timeout_s),
+        max_retries=0,
+    )
 
-        def _should_retry(self, response: Any) -> bool:
-            wait = self._parse_retry_after_header(response.headers)
-            if wait is not None and wait > settings.http_retry_max_wait_s:
-                return False
-            return bool(super()._should_retry(response))
 
-    # a local compatible server (Ollama, vLLM) ignores the key; the SDK still needs one to build headers
-    return BoundedAnthropic(api_key=key or "no-key", base_url=base_url or None)
+def checked_reply(msg: object) -> Message:
+    """`msg` if it is a usable message. Given a 200 reply that is not JSON (a proxy's HTML login page), the SDK
+    returns the text, not a Message: that is one clear APIFailure, not an AttributeError later."""
+    content = getattr(msg, "content", None)
+    if isinstance(content, list) and hasattr(msg, "stop_reason"):
+        return msg  # type: ignore[return-value]
+    head = msg.lstrip()[:15].lower() if isinstance(msg, str) else ""
+    what = "an HTML page" if head.startswith(("<!doctype", "<html")) else f"a {type(msg).__name__}"
+    raise APIFailure(
+        f"the model API answered with {what} instead of a message; "
+        "is ANTHROPIC_BASE_URL an Anthropic-compatible /v1/messages endpoint?"
+    )
 
 
 def is_offline(client: object) -> bool:
@@ -154,6 +140,7 @@ class ToolCall(BaseModel):
     name: str
     input: dict[str, Any] = Field(default_factory=dict)
     requires_approval: bool = False
+    invalid: str = ""  # why the model's input cannot be used (e.g. not a JSON object): answered as an error
 
 
 class ToolRecord(BaseModel):
@@ -205,7 +192,7 @@ class AgentResult(BaseModel):
 
 
 class AgentEvent(BaseModel):
-    kind: Literal["tool_call", "tool_result", "approval_needed", "pause_turn", "forced_final"]
+    kind: Literal["tool_call", "tool_result", "approval_needed", "pause_turn", "forced_final", "retry", "turn_text"]
     name: str = ""
     input: dict[str, Any] = Field(default_factory=dict)
     is_error: bool = False
@@ -236,6 +223,20 @@ def with_nudge(messages: list[dict[str, Any]], nudge: str = FINAL_NUDGE) -> list
     else:
         out.append({"role": "user", "content": [{"type": "text", "text": nudge}]})
     return out
+
+
+def with_history_breakpoint(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A cache breakpoint on the last block of the growing history, so each turn re-reads the earlier
+    turns from the cache instead of paying for them again. The stored history is not changed."""
+    if not messages or messages[-1].get("role") != "user" or isinstance(messages[-1].get("content"), str) \
+            or not messages[-1].get("content"):
+        return messages  # e.g. a pause_turn resend: the assistant's partial turn goes back exactly as it was
+    last = dict(messages[-1])
+    blocks = [dict(b) for b in last["content"]]
+    if blocks[-1].get("type") in ("text", "tool_result", "tool_use", "image", "document"):
+        blocks[-1]["cache_control"] = {"type": "ephemeral"}
+    last["content"] = blocks
+    return [*messages[:-1], last]
 
 
 def flatten_tool_blocks(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -293,6 +294,7 @@ class BaseAgent:
         on_event: Callable[[AgentEvent], None] | None = None,
         on_text: Callable[[str], None] | None = None,
         max_parallel: int = 4,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.client = client
         self.model = model
@@ -306,7 +308,15 @@ class BaseAgent:
         self.on_event = on_event
         self.on_text = on_text  # set → stream the answer through `messages.stream`
         self.max_parallel = max(1, max_parallel)
+        self.retry = retry or RetryPolicy()
         self.offline = is_offline(client)
+        plan = self.offline_plan() if self.offline else None
+        if plan is not None and hasattr(client, "with_plan"):  # the offline model follows this agent's plan
+            self.client = client.with_plan(plan)
+
+    def offline_plan(self) -> Callable[[Any], tuple[list[dict[str, Any]], str]] | None:
+        """This agent's plan for the offline model (next to its tools); None: the model's default."""
+        return None
 
     # --- public API -------------------------------------------------------------------------
     def run(self, prompt: str) -> AgentResult | PendingApproval:
@@ -332,7 +342,7 @@ class BaseAgent:
         system: Any = [{"type": "text", "text": self.system, **({"cache_control": {"type": "ephemeral"}} if cache else {})}]
         kwargs: dict[str, Any] = {"model": self.model, "max_tokens": self.max_tokens, "system": system}
         if not final:
-            kwargs["messages"] = messages
+            kwargs["messages"] = with_history_breakpoint(messages) if cache else messages
             if len(self.tools):
                 kwargs["tools"] = self.tools.params(cache=cache)
             return kwargs
@@ -345,19 +355,49 @@ class BaseAgent:
         return kwargs
 
     def _call(self, kwargs: dict[str, Any]) -> Message:
-        try:
-            if self.on_text is not None and hasattr(self.client.messages, "stream"):
-                with self.client.messages.stream(**kwargs) as stream:  # type: ignore[attr-defined]
-                    for chunk in stream.text_stream:
-                        self.on_text(chunk)
-                    msg = stream.get_final_message()
-            else:
-                msg = self.client.messages.create(**kwargs)
-            msg = _checked(msg)
-        except Exception:
-            log.warning("%s: model call failed", self.name)
-            raise
-        self.usage.add(self.name, getattr(msg, "model", None) or self.model, getattr(msg, "usage", None))
+        """One model call, bounded: retried per `self.retry` (never past its longest wait), streamed when
+        text is shown live or max_tokens is large; every failure becomes an APIFailure with one clear line."""
+        from .api import is_api_error
+
+        streaming = (self.on_text is not None or kwargs.get("max_tokens", 0) > STREAM_ABOVE_MAX_TOKENS) and hasattr(
+            self.client.messages, "stream"
+        )
+        attempt = 0
+        while True:
+            printed = False
+            try:
+                if streaming:
+                    with self.client.messages.stream(**kwargs) as stream:  # type: ignore[attr-defined]
+                        for chunk in stream.text_stream:
+                            if self.on_text is not None:
+                                self.on_text(chunk)
+                                printed = True
+                        msg = stream.get_final_message()
+                else:
+                    msg = self.client.messages.create(**kwargs)
+                msg = checked_reply(msg)
+                break
+            except APIFailure:
+                raise
+            except Exception as exc:
+                if not is_api_error(exc):
+                    if streaming:
+                        # e.g. SSE without `event:` lines, or a streamed tool input that is not valid JSON
+                        log.warning("%s: unreadable stream: %s", self.name, type(exc).__name__)
+                        raise APIFailure(
+                            f"the server's answer stream could not be read ({type(exc).__name__}); "
+                            "is ANTHROPIC_BASE_URL an Anthropic-compatible /v1/messages endpoint?"
+                        ) from None
+                    raise
+                log.warning("%s: model call failed (attempt %d): %s", self.name, attempt + 1, type(exc).__name__)
+                wait = self.retry.wait_or_raise(exc, attempt, printed)
+                self._emit(AgentEvent(kind="retry", detail=f"{wait:.1f}"))
+                if wait > 0:
+                    self.retry.pause(wait)
+                attempt += 1
+        # priced by the configured id (a server may report a .gguf path); the offline model prices itself
+        priced_as = (msg.model or self.model) if self.offline else self.model
+        self.usage.add(self.name, priced_as, msg.usage, served_by=msg.model)
         return msg
 
     def _emit(self, event: AgentEvent) -> None:
@@ -380,11 +420,15 @@ class BaseAgent:
                     ToolCall(
                         id=b.id,
                         name=b.name,
-                        input=dict(b.input or {}),
+                        input=b.input if isinstance(b.input, dict) else {},
+                        invalid="" if isinstance(b.input, dict) or b.input is None else
+                        f"the tool input must be a JSON object, not {type(b.input).__name__}",
                         requires_approval=bool((t := self.tools.get(b.name)) and t.requires_approval),
                     )
                     for b in tool_uses(msg)
                 ]
+                if text_of(msg).strip():  # text beside tool calls is progress, never part of the answer
+                    self._emit(AgentEvent(kind="turn_text", detail=text_of(msg)))
                 if any(c.requires_approval for c in calls):
                     for c in calls:
                         if c.requires_approval:
@@ -419,6 +463,8 @@ class BaseAgent:
             messages=messages,
         )
         if reason in ("end_turn", "stop_sequence"):
+            if not result.text.strip():
+                result.error = "the model returned an empty answer"
             return result
         if reason == "max_tokens":  # cut off: a trailing tool_use is incomplete and is never executed
             result.truncated = True
@@ -447,7 +493,15 @@ class BaseAgent:
         self._emit(AgentEvent(kind="forced_final", detail=f"max_iterations={self.max_iterations}"))
         kwargs = self._request(messages, final=True)
         msg = self._call(kwargs)
+        if not text_of(msg).strip() and ("tools" in kwargs):
+            # some servers ignore tool_choice none (llama.cpp) and answer with a tool call only:
+            # once more with the tools removed and the history flattened to text
+            kwargs = {k: v for k, v in kwargs.items() if k not in ("tools", "tool_choice")}
+            kwargs["messages"] = with_nudge(flatten_tool_blocks(messages))
+            msg = self._call(kwargs)
+        empty = not text_of(msg).strip()
         return AgentResult(
+            error="the forced final answer came back without text" if empty else None,
             agent=self.name,
             run_id=self.run_id,
             model=msg.model or self.model,
@@ -461,6 +515,9 @@ class BaseAgent:
         )
 
     def _run_one(self, call: ToolCall, decision: Decision | None) -> tuple[ToolOutcome, str | None]:
+        if call.invalid:
+            self._emit(AgentEvent(kind="tool_result", name=call.name, is_error=True, detail=call.invalid))
+            return ToolOutcome(content=call.invalid, is_error=True), None
         if call.requires_approval:
             if decision is None:
                 return ToolOutcome(content="denied by operator: no decision was given", is_error=True), None

@@ -11,23 +11,60 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import count
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from anthropic.types import Message
+from pydantic import BaseModel, Field
 
-from ..evidence import TrendPayload
+from ..newsletter.evidence import TrendPayload
 
 OFFLINE_MODEL_ID = "offline-model"
 OFFLINE_BANNER = "Written offline (no ANTHROPIC_API_KEY): deterministic templates, no model was called."
-_SOURCES = ("tiktok", "amazon", "reddit", "youtube")
-_BRIEF = re.compile(r'<editor_brief_request[^>]*top_n="(\d+)"')  # newsletter/editor.py BRIEF_TAG
 _PAYLOADS = re.compile(r"<trend_payloads>\s*(.*?)\s*</trend_payloads>", re.S)
 
 
 def _chars(obj: Any) -> int:
     return len(json.dumps(obj, ensure_ascii=False, default=str))
+
+
+class OfflineTextBlock(BaseModel):
+    type: Literal["text"] = "text"
+    text: str
+
+
+class OfflineToolUseBlock(BaseModel):
+    type: Literal["tool_use"] = "tool_use"
+    id: str
+    name: str
+    input: dict[str, Any] = Field(default_factory=dict)
+
+
+class OfflineUsage(BaseModel):
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+
+
+class OfflineMessage(BaseModel):
+    """The shape of `anthropic.types.Message` that the loop reads. WHY not the SDK's class: importing the
+    SDK takes over 2 s, and a keyless `ask` must answer a follow-up in well under that."""
+
+    id: str
+    type: Literal["message"] = "message"
+    role: Literal["assistant"] = "assistant"
+    model: str
+    content: list[Annotated[OfflineTextBlock | OfflineToolUseBlock, Field(discriminator="type")]]
+    stop_reason: str | None = None
+    stop_sequence: str | None = None
+    usage: OfflineUsage = Field(default_factory=OfflineUsage)
+
+    def to_param(self) -> dict[str, Any]:
+        return {"role": "assistant", "content": [b.model_dump(mode="json") for b in self.content]}
+
+
+Message = OfflineMessage
 
 
 def _message(n: int, content: list[dict[str, Any]], stop: str, request: dict[str, Any]) -> Message:
@@ -70,6 +107,40 @@ def _results(messages: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any], 
     return out
 
 
+class OfflineTurn:
+    """What a plan sees of one request: the question, the tools offered, and every tool result so far.
+
+    Like pydantic-ai's `FunctionModel`, the offline model knows no agent: an agent hands it a plan (a
+    function of this turn) that sits next to the agent's own tools.
+    """
+
+    def __init__(self, request: dict[str, Any]) -> None:
+        self.request = request
+        self.messages: list[dict[str, Any]] = list(request.get("messages") or [])
+        self.tools = frozenset(t["name"] for t in request.get("tools") or [] if isinstance(t, dict))
+        choice = request.get("tool_choice") or {}
+        self.may_call = bool(self.tools) and choice.get("type") != "none"
+        self.done = _results(self.messages)
+        self.question = _question(self.messages)
+
+    def called(self, name: str) -> bool:
+        return any(n == name for n, _, _, _ in self.done)
+
+    def results(self, name: str) -> list[tuple[dict[str, Any], Any, bool]]:
+        """(input, parsed JSON result or the raw text, is_error) of every call of `name`, in order."""
+        return [(args, _json(r) if not err else r, err) for n, args, r, err in self.done if n == name]
+
+    def use(self, name: str, args: dict[str, Any], k: int = 0) -> dict[str, Any]:
+        return {"type": "tool_use", "id": f"toolu_offline_{len(self.done) + k:02d}", "name": name, "input": args}
+
+    @staticmethod
+    def answer(text: str) -> tuple[list[dict[str, Any]], str]:
+        return [{"type": "text", "text": text}], "end_turn"
+
+
+OfflinePlan = Callable[[OfflineTurn], tuple[list[dict[str, Any]], str]]
+
+
 def _question(messages: list[dict[str, Any]]) -> str:
     first = messages[0]["content"] if messages else ""
     if isinstance(first, list):
@@ -82,35 +153,6 @@ def _json(text: str) -> Any:
         return json.loads(text)
     except ValueError:
         return None
-
-
-def offline_angle(b: Any) -> str:
-    """The template's angle for one listed trend: its rank, label and sources, and the lead figure."""
-    from ..evidence import SOURCE_LABELS
-
-    where = ", ".join(SOURCE_LABELS.get(s, s) for s in b.sources)
-    angle = f"#{b.rank} this run, {b.label} on {where}"
-    if b.lead:
-        angle += f"; lead with {b.lead}"
-    if "tiktok_shop" in b.sources:
-        angle += "; already selling in your shop"
-    return angle
-
-
-def offline_brief(briefs: list[dict[str, Any]], top_n: int) -> dict[str, Any]:
-    """The editor brief the offline model answers: exactly `sections.select` over the listed top-N trends."""
-    from ..newsletter.sections import SECTION_SPECS, select
-    from .trend import TrendBrief
-
-    listed = [TrendBrief.model_validate(b) for b in briefs]
-    picks = select(listed, top_n=top_n)  # type: ignore[arg-type]  # select reads only rank, flags, sources, cluster_id
-    return {
-        "sections": {
-            spec.key: [{"cluster_id": b.cluster_id, "angle": offline_angle(b)} for b in picks.get(spec.key, [])]
-            for spec in SECTION_SPECS
-            if spec.max_items > 0
-        }
-    }
 
 
 class _Plan:
@@ -126,8 +168,6 @@ class _Plan:
         self.called = [name for name, _, _, _ in self.done]
 
     def next(self) -> tuple[list[dict[str, Any]], str]:
-        if "list_trends" in self.tools:
-            return self._trends()
         if "shop_status" in self.tools:
             return self._shop()
         match = _PAYLOADS.search(_question(self.messages))
@@ -138,61 +178,6 @@ class _Plan:
     @staticmethod
     def _use(n: int, name: str, args: dict[str, Any]) -> dict[str, Any]:
         return {"type": "tool_use", "id": f"toolu_offline_{n:02d}", "name": name, "input": args}
-
-    # --- TrendAgent: gather → list_trends → trend_detail (parallel) → answer -----------------------
-    def _trends(self) -> tuple[list[dict[str, Any]], str]:
-        q = _question(self.messages).lower()
-        step = len(self.called)
-        brief_request = _BRIEF.search(q)
-        if brief_request:
-            return self._editor(int(brief_request.group(1)))
-        if self.may_call and "gather" in self.tools and "gather" not in self.called:
-            return [self._use(step, "gather", {})], "tool_use"
-        if self.may_call and "list_trends" not in self.called:
-            args: dict[str, Any] = {"limit": 5}
-            source = next((s for s in _SOURCES if s in q), None)
-            if source:
-                args["source"] = source
-            return [self._use(step, "list_trends", args)], "tool_use"
-        listed = next((r for n, _, r, err in self.done if n == "list_trends" and not err), None)
-        briefs = (_json(listed) or {}).get("trends", []) if listed else []
-        if self.may_call and "trend_detail" not in self.called and briefs:
-            top = briefs[:2]
-            return [self._use(step + i, "trend_detail", {"cluster_id": b["cluster_id"]}) for i, b in enumerate(top)], "tool_use"
-        return [{"type": "text", "text": self._trend_answer(briefs)}], "end_turn"
-
-    # --- newsletter editor: gather → list_trends → the deterministic selection as a brief ------------
-    def _editor(self, top_n: int) -> tuple[list[dict[str, Any]], str]:
-        step = len(self.called)
-        if self.may_call and "gather" in self.tools and "gather" not in self.called:
-            return [self._use(step, "gather", {})], "tool_use"
-        if self.may_call and "list_trends" not in self.called:
-            return [self._use(step, "list_trends", {"limit": max(1, min(20, top_n))})], "tool_use"
-        listed = next((r for n, _, r, err in self.done if n == "list_trends" and not err), None)
-        briefs = (_json(listed) or {}).get("trends", []) if listed else []
-        return [{"type": "text", "text": json.dumps(offline_brief(briefs, top_n), ensure_ascii=False)}], "end_turn"
-
-    def _trend_answer(self, briefs: list[dict[str, Any]]) -> str:
-        from ..newsletter.template_writer import copy_for
-
-        lines = [OFFLINE_BANNER]
-        gathered = next((_json(r) for n, _, r, err in self.done if n == "gather" and not err), None) or {}
-        if gathered.get("sample"):
-            lines.append("SAMPLE DATA: these trends come from the bundled sample snapshot, not live sources.")
-        errors = [r for _, _, r, err in self.done if err]
-        details = [_json(r) for n, _, r, err in self.done if n == "trend_detail" and not err]
-        payloads = [TrendPayload.model_validate(d["trend"]) for d in details if d and "trend" in d]
-        if not payloads and not briefs:
-            lines.append("No ranked trends are available." + (f" ({errors[0]})" if errors else ""))
-            return "\n".join(lines)
-        for p in payloads:
-            c = copy_for(p)
-            lines += ["", f"## {c.headline}", c.signal, c.why_it_matters, c.corroboration, c.caveat, f"Action: {c.action}"]
-            lines += [f"- {u}" for u in c.links]
-        rest = [b for b in briefs if b["cluster_id"] not in {p.cluster_id for p in payloads}]
-        if rest:
-            lines += ["", "Also ranked:"] + [f"- #{b['rank']} {b['title']}" for b in rest]
-        return "\n".join(lines)
 
     # --- TikTokShopAgent: status → performance (parallel) → answer; never proposes writes ----------
     def _shop(self) -> tuple[list[dict[str, Any]], str]:
@@ -217,20 +202,19 @@ class _Plan:
 
     # --- ClaudeWriter: one section as JSON, from the payloads in the prompt ------------------------
     def _section(self, raw: str) -> str:
-        from ..newsletter.template_writer import INTROS, copy_for
+        from ..newsletter.template_writer import write_json
 
         payloads = [TrendPayload.model_validate(p) for p in json.loads(raw)]
-        key = re.search(r'<section key="([a-z_]+)"', _question(self.messages))
-        section_key = key.group(1) if key else ""
-        copies = [copy_for(p) for p in payloads]
-        if section_key == "action_list":
-            body = {"intro": INTROS.get(section_key, ""), "items": [], "bullets": [f"{c.headline}: {c.action}" for c in copies]}
-        else:
-            body = {
-                "intro": INTROS.get(section_key, "") if copies else "Nothing cleared the bar this week.",
-                "items": [c.model_dump() for c in copies],
-                "bullets": [],
-            }
+        prompt = _question(self.messages)
+        key = re.search(r'<section key="([a-z_]+)"', prompt)
+        slot = re.search(r'<section [^>]*first_slot="(\d+)"', prompt)
+        attached = re.search(r"<attached>(.*?)</attached>", prompt, re.S)
+        body = write_json(
+            key.group(1) if key else "",
+            payloads,
+            first_slot=int(slot.group(1)) if slot else 0,
+            attached=(_json(attached.group(1)) or {}) if attached else {},
+        )
         return json.dumps(body, ensure_ascii=False)
 
 
@@ -258,13 +242,17 @@ class _OfflineStream:
 
 
 class _OfflineMessages:
-    def __init__(self) -> None:
-        self._ids = count(1)
+    def __init__(self, plan: OfflinePlan | None = None, ids: Iterator[int] | None = None) -> None:
+        self._ids = ids or count(1)
+        self.plan = plan
 
     def create(self, **kwargs: Any) -> Message:
         if kwargs.get("stream"):
             raise ValueError("the offline model does not produce raw event streams; use messages.stream()")
-        content, stop = _Plan(kwargs).next()
+        if self.plan is not None:
+            content, stop = self.plan(OfflineTurn(kwargs))
+        else:
+            content, stop = _Plan(kwargs).next()
         return _message(next(self._ids), content, stop, kwargs)
 
     def stream(self, **kwargs: Any) -> _OfflineStream:
@@ -277,5 +265,11 @@ class OfflineModel:
     offline = True
     name = "offline model"
 
-    def __init__(self) -> None:
-        self.messages = _OfflineMessages()
+    def __init__(self, plan: OfflinePlan | None = None) -> None:
+        self.messages = _OfflineMessages(plan)
+
+    def with_plan(self, plan: OfflinePlan) -> OfflineModel:
+        """The same model (message ids continue) following `plan`: how an agent supplies its offline plan."""
+        other = OfflineModel(plan)
+        other.messages = _OfflineMessages(plan, self.messages._ids)
+        return other

@@ -24,7 +24,7 @@ from .tools import redact, safe_error
 log = logging.getLogger(__name__)
 
 Kind = Literal["price", "inventory"]
-Status = Literal["pending", "approved", "rejected", "applied", "failed"]
+Status = Literal["pending", "approved", "rejected", "applied", "failed", "unknown"]  # unknown: may have landed
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS shop_proposals (
@@ -271,17 +271,26 @@ class ProposalStore:
                 out = shop.update_inventory(p.product_id, p.sku_id, int(p.new))
         except Exception as exc:  # noqa: BLE001 - recorded, shown, never a traceback
             log.warning("applying proposal %s failed: %s", p.id, redact(str(exc)))
+            if hasattr(exc, "read_value"):  # WriteOutcomeUnknown: it may have landed; never call it failed
+                read = getattr(exc, "read_value", None)
+                return self._fail(
+                    p, by, f"OUTCOME UNKNOWN: the shop did not confirm the {p.kind} change and a re-read shows"
+                    f" {read if read is not None else 'nothing readable'} (it was {old}, proposed {p.new}); check"
+                    " Seller Center before doing anything else", expect="approved", status="unknown",
+                )
             return self._fail(p, by, f"the shop rejected the change: {safe_error(exc)}", expect="approved")
         errs = list(getattr(out, "errors", []) or [])
         if errs:
             return self._fail(p, by, f"the shop reported {len(errs)} error(s); nothing confirmed", expect="approved")
+        confirmed = getattr(out, "note", "")
+        note += f" ({confirmed})" if confirmed else ""
         self._set(p.id, "applied", by, f"applied: {p.kind} {old} → {p.new}{note}", expect="approved")
         self.audit(run_id=p.run_id, actor="operator", tool=f"apply_{p.kind}", input=self._input(p),
                    result="applied", approver=by)
         return self.get(p.id)  # type: ignore[return-value]
 
-    def _fail(self, p: Proposal, by: str, reason: str, expect: Status = "pending") -> Proposal:
-        self._set(p.id, "failed", by, reason, expect=expect)
+    def _fail(self, p: Proposal, by: str, reason: str, expect: Status = "pending", status: Status = "failed") -> Proposal:
+        self._set(p.id, status, by, reason, expect=expect)
         self.audit(run_id=p.run_id, actor="operator", tool=f"apply_{p.kind}", input=self._input(p),
                    result=reason, is_error=True, approver=by)
         return self.get(p.id)  # type: ignore[return-value]

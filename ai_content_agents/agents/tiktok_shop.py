@@ -23,6 +23,7 @@ from ..integrations.tiktok_shop.analytics import AnalyticsWindow
 from ..models import Trend
 from ..prompts import render
 from ..store import Store
+from .api import RetryPolicy
 from .base import (
     AgentEvent,
     AgentResult,
@@ -347,6 +348,7 @@ class TikTokShopAgent(BaseAgent):
             run_id=usage.run_id,
             on_event=on_event,
             on_text=on_text,
+            retry=RetryPolicy.from_settings(settings),
         )
 
     def after_tool(self, call: ToolCall, outcome: ToolOutcome, approver: str | None) -> None:

@@ -13,11 +13,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from .. import runs
 from ..config import Settings
-from ..evidence import SourceFacts, TrendPayload, trend_payload
+from ..newsletter.evidence import SourceFacts, TrendPayload, trend_payload
 from ..models import GatherReport, SourceName, Trend
 from ..prompts import render
 from ..store import Store
+from .api import RetryPolicy
 from .base import AgentEvent, AgentResult, BaseAgent, Capabilities, ModelClient, PendingApproval, make_client
 from .fence import clean, fence
 from .tools import Tool, ToolFailure, ToolRegistry
@@ -35,6 +37,8 @@ class SourceLine(BaseModel):
 
 class GatherSummary(BaseModel):
     run_id: str
+    run: str  # the line that names the run in an answer: id, time, SAMPLE DATA when so
+    stored: bool  # True: read back from the store, not gathered in this session
     sample: bool
     trends: int
     sources: list[SourceLine]
@@ -50,10 +54,15 @@ class TrendBrief(BaseModel):
     sources: list[str]
     flags: list[str] = Field(default_factory=list)
     lead: str | None = None  # the first figure of the best source, e.g. "412K plays (TikTok, since posting)"
+    fits: list[str] = Field(default_factory=list)  # the sections it has content for (its home first)
+    corroborated: bool = False  # two or more independent sources count
+    has_thread: bool = False  # a Reddit/X thread about it stands out
+    strength: dict[str, float] = Field(default_factory=dict)  # evidence strength q (0-1) per counted source
 
 
 class TrendList(BaseModel):
     run_id: str
+    run: str
     sample: bool
     total: int
     trends: list[TrendBrief]
@@ -89,22 +98,57 @@ def _clean_facts(ev: SourceFacts) -> SourceFacts:
 def safe_payload(trend: Trend) -> TrendPayload:
     """`trend_payload` with every scraped string cleaned (invisible Unicode stripped, escaped, truncated)."""
     p = trend_payload(trend)
-    return p.model_copy(update={"title": clean(p.title), "evidence": [_clean_facts(e) for e in p.evidence]})
+    claims = [c.model_copy(update={"quote": clean(c.quote, 200), "who": clean(c.who, 80)}) for c in p.claims]
+    return p.model_copy(update={
+        "title": clean(p.title), "name": clean(p.name) or None, "ref": clean(p.ref, 60), "topic": clean(p.topic) or None,
+        "products": [clean(t) for t in p.products], "claims": claims, "evidence": [_clean_facts(e) for e in p.evidence],
+    })
 
 
 def brief(trend: Trend) -> TrendBrief:
+    from ..newsletter.sections import candidate
+    from ..newsletter.template_writer import LEAD_METRIC
+
     p = safe_payload(trend)
     lead = None
-    if p.evidence and p.evidence[0].figures:
-        from ..newsletter.template_writer import _primary  # the figure the template copy leads with
-
-        ev = p.evidence[0]
-        f = _primary(ev) or next((x for x in ev.figures if ".metrics." in x.field), ev.figures[0])
+    ev = p.facts(p.lead) or (p.evidence[0] if p.evidence else None)
+    if ev is not None and ev.figures:
+        by_field = {x.field: x for x in ev.figures}
+        f = next((by_field[k] for k in (f"{ev.source}.metrics.{m}" for m in (*LEAD_METRIC.get(ev.source, ()), ev.metric))
+                  if k in by_field), None) or next((x for x in ev.figures if ".metrics." in x.field), ev.figures[0])
         lead = f"{f.display} {f.label} ({ev.source_label}{', ' + f.window if f.window else ''})"
+    c = candidate(trend)
     return TrendBrief(
-        rank=p.rank, cluster_id=p.cluster_id, title=p.title, category=p.category, label=p.label,
-        sources=p.sources, flags=p.flags, lead=lead,
+        rank=p.rank, cluster_id=p.cluster_id, title=p.name or p.title, category=p.category, label=p.label,
+        sources=p.sources, flags=p.flags, lead=lead, fits=list(c.fits), corroborated=c.corroborated,
+        has_thread=c.has_thread,
+        strength={e.source: round(e.q, 2) for e in trend.evidence if e.counted},
     )
+
+
+def _matches(trend: Trend, words: list[str]) -> bool:
+    hay = " ".join([trend.title, trend.topic or "", trend.category or "", *(p.title for p in trend.products)]).lower()
+    return any(w.lower().rstrip("s") in hay for w in words if w.strip())
+
+
+def _momentum(trend: Trend, source: str | None) -> float:
+    qs = [e.q for e in trend.evidence if e.counted and (source is None or e.source == source)]
+    return max(qs, default=0.0)
+
+
+def fit_detail(detail: TrendDetail, budget: int = 11_000) -> TrendDetail:
+    """Trim a detail to fit one tool result whole (a result cut mid-JSON is useless to any model):
+    fewer figures per source first, then fewer links; the lead figure of each source stays."""
+    from .tools import serialise
+
+    for figures, urls in ((8, 10), (4, 5), (2, 3), (1, 2)):
+        if len(serialise(detail)) <= budget:
+            break
+        p = detail.trend
+        evidence = [e.model_copy(update={"figures": e.figures[:figures]}) for e in p.evidence]
+        detail = detail.model_copy(update={"trend": p.model_copy(update={
+            "evidence": evidence, "canonical_urls": p.canonical_urls[:urls]})})
+    return detail
 
 
 class TrendTools:
@@ -120,6 +164,8 @@ class TrendTools:
         mode: Literal["auto", "sample", "live"] = "auto",
         now: datetime | None = None,
         refresh_allowed: bool = True,
+        refresh: bool = False,
+        allow_model_refresh: bool = False,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -130,31 +176,82 @@ class TrendTools:
         # False pins the session to `report` (the newsletter editor): `gather` then only summarises it,
         # so a model can never trigger a second, paid live fetch.
         self.refresh_allowed = refresh_allowed
+        self.refresh = refresh  # the user asked for a fresh gather (`ask --refresh`): the first read gathers
+        # live (not sample) re-gathering costs money: the model may ask for it only when the user allowed it
+        self.allow_model_refresh = allow_model_refresh
+        self.gathers = 0  # pipeline runs made for this question (a model-initiated refresh: at most one)
+        self.stored_at: datetime | None = None  # set when the run was read back from the store
+        self.gathered_at: datetime | None = None  # set when this session gathered the run
+
+    def _clock(self) -> datetime:
+        return self.now or datetime.now(UTC)
+
+    def run_line(self) -> str:
+        """Names the run an answer used (time, SAMPLE DATA when so); empty before any run was read."""
+        if self.report is None:
+            return ""
+        return runs.describe(self.report, self.stored_at or self.gathered_at, self._clock())
+
+    def _gather(self, sources: list[SourceName] | None = None) -> GatherReport:
+        fn = self._gather_fn
+        if fn is None:
+            from ..pipeline import gather as fn
+        report = fn(self.settings, self.store, sources=sources, mode=self.mode, now=self.now)
+        self.gathers += 1
+        self.report, self.stored_at = report, None
+        self.gathered_at = self._clock()
+        if not sources:  # a run over a subset of sources is not the run later questions should read
+            runs.save(self.store, report, now=self._clock())
+        return report
 
     def _need_report(self) -> GatherReport:
-        if self.report is None:
-            raise ToolFailure("no trends have been gathered in this session yet; call gather first")
-        return self.report
+        """This session's run: the latest stored run younger than `run_max_age_h`, else a new gather."""
+        if self.report is not None:
+            return self.report
+        if not self.refresh:
+            wanted = True if self.mode == "sample" else (False if self.mode == "live" else None)
+            stored = runs.latest(self.store, max_age_h=self.settings.run_max_age_h, now=self._clock(), sample=wanted)
+            if stored is not None:
+                self.report, self.stored_at = stored.report, stored.stored_at
+                return stored.report
+        return self._gather()
+
+    def _refusal(self) -> str:
+        """Why a model-initiated refresh is not run now ("" when it may run)."""
+        if self.gathers >= 1:
+            return "this question already gathered a fresh run; refresh refused (at most one per question)"
+        if self.mode != "sample" and not self.allow_model_refresh:
+            return ("re-gathering live sources needs the user's say-so (ask --refresh or --allow-refresh); "
+                    "answer from this run and name its time")
+        return ""
 
     def gather(self, sources: list[SourceName] | None = None, refresh: bool = False) -> GatherSummary:
-        """Run the trend pipeline (every enabled source, then ranking) and return the run summary.
+        """Summarise the run questions are answered from: the latest stored run when it is fresh enough,
+        else a new run of the trend pipeline (every enabled source, then ranking).
 
-        Reuses this session's run unless `refresh` is true. Live sources can cost money, so do not refresh
-        without a reason.
+        Other trend tools read the same run, so calling this first is optional. `refresh` re-runs the
+        pipeline at most once per question, and for live sources only when the user allowed it.
 
         Args:
-            sources: only these sources (default: all enabled).
-            refresh: run the pipeline again even if this session already has a run.
+            sources: with refresh, only these sources (default: all enabled).
+            refresh: run the pipeline again instead of reading the stored run.
         """
         pinned = not self.refresh_allowed and self.report is not None
-        if not pinned and (self.report is None or refresh):
-            fn = self._gather_fn
-            if fn is None:
-                from ..pipeline import gather as fn
-            self.report = fn(self.settings, self.store, sources=sources, mode=self.mode, now=self.now)
-        r = self.report
+        refused = ""
+        if refresh and pinned:
+            refused = "this session's run is fixed; refresh is disabled"
+        elif refresh and self.report is None and self.refresh:
+            self._need_report()  # the user asked for a fresh run: this is it
+        elif refresh:
+            self._need_report()  # the stored run (or a first gather when there is none)
+            refused = self._refusal()
+            if not refused:
+                self._gather(sources)
+        r = self._need_report()
         return GatherSummary(
             run_id=r.run_id,
+            run=self.run_line(),
+            stored=self.stored_at is not None,
             sample=r.sample,
             trends=len(r.trends),
             sources=[SourceLine(source=s.source, status=s.status, items=s.items, reason=clean(s.reason, 120)) for s in r.sources],
@@ -162,7 +259,7 @@ class TrendTools:
                 n
                 for n in (
                     "SAMPLE DATA: say so in the answer" if r.sample else "",
-                    "this session's run is fixed; refresh is disabled" if pinned and refresh else "",
+                    refused,
                 )
                 if n
             ),
@@ -173,21 +270,29 @@ class TrendTools:
         source: SourceName | None = None,
         category: str | None = None,
         limit: Annotated[int, Field(ge=1, le=20)] = 10,
+        query: str | None = None,
+        order: Literal["rank", "momentum"] = "rank",
     ) -> TrendList:
-        """The ranked trends of this session's run, best first, as short briefs.
+        """The ranked trends of the run, best first, as short briefs.
 
         Args:
-            source: only trends with evidence from this source.
+            source: only trends with counted evidence from this source.
             category: only trends whose category contains this text (case-insensitive).
             limit: how many to return (1-20).
+            query: only trends whose title, product type, category or product names contain one of these words.
+            order: "rank" (overall rank) or "momentum" (strongest evidence first, of `source` when given).
         """
         r = self._need_report()
         picked = sorted(r.trends, key=lambda t: t.rank or 10**9)
         if source:
-            picked = [t for t in picked if source in t.sources]
+            picked = [t for t in picked if any(e.source == source and e.counted for e in t.evidence)]
         if category:
             picked = [t for t in picked if t.category and category.lower() in t.category.lower()]
-        return TrendList(run_id=r.run_id, sample=r.sample, total=len(picked), trends=[brief(t) for t in picked[:limit]])
+        if query:
+            picked = [t for t in picked if _matches(t, query.split())]
+        if order == "momentum":
+            picked.sort(key=lambda t: (-_momentum(t, source), t.rank or 10**9))
+        return TrendList(run_id=r.run_id, run=self.run_line(), sample=r.sample, total=len(picked), trends=[brief(t) for t in picked[:limit]])
 
     def trend_detail(self, cluster_id: str) -> TrendDetail:
         """All evidence and numbers of one trend: every figure with its source, window and display string,
@@ -201,7 +306,7 @@ class TrendTools:
         if trend is None:
             raise ToolFailure(f"no trend with cluster_id {clean(cluster_id, 60)!r} in this run")
         texts = [fence(it.text, source=it.source, item_id=it.source_id) for it in trend.items[:3] if it.text]
-        return TrendDetail(trend=safe_payload(trend), texts=texts)
+        return fit_detail(TrendDetail(trend=safe_payload(trend), texts=texts))
 
     def item_history(self, source: SourceName, source_id: str, limit: Annotated[int, Field(ge=1, le=30)] = 10) -> ItemHistory:
         """Earlier stored observations of one item across runs (oldest first), to judge momentum.
@@ -261,9 +366,13 @@ class TrendAgent(BaseAgent):
         on_event: Callable[[AgentEvent], None] | None = None,
         on_text: Callable[[str], None] | None = None,
         now: datetime | None = None,
+        refresh: bool = False,
+        allow_model_refresh: bool = False,
+        max_iterations: int | None = None,
     ) -> None:
         self.trend_tools = TrendTools(
-            settings, store, report=report, gather_fn=gather_fn, mode=mode, now=now, refresh_allowed=refresh_allowed
+            settings, store, report=report, gather_fn=gather_fn, mode=mode, now=now, refresh_allowed=refresh_allowed,
+            refresh=refresh, allow_model_refresh=allow_model_refresh,
         )
         client = client if client is not None else make_client(settings)
         run_id = usage.run_id if usage is not None else None
@@ -273,13 +382,19 @@ class TrendAgent(BaseAgent):
             system=render("system_trend.j2", sample=bool(report and report.sample)),
             tools=self.trend_tools.registry(),
             max_tokens=settings.max_tokens,
-            max_iterations=settings.agent_max_iterations,
+            max_iterations=max_iterations or settings.agent_max_iterations,
             capabilities=Capabilities.from_settings(settings),
             usage=usage if usage is not None else RunUsage.from_settings(settings, run_id or "ask", store),
             run_id=run_id,
             on_event=on_event,
             on_text=on_text,
+            retry=RetryPolicy.from_settings(settings),
         )
+
+    def offline_plan(self) -> Callable[[Any], tuple[list[dict[str, Any]], str]] | None:
+        from .trend_offline import trend_plan
+
+        return trend_plan
 
     @property
     def report(self) -> GatherReport | None:

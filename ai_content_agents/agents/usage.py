@@ -17,21 +17,26 @@ from ..store import Store
 
 
 class Price(BaseModel):
-    """USD per million tokens. Cache prices default to 0.1× (read) and 1.25× (5-minute write) of input."""
+    """USD per million tokens. Cache prices default to 0.1× (read), 1.25× (5-minute write) and 2× (1-hour
+    write) of input."""
 
     input: float
     output: float
     cache_read: float | None = None
     cache_write: float | None = None
+    cache_write_1h: float | None = None
 
     def cost(self, u: CallUsage) -> float:
         read = self.cache_read if self.cache_read is not None else self.input * 0.1
         write = self.cache_write if self.cache_write is not None else self.input * 1.25
+        write_1h = self.cache_write_1h if self.cache_write_1h is not None else self.input * 2.0
+        long = min(u.cache_write_1h_tokens, u.cache_write_tokens)
         return (
             u.input_tokens * self.input
             + u.output_tokens * self.output
             + u.cache_read_tokens * read
-            + u.cache_write_tokens * write
+            + (u.cache_write_tokens - long) * write
+            + long * write_1h
         ) / 1_000_000
 
 
@@ -65,6 +70,8 @@ class CallUsage(BaseModel):
     output_tokens: int = 0
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
+    cache_write_1h_tokens: int = 0  # the part of cache_write_tokens written with the 1-hour TTL
+    served_by: str | None = None  # the model id the server reported, when it differs from the configured one
     cost_usd: float = 0.0
     priced: bool = True
     calls: int = 1
@@ -93,8 +100,12 @@ class RunUsage:
     def from_settings(cls, settings: Settings, run_id: str, store: Store | None = None) -> RunUsage:
         return cls(run_id, prices=price_table(settings), store=store)
 
-    def add(self, agent: str, model: str, usage: Any) -> CallUsage:
-        """Record one API response's `usage` (an SDK `Usage` or a dict with the same keys)."""
+    def add(self, agent: str, model: str, usage: Any, served_by: str | None = None) -> CallUsage:
+        """Record one API response's `usage` (an SDK `Usage` or a dict with the same keys), priced by
+        `model` (the configured id); `served_by` is the id the server reported when it differs."""
+        creation = getattr(usage, "cache_creation", None)
+        if creation is None and isinstance(usage, dict):
+            creation = usage.get("cache_creation")
         call = CallUsage(
             agent=agent,
             model=model,
@@ -102,6 +113,8 @@ class RunUsage:
             output_tokens=_field(usage, "output_tokens"),
             cache_read_tokens=_field(usage, "cache_read_input_tokens"),
             cache_write_tokens=_field(usage, "cache_creation_input_tokens"),
+            cache_write_1h_tokens=_field(creation, "ephemeral_1h_input_tokens") if creation is not None else 0,
+            served_by=served_by if served_by and served_by != model else None,
         )
         price = price_for(model, self.prices)
         call.priced = price is not None
@@ -160,6 +173,10 @@ class RunUsage:
             return "usage: no model calls"
         cost = f"${t.cost_usd:.4f}" if t.priced else f"${t.cost_usd:.4f} (+ unpriced model calls)"
         per_agent = ", ".join(f"{a} {u.calls} calls ${u.cost_usd:.4f}" for a, u in self.by_agent().items())
+        with self._lock:
+            served = sorted({c.served_by for c in self.calls if c.served_by})
+        if served:
+            per_agent += f"; priced as {t.model}, served as {', '.join(served)}"
         return (
             f"usage: {t.calls} model calls, {t.input_tokens:,} in / {t.output_tokens:,} out tokens"
             f" (cache read {t.cache_read_tokens:,}, cache write {t.cache_write_tokens:,}), cost {cost}"

@@ -8,19 +8,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
-import anthropic
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .. import pipeline
-from ..agents.base import ModelDeprecated, ModelReplyError, model_failure
+from .. import pipeline, redact, runs
+from ..agents.base import ModelDeprecated
 from ..agents.usage import RunUsage
 from ..config import Settings
-from ..evidence import TrendsExport
+from ..newsletter.evidence import TrendsExport
 from ..models import GatherReport, SourceReport
-from ..newsletter.editor import EditorBrief, write_with_agents
-from ..newsletter.render import render
+from ..newsletter import archive, images
+from ..agents.editor import EditorBrief, write_with_agents
 from ..ranking import cluster_keys
 from ..sources import SOURCE_MODULES, load
 from ..sources.snapshot import Snapshot, SnapshotError, parse_as_of
@@ -31,6 +30,7 @@ from .common import (
     console,
     err_console,
     fail,
+    failure_line,
     load_settings,
     open_store,
     out_dir,
@@ -157,6 +157,8 @@ def run_gather(
         raise fail(f"{exc}. Drop --live to fall back to the sample data.") from None
     except SnapshotError as exc:
         raise fail(str(exc)) from None
+    if replay is None and not names:  # a whole run (live, or the sample): later questions read it
+        runs.save(store, report)
     if report.sample and not quiet:
         console.print("[bold white on red] SAMPLE DATA [/] no live source produced data; using the bundled snapshot.")
     return report
@@ -169,6 +171,9 @@ def _show_brief(brief: EditorBrief) -> None:
         console.print(f"  [dim]{note}[/]")
 
 
+EXIT_WITHHELD = 3  # the issue was written, but at least one section was withheld
+
+
 @app.command()
 def newsletter(
     sources: SourcesOpt = None,
@@ -178,8 +183,10 @@ def newsletter(
     sequential: SequentialOpt = False,
     snapshot: SnapshotOpt = None,
     as_of: AsOfOpt = None,
+    open_: Annotated[bool, typer.Option("--open", help="Open the HTML issue in your default browser.")] = False,
 ) -> None:
-    """Gather, rank and write this week's newsletter to OUT as .md, .html and .json."""
+    """Gather, rank and write this week's newsletter: OUT/issues/<date>-<run id>/ (.md .html .txt .json, images/),
+    then OUT/latest points at it. Exit code 3 when a section had to be withheld."""
     settings = load_settings()
     target = out_dir(settings, out)  # checked before anything is fetched or paid for
     with open_store(settings) as store:
@@ -192,28 +199,55 @@ def newsletter(
                 report, settings, store, usage=usage, on_brief=_show_brief, now=when))
         except ModelDeprecated as exc:
             raise fail(str(exc)) from None
-        except (anthropic.APIError, ModelReplyError, DeadlineExceeded) as exc:
-            raise fail(f"{model_failure(exc)}; nothing was written. {usage.summary()}") from None
-        paths = render(nl, target)
-        if not replayed:  # a replay leaves the featured history alone
+        except DeadlineExceeded as exc:
+            raise fail(f"writing {exc}; nothing was written. {usage.summary()}") from None
+        except Exception as exc:  # noqa: BLE001 - an API failure is one clear line, anything else is a bug
+            from ..agents.api import describe, is_api_error
+
+            if not is_api_error(exc):
+                raise
+            request_id = redact.request_id(getattr(exc, "request_id", None))  # chosen by the server
+            detail = describe(exc, settings) + (f" (request {request_id})" if request_id else "")
+            raise fail(f"{detail}; nothing was written. {usage.summary()}") from None
+        history = images.history_for(nl.trends, sample=report.sample, store=store)
+        try:
+            published = archive.publish(nl, target, history=history)
+        except OSError as exc:
+            raise fail(failure_line(exc)) from None
+        if not report.sample and not replayed:  # samples and replays leave the featured history alone
             store.mark_featured(
                 report.run_id,
                 [(key, t.score) for t in nl.trends for key in cluster_keys(t)],
                 nl.issue_date,
             )
-    failed = [s.key for s in nl.sections if s.error]
+    withheld = nl.withheld
     grounded = sum(c.grounded for c in nl.factcheck)
     total = sum(len(c.figures) for c in nl.factcheck)
+    claims = sum(len(c.claims) for c in nl.factcheck)
     console.print(f"Written by: {nl.writer}{' (offline: no ANTHROPIC_API_KEY)' if nl.offline else ''}.")
-    console.print(f"Fact-check: {grounded}/{total} figures grounded.")
+    console.print(f"Fact-check: {grounded}/{total} figures grounded" + (f"; {claims} quoted claim(s) kept apart." if claims else "."))
+    q = nl.quality
+    console.print(f"Copy: {q.get('distinct_line_share', 1.0):.0%} of lines distinct, "
+                  f"no 5-word phrase more than {int(q.get('max_phrase_repeats', 0))}×.")
     console.print(usage.summary())
-    for fmt_name, path in paths.items():
-        console.print(f"  wrote [cyan]{path}[/] ({fmt_name})")
+    console.print(f"  issue folder [cyan]{published.folder}[/]")
+    latest = published.latest
+    for fmt_name, path in published.paths.items():
+        console.print(f"  wrote [cyan]{latest / path.name}[/] ({fmt_name})")
     if report.sample:
         console.print("[bold white on red] SAMPLE DATA [/] every output is labelled as such.")
-    if failed:
-        err_console.print(f"[bold red]{len(failed)} section(s) withheld by the fact-check:[/] {', '.join(failed)}")
-        raise typer.Exit(1)
+    if open_:
+        import webbrowser
+
+        webbrowser.open(published.paths["html"].resolve().as_uri())
+    if withheld:
+        err_console.print(f"[bold red]{len(withheld)} section(s) withheld[/] (the rest of the issue was written):")
+        for section in withheld:
+            err_console.print(f"  {section.title}: {section.error}")
+        raise typer.Exit(EXIT_WITHHELD)
+
+
+_SOURCE_TAGS = {"tiktok": "TT", "amazon": "AMZ", "x": "X", "reddit": "RD", "youtube": "YT", "tiktok_shop": "SHOP"}
 
 
 @app.command()
@@ -226,13 +260,29 @@ def trends(
     sequential: SequentialOpt = False,
     snapshot: SnapshotOpt = None,
     as_of: AsOfOpt = None,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Gather anew instead of showing the latest stored run.")
+    ] = False,
 ) -> None:
-    """Show the ranked trends (fused across sources) in the terminal."""
+    """Show the ranked trends (fused across sources) in the terminal.
+
+    Shows the latest stored run younger than AICA_RUN_MAX_AGE_H (default 24 h); gathers only when there
+    is none, with --refresh, or for a replay or a subset of sources."""
     settings = load_settings()
     with open_store(settings) as store:
-        report = run_gather(
-            settings, store, sources, sample, live, sequential, quiet=as_json, snapshot=snapshot, as_of=as_of
-        )
+        stored = None
+        if not (refresh or sources or snapshot or as_of):
+            wanted = True if sample else (False if live else None)
+            stored = runs.latest(store, max_age_h=settings.run_max_age_h, sample=wanted)
+        if stored is not None:
+            report = stored.report
+            if not as_json:
+                line = stored.describe(datetime.now(UTC))
+                console.print(f"From stored {escape(line)} (--refresh gathers anew)")
+        else:
+            report = run_gather(
+                settings, store, sources, sample, live, sequential, quiet=as_json, snapshot=snapshot, as_of=as_of
+            )
     top = report.trends[:limit]
     if as_json:
         export = TrendsExport.of(report, limit)
@@ -243,22 +293,23 @@ def trends(
         title += f" — snapshot {report.snapshot}, as of {report.started_at:%Y-%m-%d %H:%M} UTC"
     table = Table(title=escape(title), show_lines=False)
     for col, kw in (
-        ("#", {"justify": "right", "no_wrap": True}),
-        ("trend", {"no_wrap": True, "overflow": "ellipsis", "max_width": 56}),
-        ("score", {"justify": "right", "no_wrap": True}),
-        ("sources", {"no_wrap": True}),
-        ("label", {"no_wrap": True}),
-        ("flags", {"style": "dim"}),
+        ("#", {"justify": "right", "no_wrap": True, "width": 2}),
+        # the story takes what the fixed columns leave (rich would otherwise squeeze them at 80 columns)
+        ("story", {"no_wrap": True, "overflow": "ellipsis", "width": max(20, min(60, console.width - 62))}),
+        ("S", {"justify": "right", "no_wrap": True, "width": 4}),
+        ("sources", {"overflow": "fold", "min_width": 6, "max_width": 20}),
+        ("label", {"no_wrap": True, "width": 9}),
+        ("flags", {"style": "dim", "min_width": 6, "max_width": 18, "overflow": "fold"}),
     ):
         table.add_column(col, **kw)
     for t in top:
         table.add_row(
             str(t.rank),
-            f"{t.topic}: {t.title}" if t.topic else t.title,
-            f"{t.score:.3f}",
-            "+".join(e.source for e in t.evidence if e.counted) or "-",
+            escape(f"{t.topic}: {t.title}" if t.topic else t.title),
+            f"{t.score:.2f}",
+            " ".join(_SOURCE_TAGS.get(e.source, e.source) for e in t.evidence if e.counted) or "-",
             t.label,
-            ", ".join(t.flags),
+            ", ".join(f.replace("_", " ") for f in t.flags),
         )
     console.print(table)
 
@@ -301,9 +352,11 @@ def sources_cmd() -> None:
 
 def _register_commands() -> None:
     """The agent and shop commands live in their own modules; they join the one `app` here."""
+    from . import archive as archive_cmd
     from . import ask, proposals, shop
 
     ask.register(app)
+    archive_cmd.register(app)
     proposals.register(shop.app)
     app.add_typer(shop.app, name="shop")
 

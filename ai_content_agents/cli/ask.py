@@ -14,19 +14,17 @@ from typing import Annotated, Any
 
 import typer
 
-from ..agents.base import (
-    AgentEvent,
-    AgentResult,
-    Decision,
-    ModelDeprecated,
-    ModelReplyError,
-    PendingApproval,
-    make_client,
-    model_failure,
-)
+from ..agents.base import AgentEvent, AgentResult, Decision, ModelDeprecated, PendingApproval, make_client
 from ..agents.offline import OFFLINE_BANNER
 from ..agents.usage import RunUsage
 from .common import console, err_console, fail, load_settings, open_store
+
+# exit codes of `ask` (README "Commands"): 2 is a configuration or usage error, as for every command
+EXIT_OK = 0  # a complete answer
+EXIT_CONFIG = 2  # configuration or usage error (e.g. --shop with no shop connected)
+EXIT_REFUSED = 3  # the model declined (refusal)
+EXIT_INCOMPLETE = 4  # the answer is truncated (max_tokens, tool-call limit), empty, or stopped early
+EXIT_API = 5  # the model API failed (HTTP error, timeout, Retry-After past the cap, broken stream)
 
 
 def _show_event(event: AgentEvent) -> None:
@@ -39,6 +37,8 @@ def _show_event(event: AgentEvent) -> None:
         err_console.print(f"[bold yellow]⏸ {event.name} needs your approval[/]")
     elif event.kind == "forced_final":
         err_console.print("[yellow]tool-call limit reached; asking for a final answer[/]")
+    elif event.kind == "retry":
+        err_console.print(f"[dim]model API busy or unreachable; retrying in {event.detail} s[/]")
 
 
 def _decide(pending: PendingApproval, record_all: bool) -> dict[str, Decision]:
@@ -64,8 +64,18 @@ def ask(
     ] = False,
     sample: Annotated[bool, typer.Option("--sample", help="Use the bundled sample snapshot for trends.")] = False,
     no_stream: Annotated[bool, typer.Option("--no-stream", help="Print the answer at the end instead of streaming.")] = False,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Gather a fresh run first instead of reading the latest stored one.")
+    ] = False,
+    allow_refresh: Annotated[
+        bool, typer.Option("--allow-refresh", help="Let the model re-gather live sources once if it judges the run stale.")
+    ] = False,
 ) -> None:
-    """Ask TrendAgent (or TikTokShopAgent with --shop) a question; shows tool calls and the cost."""
+    """Ask TrendAgent (or TikTokShopAgent with --shop) a question; shows tool calls and the cost.
+
+    Exit codes: 0 a complete answer; 2 configuration or usage error; 3 the model declined; 4 the answer is
+    truncated, empty or incomplete; 5 the model API failed.
+    """
     settings = load_settings()
     try:
         client = make_client(settings)
@@ -74,8 +84,11 @@ def ask(
     streamed: list[str] = []
 
     def on_text(chunk: str) -> None:
+        # live text is progress: dim on a terminal (stderr), nothing when piped; the answer proper is
+        # the final turn's text, printed once at the end
         streamed.append(chunk)
-        console.out(chunk, end="", highlight=False)
+        if err_console.is_terminal:
+            err_console.out(chunk, end="", style="dim", highlight=False)
 
     run_id = f"ask-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
     with open_store(settings) as store:
@@ -93,26 +106,34 @@ def ask(
             else:
                 from ..agents.trend import TrendAgent
 
-                agent = TrendAgent(settings, store, mode="sample" if sample else "auto", **common)
+                agent = TrendAgent(settings, store, mode="sample" if sample else "auto", refresh=refresh,
+                                   allow_model_refresh=allow_refresh, **common)
                 out = agent.ask(question)
-            _print_result(out, streamed)
+            code = _print_result(out, streamed)
+            if not out.tool_records and len(agent.tools) and out.iterations:
+                err_console.print("[yellow]warning: the answer used no tool, so it rests on no gathered data "
+                                  "(a server that drops tools does this: check its tool support and AICA_SUPPORTS_*)[/]")
+            run = agent.trend_tools.run_line() if not shop else ""
+            if run and (agent.trend_tools.report.run_id not in out.text or not out.offline):
+                console.print(f"Answered from {run}", markup=False, highlight=False)
         except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback or a key
-            import anthropic
+            from ..agents.api import describe, is_api_error
 
-            if isinstance(exc, anthropic.APIStatusError | ModelReplyError):
-                raise fail(f"{model_failure(exc)}; nothing was changed") from None
-            if isinstance(exc, anthropic.APIConnectionError):
-                raise fail("could not reach the model API (check ANTHROPIC_BASE_URL / network)") from None
-            raise
+            if not is_api_error(exc):
+                raise
+            raise fail(describe(exc, settings), code=EXIT_API) from None
         finally:
             err_console.print(f"[dim]{usage.summary()}[/]")
+    if code:
+        raise typer.Exit(code)
 
 
-def _print_result(out: AgentResult, streamed: list[str]) -> None:
-    if not streamed or out.iterations == 0:
+def _print_result(out: AgentResult, streamed: list[str]) -> int:
+    """Print the answer (the final turn's text only) and its notes; return the exit code."""
+    if streamed and err_console.is_terminal:
+        err_console.print()
+    if out.text.strip():
         console.print(out.text, markup=False, highlight=False)
-    else:
-        console.print()
     if out.offline and OFFLINE_BANNER not in out.text:
         err_console.print("[dim]written offline (no ANTHROPIC_API_KEY)[/]")
     if out.truncated:
@@ -121,6 +142,15 @@ def _print_result(out: AgentResult, streamed: list[str]) -> None:
         err_console.print(f"[yellow]the model declined ({out.refusal_category or 'no category'})[/]")
     elif out.error and out.iterations:
         err_console.print(f"[yellow]{out.error}[/]")
+    if out.iterations == 0 and out.error:  # answered without the model: a setup problem (no shop configured)
+        return EXIT_CONFIG
+    if out.refused:
+        return EXIT_REFUSED
+    if out.truncated or out.error or not out.text.strip():
+        if not out.error and not out.truncated:
+            err_console.print("[yellow]the model returned an empty answer[/]")
+        return EXIT_INCOMPLETE
+    return EXIT_OK
 
 
 def register(app: typer.Typer) -> None:

@@ -15,7 +15,8 @@ from rich.table import Table
 from ..agents.proposals import ProposalError, ProposalStore
 from .common import console, fail, load_settings, open_store
 
-STATUS_STYLE = {"pending": "yellow", "applied": "green", "failed": "red", "rejected": "dim", "approved": "cyan"}
+STATUS_STYLE = {"pending": "yellow", "applied": "green", "failed": "red", "rejected": "dim", "approved": "cyan",
+                "unknown": "magenta"}
 
 
 def _user() -> str:
@@ -26,7 +27,7 @@ def _user() -> str:
 
 
 def proposals(
-    status: Annotated[str | None, typer.Option("--status", help="pending, applied, failed, rejected")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="pending, applied, failed, rejected, unknown")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=500)] = 50,
 ) -> None:
     """List price and stock change proposals recorded by TikTokShopAgent."""

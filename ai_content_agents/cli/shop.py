@@ -21,7 +21,7 @@ from rich.table import Table
 
 from ..config import Settings
 from ..integrations.tiktok_shop import errors
-from ..integrations.tiktok_shop.auth import load_state, new_state, save_state
+from ..integrations.tiktok_shop.auth import consume_state, new_state, save_state
 from ..integrations.tiktok_shop.client import TikTokShopClient, shop_auth_url
 
 app = typer.Typer(help="TikTok Shop: authorise the shop, inspect products/orders/analytics, sync to the local store.",
@@ -98,19 +98,34 @@ def _code_and_state(value: str) -> tuple[str, str | None]:
 
 @app.command("exchange")
 def exchange_cmd(
-    code: str = typer.Argument(..., help="the auth code, or the whole redirect URL containing code= and state="),
+    code: str = typer.Argument(..., help="the whole redirect URL (code= and state=), or the auth code with --state"),
     state: Optional[str] = typer.Option(None, "--state", help="the state from the redirect, if you pass a bare code"),
+    no_state_check: bool = typer.Option(
+        False, "--no-state-check", help="exchange a bare code WITHOUT the CSRF state check (prints a warning)"
+    ),
 ) -> None:
-    """Exchange the one-time auth code for tokens, store them (0600) and list the authorised shops."""
+    """Exchange the one-time auth code for tokens, store them (0600) and list the authorised shops.
+
+    The redirect's `state` must match the one `shop auth-url` saved; it is then used up, so the same
+    redirect cannot be exchanged twice.
+    """
     settings = _settings()
     with _friendly():
         auth_code, url_state = _code_and_state(code.strip())
         if not auth_code:
             raise errors.InvalidAuthCode("no `code` found in what you passed")
         got = state or url_state
-        expected = load_state(_state_path(settings))
-        if got is not None and expected is not None and got != expected:
-            raise errors.AuthError("the `state` does not match the one from `shop auth-url` (possible CSRF)",
+        if got is None:
+            if not no_state_check:
+                raise errors.AuthError(
+                    "no `state` to check: pass the whole redirect URL (it carries code= and state=) or --state",
+                    action="paste the full redirect URL; or, knowingly, add --no-state-check",
+                )
+            err.print("[yellow]warning:[/yellow] exchanging the code WITHOUT checking the CSRF `state`: only do this"
+                      " for a code you obtained yourself from `shop auth-url` just now.", highlight=False)
+        elif not consume_state(_state_path(settings), got):
+            raise errors.AuthError("the `state` does not match the one from `shop auth-url` (possible CSRF),"
+                                   " or it was already used",
                                    action="run `shop auth-url` again and use the new URL")
         client = _client(settings, require_token=False)
         tokens = client.tokens.auth.exchange_code(auth_code)

@@ -63,6 +63,14 @@ one of the trend's canonical URLs or an evidence item URL. Comparison ignores tr
 case of scheme and host (both case-insensitive by RFC 3986); nothing else is normalised, so a look-alike
 domain, another path or a different ASIN is rejected.
 
+Claims vs measurements (Gate 3 and the revised §9): numbers inside scraped free text (captions, post titles,
+tweets) are third-party claims, never our figures. Only listing names (Amazon, TikTok Shop product titles), the
+story's product names and topic, groups, authors, categories, windows and figure labels whitelist the numbers they
+contain; a post's title or a caption whitelists nothing. A claim may appear only inside a quote (“…” or "…") that is
+verbatim in the story's scraped text and attributed in the same sentence (the subreddit, the @handle, the channel or
+the platform is named); its numbers are reported apart (`FactcheckReport.claims`), are never counted as grounded, and
+a quote inside an action (or the action list) fails the section.
+
 Per-item attachment (`check_section`): each TrendCopy is checked against ITS trend only (by
 cluster_id; an unknown cluster_id grounds nothing); the section title, intro and bullets against the
 union of the section's trends. A section that carries an `error` has no prose and is not checked.
@@ -70,7 +78,9 @@ union of the section's trends. A section that carries an `error` has no prose an
 
 from __future__ import annotations
 
+import html
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -79,8 +89,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict
 
-from ..evidence import TrendPayload, trend_payload
-from ..models import FactcheckFigure, FactcheckReport, Section, Trend
+from .evidence import SOURCE_LABELS, TrendPayload, trend_payload
+from ..models import FactcheckClaim, FactcheckFigure, FactcheckReport, Section, Trend
+from . import story
 from .figures import CURRENCY_SYMBOLS
 
 ExtractedKind = Literal["count", "percent", "money", "multiplier", "rank", "number", "window", "date", "numbering"]
@@ -594,10 +605,12 @@ def _collect(payloads: Iterable[TrendPayload]) -> _Facts:
             add("rank", "rank", p.rank)
         add("independent_sources", "count", p.independent_sources)
         add("score", "number", p.score)
-        scan("title", p.title)
+        if p.title_listing:  # a post's title is free text: its numbers are claims, not part of a name
+            scan("title", p.title)
+        for i, product in enumerate(p.products):
+            scan(f"products.{i}", product)
+        scan("name", p.name)
         scan("topic", p.topic)
-        for name in p.products:
-            scan("products", name)
         scan("category", p.category)
         for ev in p.evidence:
             pre = f"evidence.{ev.source}"
@@ -607,7 +620,7 @@ def _collect(payloads: Iterable[TrendPayload]) -> _Facts:
                 facts.append(_Fact(f"{pre}.percentile", "percent", pct * 100))
                 facts.append(_Fact(f"{pre}.top_share", "percent", (1 - pct) * 100))
             for origin, text in (
-                ("item_title", ev.item_title),
+                ("item_title", ev.item_title if ev.listing else None),
                 ("window", ev.window),
                 ("group", ev.group),
                 ("category", ev.category),
@@ -726,13 +739,92 @@ def _judge(x: ExtractedNumber, facts: _Facts) -> FactcheckFigure:
     return out(False, None)
 
 
+# ---------------------------------------------------------------- claims (quotes of scraped text)
+
+_QUOTE = re.compile(r"“(?P<c>[^”\n]{2,300})”|\"(?P<s>[^\"\n]{2,300})\"")
+
+
+@dataclass(frozen=True)
+class QuoteSource:
+    """One piece of scraped free text a copy may quote, and the names that attribute it."""
+
+    text: str
+    names: tuple[str, ...]
+
+
+def normalise_text(text: str) -> str:
+    """For verbatim comparison: HTML entities undone, NFKC, invisible characters dropped, whitespace collapsed."""
+    norm = unicodedata.normalize("NFKC", html.unescape(text or ""))
+    norm = "".join(ch for ch in norm if unicodedata.category(ch) != "Cf")
+    return re.sub(r"\s+", " ", norm).strip()
+
+
+def quote_sources(trends: Iterable[Trend]) -> list[QuoteSource]:
+    out: list[QuoteSource] = []
+    for t in trends:
+        for it in t.items:
+            if not story.is_free_text(it):
+                continue
+            names = {SOURCE_LABELS.get(it.source, it.source)}
+            if it.group:
+                names |= {it.group, f"r/{it.group.removeprefix('r/')}"} if it.source == "reddit" else {it.group}
+            if it.author:
+                names |= {it.author, f"@{it.author}"}
+            if it.source == "x":
+                names.add("X")
+            for text in (it.title, it.text):
+                if text:
+                    out.append(QuoteSource(normalise_text(text), tuple(sorted(n for n in names if n))))
+    return out
+
+
+def quote_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, quoted words) of every double-quoted span."""
+    return [(m.start(), m.end(), m.group("c") or m.group("s")) for m in _QUOTE.finditer(text)]
+
+
+def _judge_quote(text: str, start: int, end: int, quote: str, sources: list[QuoteSource], *, action: bool) -> FactcheckClaim:
+    body = normalise_text(quote).strip(" .,;:…")
+    found = next((s for s in sources if body and body in s.text), None)
+    sentence = next((text[a:b] for a, b in _sentences(text) if a <= start < b), text)
+    around = normalise_text(sentence.replace(text[start:end], " "))
+    attributed = found is not None and any(
+        re.search(rf"(?<![\w@/]){re.escape(n)}(?![\w])", around, re.I if len(n) > 2 else 0) for n in found.names
+    )
+    return FactcheckClaim(
+        quote=quote,
+        numbers=[x.text for x in extract_figures(quote) if x.kind != "numbering"],
+        source_text=found is not None,
+        attributed=attributed,
+        in_action=action,
+    )
+
+
 def check_text(
     text: str, payloads: list[TrendPayload], allowed_urls: set[str]
 ) -> tuple[list[FactcheckFigure], list[str]]:
-    """Judge every number in `text` against `payloads`, and every link against `allowed_urls`."""
+    """Judge every number in `text` against `payloads`, and every link against `allowed_urls` (quotes: `check_copy`)."""
+    figures, links, _ = check_copy(text, payloads, allowed_urls)
+    return figures, links
+
+
+def check_copy(
+    text: str,
+    payloads: list[TrendPayload],
+    allowed_urls: set[str],
+    *,
+    sources: list[QuoteSource] | None = None,
+    action: bool = False,
+) -> tuple[list[FactcheckFigure], list[str], list[FactcheckClaim]]:
+    """Judge every number in `text` against `payloads`, every quote against `sources` (the scraped text that may be
+    quoted) and every link against `allowed_urls`. Numbers inside a quote are claims, reported apart."""
     facts = _collect(payloads)
-    figures = [_judge(x, facts) for x in extract_figures(text)]
-    return figures, _bad_links(extract_links(text), allowed_urls)
+    quotes = quote_spans(text)
+    claims = [_judge_quote(text, a, b, q, sources or [], action=action) for a, b, q in quotes]
+    figures = [
+        _judge(x, facts) for x in extract_figures(text) if not any(a <= x.start < b for a, b, _ in quotes)
+    ]
+    return figures, _bad_links(extract_links(text), allowed_urls), claims
 
 
 def _dedupe(items: Iterable[str]) -> list[str]:
@@ -745,22 +837,27 @@ def check_section(section: Section, trends: list[Trend]) -> FactcheckReport:
     if section.error is not None:
         return report
     payloads = {t.cluster_id: trend_payload(t) for t in trends}
+    by_id = {t.cluster_id: t for t in trends}
     everything = list(payloads.values())
+    all_sources = quote_sources(trends)
     bad: list[str] = []
 
-    def run(text: str, scope: list[TrendPayload]) -> None:
-        figures, links = check_text(text, scope, allowed_urls(scope))
+    def run(text: str, scope: list[TrendPayload], sources: list[QuoteSource], action: bool = False) -> None:
+        figures, links, claims = check_copy(text, scope, allowed_urls(scope), sources=sources, action=action)
         report.figures.extend(figures)
+        report.claims.extend(claims)
         bad.extend(links)
 
     for text in (section.title, section.intro):
-        run(text, everything)
+        run(text, everything, all_sources)
     for item in section.items:
         own = [payloads[item.cluster_id]] if item.cluster_id in payloads else []
-        for text in (item.headline, item.signal, item.why_it_matters, item.corroboration, item.caveat, item.action):
-            run(text, own)
+        own_sources = quote_sources([by_id[item.cluster_id]]) if item.cluster_id in by_id else []
+        for text in (item.headline, item.signal, item.why_it_matters, item.corroboration, item.caveat, item.claim):
+            run(text, own, own_sources)
+        run(item.action, own, own_sources, action=True)
         bad.extend(_bad_links(item.links, allowed_urls(own)))
     for bullet in section.bullets:
-        run(bullet, everything)
+        run(bullet, everything, all_sources, action=True)
     report.bad_links = _dedupe(bad)
     return report

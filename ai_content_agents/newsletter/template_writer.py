@@ -1,96 +1,495 @@
-"""The deterministic writer: copy from jinja2 templates, no model. The offline model reuses `copy_for`."""
+"""The deterministic writer: copy an editor would write, built from a story's evidence payload. No model.
+
+Every number it writes is a Figure's `display` (so the fact-check grounds it) and every quote is a `Claim`, quoted
+verbatim and attributed. What varies is chosen by the evidence (which sources count, which figure leads, price
+point, how fresh, whether the baseline is the creator's own) and by the story's slot in the issue, so the same input
+gives the same issue and no stock sentence repeats down the page. The offline model reuses `write_json`.
+"""
 
 from __future__ import annotations
 
-from ..evidence import Figure, SourceFacts, TrendPayload, trend_payload
+
+import html
+from collections.abc import Sequence
+
+from .evidence import Claim, Figure, SourceFacts, TrendPayload, trend_payload
 from ..models import GatherReport, Section, Trend, TrendCopy
-from ..prompts import environment
+from . import sections as S
 from .sections import SectionSpec
 
 INTROS: dict[str, str] = {
-    "top_trend": "The strongest signal across every source we track this week.",
-    "quick_hits": "More products beating their own baselines.",
-    "amazon_movers": "Climbing the Amazon lists right now.",
-    "creator_watch": "Posts and videos running well ahead of their creator's or community's usual numbers.",
-    "action_list": "What to do about it, in priority order.",
+    S.CREATORS: "Videos beating their creator's own numbers by a wide margin, and the product in each.",
+    S.AMAZON: "Listings climbing Amazon's Best Sellers and Movers & Shakers lists right now.",
+    S.SELLERS: "What sellers and buyers say in threads. Their numbers are their claims, quoted as written.",
+    S.ACTIONS: "One move per story, in the order above.",
 }
 EMPTY: dict[str, str] = {
-    "amazon_movers": "No Amazon list moved enough this week to feature.",
-    "creator_watch": "No creator outlier cleared the bar this week.",
+    S.TOP: "No story named a product strongly enough to lead this issue.",
+    S.CREATORS: "No creator video ran far enough ahead of its norm this week.",
+    S.AMAZON: "No Amazon listing moved enough this week to feature.",
+    S.SELLERS: "No seller thread about a product stood out this week.",
+    S.ACTIONS: "Nothing to act on this week.",
 }
 
-
-# what to lead with when the scored metric is a derived rate rather than a raw count
+# the figure each source leads with
 LEAD_METRIC: dict[str, tuple[str, ...]] = {
-    "amazon": ("position",),
+    "amazon": ("percent_gain", "position"),
     "reddit": ("score", "comments"),
     "x": ("likes", "views", "reposts"),
     "tiktok": ("plays",),
     "youtube": ("views",),
     "tiktok_shop": ("units_sold", "gmv", "orders"),
 }
+_UNIT = {"score": "upvotes", "likes": "likes", "plays": "plays", "views": "views", "comments": "comments",
+         "units_sold": "units sold", "gmv": "in sales", "orders": "orders", "reposts": "reposts"}
 
 
-def _primary(ev: SourceFacts) -> Figure | None:
-    """The figure that states the signal: the source's headline count, else the scored metric."""
-    by_field = {f.field: f for f in ev.figures}
-    for metric in (*LEAD_METRIC.get(ev.source, ()), ev.metric):
-        found = by_field.get(f"{ev.source}.metrics.{metric}")
-        if found is not None:
-            return found
-    return None
+def _u(text: str | None) -> str:
+    """Payload strings reach the offline model escaped for the prompt; copy shows them as written."""
+    return html.unescape(text or "")
 
 
-def _multiple(ev: SourceFacts) -> Figure | None:
-    if ev.source == "amazon":
-        return next((f for f in ev.figures if f.kind == "percent"), None)
-    return next((f for f in ev.figures if f.kind == "multiplier"), None)
+def _pick(options: Sequence[str], slot: int) -> str:
+    return options[slot % len(options)]
 
 
-def copy_for(payload: TrendPayload) -> TrendCopy:
-    """The house structure (headline, signal, why, corroboration, caveat, action) for one trend."""
-    macros = environment().get_template("copy_trend.j2").module
-    ordered = sorted(payload.evidence, key=lambda e: -e.percentile)
-    lead = ordered[0]
-    commerce = any(s in payload.sources for s in ("amazon", "tiktok_shop")) or any(
-        "commerce" in f for ev in payload.evidence for f in ev.flags
-    )
-    flags = set(payload.flags) | {f for ev in payload.evidence for f in ev.flags}
-    others = [{"ev": ev, "primary": _primary(ev)} for ev in ordered[1:] if _primary(ev)]
-    primary = _primary(lead)
-    signal = (
-        str(macros.signal(lead, primary, _multiple(lead))).strip()
-        if primary
-        else f"Ranked on {lead.source_label} ({lead.window or 'this run'}, seen {lead.observed})"
-    )
+class _Story:
+    """One story's evidence, ready to be said: the lead facts, the other sources, the citable figures."""
+
+    def __init__(self, p: TrendPayload, slot: int) -> None:
+        self.p = p
+        self.slot = slot
+        self.name = _u(p.name) or _u(p.topic) or ""
+        self.ref = (_u(p.ref) or self.name) if p.name else (_u(p.topic) or "the product")
+        self.by_source = {ev.source: ev for ev in p.evidence}
+        self.lead = p.facts(p.lead) or (p.evidence[0] if p.evidence else None)
+        self.flags = set(p.flags) | {f for ev in p.evidence for f in ev.flags}
+
+    # --- figures ---------------------------------------------------------------------------------------
+    @staticmethod
+    def metric(ev: SourceFacts | None, name: str) -> Figure | None:
+        if ev is None:
+            return None
+        return next((f for f in ev.figures if f.field == f"{ev.source}.metrics.{name}"), None)
+
+    @staticmethod
+    def shown(f: Figure) -> str:
+        return f"est. {f.display}" if f.estimate else f.display
+
+    def primary(self, ev: SourceFacts) -> Figure | None:
+        for name in (*LEAD_METRIC.get(ev.source, ()), ev.metric):
+            found = self.metric(ev, name)
+            if found is not None:
+                return found
+        return None
+
+    @staticmethod
+    def multiple(ev: SourceFacts | None) -> Figure | None:
+        if ev is None:
+            return None
+        return next((f for f in ev.figures if f.field == f"{ev.source}.signals.m_s"), None)
+
+    def when(self, ev: SourceFacts, k: int = 0) -> str:
+        """The window and date of a source's numbers, in words the fact-check can ground."""
+        if ev.window.startswith("since") and ev.published:
+            # short variants, rotated by story and clause: any five words in a row then include the date or
+            # the item's own words, so no phrase repeats across an issue
+            return _pick((f"since {ev.published}", f"up since {ev.published}", f"from {ev.published} on",
+                          f"(posted {ev.published})", f"live since {ev.published}", f"out since {ev.published}",
+                          f"first up {ev.published}"), self.slot * 3 + k)
+        if _timed(ev.window) and ev.observed:
+            span = " ".join(ev.window.split()[:2])
+            return _pick((f"in the {span} to {ev.observed}", f"over the {span} ending {ev.observed}",
+                          f"in {span}, as of {ev.observed}"), self.slot + k)
+        return f"as of {ev.observed}" if ev.observed else ""
+
+    # --- sentences -------------------------------------------------------------------------------------
+    def fact(self, ev: SourceFacts, *, long: bool = True, k: int = 0) -> str:
+        """One source's numbers with its source and window, as a clause (`k` varies the wording within a line)."""
+        if ev.source == "amazon":
+            return self._amazon(ev, long, k)
+        lead = self.primary(ev)
+        mult = self.multiple(ev)
+        parts = []
+        if lead is not None:
+            parts.append(f"{self.shown(lead)} {_UNIT.get(lead.field.rsplit('.', 1)[-1], lead.label)}")
+        if ev.source == "reddit" and (c := self.metric(ev, "comments")) is not None and lead and "comments" not in lead.field:
+            parts.append(f"{c.display} comments")
+        numbers = " and ".join(parts) or "a standout showing"
+        when = self.when(ev, k)
+        if ev.source == "tiktok_shop":
+            text = _pick((f"{numbers} in your TikTok Shop {when}", f"your TikTok Shop logged {numbers} {when}"), self.slot + k)
+        elif ev.source == "reddit":
+            sub = f"r/{_u(ev.group).removeprefix('r/')}" if ev.group else "Reddit"
+            text = _pick((f"{numbers} on {sub} {when}", f"a {sub} thread drew {numbers} {when}",
+                          f"{numbers} for a post on {sub} {when}"), self.slot + k)
+        else:
+            who = _u(ev.author)
+            handle = (f"@{who}" if ev.source in ("tiktok", "x") else who) if who else ""
+            kind = "post" if ev.source == "x" else "video"
+            if handle:
+                text = _pick((f"{numbers} on {handle}'s {ev.source_label} {kind} {when}",
+                              f"{handle}'s {kind} on {ev.source_label} drew {numbers} {when}",
+                              f"{numbers} for {handle} on {ev.source_label} {when}"), self.slot + k)
+            else:
+                text = f"{numbers} on {ev.source_label} {when}"
+        text = text.strip()
+        if long and mult is not None and ev.baseline_label:
+            text += f", {mult.display} {ev.baseline_label}"
+        return text
+
+    def _amazon(self, ev: SourceFacts, long: bool, k: int = 0) -> str:
+        gain = self.metric(ev, "percent_gain")
+        pos = self.metric(ev, "position")
+        vel = next((f for f in ev.figures if f.field == "amazon.signals.velocity"), None)
+        cat = _u(ev.category) or "its category"
+        when = self.when(ev, k + 1)
+        if gain is not None and pos is not None:
+            if not long:
+                return _pick((f"{pos.display} in {cat} on Amazon, up {gain.display}",
+                              f"Amazon has it at {pos.display} in {cat} after a jump of {gain.display}"), self.slot + k)
+            return _pick((
+                f"a sales-rank gain of {gain.display} on Amazon {when}, now {pos.display} in {cat}",
+                f"{pos.display} in {cat} on Amazon after its rank rose {gain.display} {when}",
+                f"up {gain.display} in Amazon sales rank {when}, reaching {pos.display} in {cat}",
+            ), self.slot + k)
+        if pos is not None and vel is not None:
+            return f"{pos.display} in {cat} on Amazon as of {ev.observed}, its rank up {vel.display} on our previous snapshot"
+        if pos is not None:
+            return f"{pos.display} in {cat} on Amazon as of {ev.observed}"
+        return f"listed in {cat} on Amazon as of {ev.observed}"
+
+    def others(self, exclude: set[str]) -> list[SourceFacts]:
+        seen: set[str] = set()
+        out = []
+        for ev in self.p.evidence:
+            if ev.key in exclude or ev.source in seen or ev.source in {self.by_source_of(k) for k in exclude}:
+                continue
+            if self.primary(ev) is None and ev.source != "amazon":
+                continue
+            seen.add(ev.source)
+            out.append(ev)
+        return out
+
+    def by_source_of(self, key: str) -> str:
+        return key.split(":", 1)[0]
+
+    def corroboration(self, exclude: set[str]) -> str:
+        others = self.others(exclude)
+        if not others:
+            return ""
+        clauses = [self.fact(ev, long=False, k=i + 1) for i, ev in enumerate(others[:3])]
+        lead = _pick(("Also showing up: ", "Not confined to a single platform: ", "Elsewhere: ", "The other sources agree: ",
+                      "Backing it up: "), self.slot)
+        return lead + "; ".join(clauses) + "."
+
+    def commerce(self) -> bool:
+        return "amazon" in self.by_source or "tiktok_shop" in self.by_source
+
+    def price_line(self) -> str:
+        price = self.p.price
+        if not price:
+            return ""
+        value = _money_value(price)
+        if value is None:
+            return ""
+        if value < 20:
+            return _pick((f"At {price} it is an impulse buy, the kind short videos convert best.",
+                          f"A {price} price tag needs no deliberation, which is why it travels on social.",
+                          f"At {price}, {self.ref} sits squarely in add-to-cart territory."), self.slot)
+        if value < 60:
+            return _pick((f"At {price} it is a considered but easy purchase, squarely in gifting range.",
+                          f"{price} puts {self.ref} in the upgrade-and-gift bracket heading into the holidays.",
+                          f"At {price} shoppers compare a little, then buy; reviews will decide the winner."), self.slot)
+        return _pick((f"At {price} buyers research first, so reviews and comparison content will carry the sale.",
+                      f"{price} is a premium ticket: expect buyers to watch long reviews before they commit.",
+                      f"At {price}, {self.ref} sells on proof, not impulse."), self.slot)
+
+    def why(self, section: str) -> str:
+        srcs = set(self.by_source)
+        social = [self.by_source[s].source_label for s in ("tiktok", "youtube", "reddit", "x") if s in srcs]
+        if section == S.CREATORS and self.lead is not None:
+            video = self.p.facts(self.p.video) or self.lead
+            if video.creator_relative:
+                return _pick(("When a video beats its own creator's norm this far, the product did the work, not the "
+                              "account's size.",
+                              f"The creator's usual audience cannot explain this one; {self.ref} itself is pulling views.",
+                              "An account outperforming itself is the earliest sign a product format is catching on."),
+                             self.slot)
+            return _pick((f"It outruns the other videos in its hashtag, so {self.ref} is getting attention on its own merits.",
+                          "Beating the hashtag's usual numbers this clearly is how product formats start to spread.",
+                          f"Among many similar posts, the one about {self.ref} is the one people stop for."), self.slot)
+        if section == S.AMAZON:
+            line = self.price_line()
+            if line:
+                return line
+        if "tiktok_shop" in srcs and self.p.corroborated:
+            return _pick((f"It is already selling in your shop while {social[0] if social else 'Amazon'} keeps the attention "
+                          "coming: stock matters more than awareness now.",
+                          "Your own shop confirms what the feeds suggest: people pay for it, not just watch it."), self.slot)
+        if self.commerce() and social and self.p.corroborated:
+            return _pick((f"People are buying it on Amazon while {social[0]} is still talking about it: demand with a "
+                          "checkout attached, not just views.",
+                          f"The sales rank and the {social[0]} attention moved together, which is what real demand looks like.",
+                          f"Checkout data and {social[0]} chatter agree on {self.ref}; that pairing rarely fades within days."),
+                         self.slot)
+        if self.commerce():
+            return self.price_line() or "A shoppable listing is attached, so attention can turn into orders."
+        return _pick(("It is beating its own source's usual numbers by a wide margin, which is how product trends start.",
+                      f"Interest in {self.ref} is running well ahead of the norm for where it was posted."), self.slot)
+
+    def caveat(self, section: str) -> str:
+        if "too_recent" in self.flags:
+            return _pick(("It is very fresh, so early numbers can still swing either way.",
+                          "Posted within the last day or so: confirm the curve before you commit stock."), self.slot)
+        if "estimate" in self.flags:
+            return "Shop figures marked est. are TikTok's own estimates, not settled orders."
+        if section == S.TOP and not self.p.corroborated:
+            src = self.lead.source_label if self.lead else "one source"
+            return f"Only {src} shows it so far; a second platform would make it a safer bet."
+        if "thin" in self.flags and self.lead is not None and self.lead.source in ("tiktok", "youtube", "x", "reddit"):
+            # only where the lead figure is a multiple of a creator's or community's norm
+            return _pick(("The baseline behind the multiple is thin, so read the multiple as indicative.",
+                          "Few earlier posts to compare with, so treat the multiple as a rough guide.",
+                          "The norm it beats rests on a handful of posts; the size of the jump may shrink."), self.slot)
+        return ""
+
+
+def _excerpt(text: str, words: int = 14) -> str:
+    """The start of a caption, verbatim, at most `words` words (ends at a word boundary)."""
+    parts = text.split()
+    cut = parts[:words]
+    return " ".join(cut).rstrip(" ,;:-–—") if cut else ""
+
+
+def _timed(window: str) -> bool:
+    parts = window.split(" ", 2)
+    return len(parts) >= 2 and parts[0].replace(".", "").isdigit() and parts[1] in ("h", "d", "wk", "days", "hours")
+
+
+def _money_value(display: str) -> float | None:
+    digits = "".join(ch for ch in display if ch.isdigit() or ch == ".")
+    try:
+        return float(digits)
+    except ValueError:
+        return None
+
+
+# --- per section ---------------------------------------------------------------------------------------
+def _links(p: TrendPayload, first: str = "") -> list[str]:
+    urls = [first] if first else []
+    urls += [ev.url for ev in p.evidence if ev.key == p.lead]
+    urls += list(p.canonical_urls)
+    return list(dict.fromkeys(u for u in urls if u))[:2]
+
+
+def _headline(st: _Story, section: str) -> str:
+    p, name = st.p, st.name
+    amz = st.by_source.get("amazon")
+    gain = st.metric(amz, "percent_gain")
+    pos = st.metric(amz, "position")
+    srcs = set(st.by_source)
+    if section == S.TOP or (section == S.AMAZON and amz is not None):
+        if p.corroborated and st.commerce() and srcs & {"tiktok", "youtube"}:
+            social = "TikTok" if "tiktok" in srcs else "YouTube"
+            return _pick((f"{name} is selling on Amazon and spreading on {social}",
+                          f"{name} takes off on {social} and Amazon at once",
+                          f"{social} talks up {name} while Amazon sales climb",
+                          f"{name}: Amazon buyers and {social} viewers move together"), st.slot)
+        if p.corroborated and "tiktok_shop" in srcs:
+            return f"{name} is selling in your shop and beyond"
+        if gain is not None:
+            return _pick((f"{name} jumps {gain.display} on Amazon", f"{name} climbs {gain.display} in Amazon sales rank",
+                          f"{name} surges {gain.display} up Amazon's list"), st.slot)
+        if pos is not None:
+            return _pick((f"{name} reaches {pos.display} on Amazon", f"{name} moves up to {pos.display} on Amazon"), st.slot)
+        return f"{name} is moving on more than one platform" if p.corroborated else f"{name} is outrunning its norm"
+    if section == S.CREATORS:
+        video = p.facts(p.video) or st.lead
+        mult = st.multiple(video)
+        who = f"@{_u(video.author)}" if video and video.author and video.source == "tiktok" else (
+            _u(video.author) if video and video.author else "A creator")
+        subject = name or "a product video"
+        unit = "plays" if video is not None and video.source == "tiktok" else "views"
+        if not name and mult is not None:
+            return _pick((f"{who}'s latest video runs {mult.display} the usual {unit}",
+                          f"{who} posts a video at {mult.display} the usual {unit}"), st.slot)
+        if mult is not None:
+            return _pick((f"{subject}: {who}'s video runs {mult.display} its norm",
+                          f"{who} gets {mult.display} the usual {unit} with {subject}",
+                          f"{subject} lifts {who} to {mult.display} the usual {unit}"), st.slot)
+        return f"{who}'s {subject} video is pulling ahead"
+    return f"{name} is outrunning its norm"
+
+
+def story_copy(p: TrendPayload, section: str, slot: int) -> TrendCopy:
+    """One story written up for `section` (the trend of the week, Creator watch or Amazon movers)."""
+    st = _Story(p, slot)
+    if section == S.CREATORS:
+        focus = p.facts(p.video) or st.lead
+    elif section == S.AMAZON:
+        focus = st.by_source.get("amazon") or st.lead
+    else:
+        focus = st.lead
+    signal = ""
+    if focus is not None:
+        clause = st.fact(focus)
+        signal = clause[0].upper() + clause[1:] + "."
+    claim = ""
+    if section == S.CREATORS and focus is not None and not st.name:  # no product we can name: let the caption say it
+        caption = _excerpt(_u(focus.item_title))
+        who = f"@{_u(focus.author)}" if focus.author and focus.source == "tiktok" else _u(focus.author) or focus.source_label
+        if caption:
+            claim = f"The caption, by {who}: “{caption}”"
     return TrendCopy(
-        cluster_id=payload.cluster_id,
-        headline=str(macros.headline(payload)).strip(),
+        cluster_id=p.cluster_id,
+        claim=claim,
+        headline=_headline(st, section),
         signal=signal,
-        why_it_matters=str(macros.why(payload, commerce)).strip(),
-        corroboration=str(macros.corroboration(others)).strip(),
-        caveat=str(macros.caveat(payload, flags)).strip(),
-        action=str(macros.action(payload, commerce)).strip(),
-        links=payload.canonical_urls[:3],
+        why_it_matters=st.why(section),
+        corroboration=st.corroboration({focus.key} if focus else set()),
+        caveat=st.caveat(section),
+        action=action(st, section, focus),
+        links=_links(p, focus.url if focus else ""),
+        focus_key=focus.key if focus else "",
     )
+
+
+def action(st: _Story, section: str, focus: SourceFacts | None) -> str:
+    """One concrete move for this story, built from its own evidence (so two stories never share one)."""
+    p, ref = st.p, st.ref
+    srcs = set(st.by_source)
+    if "tiktok_shop" in srcs:
+        # as many wordings as an issue has slots (1 + 3 + 3 + 3), so no two stories share one
+        return _pick((f"Check stock and ad budget on {ref} in your shop today; it is selling now.",
+                      f"Keep {ref} in stock in your shop and pin the best-performing video this week.",
+                      f"Raise the reorder point on {ref} before the weekend and line up another creator video.",
+                      f"Put {ref} at the top of your shop showcase and test a bundle with your best seller.",
+                      f"Send {ref} samples to two affiliates this week while demand is rising.",
+                      f"Turn the best {ref} clip into a Spark Ad and cap the daily spend while it proves itself.",
+                      f"Add {ref} to a shop flash deal for the weekend and watch conversion against last week.",
+                      f"Ask your top affiliate for a fresh {ref} video with a different opening.",
+                      f"Check your {ref} listing photos against the videos driving traffic, and match the best angle.",
+                      f"Set a low-stock alert on {ref} so a sell-out does not stall the momentum."), st.slot)
+    if section == S.CREATORS and focus is not None and not st.name:
+        handle = f"@{_u(focus.author)}" if focus.author and focus.source == "tiktok" else _u(focus.author) or "the creator"
+        return _pick((f"Study {handle}'s hook and test the same demo with your own product in a single post this week.",
+                      f"Ask {handle} what they would charge to feature your product in the same format.",
+                      f"Save {handle}'s video as a reference and brief your next creator on its first seconds."), st.slot)
+    if section == S.CREATORS and focus is not None:
+        handle = f"@{_u(focus.author)}" if focus.author and focus.source == "tiktok" else _u(focus.author) or "the creator"
+        tag = f" in #{_u(focus.group)}" if focus.group and focus.source == "tiktok" and " " not in focus.group else ""
+        return _pick((f"Brief a few creators{tag} on the hook {handle} used, linking your own {ref} alternative.",
+                      f"Study {handle}'s opening seconds and test the same demo of {ref} in a single post this week.",
+                      f"Offer {handle} a paid repost or a sample of your closest product while the video is hot."), st.slot)
+    if "amazon" in srcs and p.price:
+        return _pick((f"Put your closest product next to the {p.price} {ref} listing and close the gap in price or bundle.",
+                      f"Decide this week whether to undercut {ref} at {p.price} or outbundle it.",
+                      f"Match the {ref} listing's main photo angle and test a price near {p.price}.",
+                      f"Read the one-star reviews of {ref} ({p.price}) and fix those gaps in your own listing first.",
+                      f"Price a bundle against {ref} at {p.price} and run it as a limited offer this week."), st.slot)
+    if "amazon" in srcs:
+        return f"Compare your listing with {ref}'s title, images and reviews, and fix the biggest gap this week."
+    if "reddit" in srcs:
+        ev = st.by_source["reddit"]
+        return f"Answer the objections raised on r/{_u(ev.group).removeprefix('r/')} on your own {ref} product page."
+    if "x" in srcs:
+        return _pick((f"Reply with your own {ref} offer under the X post while it is still being shared.",
+                      f"Quote the X post with your take on {ref} and a link to your listing today.",
+                      f"Follow up with the people replying on X about {ref}; they are asking where to buy."), st.slot)
+    return f"Test {ref} in a single organic post this week and watch saves before paying to boost it."
+
+
+def _claim_line(c: Claim, slot: int) -> str:
+    who = _u(c.who)
+    quote = _u(c.quote)
+    verb = _pick(("reports", "writes", "says", "claims"), slot)
+    tail = _pick(("that is their claim, not our measurement", "their figure, not our measurement",
+                  "a claim we report, not our measurement"), slot)
+    return f"{who[0].upper() + who[1:]} {verb} “{quote}”; {tail}."
+
+
+def thread_copy(p: TrendPayload, slot: int, attached_to: str | None) -> TrendCopy:
+    """A Reddit/X thread about a story: measured engagement, the poster's claim quoted, and (when the story stands on
+    its own here) one action. `attached_to` is the title of the section where the story itself is written up."""
+    st = _Story(p, slot)
+    listed = [ev for ev in (p.facts(k) for k in p.threads) if ev is not None]
+    claimed = {c.key for c in p.claims}
+    thread = next((ev for ev in listed if ev.key in claimed), None) or (listed[0] if listed else None)
+    name = st.name or st.ref
+    where = "X"
+    if thread is not None and thread.source == "reddit" and thread.group:
+        where = f"r/{_u(thread.group).removeprefix('r/')}"
+    elif thread is not None and thread.author:
+        where = f"X (@{_u(thread.author)})"
+    headline = _pick((f"On {where}: {name}", f"{where} weighs in on {name}", f"{name}, as {where} sees it"), slot)
+    signal = ""
+    if thread is not None:
+        clause = st.fact(thread)
+        signal = clause[0].upper() + clause[1:] + "."
+    claim = next((c for c in p.claims if thread is None or c.key == thread.key), None) or (p.claims[0] if p.claims else None)
+    if attached_to:
+        there = attached_to[0].lower() + attached_to[1:] if attached_to.startswith("The ") else attached_to
+        why = _pick((f"This is the sellers' side of {st.ref}, written up above in {there}.",
+                     f"Read it next to the {there} entry on {st.ref}: it shows how sellers are handling it.",
+                     f"It adds the sellers' view to {st.ref}, covered in {there}."), slot)
+    else:
+        why = _pick(("Seller threads show where supply and margins are heading before the listings do.",
+                     f"People who stock {st.ref} are comparing notes in public, which usually comes before a wave of copies."),
+                    slot)
+    return TrendCopy(
+        cluster_id=p.cluster_id,
+        headline=headline,
+        signal=signal,
+        why_it_matters=why,
+        corroboration="",
+        caveat="",
+        claim=_claim_line(claim, slot) if claim else "",
+        action="" if attached_to else action(st, S.SELLERS, thread),
+        links=_links(p, thread.url if thread else ""),
+        focus_key=thread.key if thread else "",
+        see_also=attached_to or "",
+    )
+
+
+def section_intro(key: str, payloads: Sequence[TrendPayload]) -> str:
+    if not payloads:
+        return EMPTY.get(key, "Nothing cleared the bar this week.")
+    if key == S.TOP:
+        p = payloads[0]
+        if p.corroborated:
+            labels = [ev.source_label for ev in p.evidence]
+            uniq = list(dict.fromkeys(labels))
+            every = "both show it" if len(uniq) == 2 else "all show it"
+            return f"The strongest story that more than one source confirms: {', '.join(uniq[:-1])} and {uniq[-1]} {every}."
+        return "No story was confirmed by a second source this run, so this is the strongest single-source one."
+    return INTROS.get(key, "")
+
+
+def write_json(key: str, payloads: Sequence[TrendPayload], *, first_slot: int = 0,
+               attached: dict[str, str] | None = None) -> dict:
+    """One section as the writer's JSON shape (intro, items, bullets): what the offline model answers."""
+    attached = attached or {}
+    items: list[TrendCopy] = []
+    for i, p in enumerate(payloads):
+        slot = first_slot + i
+        if key == S.SELLERS:
+            items.append(thread_copy(p, slot, attached.get(p.cluster_id)))
+
+        elif key != S.ACTIONS:
+            items.append(story_copy(p, key, slot))
+    return {"intro": section_intro(key, payloads), "items": [c.model_dump() for c in items], "bullets": []}
 
 
 class TemplateWriter:
-    """Writes every section from templates. Deterministic, free, and always grounded."""
+    """Writes every section from the evidence. Deterministic, free, always grounded: never worth a retry."""
 
     name = "templates"
     offline = True
     can_revise = False
 
     def write_section(self, spec: SectionSpec, trends: list[Trend], report: GatherReport) -> Section:
-        copies = [copy_for(trend_payload(t)) for t in trends]
-        if spec.max_items == 0:
-            return Section(
-                key=spec.key,
-                title=spec.title,
-                intro=INTROS.get(spec.key, ""),
-                bullets=[f"{c.headline}: {c.action}" for c in copies],
-            )
-        intro = INTROS.get(spec.key, "") if copies else EMPTY.get(spec.key, "Nothing cleared the bar this week.")
-        return Section(key=spec.key, title=spec.title, intro=intro, items=copies)
-
+        body = write_json(spec.key, [trend_payload(t) for t in trends], first_slot=spec.first_slot,
+                          attached=spec.attached)
+        return Section(key=spec.key, title=spec.title, intro=body["intro"],
+                       items=[TrendCopy.model_validate(c) for c in body["items"]])

@@ -6,8 +6,8 @@ Products, strictest first:
 2. Brands decide identity. The run's brand vocabulary is learned from listing titles (Amazon and TikTok
    Shop titles lead with the brand: a first word that never appears later in another listing title and
    does not lead most of them) and one-word brand fields. A caption, post or video title that names
-   exactly one brand as a whole word *and* at least half of that brand's listing type words, two of them
-   or its head noun ("LED mask", "blender"), joins that listing; a tie between two listings joins neither.
+   exactly one brand as a whole word *and* at least half of that brand's listing type words, counting its
+   head noun twice ("LED mask", "blender"), joins that listing; a tie between two listings joins neither.
 3. Guarded fuzzy titles last, only within one brand (or when neither side names one), never across two
    ASINs or two shop products, a category or a price band. One title's words must hold the other's
    (titles that differ both ways name two things: "CloudStep slippers" / "CloudStep insoles") and, without
@@ -112,10 +112,8 @@ def item_brands(item: TrendItem, vocab: frozenset[str], listing: bool | None = N
         if own:
             return frozenset((own,))
         return frozenset((toks[0],)) if toks and toks[0] in vocab else frozenset()
-    named = {t for t in toks if t in vocab}
-    if own:
-        named.add(own)
-    return frozenset(named)
+    named = vocab.intersection(toks)
+    return named | {own} if own else named
 
 
 def listing_brand(item: TrendItem, vocab: frozenset[str]) -> str | None:
@@ -273,7 +271,7 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:
     # 1) canonical ids: an ASIN is an ASIN, whatever the titles say (but never two ASINs in one product)
     first_with: dict[str, int] = {}
     for i, ids in enumerate(ids_of):
-        for cid in sorted(ids):
+        for cid in sorted(ids) if len(ids) > 1 else ids:
             j = first_with.setdefault(cid, i)
             if j != i and _ids_ok(uf.meta(uf.find(j)), uf.meta(uf.find(i))):
                 uf.union(j, i)
@@ -290,32 +288,47 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:
         head = head_token(it.title, brand)
         for b in brands[i]:
             by_brand[b].append((i, types, head, topic_tokens(it.title)))
-    if by_brand:
-        for i, it in enumerate(its):
-            if listing[i] or len(brands[i]) != 1:
-                continue
-            cands = by_brand.get(next(iter(brands[i])))
-            if not cands:
-                continue
-            words = topic_tokens(it.title)
-            scored = sorted(
-                (
-                    (len(shared) + (head in words), uf.find(j))
-                    for j, types, head, vocab_j in cands
-                    if (2 * len(shared := words & types) >= len(types) or head in words)
-                    # more words naming other listings' types than this one's: another product
-                    and len(shared) + (head in words) > len((words & type_words) - vocab_j)
-                ),
-                reverse=True,
-            )
-            if not scored:
-                continue  # names too little of any of the brand's listings' type ("CloudStep" alone)
-            best, root = scored[0]
-            if best < 2 or any(s == best and r != root for s, r in scored[1:]):
-                continue  # two type words (or the head noun) of one of the brand's listings, unambiguously
-            ri = uf.find(i)
-            if ri != root and _compatible(uf.meta(root), uf.meta(ri), config.price_band, same_brand=False):
-                uf.union(root, ri)
+    # a brand's listings by type word: a mention is only scored against listings it shares a word with
+    by_word: dict[str, dict[str, list[int]]] = {}
+    for b, cands in by_brand.items():
+        words_of: dict[str, list[int]] = {}
+        for c, (_, types, _, _) in enumerate(cands):
+            for w in types:
+                words_of.setdefault(w, []).append(c)
+        by_word[b] = words_of
+    for i, it in enumerate(its):
+        if listing[i] or len(brands[i]) != 1:
+            continue
+        b = next(iter(brands[i]))
+        cands = by_brand.get(b)
+        if not cands:
+            continue
+        words = topic_tokens(it.title)
+        hit: set[int] = set()
+        words_of = by_word[b]
+        for w in words & words_of.keys():
+            hit.update(words_of[w])
+        if not hit:
+            continue  # names no type word of the brand's listings ("CloudStep" alone)
+        naming = words & type_words
+        scored: list[tuple[int, int]] = []
+        for c in hit:
+            j, types, head, vocab_j = cands[c]
+            shared = words & types
+            score = len(shared) + (head in words)
+            # half its type words (a one-word type counts its head noun twice), and fewer words naming
+            # other listings' types
+            if 2 * len(shared) >= len(types) and score >= 2 and score > len(naming - vocab_j):
+                scored.append((score, uf.find(j)))
+        if not scored:
+            continue
+        scored.sort(reverse=True)
+        best, root = scored[0]
+        if best < 2 or any(s == best and r != root for s, r in scored[1:]):
+            continue  # two type words (or the head noun) of one of the brand's listings, unambiguously
+        ri = uf.find(i)
+        if ri != root and _compatible(uf.meta(root), uf.meta(ri), config.price_band, same_brand=False):
+            uf.union(root, ri)
 
     # 3) guarded fuzzy titles, blocked by rare tokens, within one brand
     _fuzzy(its, uf, config)

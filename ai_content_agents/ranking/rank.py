@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from ..models import Trend, TrendItem
 from .entities import MatchConfig, Topic, group_topics, is_listing, resolve_products
-from .score import Weights, aware, story_fields, strength
+from .score import Weights, aware, single_item_story, story_fields, strength
 from .text import item_ids, title_tokens
 
 log = logging.getLogger(__name__)
@@ -161,11 +161,12 @@ def cluster(items: Sequence[TrendItem], config: RankConfig | None = None) -> lis
 # --------------------------------------------------------------------------------------
 
 
-def relevant(item: TrendItem, niche: frozenset[str]) -> bool:
-    """A product or commerce signal, or a niche term: a listing, a product link, a commerce flag."""
+def relevant(item: TrendItem, niche: frozenset[str], ids: Iterable[str] | None = None) -> bool:
+    """A product or commerce signal, or a niche term: a listing, a product link, a commerce flag.
+    `ids`: the item's canonical ids when the caller has them."""
     if is_listing(item) or item.is_commerce:
         return True
-    if any(i.startswith(("asin:", "tiktok_product:")) for i in item_ids(item)):
+    if any(i.startswith(("asin:", "tiktok_product:")) for i in (item_ids(item) if ids is None else ids)):
         return True
     return bool(niche) and not niche.isdisjoint(title_tokens(item.title))
 
@@ -219,9 +220,16 @@ def _stories(its: list[TrendItem], config: RankConfig, now: datetime) -> list[di
     done: set[int] = set()
     out: list[dict[str, Any]] = []
     for g, members in enumerate(products.groups):
+        topic: Topic | None = topics[g]
+        if topic is None and len(members) == 1:  # most stories at scale: one item on its own
+            it = its[members[0]]
+            fields = single_item_story(it, pct, products.ids[g], None, w, parts)
+            if not relevant(it, niche, products.ids[g]):
+                fields["flags"].append("off_topic")
+            out.append(fields)
+            continue
         if g in done:
             continue
-        topic: Topic | None = topics[g]
         groups = topic.products if topic is not None else [g]
         done.update(groups)
         product_items = [[its[i] for i in products.groups[h]] for h in groups]

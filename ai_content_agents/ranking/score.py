@@ -123,7 +123,7 @@ def story_fields(
     """The fields of one `Trend` (plus "strongest" for the caps) as plain data, validated once when the
     Trend is built. `parts`: each item's `strength` tuple; `product_ids`: each product's canonical ids."""
     if len(items) == 1:
-        return _single_item_story(items[0], pct, product_ids[0], topic, w, parts)
+        return single_item_story(items[0], pct, product_ids[0], topic, w, parts)
     keyed = [(it.key, it) for it in items]
     by_source: dict[str, list[tuple[str, TrendItem]]] = {}
     for k, it in keyed:
@@ -174,6 +174,7 @@ def story_fields(
             "product_id": cluster_id_for(members, pids),
             "title": product_title(members, parts),
             "brand": next((it.brand for it in members if it.brand and is_listing(it)), None),
+            "listing": any(is_listing(it) for it in members),
             "item_keys": keys,
             "sources": sorted(best_by_source),
             "score": score if len(product_groups) == 1 else noisy_or(best_by_source),
@@ -225,7 +226,7 @@ def story_fields(
 _NO_P = (0.0, 0)
 
 
-def _single_item_story(
+def single_item_story(
     it: TrendItem,
     pct: Mapping[str, tuple[float, int]],
     ids: set[str],
@@ -265,6 +266,7 @@ def _single_item_story(
         "canonical_urls": canonical_urls((it,), it), "category": it.category, "items": [it],
         "evidence": [ev],
         "products": [{"product_id": cid, "title": title, "brand": it.brand if is_listing(it) else None,
+                      "listing": is_listing(it),
                       "item_keys": [k], "sources": [it.source], "score": score}],
         "lead_key": k, "independent_sources": 1 if counted else 0, "score": score, "label": label,
         "label_reason": reason, "flags": flags, "strongest": it.source if counted else "",

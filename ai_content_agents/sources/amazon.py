@@ -1,9 +1,29 @@
 """Amazon Best Sellers / Movers & Shakers lists via the Apify actor junglee/amazon-bestsellers.
 
-The actor gives list positions, not rank changes, so velocity comes from (a) a percent or
-"previously N" the row happens to carry (field names unverified, read defensively) or (b) this
-project's own stored snapshots of the same list. One sale can move a low-volume ASIN ~10× in rank,
-so an item needs persistence (a page percent, or ≥ 2 snapshots without a lone huge jump) to be eligible.
+The actor gives list positions, not rank changes, so the multiplier m (a rank ratio, previous / now)
+comes from, in order (recorded as Signals.baseline_level):
+
+- **page**: a Movers & Shakers percent ("2,340%" → m = 24.4) or "Sales rank: 61 (previously 1,489)";
+- **history**: this project's stored snapshots of the same list (previous position / position now);
+- **prior**: a Movers & Shakers row with no movement of its own ("previously unranked", or a list that
+  shows no percents) gets the population prior of its list: the median page ratio of the list's other
+  rows (else of every M&S row in this run). Being on M&S is itself evidence of movement;
+- **none**: a Best Sellers row seen for the first time: no evidence of movement, q = 0.
+
+**Volume** tempers the gain (trends_scoring §1.1, "Amazon volume"): a percent says how far an item moved,
+not how much it sells. m is shrunk toward 1 with a volume pseudo-count instead of a baseline size,
+m_s = (n_v·m + 5)/(n_v + 5), with n_v = min(50, 10 · 100 / current sales rank) × a review factor
+(min(1, max(0.25, (reviews + 1)/100))). The current sales rank is the page's "Sales rank: N" (kept as
+metrics["sales_rank"]), or the list position on a Best Sellers list; on an M&S list without a sales rank
+the volume is unknown (n_v = 3). q = strength(m_s, floor=2.0): M&S gains are routinely hundreds of %.
+Worked examples: +2,340% at sales rank 61 (2,811 reviews): n_v = 16.4, m_s = (16.4·24.4 + 5)/21.4 = 18.9,
+q = 0.89. +3,000% from 93,000 to 3,000 with 40 reviews: n_v = 0.33·0.41 = 0.14, m_s = 1.8, q = 0.
++300% from 180 to 45 (12,000 reviews): n_v = 22, m_s = 3.4, q = 0.42.
+
+Floors: a row whose current sales rank is worse than 5,000 is not eligible (q = 0); "previously unranked"
+is a `breakout` at a sales rank of 1,000 or better and `unconfirmed` (q = 0) worse than that. One sale can
+move a low-volume ASIN ~10× in rank, so on a Best Sellers list a ≥ 10× step seen in stored snapshots only
+counts once it persists (the step before it also improved); an M&S row needs no such check.
 
 Identity (documented choice): `source_id` is "<ASIN>@<list key>" (e.g. "B0EXAMPLE1@amazon.com/gp/
 movers-and-shakers/beauty"), because the same ASIN on two lists has two positions and the store keeps
@@ -20,7 +40,22 @@ from urllib.parse import urlsplit
 from ..models import FetchResult, Observation, Parsed, Signals, TrendItem
 from . import apify
 from .base import SourceError
-from .stats import aware, log2_safe, parse_percent, parse_sales_movement, to_decimal_price, to_float, to_int
+from .stats import (
+    SHRINK_K,
+    THIN_N,
+    aware,
+    http_url,
+    log2_safe,
+    loo_medians_by,
+    median,
+    parse_percent,
+    parse_sales_movement,
+    shrink,
+    strength,
+    to_decimal_price,
+    to_float,
+    to_int,
+)
 from .urls import amazon_product_url, amazon_tld, extract_asin, valid_asin
 
 if TYPE_CHECKING:
@@ -29,10 +64,17 @@ if TYPE_CHECKING:
 
 NAME = "amazon"
 ACTOR_ID = "junglee/amazon-bestsellers"
-POSITION_WEIGHT = 0.3
-VELOCITY_WEIGHT = 0.7
 LIST_DEPTH = 100  # Amazon lists show the top 100
 HUGE_JUMP = 10.0  # a rank ratio this big from one step is what a single sale can do to a low-volume ASIN
+PERSIST_STEP = 1.5  # the step before a huge jump must have improved the rank at least this much
+FLOOR = 2.0  # noteworthiness floor on m_s: a doubling of sales rank
+VOLUME_RANK = 100.0  # a product at this sales rank counts as VOLUME_N comparable observations
+VOLUME_N = 10.0
+VOLUME_N_MAX = 50.0
+UNKNOWN_VOLUME_N = 3.0  # M&S row without a sales rank: volume unknown, thin
+REVIEWS_FULL = 100.0  # fewer reviews scale the volume pseudo-count down (to at most a quarter)
+MAX_SALES_RANK = 5_000  # volume floor: a worse current sales rank is one or two sales a day
+BREAKOUT_RANK = 1_000  # "previously unranked" at this sales rank or better is a breakout
 
 # keys that may carry the page's percent gain or "Sales rank: 52 (previously 1,840)" (unverified)
 PERCENT_KEYS = ("percentageChange", "percentChange", "percentage_change", "salesRankChange", "rankChange", "movement")
@@ -107,15 +149,16 @@ def _rows(raw_items: object) -> list[tuple[object, dict]]:
     return out
 
 
-def _page_movement(row: dict, decimal_comma: bool) -> tuple[float | None, int | None, bool]:
-    """(percent gain, previous rank, previously_unranked) from whatever movement field the row carries."""
+def _page_movement(row: dict, decimal_comma: bool) -> tuple[float | None, int | None, int | None, bool]:
+    """(percent gain, current sales rank, previous rank, previously_unranked) from whatever movement field the row carries."""
     pct: float | None = None
+    now: int | None = None
     prev: int | None = None
     unranked = False
     for key in MOVEMENT_KEYS:
         value = row.get(key)
         if isinstance(value, str) and "previously" in value.lower():
-            _, prev = parse_sales_movement(value)
+            now, prev = parse_sales_movement(value)
             unranked = unranked or "unranked" in value.lower()
     for key in PERCENT_KEYS:
         value = row.get(key)
@@ -127,7 +170,7 @@ def _page_movement(row: dict, decimal_comma: bool) -> tuple[float | None, int | 
             break
         if isinstance(value, str) and "unranked" in value.lower():
             unranked = True
-    return pct, prev, unranked
+    return pct, now, prev, unranked
 
 
 def _category(row: dict, parent: dict) -> str | None:
@@ -171,7 +214,7 @@ def _parse_row(row: dict, parent: dict, observed: datetime, seen: set[tuple[str,
     price, currency = to_decimal_price(row.get("price"), row.get("currency"))
     if currency == "USD" and tld not in ("com", ""):
         currency = {"ca": "CAD", "com.au": "AUD", "com.mx": "MXN"}.get(tld, currency)
-    pct, prev_rank, unranked = _page_movement(row, tld in _DECIMAL_COMMA_TLDS)
+    pct, sales_rank, prev_rank, unranked = _page_movement(row, tld in _DECIMAL_COMMA_TLDS)
     metrics: dict[str, float] = {}
     if position is not None:
         metrics["position"] = float(position)
@@ -183,6 +226,8 @@ def _parse_row(row: dict, parent: dict, observed: datetime, seen: set[tuple[str,
             metrics[metric] = value
     if pct is not None:
         metrics["percent_gain"] = pct
+    if sales_rank is not None and sales_rank > 0:
+        metrics["sales_rank"] = float(sales_rank)
     if prev_rank is not None:
         metrics["previous_rank_page"] = float(prev_rank)
     if unranked:
@@ -205,6 +250,7 @@ def _parse_row(row: dict, parent: dict, observed: datetime, seen: set[tuple[str,
         observed_at=observed,
         is_commerce=True,
         commerce_reasons=["amazon_listing"],
+        thumbnail=http_url(row.get("thumbnailUrl")) or http_url(row.get("thumbnail")),
         raw=row,
     )
 
@@ -245,60 +291,121 @@ def _earlier_positions(item: TrendItem, history: Mapping[str, list[Observation]]
     ]
 
 
+def is_movers(item: TrendItem) -> bool:
+    return "movers-and-shakers" in (item.group or "")
+
+
+def page_ratio(item: TrendItem) -> float | None:
+    """previous / current rank as the list page shows it: 1 + percent/100, else "previously N" / sales rank."""
+    pct = item.metrics.get("percent_gain")
+    if pct is not None:
+        return 1.0 + pct / 100.0 if pct > -100.0 else None
+    prev, now = item.metrics.get("previous_rank_page"), item.metrics.get("sales_rank")
+    return prev / now if prev and now else None
+
+
+def volume_n(item: TrendItem) -> tuple[float, float | None]:
+    """(pseudo-count n_v, the current sales rank it came from): how much sales volume backs a rank gain."""
+    rank = item.metrics.get("sales_rank")
+    if rank is None and not is_movers(item):
+        rank = item.metrics.get("position")  # a Best Sellers position is the category sales rank
+    if not rank or rank <= 0:
+        return UNKNOWN_VOLUME_N, None
+    n_v = min(VOLUME_N_MAX, VOLUME_N * VOLUME_RANK / rank)
+    reviews = item.metrics.get("reviews")
+    if reviews is not None and reviews >= 0:
+        n_v *= min(1.0, max(0.25, (reviews + 1.0) / REVIEWS_FULL))
+    return n_v, rank
+
+
+def lone_jump(earlier: list[float], position: float) -> bool:
+    """The latest step is a ≥ 10× jump that nothing before it confirms (one sale can do that)."""
+    if earlier[-1] / position < HUGE_JUMP:
+        return False
+    return len(earlier) < 2 or earlier[-2] / earlier[-1] < PERSIST_STEP
+
+
 def score(items: list[TrendItem], history: Mapping[str, list[Observation]] | None = None) -> list[TrendItem]:
-    """s = 0.3·log2(100/position) + 0.7·log2(velocity multiplier), velocity from the page or stored snapshots."""
+    """Rank ratio (page, stored snapshots, or the list's prior) shrunk toward 1 by sales volume; q from the floor."""
     history = history or {}
-    for item in items:
+    ratios = [page_ratio(it) if is_movers(it) else None for it in items]
+    list_prior = loo_medians_by([it.group for it in items], ratios)
+    run_prior = median(ratios)
+    n_run = sum(r is not None for r in ratios)
+    for i, item in enumerate(items):
         position = item.metrics.get("position")
         if not position:
-            item.signals = Signals(metric="rank_velocity", value=0.0, s=0.0, eligible=False, flags=["no_position"])
+            item.signals = Signals(metric="rank_velocity", value=0.0, s=0.0, eligible=False, baseline_level="none", flags=["no_position"])
             continue
-        position_part = log2_safe(max(LIST_DEPTH, position) / position)
         flags: list[str] = []
-        components: dict[str, float] = {"position": position, "position_part": position_part}
+        components: dict[str, float] = {"position": position, "floor": FLOOR}
         earlier = _earlier_positions(item, history)
-        snapshots = len(earlier) + 1
-        pct = item.metrics.get("percent_gain")
-        page_prev = item.metrics.get("previous_rank_page")
-        ratio: float | None = None
+        n_v, rank = volume_n(item)
+        components["volume_n"] = n_v
+        if rank is not None:
+            components["sales_rank"] = rank
+        movers = is_movers(item)
+        unranked = bool(item.metrics.get("previously_unranked"))
+        ratio = page_ratio(item)
         baseline: float | None = None
         velocity: float | None = None
-        kind = ""
+        n_base = 0
         eligible = True
-        if pct is not None:
-            ratio = 1.0 + pct / 100.0
-            velocity, kind = pct, "percent gain shown on the list page"
-            components["percent_gain"] = pct
-        elif page_prev:
-            ratio = page_prev / position
-            baseline, velocity, kind = page_prev, (ratio - 1.0) * 100.0, "previous rank shown on the list page"
-        elif earlier:
-            baseline = earlier[-1]
+        if ratio is not None:
+            level, kind = "page", "rank change shown on the list page"
+            baseline, n_base = item.metrics.get("previous_rank_page"), 1
+            velocity = (ratio - 1.0) * 100.0
+            if "percent_gain" in item.metrics:
+                components["percent_gain"] = item.metrics["percent_gain"]
+        elif earlier and not unranked:
+            level, kind = "history", "rank change vs our stored snapshots of the same list"
+            baseline, n_base = earlier[-1], len(earlier)
             ratio = baseline / position
-            velocity, kind = (ratio - 1.0) * 100.0, "rank change vs our stored snapshots of the same list"
-            if snapshots == 2 and ratio >= HUGE_JUMP:
+            velocity = (ratio - 1.0) * 100.0
+            if not movers and lone_jump(earlier, position):
                 eligible = False
                 flags.append("unconfirmed")
+        elif movers or unranked:
+            prior, n_prior = list_prior[i] if list_prior[i][1] else (run_prior, n_run)
+            level, kind = "prior", "population prior: median page rank change of the other M&S rows on this list"
+            if not list_prior[i][1]:
+                kind = "population prior: median page rank change of the M&S rows this run"
+            ratio, n_base = prior, n_prior
+            if unranked:
+                flags.append("previously_unranked")
+                if rank is not None and rank <= BREAKOUT_RANK:
+                    flags.append("breakout")
+                else:
+                    eligible = False
+                    flags.append("unconfirmed")
+            if ratio is None:
+                level = "none"
+                flags.append("no_velocity")
         else:
+            level, kind = "none", "none: first sighting of this item on this Best Sellers list"
             eligible = False
             flags += ["unconfirmed", "no_velocity"]
-            if item.metrics.get("previously_unranked"):
-                flags.append("previously_unranked")
-        velocity_part = log2_safe(ratio) if ratio and ratio > 0 else 0.0
+        if rank is not None and item.metrics.get("sales_rank") is not None and rank > MAX_SALES_RANK:
+            eligible = False
+            flags.append("below_floor")
+        if rank is None or n_v < THIN_N:
+            flags.append("thin")  # little or unknown volume behind the movement
+        m_s = shrink(ratio, n_v, SHRINK_K) if ratio is not None and ratio > 0 else None
         if ratio is not None:
             components["rank_ratio"] = ratio
-        components["velocity_part"] = velocity_part
-        components["snapshots"] = float(snapshots)
-        s = POSITION_WEIGHT * position_part + VELOCITY_WEIGHT * velocity_part
+        components["log2_m_s"] = log2_safe(m_s or 0.0)
+        components["snapshots"] = float(len(earlier) + 1)
         item.signals = Signals(
             metric="rank_velocity",
             value=velocity if velocity is not None else 0.0,
             baseline=baseline,
-            baseline_kind=kind or "none: first sighting of this item on this list",
-            n_baseline=len(earlier),
+            baseline_kind=kind,
+            n_baseline=n_base,
             m=ratio,
-            m_s=ratio,
-            s=s,
+            m_s=m_s,
+            s=log2_safe(m_s) if m_s is not None else 0.0,
+            q=strength(m_s, FLOOR) if eligible else 0.0,
+            baseline_level=level,
             velocity=velocity,
             eligible=eligible,
             flags=flags,

@@ -1,8 +1,26 @@
 """TikTok videos via the Apify actor clockworks/tiktok-scraper (hashtags and search queries).
 
-A video is surprising when its plays beat the median of the OTHER videos from the same hashtag or
-query in this run; commerce videos (shop product, seller account, ad, "link in bio", shop link in the
-bio) get a configurable weight because they are what a DTC newsletter is about.
+A video is surprising when its plays beat its own author's norm (trends_scoring §1.1, hierarchical):
+
+1. **author**: the median plays of the author's OTHER videos in this run (n = how many);
+2. **audience** (recorded as baseline_level "author", from the author's own stats): the author's fans × the
+   run's median plays per fan (excluding the video), so a 24M-follower account's routine 2M-play video
+   sits at ~0.1× while a 9k-fan creator's 400k-play video is ~20×;
+3. **group**: the median plays of the other videos of the same hashtag/query this run;
+4. **run**: the median plays of every other video in this run.
+
+The most specific level with data is the baseline; a thin one (n < 5) is shrunk toward the level below it
+(`stats.surprise`), a thick one toward 1. Levels 2 and 3 are only reached when the one above is thin or
+missing (no fans in the row: level 2 is skipped). Every median excludes the video and is computed from one
+sorted list per group (`stats.loo_medians_by`), O(n log n).
+
+Evidence strength: q = boost(strength(m_s, floor=2.0), commerce weight), and q = 0 below 10,000 plays.
+Worked example: 3.05M plays; the author's 6 other videos have a median of 119.7k → m = 25.5, n = 6 (not
+thin) → m_s = (6·25.5 + 5)/11 = 14.4 → q = 1 − 2/14.4 = 0.86 → with the 1.5 commerce weight
+1 − 0.14^1.5 = 0.95. A mega-account's video at 1.1× its own median has m_s ≈ 1.05 < 2 → q = 0.
+
+Commerce videos (shop product, seller account, ad, "link in bio", shop link in the bio) get a
+configurable weight because they are what a DTC newsletter is about.
 
 Row handling (documented choice): flattened rows with dotted keys ("authorMeta.name", from the
 actor's table view) are skipped and counted, not re-nested: they lack `authorMeta.id` and other
@@ -11,7 +29,6 @@ fields, and our fetch never asks for that view. Follower/following add-on rows a
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -19,8 +36,31 @@ from typing import TYPE_CHECKING, Any
 from ..models import FetchResult, Observation, Parsed, Signals, TrendItem
 from . import apify
 from .base import SourceError, parse_rows
-from .stats import age_hours, aware, clean_title, log2_safe, parse_epoch, parse_iso, relative, to_int
-from .urls import canonicalize, domain, find_links, is_amazon_host, links_and_ids, tiktok_video_id
+from .stats import (
+    THIN_N,
+    Level,
+    age_hours,
+    aware,
+    boost,
+    clean_title,
+    http_url,
+    log2_safe,
+    loo_medians,
+    loo_medians_by,
+    parse_epoch,
+    parse_iso,
+    strength,
+    surprise,
+    to_int,
+)
+from .urls import (
+    canonicalize,
+    domain,
+    find_links,
+    is_amazon_host,
+    links_and_ids,
+    tiktok_video_id,
+)
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -31,9 +71,10 @@ ACTOR_ID = "clockworks/tiktok-scraper"
 COMMERCE_WEIGHT = 1.5  # default of settings.tiktok_commerce_weight
 # score() keyword → the Settings field the pipeline passes for it
 SCORE_SETTINGS = {"commerce_weight": "tiktok_commerce_weight"}
-MIN_PLAYS = 10_000  # volume floor: below this a big multiplier is noise
+MIN_PLAYS = 10_000  # volume floor: below this a big multiplier is noise (q = 0, not eligible)
+FLOOR = 2.0  # noteworthiness floor on m_s: plays swing ~2× between a creator's ordinary videos
+MIN_FANS = 100  # an account this small gives no usable plays-per-fan ratio
 TOO_RECENT_H = 6.0  # plays of a video this fresh are not comparable with older ones yet
-THIN_N = 5
 
 COMMERCE_PHRASES = (
     "link in bio",
@@ -133,6 +174,17 @@ def commerce_reasons(row: dict, author: dict, text: str, bio_link: str | None) -
     return reasons
 
 
+def _cover(row: dict) -> str | None:
+    """The video's cover image: `videoMeta.coverUrl`, else an older `covers` list/dict (http(s) only)."""
+    meta = row.get("videoMeta") if isinstance(row.get("videoMeta"), dict) else {}
+    for value in (meta.get("coverUrl"), meta.get("originalCoverUrl")):
+        if url := http_url(value):
+            return url
+    covers = row.get("covers")
+    candidates = list(covers.values()) if isinstance(covers, dict) else covers if isinstance(covers, list) else []
+    return next((url for value in candidates if (url := http_url(value))), None)
+
+
 def _parse_row(row: dict, observed: datetime) -> TrendItem | str:
     if any(isinstance(k, str) and "." in k for k in row):
         return "flattened row"
@@ -194,6 +246,7 @@ def _parse_row(row: dict, observed: datetime) -> TrendItem | str:
         observed_at=observed,
         is_commerce=bool(reasons),
         commerce_reasons=reasons,
+        thumbnail=_cover(row),
         raw=row,
     )
 
@@ -206,53 +259,81 @@ def parse(raw_items: list[dict], observed_at: datetime | None = None) -> Parsed:
 # --- score -----------------------------------------------------------------------------
 
 
+def _levels(items: list[TrendItem]) -> list[list[Level]]:
+    """Each video's candidate baselines, most specific first (see the module docstring)."""
+    plays = [it.metrics.get("plays") for it in items]
+    by_author = loo_medians_by([it.author for it in items], plays)
+    by_group = loo_medians_by([it.group or "" for it in items], plays)
+    by_run = loo_medians_by(["run"] * len(items), plays)
+    fans = [it.metrics.get("author_fans") for it in items]
+    has_ratio = [p is not None and f is not None and f >= MIN_FANS for p, f in zip(plays, fans, strict=True)]
+    ratios = [p / f for p, f, ok in zip(plays, fans, has_ratio, strict=True) if ok]  # type: ignore[operator]
+    loo = iter(loo_medians(ratios))
+    all_ratio = sorted(ratios)[len(ratios) // 2] if ratios else None
+    out: list[list[Level]] = []
+    for i, _item in enumerate(items):
+        levels = [Level("author", by_author[i][0], by_author[i][1], "median plays of the author's other videos this run")]
+        if has_ratio[i]:
+            r, n_r = next(loo), len(ratios) - 1
+        else:
+            r, n_r = all_ratio, len(ratios)
+        f = fans[i]
+        if r is not None and f is not None and f >= MIN_FANS:
+            levels.append(Level("author", f * r, n_r, f"author's fans × the run's median plays per fan ({r:.2f})"))
+        levels.append(Level("group", by_group[i][0], by_group[i][1], "median plays of the other videos of the same hashtag/query this run"))
+        levels.append(Level("run", by_run[i][0], by_run[i][1], "median plays of the other videos this run"))
+        out.append(levels)
+    return out
+
+
 def score(
     items: list[TrendItem],
     history: Mapping[str, list[Observation]] | None = None,
     *,
     commerce_weight: float = COMMERCE_WEIGHT,
 ) -> list[TrendItem]:
-    """Plays vs the median plays of the other videos in the same hashtag/query this run, shrunk, commerce-weighted."""
-    groups: dict[str | None, list[int]] = defaultdict(list)
-    for i, item in enumerate(items):
-        if "plays" in item.metrics:
-            groups[item.group].append(i)
-    for i, item in enumerate(items):
+    """Plays vs the author's norm (author → audience → hashtag → run), shrunk; q from the floor, commerce-weighted."""
+    for item, levels in zip(items, _levels(items), strict=True):
         plays = item.metrics.get("plays")
-        flags: list[str] = []
         if plays is None:
-            item.signals = Signals(metric="plays", value=0.0, s=0.0, eligible=False, flags=["no_metric"])
+            item.signals = Signals(metric="plays", value=0.0, s=0.0, eligible=False, baseline_level="none", flags=["no_metric"])
             continue
-        others = [items[j].metrics["plays"] for j in groups[item.group] if j != i]
-        baseline, n, m, m_s = relative(plays, others)
+        flags: list[str] = []
+        sur = surprise(plays, levels)
         weight = commerce_weight if item.is_commerce else 1.0
-        s = log2_safe(m_s) + log2_safe(weight)
         eligible = plays >= MIN_PLAYS
         if not eligible:
             flags.append("below_floor")
-        if n < THIN_N:
-            flags.append("thin")
-        if m is None:
+        if sur.m_s is None:
             flags.append("no_baseline")
+        elif sur.n < THIN_N:
+            flags.append("thin")
         age = age_hours(item.published_at, item.observed_at)
         if age is not None and age < TOO_RECENT_H:
             flags.append("too_recent")
-        components = {"plays": plays, "log2_m_s": log2_safe(m_s), "commerce_weight": weight}
-        if baseline is not None:
-            components["baseline_plays"] = baseline
+        q = boost(strength(sur.m_s, FLOOR), weight) if eligible else 0.0
+        s = log2_safe(sur.m_s) + log2_safe(weight) if sur.m_s is not None else 0.0
+        components = {"plays": plays, "log2_m_s": log2_safe(sur.m_s or 0.0), "commerce_weight": weight, "floor": FLOOR}
+        if sur.baseline is not None:
+            components["baseline_plays"] = sur.baseline
+        fans = item.metrics.get("author_fans")
+        if fans:
+            components["plays_per_fan"] = plays / fans
         engagement = sum(item.metrics.get(k, 0.0) for k in ("likes", "comments", "shares", "saves"))
         if plays > 0:
             components["engagement_rate"] = engagement / plays
         item.signals = Signals(
             metric="plays",
             value=plays,
-            baseline=baseline,
-            baseline_kind="median plays of other videos in the same hashtag/query this run",
-            n_baseline=n,
-            m=m,
-            m_s=m_s,
+            baseline=sur.baseline,
+            baseline_kind=sur.kind,
+            n_baseline=sur.n,
+            m=sur.m,
+            m_s=sur.m_s,
             weight=weight,
             s=s,
+            q=q,
+            baseline_level=sur.level,
             eligible=eligible,
             flags=flags,
             components=components,

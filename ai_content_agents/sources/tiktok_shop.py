@@ -1,9 +1,23 @@
 """The brand's own TikTok Shop as a trend source: top products and videos from shop analytics.
 
-WHY: lets the newsletter say "and it's selling in your shop". The metric is units (and GMV) per day
-over the last 7 days of available data (analytics are next-day: the window ends at
-`latest_available_date`), compared with the product's own trailing daily level: stored snapshots
-first, else the 21 days before the window, else the median of this run's products.
+WHY: lets the newsletter say "and it's selling in your shop". The metric is units per day over the
+last 7 days of available data (analytics are next-day: the window ends at `latest_available_date`),
+compared with the product's own trailing daily level (trends_scoring §1.1; `stats.surprise`):
+
+1. **history**: the median units/day of our stored snapshots of the product (n = how many); thin (< 5)
+   is shrunk, in log space, toward level 2;
+2. **history**: the `prior` block the fetch attaches, the 21 days before the window (n = 21 days);
+3. **prior**: a product with neither (new, or below the prior window's top 200) gets the population prior,
+   the median of the OTHER products' trailing levels (never "m = 1"), and a `breakout` flag when its units
+   clear the floor.
+
+A pseudo-count of 0.5 unit/day is added to x and the baseline (0 → 120 is finite, flagged breakout).
+q = strength(m_s, floor=1.5): first-party sales are measured, so a 50% lift over the product's own 21 days
+is already news; q = 0 below 3 units in the window. GMV/day vs its prior is kept as a component.
+Worked example: 412 units in 7 d (58.9/day) vs 210 in the 21 d before (10/day): m = 59.4/10.5 = 5.65,
+n = 21 → m_s = (21·5.65 + 5)/26 = 4.76 → q = 1 − 1.5/4.76 = 0.69.
+Shop videos have no history of their own: views against the median of this run's other shop videos
+(level "run", shrunk toward 1), q = strength(m_s, 1.5), 0 below 1,000 views.
 """
 
 from __future__ import annotations
@@ -17,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..models import FetchResult, Observation, Parsed, Signals, TrendItem
 from .base import SourceError
+from .stats import THIN_N, Level, log2_safe, loo_medians, strength, surprise
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -28,10 +43,10 @@ WINDOW_DAYS = 7
 PRIOR_DAYS = 21
 TOP_PRODUCTS = 30
 TOP_VIDEOS = 20
-SHRINK_K = 5.0
 PSEUDO = 0.5  # pseudo-count for a zero baseline ("breakout" rather than a division by zero)
 MIN_UNITS = 3  # volume floor: fewer units in 7 days is noise, never a top-N trend
 MIN_VIEWS = 1000
+FLOOR = 1.5  # noteworthiness floor on m_s (the stats default): first-party sales, measured
 
 
 def not_configured(settings: Settings) -> str | None:
@@ -231,6 +246,7 @@ def _parse_one(raw: Any, when: datetime) -> TrendItem | str:
             pdays = _num(prior.get("days")) or float(PRIOR_DAYS)
             if (pu := _num(prior.get("units_sold"))) is not None and pdays > 0:
                 metrics["prior_units_per_day"] = pu / pdays
+                metrics["prior_days"] = pdays
             if (pg := _num(prior.get("gmv"))) is not None and pdays > 0:
                 metrics["prior_gmv_per_day"] = pg / pdays
         price = None
@@ -275,54 +291,67 @@ def _parse_one(raw: Any, when: datetime) -> TrendItem | str:
 
 
 # --- score -------------------------------------------------------------------------------------
-def _surprise(x: float, base: float, n: int) -> tuple[float, float, float]:
-    m = (x + PSEUDO) / (base + PSEUDO)
-    m_s = (n * m + SHRINK_K) / (n + SHRINK_K)
-    return m, m_s, math.log2(max(m_s, 1e-9))
+def _signals(it: TrendItem, x: float, levels: list[Level], *, metric: str, eligible: bool,
+             flags: list[str], components: dict[str, float], velocity: float | None = None) -> Signals:
+    sur = surprise(x + PSEUDO, levels)
+    if sur.m_s is None:
+        flags.append("no_baseline")
+    elif sur.n < THIN_N:
+        flags.append("thin")
+    if sur.level == "prior" and eligible:
+        flags.append("breakout")  # no trailing level of its own, and its volume clears the floor
+    base = sur.baseline - PSEUDO if sur.baseline is not None else None
+    return Signals(
+        metric=metric, value=x, baseline=base, baseline_kind=sur.kind, n_baseline=sur.n, m=sur.m, m_s=sur.m_s,
+        s=log2_safe(sur.m_s) if sur.m_s is not None else 0.0, q=strength(sur.m_s, FLOOR) if eligible else 0.0,
+        baseline_level=sur.level, velocity=velocity, eligible=eligible, flags=flags,
+        components={**components, "log2_m_s": log2_safe(sur.m_s or 0.0), "floor": FLOOR,
+                    **({"baseline": base} if base is not None else {})},
+    )
 
 
 def score(items: list[TrendItem], history: Mapping[str, list[Observation]]) -> list[TrendItem]:
-    """Units/day vs the product's own trailing level; videos' views vs this run's median. Pure."""
+    """Units/day vs the product's own trailing level (snapshots → prior window → peers' prior); videos vs this run. Pure."""
     products = [i for i in items if i.source_id.startswith("product:")]
     videos = [i for i in items if i.source_id.startswith("video:")]
     out: list[TrendItem] = []
-    run_units = [i.metrics.get("units_per_day", 0.0) for i in products]
-    for it in products:
+    own = [it.metrics.get("prior_units_per_day") for it in products]
+    peers = [v for v in own if v is not None]
+    loo = iter(loo_medians(peers))
+    for it, trailing in zip(products, own, strict=True):
         x = it.metrics.get("units_per_day", 0.0)
         past = [o.metrics["units_per_day"] for o in history.get(it.source_id, [])
                 if "units_per_day" in o.metrics and o.observed_at < it.observed_at]
+        peer, n_peer = (next(loo), len(peers) - 1) if trailing is not None else (
+            statistics.median(peers) if peers else None, len(peers))
+        levels = [
+            Level("history", statistics.median(past) + PSEUDO if past else None, len(past),
+                  "stored snapshots (median units/day)"),
+            Level("history", trailing + PSEUDO if trailing is not None else None, int(it.metrics.get("prior_days", PRIOR_DAYS)),
+                  f"trailing {PRIOR_DAYS} d before the window (units/day)"),
+            Level("prior", peer + PSEUDO if peer is not None else None, n_peer,
+                  "population prior: median trailing units/day of the other products this run"),
+        ]
         flags: list[str] = []
-        if past:
-            base, n, kind = statistics.median(past), len(past), "stored snapshots (median units/day)"
-        elif "prior_units_per_day" in it.metrics:
-            base, n, kind = it.metrics["prior_units_per_day"], 3, f"trailing {PRIOR_DAYS} d before the window (units/day)"
-        else:
-            others = [u for u, p in zip(run_units, products, strict=True) if p is not it]
-            base = statistics.median(others) if others else x
-            n, kind = len(others), "median of this run's top products"
-        if n < 5:
-            flags.append("thin")
-        if base == 0 and x > 0:
-            flags.append("breakout")
-        m, m_s, s = _surprise(x, base, n)
+        base_own = statistics.median(past) if past else trailing
+        if base_own == 0 and x > 0:
+            flags.append("breakout")  # from a zero base: finite through the pseudo-count
         eligible = it.metrics.get("units_sold", 0.0) >= MIN_UNITS
+        if not eligible:
+            flags.append("below_floor")
         gmv_day, prior_gmv = it.metrics.get("gmv_per_day"), it.metrics.get("prior_gmv_per_day")
         velocity = (gmv_day / prior_gmv - 1.0) if gmv_day is not None and prior_gmv else None
-        out.append(it.model_copy(update={"signals": Signals(
-            metric="units_per_day", value=x, baseline=base, baseline_kind=kind, n_baseline=n, m=m, m_s=m_s,
-            s=s, velocity=velocity, eligible=eligible, flags=flags,
-            components={"log2_m_s": s, "units_per_day": x, "baseline": base},
-        )}))
+        components = {"units_per_day": x}
+        if gmv_day is not None and prior_gmv:
+            components["gmv_ratio"] = gmv_day / prior_gmv
+        out.append(it.model_copy(update={"signals": _signals(
+            it, x, levels, metric="units_per_day", eligible=eligible, flags=flags, components=components,
+            velocity=velocity)}))
     views = [v.metrics.get("views", 0.0) for v in videos]
-    for it in videos:
+    for it, run_median in zip(videos, loo_medians(views), strict=True):
         x = it.metrics.get("views", 0.0)
-        others = [v for v, o in zip(views, videos, strict=True) if o is not it]
-        base = statistics.median(others) if others else x
-        n = len(others)
-        m, m_s, s = _surprise(x, base, n)
-        out.append(it.model_copy(update={"signals": Signals(
-            metric="views", value=x, baseline=base, baseline_kind="median of this run's shop videos",
-            n_baseline=n, m=m, m_s=m_s, s=s, eligible=x >= MIN_VIEWS, flags=["thin"] if n < 5 else [],
-            components={"log2_m_s": s, "views": x, "baseline": base},
-        )}))
+        levels = [Level("run", run_median + PSEUDO if run_median is not None else None, len(videos) - 1,
+                        "median views of this run's other shop videos")]
+        out.append(it.model_copy(update={"signals": _signals(
+            it, x, levels, metric="views", eligible=x >= MIN_VIEWS, flags=[], components={"views": x})}))
     return out

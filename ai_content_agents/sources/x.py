@@ -1,8 +1,22 @@
 """X / Twitter posts via the Apify actor apidojo/tweet-scraper (search terms and handles).
 
-Raw engagement favours big accounts, so a post is scored on engagement per follower against the
-median of the OTHER posts in this run: an account with 3k followers whose post gets 2k likes beats a
-celebrity's routine 5k. Ids stay strings (look-alike scrapers emit them as numbers > 2^53).
+A post's engagement (likes + reposts + replies + quotes) is scored against its author's norm
+(trends_scoring §1.1, hierarchical; `stats.surprise`):
+
+1. **author**: the median engagement of the author's OTHER posts in this run (n = how many);
+2. **audience** (recorded as "author", from the author's own follower count): followers × the run's median
+   engagement per follower (excluding the post), so an account with 3k followers whose post gets 2.9k
+   engagements is far above its norm while a celebrity's routine 5k is not;
+3. **run**: the median engagement of every other post (when the follower count is missing).
+
+A thin author level (n < 5) is shrunk toward the audience level, a thick one toward 1. Rows carry no
+search term (the actor only echoes it with `includeSearchTerms`, unverified), so there is no group level
+and `group` stays "x run". q = strength(m_s, floor=2.0), 0 below 50 engagements: 45 posts each at ~1.2×
+their own norm all get q = 0, however many there are.
+Worked example: 2,940 engagements from a 3.1k-follower account whose 4 other posts have a median of 650
+(m = 4.5, thin) and whose audience level is 3,100 × 0.021 = 65 (m = 45, n = 24 → m_s 38) →
+m_s = (4·4.5 + 5·38)/9 = 23 → q = 1 − 2/23 = 0.91.
+Ids stay strings (look-alike scrapers emit them as numbers > 2^53).
 """
 
 from __future__ import annotations
@@ -11,10 +25,22 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..models import FetchResult, Observation, Parsed, Signals, TrendItem
+from ..models import FetchResult, Observation, Parsed, TrendItem
 from . import apify
 from .base import SourceError, parse_rows
-from .stats import age_hours, aware, clean_title, log2_safe, parse_twitter_date, relative, to_int
+from .stats import (
+    THIN_N,
+    Level,
+    age_hours,
+    aware,
+    clean_title,
+    log2_safe,
+    loo_medians,
+    loo_medians_by,
+    parse_twitter_date,
+    surprise,
+    to_int,
+)
 from .urls import links_and_ids, x_status_id
 
 if TYPE_CHECKING:
@@ -25,8 +51,8 @@ NAME = "x"
 ACTOR_ID = "apidojo/tweet-scraper"
 MIN_ENGAGEMENT = 50  # likes + reposts + replies + quotes
 FOLLOWER_FLOOR = 100  # a 3-follower account cannot produce a meaningful per-follower rate
+FLOOR = 2.0  # noteworthiness floor on m_s: an author's posts routinely swing 2× around their median
 TOO_RECENT_H = 1.0
-THIN_N = 5
 COMMERCE_PHRASES = ("sold out", "restock", "tiktok shop", "amazon find", "use code", "link in bio", "preorder", "dtc")
 
 
@@ -153,42 +179,45 @@ def per_follower(item: TrendItem) -> float:
 
 
 def score(items: list[TrendItem], history: Mapping[str, list[Observation]] | None = None) -> list[TrendItem]:
-    """Engagement per follower vs the median rate of the other posts in this run, shrunk toward 1."""
-    rates = [per_follower(it) for it in items]
+    """Engagement vs the author's norm (author's other posts → followers × run rate → run), shrunk; q from the floor."""
+    eng = [engagement(it) for it in items]
+    by_author = loo_medians_by([it.author for it in items], eng)
+    by_run = loo_medians_by(["run"] * len(items), eng)
+    has_rate = [it.author_followers is not None and it.author_followers >= FOLLOWER_FLOOR for it in items]
+    rates = [e / float(it.author_followers or 1) for e, it, ok in zip(eng, items, has_rate, strict=True) if ok]
+    loo = iter(loo_medians(rates))
+    all_rate = sorted(rates)[len(rates) // 2] if rates else None
     for i, item in enumerate(items):
-        eng = engagement(item)
-        others = [r for j, r in enumerate(rates) if j != i]
-        baseline, n, m, m_s = relative(rates[i], others)
+        followers = item.author_followers
+        levels = [Level("author", by_author[i][0], by_author[i][1], "median engagement of the author's other posts this run")]
+        rate, n_rate = (next(loo), len(rates) - 1) if has_rate[i] else (all_rate, len(rates))
+        if rate is not None and followers is not None and followers >= FOLLOWER_FLOOR:
+            levels.append(Level("author", followers * rate, n_rate, f"author's followers × the run's median engagement per follower ({rate:.4f})"))
+        levels.append(Level("run", by_run[i][0], by_run[i][1], "median engagement of the other posts this run"))
+        sur = surprise(eng[i], levels)
         flags: list[str] = []
-        eligible = eng >= MIN_ENGAGEMENT
+        eligible = eng[i] >= MIN_ENGAGEMENT
         if not eligible:
             flags.append("below_floor")
-        if n < THIN_N:
+        if sur.m_s is None:
+            flags.append("no_baseline")
+        elif sur.n < THIN_N:
             flags.append("thin")
-        if item.author_followers is None:
+        if followers is None:
             flags.append("no_followers")
         age = age_hours(item.published_at, item.observed_at)
         if age is not None and age < TOO_RECENT_H:
             flags.append("too_recent")
         components = {
-            "engagement": eng,
-            "per_follower": rates[i],
-            "log2_m_s": log2_safe(m_s),
-            "followers": float(item.author_followers or 0),
+            "engagement": eng[i],
+            "per_follower": per_follower(item),
+            "log2_m_s": log2_safe(sur.m_s or 0.0),
+            "followers": float(followers or 0),
+            "floor": FLOOR,
         }
         if "views" in item.metrics and item.metrics["views"] > 0:
-            components["engagement_per_view"] = eng / item.metrics["views"]
-        item.signals = Signals(
-            metric="engagement_per_follower",
-            value=rates[i],
-            baseline=baseline,
-            baseline_kind="median engagement per follower of the other posts this run",
-            n_baseline=n,
-            m=m,
-            m_s=m_s,
-            s=log2_safe(m_s),
-            eligible=eligible,
-            flags=flags,
-            components=components,
+            components["engagement_per_view"] = eng[i] / item.metrics["views"]
+        item.signals = sur.signals(
+            "engagement", eng[i], floor=FLOOR, eligible=eligible, flags=flags, components=components
         )
     return items

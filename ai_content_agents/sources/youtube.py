@@ -1,7 +1,19 @@
 """YouTube videos via the Data API v3: search for recent videos, then score each against its own channel.
 
 A video is an outlier when its views beat the median of the channel's recent uploads of the same
-format (Shorts ≤ 180 s vs long-form: Shorts views count every replay since 2025), excluding itself.
+format (Shorts ≤ 180 s vs long-form: Shorts views count every replay since 2025), excluding itself and
+uploads younger than 48 h. Hierarchy (trends_scoring §1.1, `stats.surprise`):
+
+1. **author**: that channel median (n = uploads behind it); thin (n < 5) → shrunk toward level 2;
+2. **prior**: the population prior, the median of the OTHER channels' medians for the same format in this
+   run (n = how many channels). A brand-new channel (no comparable uploads) is scored against it, never at
+   "m = 1", and flagged `breakout` when its views clear the 10,000-view floor.
+
+Evidence strength q = strength(m_s, floor=2.0) (outlier tools' first tier is 2×), 0 below 10,000 views.
+Worked example: a new channel's video with 1.4M views in 60 h, other channels' long-form medians 60k, 80k
+and 250k → prior 80k, n = 3 (thin, shrunk toward 1) → m = 17.5, m_s = (3·17.5 + 5)/8 = 7.2 → q = 0.72,
+flags breakout + thin. A 2,000-view video at 50× a 40-view channel median stays at q = 0 (volume floor).
+
 Fetch spends quota: searches are the scarce part (cost from settings), the channel refresh costs
 ~3 units per channel. The spend is reported in FetchResult.note.
 
@@ -25,7 +37,19 @@ from ..config import secret
 from ..models import FetchResult, Observation, Parsed, Signals, TrendItem
 from .base import SourceError, SourceUnreachable, parse_rows, progress
 from .httpjson import request_json
-from .stats import age_hours, aware, log2_safe, median, parse_iso, shrink, to_int
+from .stats import (
+    THIN_N,
+    Level,
+    age_hours,
+    aware,
+    http_url,
+    log2_safe,
+    loo_medians,
+    median,
+    parse_iso,
+    surprise,
+    to_int,
+)
 from .urls import links_and_ids
 
 if TYPE_CHECKING:
@@ -35,8 +59,8 @@ if TYPE_CHECKING:
 NAME = "youtube"
 SHORTS_MAX_S = 180
 TOO_RECENT_H = 48.0
-MIN_VIEWS = 1_000
-THIN_N = 5
+MIN_VIEWS = 10_000  # volume floor: fewer views is no trend evidence, whatever the channel's median
+FLOOR = 2.0  # noteworthiness floor on m_s (outlier tools' first tier)
 UPLOADS_PER_CHANNEL = 30
 BATCH = 50
 _DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
@@ -234,6 +258,18 @@ def channel_baseline(video_id: str, is_short: bool, recent: object, observed: da
     return median(views), len(views)
 
 
+_THUMB_SIZES = ("maxres", "standard", "high", "medium", "default")
+
+
+def thumbnail(snippet: dict) -> str | None:
+    """The largest `snippet.thumbnails` entry with an http(s) URL (any key may be missing)."""
+    thumbs = _dict(snippet.get("thumbnails"))
+    for size in (*_THUMB_SIZES, *(k for k in thumbs if k not in _THUMB_SIZES)):
+        if url := http_url(_dict(thumbs.get(size)).get("url")):
+            return url
+    return None
+
+
 def _parse_row(row: dict, observed: datetime) -> TrendItem | str:
     raw_id = row.get("id")
     video_id = raw_id if isinstance(raw_id, str) else _dict(raw_id).get("videoId")
@@ -288,6 +324,7 @@ def _parse_row(row: dict, observed: datetime) -> TrendItem | str:
         observed_at=observed,
         is_commerce=bool(reasons),
         commerce_reasons=reasons,
+        thumbnail=thumbnail(snippet),
         raw=row,
     )
 
@@ -300,51 +337,66 @@ def parse(raw_items: list[dict], observed_at: datetime | None = None) -> Parsed:
 # --- score -----------------------------------------------------------------------------
 
 
+def _priors(items: list[TrendItem]) -> dict[str, tuple[float | None, int]]:
+    """Per video: the median of the OTHER channels' baselines of the same format (one value per channel)."""
+    per_channel: dict[tuple[str, bool], float] = {}
+    for it in items:
+        base = it.metrics.get("channel_median_views")
+        if base and base > 0 and it.group:
+            per_channel.setdefault((it.group, bool(it.metrics.get("is_short"))), base)
+    out: dict[str, tuple[float | None, int]] = {}
+    for short in (False, True):
+        keys = [k for k in per_channel if k[1] == short]
+        medians = dict(zip(keys, loo_medians([per_channel[k] for k in keys]), strict=True))
+        everyone = median(per_channel[k] for k in keys)
+        for it in items:
+            if bool(it.metrics.get("is_short")) != short:
+                continue
+            key = (it.group or "", short)
+            out[it.source_id] = (medians[key], len(keys) - 1) if key in medians else (everyone, len(keys))
+    return out
+
+
 def score(items: list[TrendItem], history: Mapping[str, list[Observation]] | None = None) -> list[TrendItem]:
-    """Views vs the channel's median for the same format (Shorts vs long-form), shrunk toward 1 for thin baselines."""
+    """Views vs the channel's median for the same format (Shorts vs long-form), else the peers' prior; q from the floor."""
+    priors = _priors(items)
     for item in items:
         views = item.metrics.get("views")
         if views is None:
-            item.signals = Signals(metric="views", value=0.0, s=0.0, eligible=False, flags=["no_metric"])
+            item.signals = Signals(metric="views", value=0.0, s=0.0, eligible=False, baseline_level="none", flags=["no_metric"])
             continue
         short = bool(item.metrics.get("is_short"))
+        fmt = "Shorts" if short else "long-form"
         baseline = item.metrics.get("channel_median_views")
         n = int(item.metrics.get("channel_baseline_n", 0))
+        kind = f"channel median views of other {fmt} uploads" + (" (thin: not creator-relative)" if n < THIN_N else "")
+        prior, n_prior = priors.get(item.source_id, (None, 0))
+        sur = surprise(views, [
+            Level("author", baseline, n, kind),
+            Level("prior", prior, n_prior, f"population prior: median of other channels' {fmt} medians this run"),
+        ])
         flags: list[str] = ["shorts"] if short else []
-        m: float | None = None
-        m_s = 1.0
-        if baseline and baseline > 0:
-            m = views / baseline
-            m_s = shrink(m, n)
-        else:
-            flags.append("no_baseline")
-        if n < THIN_N:
-            flags.append("thin")  # too few uploads for a creator-relative label
         eligible = views >= MIN_VIEWS
         if not eligible:
             flags.append("below_floor")
+        if sur.m_s is None:
+            flags.append("no_baseline")
+        elif sur.n < THIN_N:
+            flags.append("thin")  # too few uploads (or peers) for a creator-relative label
+        if sur.level == "prior" and eligible:
+            flags.append("breakout")  # no history of its own, absolute views clear the floor
         age = age_hours(item.published_at, item.observed_at)
         if age is not None and age < TOO_RECENT_H:
             flags.append("too_recent")
-        fmt = "Shorts" if short else "long-form"
-        kind = f"channel median views of other {fmt} uploads" + (" (thin: not creator-relative)" if n < THIN_N else "")
-        components = {"views": views, "log2_m_s": log2_safe(m_s)}
+        components = {"views": views, "log2_m_s": log2_safe(sur.m_s or 0.0), "floor": FLOOR}
         if baseline is not None:
             components["channel_median_views"] = baseline
+        if prior is not None:
+            components["prior_views"] = prior
         subs = item.metrics.get("channel_subscribers")
         if subs:
             components["views_per_subscriber"] = views / subs
-        item.signals = Signals(
-            metric="views",
-            value=views,
-            baseline=baseline,
-            baseline_kind=kind,
-            n_baseline=n,
-            m=m,
-            m_s=m_s,
-            s=log2_safe(m_s),
-            eligible=eligible,
-            flags=flags,
-            components=components,
+        item.signals = sur.signals(
+            "views", views, floor=FLOOR, eligible=eligible, flags=flags, components=components
         )
     return items

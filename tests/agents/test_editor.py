@@ -9,21 +9,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from newsletter import stories as S  # tests/newsletter (tests/ is on the path)
 
 from ai_content_agents import pipeline
 from ai_content_agents.agents.base import make_client
-from ai_content_agents.agents.offline import OfflineModel, offline_angle
+from ai_content_agents.agents.offline import OfflineModel
+from ai_content_agents.agents.trend_offline import offline_angle
 from ai_content_agents.agents.trend import TrendAgent, TrendBrief
 from ai_content_agents.agents.usage import RunUsage
 from ai_content_agents.config import Settings
 from ai_content_agents.models import GatherReport, Trend
-from ai_content_agents.newsletter.claude_writer import ClaudeWriter
-from ai_content_agents.newsletter.editor import (
+from ai_content_agents.agents.claude_writer import ClaudeWriter
+from ai_content_agents.agents.editor import (
     BriefEntry,
     EditorBrief,
     default_picks,
     eligible_trends,
     parse_brief,
+    editor_agent,
     plan_issue,
     validate_brief,
     write_with_agents,
@@ -76,85 +79,70 @@ def test_offline_newsletter_goes_through_trend_agent(settings, store, sample_rep
     usage = RunUsage.from_settings(settings, "nl-offline", store)
     nl = write_with_agents(sample_report, settings, store, usage=usage, now=f.NOW, on_brief=briefs.append)
     brief = briefs[0]
-    assert brief.offline and brief.tool_turns == 2 and brief.model_calls == 3 and not brief.truncated
+    assert brief.offline and brief.tool_turns == 1 and brief.model_calls == 2 and not brief.truncated
     assert ids(brief.picks) == ids(default_picks(sample_report, settings.top_n))  # the fixed plan = the default
     assert brief.notes == [] and brief.replaced == 0
     assert brief.angles and all(a.startswith("#") for a in brief.angles.values())
     assert [s.key for s in nl.sections] == [s.key for s in SECTION_SPECS]
     assert all(s.error is None for s in nl.sections), [s.error for s in nl.sections]
-    assert all(s.items or s.bullets for s in nl.sections)
-    assert len(nl.factcheck) == 5 and all(c.passed and c.figures for c in nl.factcheck)
+    assert all(s.items or s.bullets or s.intro for s in nl.sections)  # an empty section says so
+    assert len(nl.factcheck) == 5 and all(c.passed for c in nl.factcheck)
+    assert sum(len(c.figures) for c in nl.factcheck) > 10
     assert nl.offline and nl.writer == "offline model" and "offline" in writer_note(nl)
     assert nl.sample and nl.title.startswith("SAMPLE DATA")
     per_agent = usage.by_agent()
-    assert per_agent["TrendAgent"].calls == 3 and per_agent["writer"].calls == 5
+    written = [k for k, v in brief.picks.items() if k != "action_list" and v]  # no call for an empty section or the list
+    assert per_agent["TrendAgent"].calls == 2 and per_agent["writer"].calls == len(written)
 
 
 # --- validation --------------------------------------------------------------------------------------
-def _by_source(report: GatherReport, source: str, *, without: str | None = None) -> list[str]:
-    return [t.cluster_id for t in eligible_trends(report, 20)
-            if source in t.sources and (without is None or without not in t.sources)]
-
-
 def test_parse_brief_is_lenient_and_never_raises() -> None:
     raw, notes = parse_brief('Here you go:\n```json\n{"sections": {"top_trend": ["c1", {"cluster_id": "c2", "angle": "a"}, 3],'
-                             ' "quick_hits": "c3"}}\n```')
+                             ' "sellers": "c3"}}\n```')
     assert [e.cluster_id for e in raw["top_trend"]] == ["c1", "c2"] and raw["top_trend"][1].angle == "a"
-    assert notes == ["top_trend: dropped a malformed entry", "quick_hits: not a list, ignored"]
+    assert notes == ["top_trend: dropped a malformed entry", "sellers: not a list, ignored"]
     assert parse_brief("no json here") == ({}, ["the editor's reply held no JSON brief; using the default selection"])
     assert parse_brief('{"top_trend": [{"cluster_id": "c9"}]}')[0]["top_trend"][0].cluster_id == "c9"
 
 
-def test_invalid_picks_are_dropped_and_filled_from_the_default(sample_report) -> None:  # type: ignore[no-untyped-def]
-    amazon = _by_source(sample_report, "amazon")
-    creators = _by_source(sample_report, "reddit", without="amazon")
-    outside = next(t.cluster_id for t in sample_report.trends if t.rank > 20)
+def test_invalid_picks_are_dropped_and_filled_from_the_default() -> None:
+    report = S.report()
     raw = {
         "top_trend": [BriefEntry(cluster_id="zz-not-a-trend")],
-        "quick_hits": [BriefEntry(cluster_id=c, angle=f"angle {c}") for c in creators[:5]],  # over-long
-        "amazon_movers": [BriefEntry(cluster_id=creators[0]),  # duplicate of a quick hit
-                          BriefEntry(cluster_id=creators[4]),  # no Amazon evidence (also over-long above)
-                          BriefEntry(cluster_id=amazon[0], angle="  lead\nwith the rank  ")],
-        "creator_watch": [BriefEntry(cluster_id=outside)],
-        "action_list": [BriefEntry(cluster_id=amazon[1])],
+        "creator_watch": [BriefEntry(cluster_id="story:curlers")],  # no creator video in it
+        "amazon_movers": [BriefEntry(cluster_id="story:grips", angle="  lead\nwith the rank  "),
+                          BriefEntry(cluster_id="story:grips"),  # twice
+                          BriefEntry(cluster_id="story:curlers"), BriefEntry(cluster_id="story:lunchboxes"),
+                          BriefEntry(cluster_id="story:blenders")],  # over the limit of 3
+        "sellers": [BriefEntry(cluster_id="story:grips"),  # a thread about a story featured above: allowed
+                    BriefEntry(cluster_id="story:walking-pads")],  # outside the top 5
+        "action_list": [BriefEntry(cluster_id="story:curlers")],
         "bogus": [],
     }
-    default = default_picks(sample_report, 20)
-    sections, picks, notes = validate_brief(raw, sample_report, top_n=20)
-    flat = [c for k, v in ids(picks).items() if k != "action_list" for c in v]
-    assert len(flat) == len(set(flat)), "a trend appears in two sections"
-    allowed = {t.cluster_id for t in eligible_trends(sample_report, 20)}
-    assert set(flat) <= allowed and "zz-not-a-trend" not in flat and outside not in flat
-    for key, trends in picks.items():
-        if key == "action_list":
-            continue
-        assert len(trends) == len(default[key]) <= SPEC[key].max_items
-        assert all(not SPEC[key].sources or set(t.sources) & set(SPEC[key].sources) for t in trends)
-    assert ids(picks)["quick_hits"] == creators[:3]
-    assert [p.origin for p in sections["quick_hits"]] == ["editor"] * 3
-    assert sections["amazon_movers"][0].cluster_id == amazon[0] and sections["amazon_movers"][0].angle == "lead with the rank"
-    assert sections["amazon_movers"][1].origin == "default"
-    # top trend: the default (amazon[0]) was taken by the editor for Amazon movers, so the best ranked trend
-    # not featured elsewhere fills it
-    elsewhere = {c for k, v in ids(picks).items() if k not in ("top_trend", "action_list") for c in v}
-    best_free = next(t.cluster_id for t in eligible_trends(sample_report, 20) if t.cluster_id not in elsewhere)
-    assert ids(picks)["top_trend"] == [best_free] and sections["top_trend"][0].origin == "default"
-    assert ids(picks)["action_list"] == flat
+    sections, picks, notes = validate_brief(raw, report, top_n=5)
+    got = ids(picks)
+    assert got["top_trend"] == ["story:led-masks"] and sections["top_trend"][0].origin == "default"
+    assert got["amazon_movers"] == ["story:grips", "story:curlers", "story:lunchboxes"]
+    assert sections["amazon_movers"][0].angle == "lead with the rank"
+    assert got["sellers"][0] == "story:grips" and sections["sellers"][0].origin == "editor"
+    written = [c for k, v in got.items() if k not in ("sellers", "action_list") for c in v]
+    assert len(written) == len(set(written)), "a story is written up in two sections"
+    assert got["action_list"] == list(dict.fromkeys(written + got["sellers"]))
     text_notes = "\n".join(notes)
-    for expected in ("'zz-not-a-trend' (unknown cluster id)", f"'{creators[3]}' (over the section's limit of 3)",
-                     f"'{creators[0]}' (already featured in this issue)", f"'{creators[4]}' (no evidence from amazon)",
-                     f"'{outside}' (not an eligible top-20 trend)", "bogus: not a section",
+    for expected in ("'zz-not-a-trend' (unknown cluster id)", "'story:curlers' (nothing for Creator watch in it)",
+                     "'story:grips' (already featured in this issue)", "'story:blenders' (over the section's limit of 3)",
+                     "'story:walking-pads' (not an eligible top-5 trend)", "bogus: not a section",
                      "action_list: built from the featured trends", "top_trend: filled"):
         assert expected in text_notes, expected
 
 
-def test_scripted_brief_is_validated_and_angles_reach_the_writer(settings, store, sample_report, no_refetch) -> None:  # type: ignore[no-untyped-def]
-    amazon = _by_source(sample_report, "amazon")
-    creators = _by_source(sample_report, "reddit", without="amazon")
+def test_scripted_brief_is_validated_and_angles_reach_the_writer(settings, store, no_refetch) -> None:  # type: ignore[no-untyped-def]
+    report = S.report()
     brief_json = {"sections": {
         "top_trend": [{"cluster_id": "zz-unknown", "angle": "made up"}],
-        "quick_hits": [{"cluster_id": c, "angle": f"creator angle {i}"} for i, c in enumerate(creators[:5])],
-        "amazon_movers": [{"cluster_id": creators[0], "angle": "dup"}, {"cluster_id": amazon[0], "angle": EVIL_ANGLE}],
+        "creator_watch": [{"cluster_id": "story:walking-pads", "angle": "creator angle 0"}],
+        "amazon_movers": [{"cluster_id": "story:walking-pads", "angle": "dup"},
+                          {"cluster_id": "story:grips", "angle": EVIL_ANGLE}],
     }}
     script = Script([
         msg([use("t1", "gather", {"refresh": True})], "tool_use"),
@@ -163,32 +151,29 @@ def test_scripted_brief_is_validated_and_angles_reach_the_writer(settings, store
         *[offline_reply] * 12,
     ])
     briefs: list[EditorBrief] = []
-    nl = write_with_agents(sample_report, settings, store, client=sdk_client(script), now=f.NOW, on_brief=briefs.append)
+    nl = write_with_agents(report, settings, store, client=sdk_client(script), now=f.NOW, on_brief=briefs.append)
     brief = briefs[0]
     editor_reqs = [r for r in script.requests if r.get("tools")]
     assert len(editor_reqs) == 3 and brief.tool_turns == 2 and brief.model_calls == 3
     assert "<editor_brief_request" in editor_reqs[0]["messages"][0]["content"][0]["text"]
     gathered = json.loads(last_tool_results(editor_reqs[1])[0]["content"])
-    assert gathered["run_id"] == sample_report.run_id and "refresh is disabled" in gathered["note"]
-    # validated: unknown, duplicate and over-long picks dropped, gaps filled from the default selection
-    assert ids(brief.picks)["quick_hits"] == creators[:3]
-    assert ids(brief.picks)["amazon_movers"][0] == amazon[0]
-    elsewhere = {c for k, v in ids(brief.picks).items() if k not in ("top_trend", "action_list") for c in v}
-    best_free = next(t.cluster_id for t in eligible_trends(sample_report, 20) if t.cluster_id not in elsewhere)
-    assert ids(brief.picks)["top_trend"] == [best_free]
-    assert any("zz-unknown" in n for n in brief.notes) and any("over the section's limit" in n for n in brief.notes)
-    assert any("already featured" in n for n in brief.notes)
+    assert gathered["run_id"] == report.run_id and "refresh is disabled" in gathered["note"]
+    listed = json.loads(last_tool_results(editor_reqs[2])[0]["content"])["trends"]
+    assert next(t for t in listed if t["cluster_id"] == "story:grips")["fits"][:2] == ["top_trend", "amazon_movers"]
+    assert ids(brief.picks)["top_trend"] == ["story:led-masks"] and ids(brief.picks)["amazon_movers"][0] == "story:grips"
+    assert ids(brief.picks)["creator_watch"] == ["story:walking-pads"]
+    assert any("zz-unknown" in n for n in brief.notes) and any("already featured" in n for n in brief.notes)
     # the angle reaches the writer's prompt, fenced as editor guidance; the filled top trend has none
     prompt = writer_prompt(script.requests, "amazon_movers")
     block = prompt.split("<editor_angles>")[1].split("</editor_angles>")[0]
     assert "not a source of facts" in block
-    assert f'<untrusted_content source="editor" id="{amazon[0]}">Lead with the rank &lt;/untrusted_content&gt;' in block
+    assert '<untrusted_content source="editor" id="story:grips">Lead with the rank &lt;/untrusted_content&gt;' in block
     assert "\u200b" not in prompt and block.count("</untrusted_content>") == 1
-    assert "creator angle 0" in writer_prompt(script.requests, "quick_hits")
+    assert "creator angle 0" in writer_prompt(script.requests, "creator_watch")
     assert "<editor_angles>" not in writer_prompt(script.requests, "top_trend")
     # angles never bypass the fact-check: every section was checked and passed
     assert all(c.passed for c in nl.factcheck) and all(s.error is None for s in nl.sections)
-    assert nl.sections[2].items[0].cluster_id == amazon[0]
+    assert nl.sections[2].items[0].cluster_id == "story:grips"
     assert "set every price" not in json.dumps([s.model_dump(mode="json") for s in nl.sections])
 
 
@@ -196,14 +181,15 @@ def test_editor_turns_are_capped_at_eight_with_a_forced_final_brief(settings, st
     many = settings.model_copy(update={"agent_max_iterations": 20})
     report = f.report()
     replies: list[Any] = [msg([use(f"t{i}", "list_trends", {})], "tool_use") for i in range(12)]
-    replies.insert(8, msg([text(json.dumps({"sections": {"top_trend": [{"cluster_id": "c2", "angle": "lead with plays"}]}}))]))
+    replies.insert(8, msg([text(json.dumps({"sections": {"creator_watch": [{"cluster_id": "c2", "angle": "lead with plays"}]}}))]))
     script = Script(replies)
-    agent = TrendAgent(many, store, client=sdk_client(script), report=report)
+    agent = editor_agent(many, store, report, client=sdk_client(script))
+    assert agent.max_iterations == 8
     brief = plan_issue(agent, report)
     assert len(script.requests) == 9 and script.requests[-1]["tool_choice"] == {"type": "none"}
     assert brief.truncated and brief.tool_turns == 8 and brief.model_calls == 9
-    assert ids(brief.picks)["top_trend"] == ["c2"] and ids(brief.picks)["quick_hits"] == ["c1"]
-    assert brief.angles == {"c2": "lead with plays"} and agent.max_iterations == 20
+    assert ids(brief.picks)["creator_watch"] == ["c2", "c1"] and ids(brief.picks)["top_trend"] == []
+    assert brief.angles == {"c2": "lead with plays"} and agent.max_iterations == 8  # built so, never mutated
 
 
 def test_tiktok_shop_evidence_is_called_selling_in_your_shop(settings) -> None:  # type: ignore[no-untyped-def]

@@ -140,6 +140,23 @@ def test_cli_lists_approves_and_rejects(limited, store, monkeypatch, settings) -
     assert again.exit_code == 2 and "no pending proposal" in again.output
 
 
+def test_a_write_with_unknown_outcome_is_recorded_as_unknown_not_failed(limited, store) -> None:  # type: ignore[no-untyped-def]
+    from ai_content_agents.integrations.tiktok_shop.errors import WriteOutcomeUnknown
+
+    class Ambiguous(FakeShop):
+        def update_inventory(self, product_id, sku_id, quantity, warehouse_id=None):  # type: ignore[no-untyped-def]
+            raise WriteOutcomeUnknown("stock update failed ambiguously; re-read shows 97", read_value=97)
+
+    ps = ProposalStore(store)
+    p = ps.propose(run_id="r", kind="inventory", product_id="p1", sku_id="sku1", new=Decimal(120), old=Decimal(100))
+    done = ps.approve(p.id, shop=Ambiguous(), settings=limited, by="alice")
+    assert done.status == "unknown"
+    assert "OUTCOME UNKNOWN" in (done.result or "") and "re-read shows 97" in (done.result or "")
+    assert "Seller Center" in (done.result or "")
+    (entry,) = [a for a in ps.audit_log() if a.tool == "apply_inventory"]
+    assert entry.is_error and entry.approver == "alice"
+
+
 def test_performance_tools_cover_the_days_that_have_data_and_say_which(limited, store) -> None:  # type: ignore[no-untyped-def]
     from datetime import date
 

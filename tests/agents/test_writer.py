@@ -13,7 +13,7 @@ from ai_content_agents.agents.offline import OfflineModel
 from ai_content_agents.agents.usage import RunUsage
 from ai_content_agents.config import Settings
 from ai_content_agents.models import FactcheckFigure, FactcheckReport
-from ai_content_agents.newsletter.claude_writer import ClaudeWriter, parse_draft
+from ai_content_agents.agents.claude_writer import ClaudeWriter, parse_draft
 from ai_content_agents.newsletter.compose import compose
 from ai_content_agents.newsletter.sections import SECTION_SPECS
 
@@ -28,8 +28,11 @@ GOOD = {"cluster_id": "c1", "headline": "Cloud slides", "signal": "412K plays on
 
 def offline_reply(body: dict[str, Any]) -> dict[str, Any]:
     """What a well-behaved model would write: the offline model's answer, as a wire-format Message."""
+    from ai_content_agents.agents.trend_offline import trend_plan
+
     request = {k: v for k, v in body.items() if k != "stream"}
-    return OfflineModel().messages.create(**request).model_dump(mode="json", exclude_none=True)
+    trend_tools = any(t.get("name") == "list_trends" for t in body.get("tools") or [])
+    return OfflineModel(trend_plan if trend_tools else None).messages.create(**request).model_dump(mode="json", exclude_none=True)
 
 
 def test_structured_output_request_and_parse(settings) -> None:  # type: ignore[no-untyped-def]
@@ -78,7 +81,7 @@ def test_end_to_end_newsletter_through_the_sdk_and_a_loopback_server(settings, m
     def responder(body: dict[str, Any]) -> dict[str, Any]:
         reply = offline_reply(body)
         prompt = body["messages"][0]["content"]
-        if 'key="top_trend"' in prompt and not invented["done"]:
+        if 'key="creator_watch"' in prompt and not invented["done"]:  # unnamed TikTok videos: Creator watch
             invented["done"] = True
             draft = json.loads(reply["content"][0]["text"])
             draft["items"][0]["signal"] = "9.9M plays in a day on TikTok"
@@ -98,7 +101,7 @@ def test_end_to_end_newsletter_through_the_sdk_and_a_loopback_server(settings, m
         letter = compose(report, writer, now=f.NOW)
     assert letter.writer == "claude-sonnet-5-5" and not letter.offline
     assert all(s.error is None for s in letter.sections), [s.error for s in letter.sections]
-    top = next(c for c in letter.factcheck if c.section == "top_trend")
+    top = next(c for c in letter.factcheck if c.section == "creator_watch")
     assert top.attempts == 2 and top.passed
     assert all(c.passed for c in letter.factcheck)
     assert "9.9M" not in letter.model_dump_json()
@@ -118,7 +121,7 @@ def test_streaming_agent_answer_over_sse(settings, monkeypatch, store) -> None: 
         agent = TrendAgent(live, store, report=f.report(), on_text=chunks.append)
         result = agent.ask("what's hot?")
     assert all(b.get("stream") is True for b in server.bodies)
-    assert [r.name for r in result.tool_records] == ["gather", "list_trends", "trend_detail", "trend_detail"]
+    assert [r.name for r in result.tool_records] == ["list_trends", "trend_detail", "trend_detail"]
     assert "".join(chunks).endswith(result.text) and "412K plays" in result.text
 
 

@@ -23,9 +23,10 @@ def test_newsletter_from_sample_data_as_a_newcomer_runs_it(tmp_path: Path) -> No
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    out = tmp_path / "out"
+    out = tmp_path / "out" / "latest"  # -> out/issues/<date>-<run id>/
     md, html = (out / "newsletter.md").read_text(), (out / "newsletter.html").read_text()
     data = json.loads((out / "newsletter.json").read_text())
+    assert (out / "newsletter.txt").is_file() and out.resolve().parent.name == "issues"
     assert md.splitlines()[0].startswith("> **SAMPLE DATA**")
     assert "SAMPLE DATA" in html[: html.index("<h1")]
     assert data["sample"] and data["offline"] and len(data["sections"]) == 5
@@ -76,7 +77,7 @@ def test_auto_mode_without_keys_falls_back_to_sample_and_says_so(offline) -> Non
     result = runner.invoke(app, ["newsletter"])
     assert result.exit_code == 0, result.output
     assert "SAMPLE DATA" in result.output
-    assert json.loads(Path("out/newsletter.json").read_text())["sample"] is True
+    assert json.loads(Path("out/latest/newsletter.json").read_text())["sample"] is True
 
 
 def test_without_network_each_host_is_tried_once_and_the_spinner_names_the_sources(offline, monkeypatch) -> None:  # type: ignore[no-untyped-def]

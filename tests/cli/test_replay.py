@@ -165,9 +165,9 @@ def test_newsletter_from_a_snapshot_at_an_as_of_date(snap: Path, tmp_path: Path)
     out = tmp_path / "out"
     result = runner.invoke(app, ["newsletter", "--snapshot", str(snap), "--as-of", "2026-11-22", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    data = json.loads((out / "newsletter.json").read_text())
+    data = json.loads((out / "latest" / "newsletter.json").read_text())
     assert data["sample"] is False and data["issue_date"].startswith("2026-11-22T00:00:00")
-    md = (out / "newsletter.md").read_text()
+    md = (out / "latest" / "newsletter.md").read_text()
     assert "SAMPLE DATA" not in md and "SAMPLE DATA" not in result.output
     assert "November 22, 2026" in md
 

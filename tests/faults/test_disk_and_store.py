@@ -117,9 +117,10 @@ def test_a_full_disk_for_the_newsletter_files_is_one_line_naming_the_file(tmp_pa
     result = runner.invoke(app, ["newsletter", "--sample", "--out", str(out)])
     monkeypatch.setattr(fileio.os, "fsync", real_fsync)
     last = [line for line in result.output.splitlines() if line.strip()][-1]
-    assert result.exit_code == 1 and last.startswith("error: disk full: cannot write"), result.output
-    assert str(out / "newsletter.md") in last and "Traceback" not in result.output
-    assert not list(out.glob(".newsletter*"))  # no temp files left behind
+    assert result.exit_code == 2 and last.startswith("error: disk full: cannot write"), result.output
+    assert str(out) in last and last.split(" (No space")[0].endswith("newsletter.md") and "Traceback" not in result.output
+    assert not [p for p in out.rglob("*") if p.name.startswith(".")]  # no temp files or folders left behind
+    assert not (out / "latest").exists()
 
 
 def test_atomic_write_fsyncs_before_it_renames(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -132,4 +132,4 @@ def test_a_bad_data_dir_is_one_line_from_every_command(command, monkeypatch) -> 
 def test_a_good_out_directory_is_created_and_used(tmp_path) -> None:
     target = tmp_path / "fresh" / "issue"
     result = runner.invoke(app, ["newsletter", "--sample", "--out", str(target)])
-    assert (target / "newsletter.json").exists(), result.output
+    assert (target / "latest" / "newsletter.json").exists(), result.output

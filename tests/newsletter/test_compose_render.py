@@ -94,8 +94,8 @@ def test_template_copy_is_fully_grounded() -> None:
     ]
     assert sum(len(c.figures) for c in nl.factcheck) >= 6  # the copy does cite numbers
     top = nl.sections[0].items[0]
-    assert "412K" in top.signal or "#7" in top.signal
-    assert "est. 2,140" in json.dumps([s.model_dump() for s in nl.sections])  # estimates are labelled
+    assert top.cluster_id == "asin:B0EXAMPLE1" and "#7" in top.signal and "1,234%" in top.signal
+    assert "412K" in top.corroboration  # the TikTok evidence, with its own source
 
 
 def test_each_trend_appears_in_one_section_and_the_action_list_covers_them() -> None:
@@ -103,6 +103,8 @@ def test_each_trend_appears_in_one_section_and_the_action_list_covers_them() -> 
     featured = [t.cluster_id for key, ts in picks.items() if key != "action_list" for t in ts]
     assert len(featured) == len(set(featured)) == 3
     assert [t.cluster_id for t in picks["action_list"]] == featured
+    nl = compose(report(), TemplateWriter(), now=NOW)
+    assert nl.sections[-1].bullet_ids == featured
 
 
 class InventingWriter(TemplateWriter):
@@ -146,7 +148,7 @@ def test_a_section_that_stays_ungrounded_is_withheld_loudly() -> None:
     assert not nl.sections[0].items
 
 
-def test_render_writes_three_formats_labelled_sample(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_render_writes_four_formats_labelled_sample(tmp_path) -> None:  # type: ignore[no-untyped-def]
     nl = compose(report(sample=True), TemplateWriter(), now=NOW)
     paths = render(nl, tmp_path)
     md = paths["md"].read_text()
@@ -157,7 +159,9 @@ def test_render_writes_three_formats_labelled_sample(tmp_path) -> None:  # type:
     assert data["sample"] is True and data["banner"] == "SAMPLE DATA" and data["title"].startswith("SAMPLE DATA")
     figs = [f for t in data["trends"] for ev in t["evidence"] for f in ev["figures"]]
     assert figs and all(f["source"] and f["field"] for f in figs)  # every number carries its source
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["newsletter.html", "newsletter.json", "newsletter.md"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["images", "newsletter.html", "newsletter.json", "newsletter.md",
+                                                          "newsletter.txt"]
+    assert paths["txt"].read_text().startswith("*** SAMPLE DATA")
 
 
 def test_live_output_has_no_sample_banner(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -169,6 +173,7 @@ def test_live_output_has_no_sample_banner(tmp_path) -> None:  # type: ignore[no-
 def test_html_escapes_scraped_text(tmp_path) -> None:  # type: ignore[no-untyped-def]
     r = report()
     r.trends[2].title = 'Grip <script>alert("x")</script>'
+    r.trends[2].items[0].title = 'Grip <script>alert("x")</script>'  # a caption: quoted in Creator watch
     paths = render(compose(r, TemplateWriter(), now=NOW), tmp_path)
     html = paths["html"].read_text()
     assert "<script>" not in html and "&lt;script&gt;" in html

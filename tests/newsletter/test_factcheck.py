@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ai_content_agents.evidence import Figure, SourceFacts, TrendPayload, trend_payload
+from ai_content_agents.newsletter.evidence import Figure, SourceFacts, TrendPayload, trend_payload
 from ai_content_agents.models import Section, Signals, SourceEvidence, Trend, TrendCopy, TrendItem
 from ai_content_agents.newsletter import figures as fmt
 from ai_content_agents.newsletter.factcheck import (
@@ -498,7 +498,7 @@ def test_property_arbitrary_copy_never_raises_and_spans_are_faithful(text: str) 
 
 def test_numbers_inside_a_figure_label_are_payload_text() -> None:
     """A baseline described as "trailing 21 d" is data text, like a title or a window."""
-    from ai_content_agents.evidence import Figure, SourceFacts, TrendPayload
+    from ai_content_agents.newsletter.evidence import Figure, SourceFacts, TrendPayload
     from ai_content_agents.newsletter.factcheck import check_text
 
     fig = Figure(field="tiktok_shop.signals.m_s", label="units per day vs trailing 21 d before the window",

@@ -236,11 +236,17 @@ def test_ranking_knobs_come_from_settings(monkeypatch) -> None:  # type: ignore[
     from ai_content_agents.config import Settings
 
     monkeypatch.setenv("AICA_SOURCE_WEIGHTS", '{"reddit": 0.25}')
-    monkeypatch.setenv("AICA_HALF_LIFE_H", '{"tiktok": 48}')
     monkeypatch.setenv("AICA_TOP_N", "12")
+    monkeypatch.setenv("AICA_NICHE_TERMS", "skincare, serum")
     config = pipeline.rank_config(Settings(_env_file=None))
     assert config.top_n == 12 and config.weights["reddit"] == 0.25 and config.weights["amazon"] == 1.0
-    assert config.half_life_h["tiktok"] == 48 and config.half_life_h["x"] == 24
+    assert config.niche_terms == ("skincare", "serum") and config.exclude_off_topic
+    # one decay for every source: half the issue cadence, or the explicit override
+    assert config.half_life_h == 84.0
+    monkeypatch.setenv("AICA_ISSUE_CADENCE_DAYS", "1")
+    assert pipeline.rank_config(Settings(_env_file=None)).half_life_h == 12.0
+    monkeypatch.setenv("AICA_DECAY_HALF_LIFE_H", "30")
+    assert pipeline.rank_config(Settings(_env_file=None)).half_life_h == 30.0
 
 
 def test_the_sources_still_running_are_named_as_they_finish(settings, store, use_sources) -> None:

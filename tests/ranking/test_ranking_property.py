@@ -98,7 +98,8 @@ def test_noisy_or_is_monotone_and_order_free(factors: list[tuple[str, float]], e
 def test_more_evidence_for_a_story_never_lowers_it(batch: list[TrendItem], source: str, q: float, age: float) -> None:
     """Monotone at the rank level (§4): an item that joins a story by its product id, whatever its source,
     strength or age, never lowers that story's score."""
-    batch = [i for i in batch if i.signals is not None]
+    batch = list({i.key: i for i in batch if i.signals is not None}.values())  # one observation per key
+
     def asins(i: TrendItem) -> set[str]:
         return {c for c in item_ids(i) if c.startswith("asin:")}
 

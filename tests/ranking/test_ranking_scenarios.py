@@ -136,14 +136,17 @@ def test_look_alike_titles_of_different_brands_never_merge() -> None:
 def test_same_brand_different_product_types_never_merge() -> None:
     slippers = listing("CloudStep Memory Foam Slippers for Women", "B0CLOUDSL1", q=0.6)
     insoles = listing("CloudStep Memory Foam Insoles, Arch Support", "B0CLOUDIN1", q=0.5)
-    on_slippers = item("tiktok", "CloudStep slippers are the comfiest thing I own", q=0.5)
-    on_insoles = item("reddit", "CloudStep insoles fixed my plantar pain", q=0.4)
+    on_slippers = item("tiktok", "CloudStep memory foam slippers are the comfiest thing I own", q=0.5)
+    on_insoles = item("reddit", "CloudStep foam insoles fixed my plantar pain", q=0.4)
     talk_a = item("x", "cloudstep memory foam slippers restock", q=0.3)
     talk_b = item("youtube", "cloudstep memory foam insoles long-term", q=0.3)
-    trends = rank([slippers, insoles, on_slippers, on_insoles, talk_a, talk_b, *other_listings()], WIDE, NOW)
+    vague = item("youtube", "CloudStep slippers: worth it?", q=0.2)  # the brand and the head noun only
+    trends = rank([slippers, insoles, on_slippers, on_insoles, talk_a, talk_b, vague, *other_listings()], WIDE, NOW)
     assert not _same_product(trends, slippers, insoles)
     assert _same_product(trends, slippers, on_slippers) and _same_product(trends, insoles, on_insoles)
     assert not _same_product(trends, talk_a, talk_b)
+    # one word of a three-word type is too little to claim the product, but it is the same kind of thing
+    assert not _same_product(trends, slippers, vague) and not _same_product(trends, insoles, vague)
 
 
 def test_two_asins_never_merge_however_alike_their_titles() -> None:

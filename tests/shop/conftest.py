@@ -18,21 +18,6 @@ from ai_content_agents.integrations.tiktok_shop.client import RetryPolicy, TikTo
 from ai_content_agents.integrations.tiktok_shop.ratelimit import GroupLimit, RateLimiter  # noqa: E402
 
 CANARY_SECRET = "CANARY-app-secret-5f3a9e"
-VOLATILE = {"timestamp", "sign", "app_secret", "refresh_token", "access_token", "auth_code"}
-
-
-def _stable_query(r1: Any, r2: Any) -> None:
-    """Cassette matcher: the query minus the per-attempt timestamp/sign and the filtered secrets."""
-    from urllib.parse import parse_qsl, urlsplit
-
-    def q(r: Any) -> list[tuple[str, str]]:
-        return sorted((k, v) for k, v in parse_qsl(urlsplit(r.uri).query, keep_blank_values=True) if k not in VOLATILE)
-
-    assert q(r1) == q(r2)
-
-
-def pytest_recording_configure(config: Any, vcr: Any) -> None:
-    vcr.register_matcher("stable_query", _stable_query)
 
 
 def shop_settings(fake: FakeShop, data_dir: Path, **over: Any) -> Settings:

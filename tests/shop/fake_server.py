@@ -10,11 +10,14 @@ error pages, and sleeps a configurable latency. Every request is recorded for as
 from __future__ import annotations
 
 import base64
+import bisect
 import hashlib
 import hmac
 import json
+import operator
 import re
 import secrets
+import socket
 import threading
 import time
 from collections import deque
@@ -51,6 +54,7 @@ class Record:
     status: int = 0
     code: int | None = None
     token: str | None = None
+    content_type: str | None = None
 
 
 @dataclass
@@ -63,6 +67,8 @@ class Fault:
     times: int = 1
     retry_after: str | None = None
     after: int = 0  # let this many matching requests through first
+    land: bool = False  # process the request (a write takes effect), THEN answer with this fault
+    delay: float = 0.0  # sleep this long before answering (longer than the client's timeout = a timeout)
 
 
 @dataclass
@@ -110,6 +116,11 @@ class FakeShop:
         self.auth_codes: set[str] = {"good-code"}
         self.token_calls: list[str] = []  # "get" / "refresh"
         self.writes: list[tuple[str, dict[str, Any]]] = []
+        self.on_write: Any = None  # called as on_write(kind, doc) after a write took effect (e.g. a sale)
+        self.order_search_cap: int | None = None  # orders search errors past this many rows (None: no cap)
+        self.report_total_count = True  # False: search pages omit total_count (the client must cope)
+        self.monotonic = time.monotonic  # the clock of the QPS window (tests inject a virtual one)
+        self._sorted_cache: dict[str, tuple[tuple[int, int], list[dict[str, Any]], list[int]]] = {}
         self._accepted: deque[float] = deque()
         self._page_tokens: dict[str, int] = {}
         self.now = time.time  # the server's clock (tests may shift it); every date below derives from it
@@ -169,8 +180,21 @@ class FakeShop:
                  "product_name": "Product 0", "sale_price": "12.90", "original_price": "14.90"}
             ],
             "recipient_address": {"name": "PII Person", "full_address": "1 Secret Lane"},
+            # every buyer field of the 202309 order object (official Node SDK model), with recognisable values
+            "buyer_email": "pii-buyer@example.invalid",
+            "buyer_message": "PII leave it with my neighbour",
+            "buyer_nickname": "PII nickname",
+            "buyer_avatar": "https://p16.example.invalid/PII-avatar.jpeg",
+            "cpf": "PII-CPF-123",
+            "cpf_name": "PII CPF Name",
+            "user_id": "PII-USER-7494",
         }
         return oid
+
+    def sell(self, pid: str, units: int = 1) -> None:
+        """An order takes `units` from the product's first SKU in its first warehouse."""
+        with self.lock:
+            self.products[pid]["skus"][0]["inventory"][0]["quantity"] -= units
 
     # --- tokens ----------------------------------------------------------------------
     def issue_tokens(self) -> dict[str, Any]:
@@ -202,9 +226,11 @@ class FakeShop:
                 self.refresh_tokens[k] = 0
 
     def inject(self, path_contains: str, status: int = 500, *, kind: str = "json", code: int | None = None,
-               message: str = "", times: int = 1, retry_after: str | None = None, after: int = 0) -> None:
+               message: str = "", times: int = 1, retry_after: str | None = None, after: int = 0,
+               land: bool = False, delay: float = 0.0) -> None:
         with self.lock:
-            self.faults.append(Fault(path_contains, status, kind, code, message, times, retry_after, after))
+            self.faults.append(Fault(path_contains, status, kind, code, message, times, retry_after, after, land,
+                                     delay))
 
     # --- server ----------------------------------------------------------------------
     def __enter__(self) -> FakeShop:
@@ -232,6 +258,27 @@ class FakeShop:
     def count(self, path_contains: str, status: int | None = None) -> int:
         return sum(1 for r in self.records if path_contains in r.path and (status is None or r.status == status))
 
+    def by_update_time(self, kind: str, ge: int | None = None, le: int | None = None, lt: int | None = None
+                       ) -> list[dict[str, Any]]:
+        """Rows of `kind` ("products"/"orders") sorted by (update_time, id) within the bounds. The sort is
+        cached until a row is added or an update_time changes, so a 25,000-row catalogue stays quick."""
+        table = self.products if kind == "products" else self.orders
+        with self.lock:
+            sig = (len(table), sum(map(operator.itemgetter("update_time"), table.values())))
+            cached = self._sorted_cache.get(kind)
+            if cached is None or cached[0] != sig:
+                rows = sorted(table.values(), key=lambda r: (r["update_time"], r["id"]))
+                cached = (sig, rows, [r["update_time"] for r in rows])
+                self._sorted_cache[kind] = cached
+        _, rows, keys = cached
+        start = bisect.bisect_left(keys, ge) if ge is not None else 0
+        end = len(rows)
+        if le is not None:
+            end = min(end, bisect.bisect_right(keys, le))
+        if lt is not None:
+            end = min(end, bisect.bisect_left(keys, lt))
+        return rows[start:end]
+
     # --- page tokens ----------------------------------------------------------------
     def _token_for(self, kind: str, offset: int) -> str:
         raw = f"{kind}:{offset}".encode() + b"\xfb\xef\xff"
@@ -253,6 +300,12 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
         return
 
+    def setup(self) -> None:
+        super().setup()
+        # headers and body go out in two writes: without TCP_NODELAY, Nagle + delayed ACK add ~40 ms to
+        # every keep-alive reply, which is the fake's cost, not the client's
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def do_GET(self) -> None:
         self._handle("GET")
 
@@ -262,13 +315,14 @@ class _Handler(BaseHTTPRequestHandler):
     # --- plumbing ---------------------------------------------------------------------
     def _handle(self, method: str) -> None:
         fake = self.fake
-        arrived = time.monotonic()
+        arrived = fake.monotonic()
         parts = urlsplit(self.path)
         pairs = parse_qsl(parts.query, keep_blank_values=True)
         query = dict(pairs)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        rec = Record(arrived, method, parts.path, query, body, token=self.headers.get("x-tts-access-token"))
+        rec = Record(arrived, method, parts.path, query, body, token=self.headers.get("x-tts-access-token"),
+                     content_type=self.headers.get("Content-Type"))
         with fake.lock:
             fake.records.append(rec)
         if fake.latency:
@@ -300,9 +354,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _route(self, method: str, path: str, query: dict[str, str], pairs: list[tuple[str, str]], body: bytes,
                rec: Record) -> tuple[int, dict[str, Any] | str, dict[str, str]]:
         fake = self.fake
-        if path.startswith("/api/v2/token/"):
-            return self._token(path, query)
         # faults first (they model an overloaded gateway in front of everything)
+        fault: Fault | None = None
         with fake.lock:
             for f in fake.faults:
                 if f.times > 0 and f.path_contains in path:
@@ -310,10 +363,24 @@ class _Handler(BaseHTTPRequestHandler):
                         f.after -= 1
                         continue
                     f.times -= 1
-                    hdr = {"Retry-After": f.retry_after} if f.retry_after else {}
-                    if f.kind == "html":
-                        return f.status, f"<html><body><h1>{f.status} Bad Gateway</h1></body></html>", hdr
-                    return f.status, {"code": f.code or 36009003, "message": f.message or "internal error"}, hdr
+                    fault = f
+                    break
+        if fault is not None:
+            if fault.land:  # the backend did the work; the reply is lost or broken on the way back
+                self._checked(method, path, query, pairs, body, rec)
+            if fault.delay:
+                time.sleep(fault.delay)
+            hdr = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            if fault.kind == "html":
+                return fault.status, f"<html><body><h1>{fault.status} Bad Gateway</h1></body></html>", hdr
+            return fault.status, {"code": fault.code or 36009003, "message": fault.message or "internal error"}, hdr
+        return self._checked(method, path, query, pairs, body, rec)
+
+    def _checked(self, method: str, path: str, query: dict[str, str], pairs: list[tuple[str, str]], body: bytes,
+                 rec: Record) -> tuple[int, dict[str, Any] | str, dict[str, str]]:
+        fake = self.fake
+        if path.startswith("/api/v2/token/"):
+            return self._token(path, query)
         # shape rules that the real API enforces or that the reference forbids
         keys = [k for k, _ in pairs]
         if len(keys) != len(set(keys)):
@@ -324,15 +391,21 @@ class _Handler(BaseHTTPRequestHandler):
             fake.violations.append(f"version param on {path}")
         if any(v == "" for v in query.values()):
             fake.violations.append(f"empty query value on {path}")
+        if (rec.content_type or "").split(";")[0].strip().lower() != "application/json":
+            # the API reference marks content-type: application/json required on every endpoint, GETs too
+            fake.violations.append(f"content-type {rec.content_type!r} on {method} {path}")
+        # error texts as the live gateway words them (captured responses, see tests/shop/test_known_answers.py)
         if query.get("app_key") != fake.app_key:
-            return 400, {"code": 36009004, "message": "Invalid app_key"}, {}
+            return 400, {"code": 36009004, "data": None,
+                         "message": "Invalid credentials. Invalid 'app_key' query parameter."}, {}
         ts = query.get("timestamp", "")
         now = fake.now()
         if not re.fullmatch(r"\d{10}", ts) or not (now - 300 <= int(ts) <= now + 30):
             return 400, {"code": 36009004, "message": "Invalid timestamp: out of window or not seconds"}, {}
         expected = reference_sign(fake.app_secret, path, query, body, self.headers.get("Content-Type") or "")
         if not hmac.compare_digest(expected, query.get("sign", "")):
-            return 401, {"code": 106001, "message": "Invalid credentials. Signature verification failed."}, {}
+            return 401, {"code": 106001, "data": None,
+                         "message": "Invalid credentials. The 'sign' query parameter is invalid."}, {}
         shop_scoped = path.startswith(SHOP_PATH_PREFIXES)
         if shop_scoped and not query.get("shop_cipher"):
             return 400, {"code": 106013, "message": "shop_cipher is required"}, {}
@@ -344,7 +417,8 @@ class _Handler(BaseHTTPRequestHandler):
         with fake.lock:
             info = fake.access_tokens.get(token or "")
         if info is None:
-            return 401, {"code": 36009004, "message": "Invalid x-tts-access-token"}, {}
+            return 401, {"code": 36009004, "data": None,
+                         "message": "Invalid credentials. The 'x-tts-access-token' header is invalid"}, {}
         if info.expires_at <= now:
             return fake.expired_token_http_status, {"code": 105002, "message": "Access token is expired"}, {}
         if fake.qps is not None:
@@ -394,7 +468,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     # --- API routes -------------------------------------------------------------------
     def _page(self, kind: str, rows: list[dict[str, Any]], q: dict[str, str], cap: int | None = None
-              ) -> tuple[list[dict[str, Any]], str, int] | dict[str, Any]:
+              ) -> tuple[list[dict[str, Any]], str, int | None] | dict[str, Any]:
         fake = self.fake
         try:
             size = int(q.get("page_size", "0"))
@@ -410,13 +484,13 @@ class _Handler(BaseHTTPRequestHandler):
                     return {"code": 36009004, "message": "invalid param: page_token"}
                 offset = fake._page_tokens[token]
         if cap is not None and offset >= cap:
-            return {"code": 12052180, "message": "search beyond 10000 results"}
+            return {"code": 12052180, "message": f"search beyond {cap} results"}
         chunk = rows[offset : offset + size]
         nxt = ""
         if offset + size < len(rows):
             with fake.lock:
                 nxt = fake._token_for(kind, offset + size)
-        return chunk, nxt, len(rows)
+        return chunk, nxt, len(rows) if fake.report_total_count else None
 
     def _api(self, method: str, path: str, q: dict[str, str], doc: dict[str, Any]
              ) -> tuple[int, dict[str, Any], dict[str, str]]:
@@ -428,11 +502,7 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "GET" and path == "/authorization/202309/shops":
             return ok({"shops": fake.shops})
         if method == "POST" and path == "/product/202309/products/search":
-            rows = sorted(fake.products.values(), key=lambda p: (p["update_time"], p["id"]))
-            if "update_time_ge" in doc:
-                rows = [p for p in rows if p["update_time"] >= doc["update_time_ge"]]
-            if "update_time_le" in doc:
-                rows = [p for p in rows if p["update_time"] <= doc["update_time_le"]]
+            rows = fake.by_update_time("products", doc.get("update_time_ge"), le=doc.get("update_time_le"))
             if "status" in doc and doc["status"] != "ALL":
                 rows = [p for p in rows if p["status"] == doc["status"]]
             res = self._page("products", rows, q, cap=10_000)
@@ -449,7 +519,14 @@ class _Handler(BaseHTTPRequestHandler):
             return ok({**p, "description": f"<p>{p['title']}</p>",
                        "main_images": [{"uri": "img1", "urls": ["https://img.example/1.jpg"], "width": 600, "height": 600}]})
         if method == "POST" and path == "/product/202309/inventory/search":
-            ids = doc.get("product_ids") or []
+            # limits from the official Node SDK's InventorySearchRequestBody: product_ids max 100, sku_ids max
+            # 600; sku_ids take precedence when both are sent
+            ids, skus = doc.get("product_ids") or [], doc.get("sku_ids") or []
+            if len(ids) > 100 or len(skus) > 600:
+                return 400, {"code": 36009004, "message": "invalid param: too many product_ids or sku_ids"}, {}
+            if skus:
+                by_sku = {s["id"]: p for p in fake.products.values() for s in p["skus"]}
+                ids = list(dict.fromkeys(by_sku[str(s)]["id"] for s in skus if str(s) in by_sku))
             inv = []
             for pid in ids:
                 p = fake.products.get(str(pid))
@@ -458,17 +535,14 @@ class _Handler(BaseHTTPRequestHandler):
                                 "total_available_quantity": s["inventory"][0]["quantity"], "total_committed_quantity": 1,
                                 "warehouse_inventory": [{"warehouse_id": "7100000000000000001",
                                                          "available_quantity": s["inventory"][0]["quantity"],
-                                                         "committed_quantity": 1}]} for s in p["skus"]]})
+                                                         "committed_quantity": 1}]}
+                                for s in p["skus"] if not skus or s["id"] in {str(x) for x in skus}]})
             return ok({"inventory": inv})
         if method == "POST" and path == "/order/202309/orders/search":
-            rows = sorted(fake.orders.values(), key=lambda o: (o["update_time"], o["id"]))
-            if "update_time_ge" in doc:
-                rows = [o for o in rows if o["update_time"] >= doc["update_time_ge"]]
-            if "update_time_lt" in doc:
-                rows = [o for o in rows if o["update_time"] < doc["update_time_lt"]]
+            rows = fake.by_update_time("orders", doc.get("update_time_ge"), lt=doc.get("update_time_lt"))
             if q.get("sort_order") == "DESC":
-                rows.reverse()
-            res = self._page("orders", rows, q)
+                rows = rows[::-1]
+            res = self._page("orders", rows, q, cap=fake.order_search_cap)
             if isinstance(res, dict):
                 return 400, res, {}
             chunk, nxt, total = res
@@ -524,7 +598,25 @@ class _Handler(BaseHTTPRequestHandler):
             skus = doc.get("skus")
             if not isinstance(skus, list) or not skus or not all(isinstance(s, dict) and s.get("id") for s in skus):
                 return 400, {"code": 36009004, "message": "invalid param: skus"}, {}
+            p = fake.products.get(m.group(1))
+            if p is None:
+                return 200, {"code": 12052032, "message": "product does not exist"}, {}
             with fake.lock:
                 fake.writes.append((m.group(2), doc))
+                for sku in skus:  # the write takes effect
+                    target = next((x for x in p["skus"] if x["id"] == str(sku["id"])), None)
+                    if target is None:
+                        continue
+                    if m.group(2) == "inventory":
+                        for inv in sku.get("inventory") or []:
+                            slot = next((w for w in target["inventory"]
+                                         if w["warehouse_id"] == inv.get("warehouse_id", w["warehouse_id"])), None)
+                            if slot is not None:
+                                slot["quantity"] = inv["quantity"]
+                    elif isinstance(sku.get("price"), dict):
+                        target["price"] = {**target["price"], "sale_price": sku["price"]["amount"],
+                                           "currency": sku["price"]["currency"]}
+            if fake.on_write is not None:
+                fake.on_write(m.group(2), doc)
             return ok({})
         return 404, {"code": 36009009, "message": "invalid path"}, {}

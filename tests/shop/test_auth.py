@@ -153,3 +153,67 @@ def test_locally_expired_refresh_token_does_not_call_the_server(fake: FakeShop, 
     with pytest.raises(E.ReauthorizeRequired):
         c.authorized_shops()
     assert fake.token_calls == ["get"]
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    cur: BaseException | None = exc
+    while cur is not None and cur not in seen:
+        seen.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    return seen
+
+
+def _assert_no_secret_anywhere(exc: BaseException, *secrets: str) -> None:
+    import traceback
+
+    assert exc.__cause__ is None and exc.__context__ is None, "the original error must not ride along"
+    text = "".join(traceback.format_exception(exc)) + repr(exc) + str(exc) + repr(vars(exc))
+    for s in secrets:
+        assert s not in text
+
+
+def test_token_endpoint_5xx_does_not_claim_an_automatic_retry(fake: FakeShop, shop_cfg) -> None:  # type: ignore[no-untyped-def]
+    c = make_client(shop_cfg)
+    fake.inject("/api/v2/token/refresh", 502, kind="html", times=5)
+    with pytest.raises(E.ServerError) as exc:
+        c.tokens.refresh()
+    assert fake.count("/api/v2/token/refresh") == 1  # AuthClient did not retry...
+    text = str(exc.value)
+    assert "retried automatically for reads" not in text  # ...so it must not say it did
+    assert "not retried automatically" in text and "shop refresh" in text
+    _assert_no_secret_anywhere(exc.value, fake.app_secret)
+
+
+def test_token_endpoint_internal_error_code_is_honest_too(fake: FakeShop, tmp_path: Path) -> None:
+    s = shop_settings(fake, tmp_path / "data")
+    fake.inject("/api/v2/token/get", 200, code=36009003, message="internal error", times=1)
+    client = TikTokShopClient.from_settings(s, require_token=False)
+    with pytest.raises(E.ServerError) as exc:
+        client.tokens.auth.exchange_code("good-code")
+    assert "not retried automatically" in str(exc.value) and "36009003" in str(exc.value)
+
+
+@pytest.mark.parametrize("failure", ["refused", "timeout"])
+def test_failed_token_request_chains_no_exception_holding_the_secret(fake: FakeShop, tmp_path: Path, failure: str) -> None:
+    import socket
+
+    if failure == "refused":
+        with socket.socket() as sock:  # a loopback port with nobody listening
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        s = shop_settings(fake, tmp_path / "data", tiktok_shop_auth_base=f"http://127.0.0.1:{port}")
+    else:
+        s = shop_settings(fake, tmp_path / "data", http_timeout_s=0.2)
+        fake.inject("/api/v2/token/get", 200, code=36009003, delay=1.0, times=1)  # answers after the client gave up
+    client = TikTokShopClient.from_settings(s, require_token=False)
+    code = "good" + "-code"  # built here so the traceback's source lines do not spell it
+    with pytest.raises(E.TransportError) as exc:
+        client.tokens.auth.exchange_code(code)
+    assert len(_chain(exc.value)) == 1
+    _assert_no_secret_anywhere(exc.value, fake.app_secret, "app_secret=", code)
+    assert "retried automatically for reads" not in str(exc.value)
+    if failure == "refused":  # NetworkUnreachable: its action is about the network, never about a retry
+        assert isinstance(exc.value, E.NetworkUnreachable) and not exc.value.sent
+    else:
+        assert "not retried automatically" in str(exc.value) and exc.value.sent

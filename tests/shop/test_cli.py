@@ -80,7 +80,7 @@ def test_seller_journey_auth_url_to_sync(fake: FakeShop, tmp_path: Path) -> None
 
 def test_analytics_window_ends_at_the_latest_available_date_and_says_so(fake: FakeShop, tmp_path: Path) -> None:
     e = env(fake, tmp_path)
-    runner.invoke(app, ["exchange", "good-code"], env=e)
+    runner.invoke(app, ["exchange", "good-code", "--no-state-check"], env=e)
     fake.analytics_lag_days = 3  # the seller's analytics lag two days more than usual
     fake.product_perf = [{"id": "1729000000000000001", "gmv": {"amount": "120.50", "currency": "USD"},
                           "orders": 10, "units_sold": 12}]
@@ -100,14 +100,53 @@ def test_analytics_window_ends_at_the_latest_available_date_and_says_so(fake: Fa
 
 def test_unknown_time_zone_is_a_clear_error(fake: FakeShop, tmp_path: Path) -> None:
     e = {**env(fake, tmp_path), "AICA_TIKTOK_SHOP_TIME_ZONE": "Mars/Olympus_Mons"}
-    runner.invoke(app, ["exchange", "good-code"], env=e)
+    runner.invoke(app, ["exchange", "good-code", "--no-state-check"], env=e)
     r = runner.invoke(app, ["analytics", "--what", "shop"], env=e)
     assert r.exit_code == 2 and "Mars/Olympus_Mons" in r.output and "IANA" in r.output and "Traceback" not in r.output
 
 
 def test_api_errors_are_one_line_with_an_action(fake: FakeShop, tmp_path: Path) -> None:
     e = env(fake, tmp_path)
-    runner.invoke(app, ["exchange", "good-code"], env=e)
+    runner.invoke(app, ["exchange", "good-code", "--no-state-check"], env=e)
     fake.inject("/analytics/", 200, code=105005, message="apply auth pkg for this api", times=5)
     r = runner.invoke(app, ["analytics", "--what", "products"], env=e)
     assert r.exit_code == 1 and "105005" in r.output and "Partner Center" in r.output and "Traceback" not in r.output
+
+
+def _auth_url_state(e: dict[str, str]) -> str:
+    r = runner.invoke(app, ["auth-url"], env=e)
+    assert r.exit_code == 0, r.output
+    url = next(line for line in r.output.splitlines() if line.startswith("https://"))
+    return parse_qs(urlsplit(url).query)["state"][0]
+
+
+def test_bare_code_needs_the_state_or_an_explicit_no_state_check(fake: FakeShop, tmp_path: Path) -> None:
+    e = env(fake, tmp_path)
+    _auth_url_state(e)
+    r = runner.invoke(app, ["exchange", "good-code"], env=e)
+    assert r.exit_code != 0 and "--no-state-check" in r.output
+    assert fake.token_calls == []  # refused before the single-use code was spent
+    r = runner.invoke(app, ["exchange", "good-code", "--state", "forged"], env=e)
+    assert r.exit_code != 0 and "state" in r.output and fake.token_calls == []
+    r = runner.invoke(app, ["exchange", "good-code", "--no-state-check"], env=e)
+    assert r.exit_code == 0, r.output
+    assert "warning" in r.output and "WITHOUT checking the CSRF" in r.output
+    assert fake.token_calls == ["get"]
+
+
+def test_state_is_consumed_so_a_redirect_cannot_be_replayed(fake: FakeShop, tmp_path: Path) -> None:
+    e = env(fake, tmp_path)
+    state = _auth_url_state(e)
+    fake.auth_codes.add("second-code")
+    r = runner.invoke(app, ["exchange", f"https://my.app/cb?code=good-code&state={state}"], env=e)
+    assert r.exit_code == 0, r.output
+    assert not (tmp_path / "tiktok_shop_oauth_state.json").exists()  # used up
+    # the same state again (a replayed or forged link carrying it) is refused without spending the code
+    r = runner.invoke(app, ["exchange", f"https://my.app/cb?code=second-code&state={state}"], env=e)
+    assert r.exit_code != 0 and "already used" in r.output
+    assert fake.token_calls == ["get"] and "second-code" in fake.auth_codes
+    # a state given with --state is checked the same way
+    state2 = _auth_url_state(e)
+    r = runner.invoke(app, ["exchange", "second-code", "--state", state2], env=e)
+    assert r.exit_code == 0, r.output
+    assert fake.token_calls == ["get", "get"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from fake_server import FakeShop
 
 from ai_content_agents.integrations.tiktok_shop import errors as E
 from ai_content_agents.integrations.tiktok_shop.client import RetryPolicy, TikTokShopClient
+from ai_content_agents.integrations.tiktok_shop.ratelimit import GroupLimit, RateLimiter
 
 
 def test_every_request_passes_the_fakes_independent_checks(fake: FakeShop, client: TikTokShopClient) -> None:
@@ -119,13 +122,108 @@ def test_writes_send_the_documented_body(fake: FakeShop, client: TikTokShopClien
     client.update_price("1729000000000000001", "1730000000000000001", Decimal("12.90"), "USD")
     assert fake.writes == [
         ("inventory", {"skus": [{"id": "1730000000000000001",
-                                 "inventory": [{"warehouse_id": "7100000000000000001", "quantity": 7}]}]}),
+                                 "inventory": [{"quantity": 7, "warehouse_id": "7100000000000000001"}]}]}),
         ("prices", {"skus": [{"id": "1730000000000000001", "price": {"amount": "12.90", "currency": "USD"}}]}),
     ]
+    writes = [r for r in fake.api_records() if r.path.endswith("/update")]
+    # key order as the official Node SDK serialises them (see test_known_answers.py)
+    assert writes[0].body == (b'{"skus":[{"id":"1730000000000000001","inventory":[{"quantity":7,'
+                              b'"warehouse_id":"7100000000000000001"}]}]}')
+    sku = fake.products["1729000000000000001"]["skus"][0]
+    assert sku["inventory"][0]["quantity"] == 7 and sku["price"]["sale_price"] == "12.90"
     with pytest.raises(E.RequestShapeError):
         client.update_price("1", "2", Decimal("-1"), "USD")
     with pytest.raises(E.RequestShapeError):
         client.update_inventory("1", "2", -5)
+
+
+def test_content_type_is_sent_on_every_request_gets_included(fake: FakeShop, client: TikTokShopClient) -> None:
+    client.authorized_shops()
+    client.get_product("1729000000000000001")
+    client.get_orders(["5760000000000000000"])
+    client.shop_performance("2026-11-13", "2026-11-20")
+    list(client.search_products(max_results=100))
+    records = fake.api_records()
+    assert {r.method for r in records} == {"GET", "POST"}
+    assert all(r.content_type == "application/json" for r in records), [(r.method, r.content_type) for r in records]
+    assert {r.status for r in records} == {200} and fake.violations == []  # and every signature still verifies
+    assert all(r.body == b"" for r in records if r.method == "GET")  # the header adds no body to sign
+
+
+def test_inventory_search_batches_100_product_ids_and_600_sku_ids(fake: FakeShop, client: TikTokShopClient) -> None:
+    pids = list(fake.products)  # 250
+    items = client.search_inventory(product_ids=pids)
+    assert len(items) == 250 and fake.violations == []
+    sent = [json.loads(r.body) for r in fake.api_records() if r.path.endswith("/inventory/search")]
+    assert sorted(len(b["product_ids"]) for b in sent) == [50, 100, 100]  # batches run concurrently
+    assert sorted(i for b in sent for i in b["product_ids"]) == sorted(pids)  # each id exactly once
+    assert [i.product_id for i in items] == pids  # results come back in the order asked
+    skus = [s["id"] for p in fake.products.values() for s in p["skus"]] + [str(1740000000000000000 + i) for i in range(1050)]
+    before = len(sent)
+    items = client.search_inventory(sku_ids=skus, product_ids=pids)  # sku ids take precedence
+    sent = [json.loads(r.body) for r in fake.api_records() if r.path.endswith("/inventory/search")][before:]
+    assert sorted(len(b["sku_ids"]) for b in sent) == [100, 600, 600] and all("product_ids" not in b for b in sent)
+    assert sum(len(i.skus) for i in items) == 250
+    assert {r.status for r in fake.api_records()} == {200}
+
+
+# --- a stock write is never blindly re-sent (it could undo a sale) ---------------------------
+PID, SKU, WH = "1729000000000000001", "1730000000000000001", "7100000000000000001"
+
+
+def _stock(fake: FakeShop) -> int:
+    return int(fake.products[PID]["skus"][0]["inventory"][0]["quantity"])
+
+
+def test_a_stock_write_that_landed_is_not_resent_when_a_sale_followed(fake: FakeShop, client: TikTokShopClient) -> None:
+    assert _stock(fake) == 11
+    fake.on_write = lambda kind, doc: fake.sell(PID, 2)  # an order takes 2 units right after our write lands
+    fake.inject("/inventory/update", 502, kind="html", land=True)  # ...and our reply is lost
+    with pytest.raises(E.WriteOutcomeUnknown) as exc:
+        client.update_inventory(PID, SKU, 30, warehouse_id=WH)
+    assert fake.count("/inventory/update") == 1  # a re-send would have put the 2 sold units back
+    assert _stock(fake) == 28
+    assert exc.value.read_value == 28 and "re-read shows 28" in str(exc.value) and "it was 11" in str(exc.value)
+    assert "Seller Center" in str(exc.value)
+
+
+def test_a_stock_write_that_did_not_land_is_resent_after_a_reread(fake: FakeShop, client: TikTokShopClient) -> None:
+    fake.inject("/inventory/update", 500, code=36009003)  # rejected before it took effect
+    result = client.update_inventory(PID, SKU, 30, warehouse_id=WH)
+    assert result.ok and "re-send" in result.note
+    assert fake.count("/inventory/update") == 2 and len(fake.writes) == 1 and _stock(fake) == 30
+    reads = [r.path for r in fake.api_records() if r.path == f"/product/202309/products/{PID}"]
+    assert len(reads) == 2  # the value before, and the re-read that showed the write had not landed
+
+
+def test_a_stock_write_that_landed_is_confirmed_by_the_reread(fake: FakeShop, client: TikTokShopClient) -> None:
+    fake.inject("/inventory/update", 503, kind="html", land=True)
+    result = client.update_inventory(PID, SKU, 30, warehouse_id=WH)
+    assert result.ok and "confirmed by re-reading" in result.note
+    assert fake.count("/inventory/update") == 1 and _stock(fake) == 30
+
+
+def test_a_stock_write_that_timed_out_after_landing_is_not_resent(fake: FakeShop, shop_cfg) -> None:  # type: ignore[no-untyped-def]
+    from conftest import make_client
+
+    c = make_client(shop_cfg.model_copy(update={"http_timeout_s": 0.3}))
+    fake.on_write = lambda kind, doc: fake.sell(PID, 1)
+    fake.inject("/inventory/update", 200, code=0, land=True, delay=1.0)  # applied, but the reply comes too late
+    with pytest.raises(E.WriteOutcomeUnknown) as exc:
+        c.update_inventory(PID, SKU, 30, warehouse_id=WH)
+    assert exc.value.read_value == 29 and fake.count("/inventory/update") == 1
+
+
+def test_a_throttled_stock_write_is_resent(fake: FakeShop, client: TikTokShopClient) -> None:
+    fake.inject("/inventory/update", 429, code=36009002, retry_after="0")  # the gateway refused it: never processed
+    assert client.update_inventory(PID, SKU, 30, warehouse_id=WH).ok
+    assert fake.count("/inventory/update") == 2 and _stock(fake) == 30
+
+
+def test_price_updates_may_retry(fake: FakeShop, client: TikTokShopClient) -> None:
+    fake.inject("/prices/update", 502, kind="html", land=True)  # even one that landed: setting it again is harmless
+    assert client.update_price(PID, SKU, Decimal("13.50"), "USD").ok
+    assert fake.count("/prices/update") == 2
 
 
 def test_non_idempotent_endpoints_are_not_retried(fake: FakeShop, client: TikTokShopClient, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -196,38 +294,65 @@ def test_secrets_never_in_logs_or_exceptions(fake: FakeShop, tmp_path: Path, cap
     assert "sign=" not in logged  # no signed URL either
 
 
-def test_429_storm_backs_off_under_the_fakes_limit(tmp_path: Path) -> None:
-    import threading
+class VirtualTime:
+    """One clock for the fake's QPS window, the client's buckets and its retry waits: sleeping moves it
+    forward instantly, so the storm below plays out the same way on any machine, however loaded."""
 
+    def __init__(self, start: float = 1000.0) -> None:
+        self.t = start
+        self.lock = threading.Lock()
+
+    def now(self) -> float:
+        with self.lock:
+            return self.t
+
+    def sleep(self, seconds: float) -> None:
+        with self.lock:
+            self.t += max(0.0, seconds)
+
+
+def _storm(tmp_path: Path, *, cut_rate_on_429: bool, requests_: int = 240) -> tuple[int, int, list[Exception], float, float]:
+    """Reads configured at 4x the fake's 20 QPS, on virtual time; returns (ok, throttled, errors, rate, ceiling)."""
+    from datetime import UTC, datetime
+
+    now = 1_796_000_000
+    vt = VirtualTime()
     with FakeShop(qps=20, retry_after="1", n_products=3) as fake:
+        fake.now = lambda: now
+        fake.monotonic = vt.now
         s = shop_settings(fake, tmp_path / "data")
         authorize(s)
-        c = make_client(s, retry=RetryPolicy(max_retries=8, max_time_s=30, base_s=0.05, cap_s=0.5, jitter_s=0.05),
-                        limiter=limiter(rate=80, burst=10))  # configured 4x over the server's quota
+        lim = RateLimiter({"default": GroupLimit(80, 10)}, clock=vt.now, sleep=vt.sleep)
+        c = make_client(s, retry=RetryPolicy(max_retries=8, max_time_s=30, base_s=0.05, cap_s=0.5, jitter_s=0.0,
+                                               sleep=vt.sleep), limiter=lim)
+        c._clock = lambda: float(now)
+        c.tokens._now = lambda: datetime.fromtimestamp(now, UTC)
         shop = c.select_shop()
+        bucket = lim.bucket(shop.id, "default")
+        if not cut_rate_on_429:  # the naive client: honour Retry-After per request, learn nothing
+            bucket.penalize = lambda retry_after=None: None  # type: ignore[method-assign]
         errors_: list[Exception] = []
+        for _ in range(requests_):
+            try:
+                c.get_product("1729000000000000001", shop=shop)
+            except Exception as exc:  # noqa: BLE001
+                errors_.append(exc)
+        ok = sum(1 for r in fake.api_records() if r.path.startswith("/product/") and r.status == 200)
+        throttled = sum(1 for r in fake.api_records() if r.status == 429)
+        return ok, throttled, errors_, bucket.rate, bucket.ceiling
 
-        def worker() -> None:
-            for _ in range(6):
-                try:
-                    c.get_product("1729000000000000001", shop=shop)
-                except Exception as exc:  # noqa: BLE001
-                    errors_.append(exc)
 
-        threads = [threading.Thread(target=worker) for _ in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert errors_ == []
-        ok = [r for r in fake.api_records() if r.path.startswith("/product/") and r.status == 200]
-        throttled = [r for r in fake.api_records() if r.status == 429]
-        assert len(ok) == 48
-        # Without the shared pause + rate cut this run sees ~14 rejections (each retry lands in a closed window);
-        # with them, essentially only the requests already in flight at each 429 are rejected.
-        assert 1 <= len(throttled) <= 10, len(throttled)
-        bucket = c.limiter.bucket(shop.id, "default")
-        assert bucket.rate <= 40 and bucket.ceiling < 80
+def test_429_storm_backs_off_under_the_fakes_limit(tmp_path: Path) -> None:
+    ok, throttled, errors_, rate, ceiling = _storm(tmp_path / "a", cut_rate_on_429=True)
+    assert errors_ == [] and ok == 240
+    naive_ok, naive_throttled, naive_errors, _, _ = _storm(tmp_path / "b", cut_rate_on_429=False)
+    assert naive_errors == [] and naive_ok == 240
+    # Same 240 requests on the same virtual clock: a client that only waits out each Retry-After and
+    # then fires at its configured 80 rps again hits the wall every second (12 rejections); cutting
+    # the rate on a 429 and remembering 75% of it as a ceiling settles at the quota after a few.
+    assert 1 <= throttled <= 4, throttled
+    assert naive_throttled >= 3 * throttled, (naive_throttled, throttled)
+    assert rate <= 20 and ceiling <= 20  # it learned the server's quota, not the configured 80
 
 
 def test_unexpected_shapes_are_clear_errors_not_tracebacks(fake: FakeShop, client: TikTokShopClient) -> None:
@@ -264,3 +389,14 @@ def test_clock_skew_gives_a_timestamp_error_after_one_restamp(fake: FakeShop, cl
         client.search_inventory(product_ids=["1729000000000000001"])
     assert "NTP" in str(exc.value)
     assert fake.count("/inventory/search") == 2
+
+
+def test_a_message_that_only_mentions_timestamp_is_not_resent_as_a_clock_problem(fake: FakeShop,
+                                                                                 client: TikTokShopClient) -> None:
+    client.authorized_shops()
+    fake.inject("/products/search", 400, code=36009004,
+                message="invalid param: update_time_ge must be a unix timestamp", times=5)
+    with pytest.raises(E.RequestShapeError) as exc:
+        list(client.search_products(max_results=100))
+    assert not isinstance(exc.value, E.TimestampError) and "NTP" not in str(exc.value)
+    assert fake.count("/products/search") == 1  # no "re-stamp and re-send"

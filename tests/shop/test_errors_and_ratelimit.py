@@ -44,6 +44,33 @@ def test_classified_by_body_code(code, message, status, cls) -> None:  # type: i
     assert "Action:" in str(exc) and (code is None or str(code) in str(exc))
 
 
+@pytest.mark.parametrize(
+    ("message", "cls"),
+    [
+        # documented sub-cases, worded as the gateway words them
+        ("Invalid timestamp", E.TimestampError),
+        ("Invalid credentials. The 'timestamp' query parameter is invalid", E.TimestampError),
+        ("Invalid credentials. The 'x-tts-access-token' header is invalid", E.AuthExpiredError),
+        ("Invalid credentials. Invalid 'app_key' query parameter.", E.ConfigError),
+        ("Missing credentials", E.SignatureError),
+        ("Invalid API version", E.RequestShapeError),
+        ("invalid param: page_size", E.RequestShapeError),
+        # merely MENTIONING a keyword is not a sub-case
+        ("invalid param: create_time_ge must be a unix timestamp in seconds", E.RequestShapeError),
+        ("The order was updated at timestamp 1700000000 and cannot be edited", E.RequestRejected),
+        ("app_key and access_token look fine; the product is frozen", E.RequestRejected),
+        ("", E.RequestRejected),
+    ],
+)
+def test_36009004_is_classified_by_code_and_documented_sub_cases_only(message: str, cls: type) -> None:
+    exc = E.from_response(36009004, f"POST /product/202309/products/search: {message}", request_id="r",
+                          http_status=400)
+    assert type(exc) is cls
+    if cls is E.RequestRejected:
+        assert "NTP" not in str(exc) and "clock" not in str(exc) and not exc.retryable
+        assert "Not retried automatically" in str(exc)
+
+
 def test_rate_limit_is_not_an_auth_error_and_only_transients_retry() -> None:
     assert not isinstance(E.from_response(36009002, "", request_id=None, http_status=429), E.AuthError)
     retryable = {c for c in (106001, 105005, 36009002, 36009003, 12052032, 36004001, 36009037)

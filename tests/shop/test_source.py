@@ -75,8 +75,27 @@ def test_score_uses_stored_history_first_then_the_prior_window() -> None:
     assert "trailing 21 d" in mask.baseline_kind and mask.baseline == 120 / 21
     serum = next(i for i in scored.values() if "Serum" in i.title).signals
     assert serum.s < 0  # selling slower than its own trailing level
+    assert serum.q == 0.0 and s.q > 0.0
+    # no trailing level of its own: the population prior (the other products' trailing levels), never "average"
+    # of this run's sales (the old test expected the median of this run's units/day)
     lids = next(i for i in scored.values() if "Lids" in i.title).signals
-    assert "median of this run" in lids.baseline_kind
+    assert lids.baseline_level == "prior" and "population prior" in lids.baseline_kind and "breakout" in lids.flags
+    assert lids.baseline == pytest.approx((120 / 21 + 210 / 21) / 2)  # median of the 6 other products' prior levels
+
+
+def test_thin_stored_history_shrinks_toward_the_prior_window() -> None:
+    items = src.parse(SAMPLE, NOW)
+    blender = next(i for i in items if "Blender" in i.title)
+    hist = {blender.source_id: [
+        Observation(run_id=f"r{k}", source="tiktok_shop", source_id=blender.source_id,
+                    metrics={"units_per_day": 30.0}, observed_at=NOW - timedelta(days=7 * k)) for k in (1, 2)]}
+    s = next(i for i in src.score(list(items), hist) if i.source_id == blender.source_id).signals
+    x = 412 / 7 + 0.5
+    own, window = x / 30.5, x / (10 + 0.5)
+    window_s = (21 * window + 5) / 26  # the 21-day prior window is not thin: shrunk toward 1
+    assert s.baseline_level == "history" and s.n_baseline == 2 and "thin" in s.flags
+    assert s.m == pytest.approx(own) and s.m_s == pytest.approx((own**2 * window_s) ** (1 / 3))
+    assert s.q == pytest.approx(1 - 1.5 / s.m_s)
 
 
 def test_not_configured_reasons(settings) -> None:  # type: ignore[no-untyped-def]

@@ -117,3 +117,159 @@ def test_missing_product_detail_is_skipped_and_counted(fake: FakeShop, shop_cfg,
     monkeypatch.setattr(c, "request", request)
     r = sync_products(c, store)
     assert r.skipped == 1 and r.inserted == 249
+
+
+# --- catalogues beyond the 10,000-result search cap: update_time windows ----------------------
+NOW = 1_796_000_000  # every clock in these tests (fake server, client, token manager) is pinned here
+
+
+def _pinned_fake(tmp_path, *, products: int = 0, orders: int = 0, spread: int = 7):  # type: ignore[no-untyped-def]
+    """A fake whose clock is NOW, with rows updated `spread` seconds apart over the days before NOW."""
+    from conftest import CANARY_SECRET
+
+    fake = FakeShop(app_secret=CANARY_SECRET)
+    fake.now = lambda: NOW
+    start = NOW - 3_600 - spread * max(products, orders)
+    for i in range(products):
+        fake.add_product(i, update_time=start + spread * i)
+    for i in range(orders):
+        fake.add_order(i, update_time=start + spread * i)
+    return fake
+
+
+def _pinned_client(fake, tmp_path):  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from conftest import authorize, shop_settings
+
+    s = shop_settings(fake, tmp_path / "data")
+    authorize(s)
+    c = make_client(s)
+    c._clock = lambda: float(NOW)
+    c.tokens._now = lambda: datetime.fromtimestamp(NOW, UTC)
+    return c
+
+
+def _searches(fake: FakeShop, path: str) -> list[dict]:  # type: ignore[type-arg]
+    return [json.loads(r.body) | {"_token": r.query.get("page_token"), "_code": r.code}
+            for r in fake.api_records() if r.path.endswith(path)]
+
+
+def test_25000_products_sync_completely_in_windows_below_the_cap(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with _pinned_fake(tmp_path, products=25_000) as fake:
+        c = _pinned_client(fake, tmp_path)
+        store = Store(tmp_path / "s.sqlite3")
+        r = sync_products(c, store, details=False)
+        assert r.inserted == 25_000 and _count(store, "shop_products") == (25_000, 25_000)
+        assert r.windows >= 3 and r.splits >= 1 and r.capped_windows == 0
+        searches = _searches(fake, "/products/search")
+        assert all(s["_code"] == 0 for s in searches)  # the probe split every oversized window before paging it
+        # no window was paged beyond the cap: at most 100 pages of 100 per (update_time_ge, update_time_le)
+        per_window: dict[tuple[int, int], int] = {}
+        for s in searches:
+            per_window[(s["update_time_ge"], s["update_time_le"])] = per_window.get((s["update_time_ge"], s["update_time_le"]), 0) + 1
+        assert max(per_window.values()) <= 100
+        newest = max(p["update_time"] for p in fake.products.values())
+        assert r.watermark == newest and sync_state(store, c.select_shop().id, "products")["run_ge"] is None
+        # the next run starts at the watermark: one small window, nothing new
+        again = sync_products(c, store, details=False)
+        assert again.inserted == 0 and again.windows == 1 and again.requests == 1
+
+
+@pytest.mark.parametrize("total_count", [True, False])
+def test_10150_products_no_longer_fail_at_page_101(tmp_path, total_count: bool) -> None:  # type: ignore[no-untyped-def]
+    with _pinned_fake(tmp_path, products=10_150) as fake:
+        fake.report_total_count = total_count  # without it, only the 12052180 error says the window is too big
+        c = _pinned_client(fake, tmp_path)
+        store = Store(tmp_path / "s.sqlite3")
+        r = sync_products(c, store, details=False)
+        assert r.inserted == 10_150 and _count(store, "shop_products") == (10_150, 10_150)
+        capped = [s for s in _searches(fake, "/products/search") if s["_code"] == 12052180]
+        assert (len(capped) >= 1) is (not total_count)
+        assert r.watermark == max(p["update_time"] for p in fake.products.values())
+
+
+def test_the_watermark_is_committed_per_window_and_a_crash_resumes_in_its_window(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with _pinned_fake(tmp_path, products=12_000) as fake:
+        c = _pinned_client(fake, tmp_path)
+        store = Store(tmp_path / "s.sqlite3")
+        shop_id = c.select_shop().id
+        seen: list[dict] = []  # type: ignore[type-arg]
+
+        def crash_in_a_later_window(pages_done: int) -> None:
+            state = sync_state(store, shop_id, "products")
+            seen.append(state)
+            if state["watermark"] > 0 and pages_done >= 100:
+                raise Crash("power cut")
+
+        with pytest.raises(Crash):
+            sync_products(c, store, details=False, on_page_committed=crash_in_a_later_window)
+        state = sync_state(store, shop_id, "products")
+        stored = store.query("SELECT MAX(update_time) AS m FROM shop_products WHERE update_time < ?", (state["run_ge"],))
+        assert 0 < state["watermark"] == stored[0]["m"]  # finished windows are committed...
+        assert state["page_token"] and state["run_ge"] > 0  # ...and the crash left a cursor inside the next one
+        before = len(_searches(fake, "/products/search"))
+        r = sync_products(c, store, details=False)
+        assert r.resumed and _count(store, "shop_products") == (12_000, 12_000)
+        rerun = _searches(fake, "/products/search")[before:]
+        assert rerun[0]["_token"] == state["page_token"]  # resumed at the saved page, in the saved window
+        assert min(s["update_time_ge"] for s in rerun) == state["run_ge"]  # finished windows were not fetched again
+
+
+def test_orders_get_the_same_protection(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with _pinned_fake(tmp_path, orders=12_000, spread=3) as fake:
+        fake.order_search_cap = 5_000  # whether orders are capped is undocumented; assume they may be
+        c = _pinned_client(fake, tmp_path)
+        store = Store(tmp_path / "s.sqlite3")
+        r = sync_orders(c, store)
+        assert r.inserted == 12_000 and _count(store, "shop_orders") == (12_000, 12_000)
+        searches = _searches(fake, "/orders/search")
+        assert any(s["_code"] == 12052180 for s in searches) and r.splits >= 1
+        assert all(s["update_time_lt"] > s["update_time_ge"] for s in searches)
+        assert r.watermark == max(o["update_time"] for o in fake.orders.values())
+
+
+# --- buyer data never reaches the store -----------------------------------------------------------
+def _walk(value: object, path: str = ""):  # type: ignore[no-untyped-def]
+    """Every (path, key or scalar) inside a stored value, JSON text parsed."""
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            yield path, value
+            return
+        if isinstance(parsed, (dict, list)):
+            yield from _walk(parsed, path)
+        else:
+            yield path, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield f"{path}.{k}", k
+            yield from _walk(v, f"{path}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _walk(v, f"{path}[{i}]")
+    elif value is not None:
+        yield path, str(value)
+
+
+def test_no_stored_order_column_holds_buyer_data(fake: FakeShop, shop_cfg, store: Store) -> None:  # type: ignore[no-untyped-def]
+    oid = next(iter(fake.orders))
+    fake.orders[oid]["buyer_phone_number"] = "PII-555-0100"  # a buyer field TikTok might add later
+    c = make_client(shop_cfg)
+    sync_orders(c, store)
+    rows = store.query("SELECT * FROM shop_orders")
+    assert len(rows) == 120
+    found = []
+    for row in rows:
+        for col in row.keys():  # noqa: SIM118 - sqlite3.Row iterates values, not keys
+            for where, text in _walk(row[col], col):
+                if "PII" in text or text.startswith(("buyer_", "recipient_", "cpf")) or text == "user_id":
+                    found.append((where, text))
+    assert found == []
+    # and the bytes of the SQLite file (with its WAL) hold none of it either
+    raw = b"".join(p.read_bytes() for p in store.path.parent.glob(store.path.name + "*"))
+    assert b"PII" not in raw and b"Secret Lane" not in raw
+    # what IS kept: the order itself
+    kept = json.loads(store.query("SELECT order_json FROM shop_orders WHERE order_id = ?", (oid,))[0]["order_json"])
+    assert kept["payment"]["total_amount"] == "25.80" and kept["line_items"]

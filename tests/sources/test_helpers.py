@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ai_content_agents.sources import stats, urls
 
@@ -100,3 +102,59 @@ def test_links_in_text() -> None:
     assert urls.find_links("shop: example-shop.com/blender") == ["https://example-shop.com/blender"]
     assert urls.find_links("mailto:a@b.c", None, 42) == []
     assert urls.canonicalize("javascript:alert(1)") is None
+
+
+# --- evidence strength and baselines (trends_scoring §1.1, §2) -------------------------------------
+
+_multipliers = st.floats(min_value=0.0, max_value=1e6, allow_nan=False)
+
+
+@given(_multipliers, _multipliers, st.floats(min_value=1.01, max_value=5.0))
+def test_strength_is_monotone_in_the_multiplier_and_zero_below_the_floor(a: float, b: float, floor: float) -> None:
+    lo, hi = sorted((a, b))
+    q_lo, q_hi = stats.strength(lo, floor), stats.strength(hi, floor)
+    assert 0.0 <= q_lo <= q_hi < 1.0
+    if lo <= floor:
+        assert q_lo == 0.0
+    if hi > floor * 1.001:
+        assert q_hi > 0.0
+
+
+def test_strength_keeps_magnitude() -> None:
+    assert stats.strength(1.5) == 0.0 and stats.strength(3.0) == pytest.approx(0.5)
+    assert stats.strength(30.0) > stats.strength(6.0) > stats.strength(2.0) > 0.0
+    assert stats.strength(None) == 0.0 and stats.strength(float("nan")) == 0.0
+    assert stats.boost(0.5, 1.5) > 0.5 and stats.boost(0.0, 3.0) == 0.0
+
+
+@given(st.lists(st.integers(min_value=0, max_value=50), max_size=12))
+def test_loo_medians_equal_the_brute_force_median_of_the_others(values: list[int]) -> None:
+    import statistics
+
+    expected = [statistics.median(values[:i] + values[i + 1:]) if len(values) > 1 else None for i in range(len(values))]
+    assert stats.loo_medians(values) == expected
+
+
+def test_loo_medians_by_group_skip_missing_values() -> None:
+    out = stats.loo_medians_by(["a", "a", "a", "b", None, "a"], [1.0, 2.0, 10.0, 3.0, 4.0, None])
+    assert out == [(6.0, 2), (5.5, 2), (1.5, 2), (None, 0), (None, 0), (None, 0)]
+
+
+def test_surprise_shrinks_a_thin_level_toward_the_next_not_toward_one() -> None:
+    thick = stats.surprise(400_000, [stats.Level("author", 10_000, 12)])
+    assert thick.m == 40 and thick.m_s == pytest.approx((12 * 40 + 5) / 17)  # §7: 40× → ≈ 28.5×
+    # one earlier video at 100k, the audience level says 20k: log-space pull toward the audience (k_next = 1)
+    thin = stats.surprise(400_000, [stats.Level("author", 100_000, 1), stats.Level("author", 20_000, 30)])
+    below = (30 * 20 + 5) / 35
+    assert thin.level == "author" and thin.n == 1 and thin.m == 4
+    assert thin.m_s == pytest.approx((4 * below) ** 0.5) and thin.thin
+    # the most specific usable level wins; unusable ones (no data, zero baseline) are skipped
+    skip = stats.surprise(50.0, [stats.Level("author", None, 0), stats.Level("group", 0.0, 3), stats.Level("run", 10.0, 8)])
+    assert skip.level == "run" and skip.m == 5.0
+    assert stats.surprise(5.0, []).m_s is None and stats.surprise(5.0, []).level == "none"
+
+
+def test_http_url_accepts_only_http_links() -> None:
+    assert stats.http_url(" https://i.ytimg.com/vi/x/hq.jpg ") == "https://i.ytimg.com/vi/x/hq.jpg"
+    for bad in ("self", "default", "data:image/png;base64,AAA", "javascript:alert(1)", "http://", None, 5, "//cdn/x.jpg"):
+        assert stats.http_url(bad) is None

@@ -94,9 +94,12 @@ def test_amazon_generations_prices_and_dedup() -> None:
     assert blender.group == "https://www.amazon.com/gp/movers-and-shakers/home-garden/"
     mask = by_asin["asin:B0EXLEDMSK"]  # current generation with page movement
     assert mask.metrics["percent_gain"] == 2340.0 and mask.metrics["previous_rank_page"] == 1489.0
+    assert mask.metrics["sales_rank"] == 61.0 and mask.metrics["reviews"] == 2811.0  # the current rank is kept
+    assert mask.thumbnail == "https://images-na.ssl-images-amazon.com/images/I/B0EXLEDMSK._AC_UL300_.jpg"
+    assert all(i.thumbnail is None or i.thumbnail.startswith("https://") for i in parsed)
     assert mask.category == "Beauty & Personal Care"
     lip = by_asin["asin:B0EXLIPOIL"]
-    assert "percent_gain" not in lip.metrics and lip.metrics["previously_unranked"] == 1.0
+    assert "percent_gain" not in lip.metrics and lip.metrics["previously_unranked"] == 1.0 and lip.metrics["sales_rank"] == 1944.0
 
     legacy = [{"category": "Kitchen", "url": "https://www.amazon.co.uk/gp/bestsellers/kitchen/ref=zg_bs_nav_0",
                "items": {"0": {"name": "Example Kettle", "price": "£9.99", "url": "https://www.amazon.co.uk/Example/dp/B0EXAMPLE9/ref=zg", "position": 1},
@@ -168,3 +171,32 @@ def test_amazon_sample_history() -> None:
     assert when == datetime(2026, 11, 19, 9, tzinfo=UTC) and len(snapshot) > 10
     hist = sample_observations("amazon")
     assert hist["B0EXBLEND1@amazon.com/gp/movers-and-shakers/home-garden"][0].metrics["position"] == 9.0
+
+
+def test_thumbnails_are_http_urls_read_defensively() -> None:
+    parsed = tiktok.parse(TT, OBS)
+    covered = [i for i in parsed if i.raw and (i.raw.get("videoMeta") or {}).get("coverUrl")]
+    assert covered and all(i.thumbnail == "https://p16-sign.tiktokcdn-us.com/example/cover.jpeg" for i in covered)
+    assert all(i.thumbnail is None for i in parsed if i.raw and i.raw.get("isSlideshow"))  # slideshows: coverUrl ""
+    base = copy.deepcopy(TT[0])
+    rows = [
+        {**base, "id": "7400000000000000201", "videoMeta": {"coverUrl": "data:image/png;base64,AAAA"}},
+        {**base, "id": "7400000000000000202", "videoMeta": None, "covers": ["", "https://p16.example/cover-1.jpeg"]},
+        {**base, "id": "7400000000000000203", "videoMeta": {"coverUrl": ""}, "covers": {"default": "https://p16.example/d.jpeg"}},
+        {**base, "id": "7400000000000000204", "videoMeta": {"width": 0}, "covers": "https://not-a-list.example/x.jpeg"},
+    ]
+    assert [i.thumbnail for i in tiktok.parse(rows, OBS)] == [None, "https://p16.example/cover-1.jpeg", "https://p16.example/d.jpeg", None]
+
+    video = {"id": "AbCdEfGhIjK", "snippet": {"title": "t", "thumbnails": {
+        "default": {"url": "https://i.ytimg.com/vi/AbCdEfGhIjK/default.jpg"},
+        "high": {"url": "https://i.ytimg.com/vi/AbCdEfGhIjK/hqdefault.jpg"}, "maxres": {"url": None}}}}
+    (yt,) = youtube.parse([video], OBS)
+    assert yt.thumbnail == "https://i.ytimg.com/vi/AbCdEfGhIjK/hqdefault.jpg"
+    odd = youtube.parse([{**video, "snippet": {"title": "t", "thumbnails": "nope"}},
+                         {**video, "id": "AbCdEfGhIj2", "snippet": {"title": "t", "thumbnails": {"custom": {"url": "http://x.example/c.jpg"}}}}], OBS)
+    assert [i.thumbnail for i in odd] == [None, "http://x.example/c.jpg"]
+    assert youtube.parse(load_sample("youtube")[0], OBS)[0].thumbnail == "https://i.ytimg.com/vi/Ex01mPl1Q_z/default.jpg"
+
+    posts = reddit.parse([{"id": "a1", "title": "t", "thumbnail": "self"},
+                          {"id": "a2", "title": "t", "thumbnail": "https://b.thumbs.redditmedia.com/x.jpg?a=1&amp;b=2"}], OBS)
+    assert [p.thumbnail for p in posts] == [None, "https://b.thumbs.redditmedia.com/x.jpg?a=1&b=2"]

@@ -182,22 +182,39 @@ class AuthClient:
             "/api/v2/token/refresh", {"refresh_token": refresh_token, "grant_type": "refresh_token"}, [refresh_token]
         )
 
+    # Token calls are never retried automatically: a refresh that timed out may already have rotated
+    # the refresh token on the server, and a second attempt with the old one would then fail. So the
+    # action text says exactly that instead of the generic "retried automatically" of a read.
+    NOT_RETRIED = ("the token call was not retried automatically; run it again (`shop refresh`, or `shop exchange`"
+                   " with a fresh code)")
+
     def _token_call(self, path: str, extra: dict[str, str], hide: list[str]) -> TokenSet:
         params = {"app_key": self.app_key, "app_secret": self._secret, **extra}
         secrets_ = [self._secret, *hide]
+        failure: errors.TikTokShopError | None = None
+        resp: requests.Response | None = None
         try:
             resp = self.session.get(self.auth_base + path, params=params, timeout=self.timeout)
         except requests.RequestException as exc:
-            # requests puts the full URL (with app_secret) into its messages: keep only the class name.
-            raise errors.transport_error(f"token request to {path} failed", exc) from None
+            # requests puts the full URL (with app_secret) into its messages: keep only the class name
+            # (or a fixed reason), and raise outside this block so the original exception is not
+            # chained as __context__.
+            failure = errors.transport_error(f"token request to {path} failed", exc)
+            if not isinstance(failure, errors.NetworkUnreachable):
+                failure.action = f"check connectivity; {self.NOT_RETRIED}"
+                failure.args = (failure._text(),)
+        if failure is not None:
+            raise failure
+        assert resp is not None
         try:
             body = resp.json()
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            raise errors.from_response(
+            exc_ = errors.from_response(
                 None, f"token endpoint {path} returned non-JSON", request_id=None, http_status=resp.status_code
             )
+            raise self._honest(exc_)
         code = body.get("code")
         request_id = body.get("request_id")
         if code == 0 and isinstance(body.get("data"), dict):
@@ -206,15 +223,23 @@ class AuthClient:
             try:
                 return TokenSet.from_response(data)
             except errors.TikTokShopError as exc:
-                raise type(exc)(errors.redact(exc.message, secrets_ + hide_more)) from None
+                failure = type(exc)(errors.redact(exc.message, secrets_ + hide_more))
+            raise failure
         message = errors.redact(str(body.get("message") or "token call failed"), secrets_)
-        raise errors.from_response(
+        raise self._honest(errors.from_response(
             code if isinstance(code, int) else None,
             f"{path}: {message}",
             request_id=request_id,
             http_status=resp.status_code,
             auth_url=self.auth_url,
-        )
+        ))
+
+    def _honest(self, exc: errors.TikTokShopError) -> errors.TikTokShopError:
+        """A transient token-endpoint error must not promise an automatic retry that never happens."""
+        if exc.retryable:
+            exc.action = self.NOT_RETRIED
+            exc.args = (exc._text(),)
+        return exc
 
 
 class TokenManager:
@@ -314,3 +339,17 @@ def load_state(path: Path) -> str | None:
 def save_state(path: Path, state: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"state": state, "created_at": datetime.now(UTC).isoformat()}), encoding="utf-8")
+
+
+def consume_state(path: Path, got: str) -> bool:
+    """True when `got` equals the saved CSRF state; the saved state is then deleted, so the same
+    redirect cannot be exchanged twice. A mismatch leaves it in place (a forged link must not burn the
+    seller's real one)."""
+    import hmac
+
+    expected = load_state(path)
+    if not expected or not got or not hmac.compare_digest(expected.encode(), got.encode()):
+        return False
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    return True

@@ -63,6 +63,8 @@ T = TypeVar("T", bound=BaseModel)
 
 MAX_SEARCH_RESULTS = 10_000
 ORDER_DETAIL_BATCH = 50
+INVENTORY_PRODUCT_BATCH = 100  # Inventory Search: product_ids max 100 per call (official Node SDK model doc)
+INVENTORY_SKU_BATCH = 600  # ... and sku_ids max 600 per call
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class WriteResult:
 
     errors: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    note: str = ""  # e.g. "confirmed by re-reading after an ambiguous failure"
 
     @property
     def ok(self) -> bool:
@@ -160,6 +163,26 @@ def _retry_after(resp: requests.Response) -> float | None:
         return max(0.0, when.timestamp() - time.time())
     except (TypeError, ValueError):
         return None
+
+
+def _request_was_sent(exc: requests.RequestException) -> bool:
+    """False only when the connection was never established (nothing reached the server)."""
+    from urllib3.exceptions import NewConnectionError
+
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    seen: set[int] = set()
+    stack: list[object] = [exc]
+    while stack:
+        cur = stack.pop()
+        if id(cur) in seen or cur is None:
+            continue
+        seen.add(id(cur))
+        if isinstance(cur, NewConnectionError):
+            return False
+        if isinstance(cur, BaseException):
+            stack.extend([cur.__cause__, cur.__context__, getattr(cur, "reason", None), *cur.args])
+    return True
 
 
 def _date(value: date | str) -> str:
@@ -303,7 +326,12 @@ class TikTokShopClient:
     def _should_retry(self, ep: Endpoint, exc: BaseException) -> bool:
         if not isinstance(exc, errors.TikTokShopError) or not exc.retryable:
             return False
-        return ep.idempotent
+        if ep.idempotent:
+            return True
+        # A non-idempotent call is re-sent only when the server cannot have acted on it: the gateway
+        # throttled it (429 / 36009002) or the connection was never made. A timeout or 5xx after the
+        # request went out is ambiguous and left to the caller (see update_inventory).
+        return isinstance(exc, errors.RateLimitedError) or (isinstance(exc, errors.TransportError) and not exc.sent)
 
     def _wait(self, rs: RetryCallState) -> float:
         n = max(0, rs.attempt_number - 1)
@@ -360,20 +388,27 @@ class TikTokShopClient:
             assert shop is not None
             params["shop_cipher"] = shop.cipher
         q = canonical_query(params)
-        content_type = "application/json" if body else None
+        # The API reference marks content-type required on EVERY endpoint, GETs included (TikTok's own
+        # curl example and the official Node SDK send it on GETs). It does not change the signature of a
+        # body-less request: only body bytes are appended, and a GET has none.
+        content_type = "application/json"
         q["sign"] = sign(self._secret, path, q, body, content_type)
-        headers = {"x-tts-access-token": token}
-        if content_type:
-            headers["content-type"] = content_type
+        headers = {"x-tts-access-token": token, "content-type": content_type}
         url = f"{self.api_base}{path}?{encode_query(q)}"
         started = time.monotonic()
         self._count("requests")
+        failure: errors.TransportError | None = None
         try:
             resp = self.session.request(ep.method, url, data=body or None, headers=headers, timeout=self.timeout)
-        except requests.Timeout:
-            raise errors.TransportError(f"{ep.method} {path} timed out after {self.timeout:.0f}s") from None
+        except requests.Timeout as exc:
+            failure = errors.TransportError(f"{ep.method} {path} timed out after {self.timeout:.0f}s",
+                                            sent=_request_was_sent(exc))
         except requests.RequestException as exc:
-            raise errors.transport_error(f"{ep.method} {path} failed", exc) from None
+            failure = errors.transport_error(f"{ep.method} {path} failed", exc, sent=_request_was_sent(exc))
+        if failure is not None:
+            # Raised outside the except block: the requests exception (its text holds the signed URL)
+            # must not ride along as __context__.
+            raise failure
         try:
             return self._decode(ep, path, resp)
         except errors.SignatureError:
@@ -569,14 +604,24 @@ class TikTokShopClient:
         sku_ids: list[str] | None = None,
         shop: Shop | str | None = None,
     ) -> list[InventoryItem]:
-        """POST /product/202309/inventory/search (not paginated; sku_ids take precedence server-side)."""
+        """POST /product/202309/inventory/search (not paginated), batched: at most 100 product ids or
+        600 SKU ids per call. SKU ids take precedence server-side, so when both are given only the SKU
+        ids are sent."""
         if not product_ids and not sku_ids:
             raise errors.RequestShapeError("inventory search needs product_ids or sku_ids",
                                            action="pass --product or --sku")
-        data = self.request(
-            "inventory_search", body=_drop_none(product_ids=product_ids, sku_ids=sku_ids), shop=shop
-        )
-        return _models(InventoryItem, data.get("inventory"))
+        target = self._resolve_shop(shop)
+        if sku_ids:
+            key, ids, size = "sku_ids", list(dict.fromkeys(str(i) for i in sku_ids)), INVENTORY_SKU_BATCH
+        else:
+            key, ids, size = "product_ids", list(dict.fromkeys(str(i) for i in product_ids or [])), INVENTORY_PRODUCT_BATCH
+        batches = [ids[i : i + size] for i in range(0, len(ids), size)]
+
+        def one(batch: list[str]) -> list[InventoryItem]:
+            data = self.request("inventory_search", body={key: batch}, shop=target)
+            return _models(InventoryItem, data.get("inventory"))
+
+        return [item for chunk in self._map(one, batches, None) for item in chunk]
 
     # --- orders ------------------------------------------------------------------------
     def search_orders(
@@ -707,34 +752,91 @@ class TikTokShopClient:
         return _one(VideoPerformance, data, "video performance")
 
     # --- writes (used only by the human approval path) ---------------------------------
+    # Paths and bodies confirmed against the official TikTok Shop Node.js SDK (api/productV202309Api.ts:
+    # ProductsProductIdInventoryUpdatePost / ProductsProductIdPricesUpdatePost; request models
+    # model/product/V202309/UpdateInventoryRequestBody*.ts, UpdatePriceRequestBody*.ts). Keys are written
+    # in the SDK's serialisation order, so our bytes (and signature) equal the SDK's for the same call;
+    # tests/shop/test_known_answers.py holds the vectors.
+    def _sku_stock(self, product_id: str, sku_id: str, warehouse_id: str | None, shop: Shop) -> int | None:
+        """The SKU's current stock as the write sets it: `skus[].inventory[].quantity` of Get Product."""
+        product = self.get_product(product_id, shop=shop)
+        sku = next((s for s in product.skus if str(s.id) == str(sku_id)), None)
+        if sku is None:
+            raise errors.NotFoundError(f"SKU {sku_id} is not part of product {product_id}")
+        rows = [w for w in sku.inventory if warehouse_id is None or str(w.warehouse_id) == str(warehouse_id)]
+        if warehouse_id is None and len(rows) > 1:
+            raise errors.RequestShapeError(
+                f"SKU {sku_id} is stocked in {len(rows)} warehouses; a stock update must name the warehouse",
+                action="pass warehouse_id (one of the SKU's warehouses)",
+            )
+        quantities = [w.quantity for w in rows if w.quantity is not None]
+        return sum(quantities) if quantities else None
+
     def update_inventory(
         self, product_id: str, sku_id: str, quantity: int, warehouse_id: str | None = None,
         *, shop: Shop | str | None = None,
     ) -> WriteResult:
-        """SET one SKU's stock. UNVERIFIED SHAPE (not in our reference):
-        POST /product/202309/products/{id}/inventory/update {"skus":[{"id", "inventory":[{"warehouse_id","quantity"}]}]}.
+        """SET one SKU's stock: POST /product/202309/products/{id}/inventory/update
+        {"skus":[{"id", "inventory":[{"quantity", "warehouse_id"}]}]}.
 
-        Setting an absolute quantity is idempotent (twice = once), so it is retried like a read.
+        Not blindly retried: if the first attempt landed and an order then took stock, a re-send would
+        put the sold units back. So the current level is read first; after an AMBIGUOUS failure (a
+        timeout or 5xx once the request was sent) it is read again: still the old value → the write did
+        not land, send it again; the new value → it landed; anything else → `WriteOutcomeUnknown`
+        carrying what was read. Throttled (429) or never-connected attempts are re-sent as usual.
         """
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
             raise errors.RequestShapeError(f"quantity must be a whole number >= 0, got {quantity!r}",
                                            action="pass a non-negative integer")
+        target = self._resolve_shop(shop)
         stock: dict[str, Any] = {"quantity": quantity}
         if warehouse_id:
-            stock = {"warehouse_id": str(warehouse_id), **stock}
-        data = self.request(
-            "inventory_update", path_params={"product_id": str(product_id)},
-            body={"skus": [{"id": str(sku_id), "inventory": [stock]}]}, shop=shop,
-        )
-        return WriteResult(errors=list(data.get("errors") or []), warnings=list(data.get("warnings") or []))
+            stock["warehouse_id"] = str(warehouse_id)
+        body = {"skus": [{"id": str(sku_id), "inventory": [stock]}]}
+        before = self._sku_stock(product_id, sku_id, warehouse_id, target)
+        resends = 0
+        while True:
+            try:
+                data = self.request("inventory_update", path_params={"product_id": str(product_id)}, body=body,
+                                    shop=target)
+            except errors.TikTokShopError as exc:
+                if not _ambiguous(exc):
+                    raise
+                what = f"stock update of SKU {sku_id} failed ambiguously ({type(exc).__name__})"
+                try:
+                    after = self._sku_stock(product_id, sku_id, warehouse_id, target)
+                except errors.TikTokShopError as read_exc:
+                    raise errors.WriteOutcomeUnknown(
+                        f"{what} and the stock could not be re-read ({type(read_exc).__name__}); it was {before},"
+                        f" the update asked for {quantity}", read_value=None, code=exc.code,
+                        request_id=exc.request_id,
+                    ) from None
+                if after == quantity:
+                    log.info("tiktok_shop %s; re-read shows the new value %s: it landed", what, after)
+                    return WriteResult(note=f"confirmed by re-reading after {type(exc).__name__}")
+                if after == before and resends < self.retry.max_retries:
+                    resends += 1
+                    self._count("retries")
+                    log.warning("tiktok_shop %s; re-read still shows %s: sending it again", what, after)
+                    self.retry.sleep(min(self.retry.base_s * 2 ** (resends - 1), self.retry.cap_s))
+                    continue
+                raise errors.WriteOutcomeUnknown(
+                    f"{what}; re-read shows {after} (it was {before}, the update asked for {quantity})",
+                    read_value=after, code=exc.code, request_id=exc.request_id,
+                ) from None
+            result = WriteResult(errors=list(data.get("errors") or []), warnings=list(data.get("warnings") or []))
+            if resends:
+                result.note = f"applied after {resends} re-send(s) that a re-read showed were needed"
+            return result
 
     def update_price(
         self, product_id: str, sku_id: str, amount: Decimal, currency: str, *, shop: Shop | str | None = None
     ) -> WriteResult:
-        """SET one SKU's price. UNVERIFIED SHAPE (not in our reference):
-        POST /product/202309/products/{id}/prices/update {"skus":[{"id", "price":{"amount":"12.90","currency":"USD"}}]}.
+        """SET one SKU's price: POST /product/202309/products/{id}/prices/update
+        {"skus":[{"id", "price":{"amount":"12.90","currency":"USD"}}]}.
 
-        An absolute price SET is idempotent, so it is retried like a read. Amount is Decimal, sent as a string.
+        An absolute price SET is idempotent (orders do not change it), so it is retried like a read.
+        Amount is Decimal, sent as a string.
         """
         if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0:
             raise errors.RequestShapeError(f"amount must be a positive Decimal, got {amount!r}",
@@ -779,6 +881,13 @@ def _one(model: type[T], data: dict[str, Any], what: str) -> T:
             f"{what}: response did not match the pinned {model.__name__} shape ({exc.error_count()} problems)",
             action="the API version may have changed; report it with the request_id from the logs",
         ) from None
+
+
+def _ambiguous(exc: errors.TikTokShopError) -> bool:
+    """A failure after which the server may or may not have applied the request."""
+    if isinstance(exc, errors.TransportError):
+        return exc.sent
+    return isinstance(exc, errors.ServerError)
 
 
 def _drop_none(**kw: Any) -> dict[str, Any]:

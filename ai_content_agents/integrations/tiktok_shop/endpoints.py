@@ -22,7 +22,7 @@ class Endpoint:
     needs_cipher: bool
     group: str = "default"  # rate-limit group: "default" (product/order reads), "analytics", "write"
     idempotent: bool = True  # safe to retry after a timeout / 5xx
-    verified: bool = True  # False: shape not in the reference; see the docstring of the client method
+    verified: bool = True  # False: shape confirmed neither by the reference nor by the official Node SDK
 
     def render(self, **params: str) -> str:
         return self.path.format(**{k: quote(str(v), safe="") for k, v in params.items()})
@@ -44,16 +44,19 @@ ENDPOINTS: dict[str, Endpoint] = {
         ),
         Endpoint("video_performance_list", "GET", "/analytics/202409/shop_videos/performance", True, "analytics"),
         Endpoint("video_performance", "GET", "/analytics/202409/shop_videos/{video_id}/performance", True, "analytics"),
-        # Writes: NOT in the reference (unverified shape). A SET of an absolute stock level or price is
-        # idempotent (applying it twice leaves the same state), so retrying after a timeout is safe.
+        # Writes. Path, method, query (shop_cipher) and body shape confirmed by the official TikTok Shop
+        # Node.js SDK (api/productV202309Api.ts, ProductsProductIdInventoryUpdatePost and
+        # ProductsProductIdPricesUpdatePost); tests/shop/test_known_answers.py compares our bytes with it.
+        # A stock SET is NOT idempotent in effect: re-sending it after an order took stock would undo
+        # the sale, so it is never blindly retried (see TikTokShopClient.update_inventory). A price SET
+        # is: orders do not move prices.
         Endpoint(
             "inventory_update",
             "POST",
             "/product/202309/products/{product_id}/inventory/update",
             True,
             "write",
-            idempotent=True,
-            verified=False,
+            idempotent=False,
         ),
         Endpoint(
             "prices_update",
@@ -62,7 +65,6 @@ ENDPOINTS: dict[str, Endpoint] = {
             True,
             "write",
             idempotent=True,
-            verified=False,
         ),
     )
 }

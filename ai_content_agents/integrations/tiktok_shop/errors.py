@@ -114,6 +114,12 @@ class RequestShapeError(TikTokShopError):
     action = "a client bug or an unsupported parameter/version; do not retry, report it"
 
 
+class RequestRejected(TikTokShopError):
+    """36009004 whose message is none of the documented sub-cases: say only what we know."""
+
+    action = "TikTok rejected a request parameter (36009004); read the message above. Not retried automatically"
+
+
 ValidationError = RequestShapeError
 
 
@@ -152,6 +158,21 @@ class ServerError(TikTokShopError):
 class TransportError(ServerError):
     action = "a network error or timeout talking to TikTok Shop; check connectivity and try again"
 
+    def __init__(self, message: str, *, sent: bool = True, **kw: object) -> None:
+        # sent=False: the connection was never made, so the server cannot have acted on the request.
+        self.sent = sent
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+
+
+class WriteOutcomeUnknown(TikTokShopError):
+    """A write failed ambiguously and a re-read could not show whether it landed. Never retried blindly."""
+
+    action = "check the SKU in Seller Center before trying again: the change may or may not have been applied"
+
+    def __init__(self, message: str, *, read_value: object = None, **kw: object) -> None:
+        self.read_value = read_value
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+
 
 class NetworkUnreachable(TransportError):
     """Refused, no DNS answer or no route: it does not heal in a retry's wait, so it is not retried."""
@@ -161,15 +182,16 @@ class NetworkUnreachable(TransportError):
     retryable = False
 
 
-def transport_error(message: str, exc: BaseException) -> TransportError:
+def transport_error(message: str, exc: BaseException, *, sent: bool = True) -> TransportError:
     """A failed request: `NetworkUnreachable` when it cannot heal, else a retryable `TransportError`.
 
     Only the exception's class or a fixed reason is kept: requests' own messages carry the full URL.
+    `sent=False` says the request never reached the server (an unreachable host never does).
     """
     reason = unreachable_reason(exc)
     if reason:
-        return NetworkUnreachable(f"{message}: {reason}")
-    return TransportError(f"{message}: {type(exc).__name__}")
+        return NetworkUnreachable(f"{message}: {reason}", sent=False)
+    return TransportError(f"{message}: {type(exc).__name__}", sent=sent)
 
 
 class UnexpectedResponse(TikTokShopError):
@@ -214,18 +236,38 @@ _BY_CODE: dict[int, type[TikTokShopError]] = {
 }
 
 
+# 36009004 is overloaded. Only the sub-cases the reference documents are recognised, by the way
+# TikTok words them (anchored at the start of the message, as the gateway writes them:
+# "Invalid credentials. Invalid 'app_key' query parameter.", "Invalid credentials. The
+# 'x-tts-access-token' header is invalid", "Invalid timestamp ..."), never by a keyword found
+# anywhere: "invalid param: create_time_ge must be a unix timestamp" is a request-shape problem, not
+# a clock problem. Anything else gets a generic action (RequestRejected).
+_CRED = r"^\s*(?:invalid credentials\.\s*)?"
+_SUBCASES_36009004: tuple[tuple[re.Pattern[str], type[TikTokShopError]], ...] = (
+    (re.compile(_CRED + r"(?:invalid timestamp\b|(?:the\s+)?'?timestamp'?(?:\s+query parameter)?\s+is\s+(?:invalid|expired))",
+                re.IGNORECASE), TimestampError),
+    (re.compile(_CRED + r"(?:invalid\s+'?(?:x-tts-access-token|access_token)'?"
+                r"|(?:the\s+)?'(?:x-tts-access-token|access_token)'\s+(?:header|query parameter)\s+is\s+(?:invalid|expired))",
+                re.IGNORECASE), AuthExpiredError),
+    (re.compile(_CRED + r"(?:invalid\s+'?app_?key'?|(?:the\s+)?'app_key'\s+query parameter\s+is\s+invalid)", re.IGNORECASE),
+     ConfigError),
+    (re.compile(r"^\s*(?:missing credentials\b|(?:invalid credentials\.\s*)?(?:the\s+)?'sign'\s+query parameter\s+is\s+"
+                r"(?:missing|invalid))", re.IGNORECASE), SignatureError),
+    (re.compile(r"^\s*(?:unexpected identifier\b|invalid api version\b|invalid param\b|shop_id invalid\b"
+                r"|shop_cipher invalid\b)|\bdate range\b.*\bexceeds\b", re.IGNORECASE), RequestShapeError),
+)
+
+
+_CALL_PREFIX = re.compile(r"^(?:(?:GET|POST) )?/\S*: ")
+
+
 def _classify_36009004(message: str) -> type[TikTokShopError]:
-    """36009004 is overloaded: the message keyword decides."""
-    low = message.lower()
-    if "timestamp" in low:
-        return TimestampError
-    if "access_token" in low or "x-tts-access-token" in low or "access token" in low:
-        return AuthExpiredError
-    if "app_key" in low or "app key" in low:
-        return ConfigError
-    if "missing credentials" in low or "signature" in low:
-        return SignatureError
-    return RequestShapeError
+    """The documented sub-case whose wording the message starts with; otherwise a generic rejection."""
+    text = _CALL_PREFIX.sub("", message, count=1)  # "POST /product/...: " or "/api/v2/token/get: " added by us
+    for pattern, cls in _SUBCASES_36009004:
+        if pattern.search(text):
+            return cls
+    return RequestRejected
 
 
 def error_class(code: int | None, message: str, http_status: int | None) -> type[TikTokShopError]:

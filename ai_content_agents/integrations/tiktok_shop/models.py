@@ -188,7 +188,17 @@ class Order(_M):
     buyer_message: str | None = Field(default=None, repr=False)
 
 
-PII_ORDER_FIELDS: tuple[str, ...] = ("recipient_address", "buyer_message", "buyer_email", "cpf", "cpf_name")
+# Buyer data on the 202309 order object (official Node SDK model GetOrderListResponseDataOrders): never
+# stored, logged or sent to a model. `user_id` is the buyer's id. Any other top-level key starting with
+# "buyer_" (a field TikTok adds later) is dropped too: see `is_pii_order_field`.
+PII_ORDER_FIELDS: tuple[str, ...] = (
+    "recipient_address", "buyer_message", "buyer_email", "buyer_nickname", "buyer_avatar", "cpf", "cpf_name",
+    "user_id",
+)
+
+
+def is_pii_order_field(key: str) -> bool:
+    return key in PII_ORDER_FIELDS or key.startswith(("buyer_", "recipient_"))
 
 
 # --- analytics (pinned: shop 202405, products 202405, videos 202409) -----------------------------

@@ -145,11 +145,18 @@ class GroupLimit:
 class RateLimiter:
     """Buckets keyed by (shop, group), created on first use from the group's configured limit."""
 
-    def __init__(self, limits: dict[str, GroupLimit], *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        limits: dict[str, GroupLimit],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         if "default" not in limits:
             raise ValueError("limits need a 'default' group")
         self.limits = dict(limits)
         self._clock = clock
+        self._sleep = sleep
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
         self._lock = threading.Lock()
 
@@ -172,6 +179,6 @@ class RateLimiter:
             b = self._buckets.get(key)
             if b is None:
                 lim = self.limits.get(group, self.limits["default"])
-                b = TokenBucket(lim.rate, lim.burst, clock=self._clock)
+                b = TokenBucket(lim.rate, lim.burst, clock=self._clock, sleep=self._sleep)
                 self._buckets[key] = b
             return b

@@ -80,15 +80,34 @@ class ProductStatusChange(WebhookEvent):
     update_time: int | None = None
 
 
+class PackageRef(BaseModel):
+    package_id: str
+    order_ids: list[str] = Field(default_factory=list)
+
+
 class PackageUpdate(WebhookEvent):
-    order_id: str | None = None
-    package_id: str | None = None
+    """4 PACKAGE_UPDATE: `data.package_list[]{package_id, order_id_list[]}` plus `sc_type` (COMBINE,
+    SPLIT, ...) and `role_type` (docv2 page "(4) Package update"). One event can touch several packages,
+    and one package several orders."""
+
+    packages: list[PackageRef] = Field(default_factory=list)
+    sc_type: str | None = None
+    role_type: str | None = None
+    update_time: int | None = None
+
+    @property
+    def order_ids(self) -> list[str]:
+        return list(dict.fromkeys(o for p in self.packages for o in p.order_ids))
 
 
 class AuthorizationEvent(WebhookEvent):
-    """6 SELLER_DEAUTHORIZATION / 7 UPCOMING_AUTHORIZATION_EXPIRATION: the seller must consent again."""
+    """6 SELLER_DEAUTHORIZATION / 7 UPCOMING_AUTHORIZATION_EXPIRATION: the seller must consent again.
+
+    Type 7 carries `message` and `expiration_time`, which arrives as a string of Unix seconds
+    (e.g. "1627587506"); an int is accepted too."""
 
     expires_at: datetime | None = None
+    message: str | None = None
 
 
 _CLASSES: dict[int, type[WebhookEvent]] = {
@@ -101,7 +120,29 @@ _CLASSES: dict[int, type[WebhookEvent]] = {
 
 
 def _str(v: Any) -> str | None:
-    return None if v is None else str(v)
+    return None if v is None or isinstance(v, (dict, list, bool)) else str(v)
+
+
+def _unix(v: Any) -> int | None:
+    """Unix seconds from an int or a decimal string ("1627587506"); anything else is None."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        return v
+    if isinstance(v, str) and v.strip().isdigit():
+        return int(v.strip())
+    return None
+
+
+def _packages(raw: Any) -> list[dict[str, Any]]:
+    out = []
+    for p in raw if isinstance(raw, list) else []:
+        if not isinstance(p, dict) or _str(p.get("package_id")) is None:
+            continue
+        ids = p.get("order_id_list")
+        out.append({"package_id": _str(p["package_id"]),
+                    "order_ids": [str(i) for i in ids if _str(i) is not None] if isinstance(ids, list) else []})
+    return out
 
 
 def parse_event(raw_body: bytes) -> WebhookEvent:
@@ -112,29 +153,32 @@ def parse_event(raw_body: bytes) -> WebhookEvent:
         raise UnexpectedResponse("webhook body is not JSON", action="reject the delivery (400)") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("type"), int):
         raise UnexpectedResponse("webhook body has no integer `type`", action="reject the delivery (400)")
-    data = doc.get("data") if isinstance(doc.get("data"), dict) else {}
+    raw_data = doc.get("data")
+    data: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
     etype = doc["type"]
-    ts = doc.get("timestamp")
+    ts = _unix(doc.get("timestamp"))
     fields: dict[str, Any] = {
         "type": etype,
         "name": EVENT_TYPES.get(etype, f"UNKNOWN_{etype}"),
         "shop_id": _str(doc.get("shop_id")),
-        "timestamp": datetime.fromtimestamp(ts, UTC) if isinstance(ts, int) else None,
+        "timestamp": datetime.fromtimestamp(ts, UTC) if ts is not None else None,
         "notification_id": _str(doc.get("tts_notification_id")),
         "data": data,
     }
     cls = _CLASSES.get(etype, WebhookEvent)
     if cls is OrderStatusChange:
-        fields.update(order_id=_str(data.get("order_id")), order_status=data.get("order_status"),
-                      update_time=data.get("update_time") if isinstance(data.get("update_time"), int) else None)
+        fields.update(order_id=_str(data.get("order_id")), order_status=_str(data.get("order_status")),
+                      update_time=_unix(data.get("update_time")))
     elif cls is ProductStatusChange:
-        fields.update(product_id=_str(data.get("product_id")), status=data.get("status"),
-                      update_time=data.get("update_time") if isinstance(data.get("update_time"), int) else None)
+        fields.update(product_id=_str(data.get("product_id")), status=_str(data.get("status")),
+                      update_time=_unix(data.get("update_time")))
     elif cls is PackageUpdate:
-        fields.update(order_id=_str(data.get("order_id")), package_id=_str(data.get("package_id")))
+        fields.update(packages=_packages(data.get("package_list")), sc_type=_str(data.get("sc_type")),
+                      role_type=_str(data.get("role_type")), update_time=_unix(data.get("update_time")))
     elif cls is AuthorizationEvent:
-        exp = data.get("expiration_time")
-        fields.update(expires_at=datetime.fromtimestamp(exp, UTC) if isinstance(exp, int) else None)
+        exp = _unix(data.get("expiration_time"))
+        fields.update(expires_at=datetime.fromtimestamp(exp, UTC) if exp is not None else None,
+                      message=_str(data.get("message")))
     try:
         return cls.model_validate(fields)
     except ValidationError:

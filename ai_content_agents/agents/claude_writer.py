@@ -16,16 +16,16 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from ..agents.base import Capabilities, ModelClient, is_offline, make_client
-from ..agents.fence import clean, fence
-from ..agents.trend import safe_payload
-from ..agents.usage import RunUsage
+from .base import Capabilities, ModelClient, checked_reply, is_offline, make_client
+from .fence import clean, fence
+from .trend import safe_payload
+from .usage import RunUsage
 from ..config import Settings
-from ..evidence import TrendPayload
+from ..newsletter.evidence import TrendPayload
 from ..models import FactcheckReport, GatherReport, Section, Trend, TrendCopy
 from ..prompts import render
 from ..store import Store
-from .sections import SectionSpec
+from ..newsletter.sections import SectionSpec
 
 log = logging.getLogger(__name__)
 
@@ -101,9 +101,8 @@ def _view(payload: TrendPayload, *, figures: bool) -> dict[str, Any]:
 
 
 class ClaudeWriter:
-    """Implements newsletter.writer.Writer with Claude (or the offline model)."""
-
-    can_revise = True
+    """Implements newsletter.writer.Writer with Claude (or the offline model, which is deterministic: asking it
+    again gives the same answer, so it is neither revised nor retried)."""
 
     def __init__(
         self,
@@ -116,7 +115,7 @@ class ClaudeWriter:
         angles: Mapping[str, str] | None = None,
     ) -> None:
         self.client = client
-        # cluster_id → the editor's one-line angle (newsletter/editor.py). Model text derived from scraped
+        # cluster_id → the editor's one-line angle (agents/editor.py). Model text derived from scraped
         # data: it is fenced in the prompt as guidance, never treated as a fact, and compose's gate still runs.
         self.angles: dict[str, str] = dict(angles or {})
         self.settings = settings
@@ -125,7 +124,8 @@ class ClaudeWriter:
         self.usage = usage if usage is not None else RunUsage.from_settings(settings, "newsletter")
         self.offline = is_offline(client)
         self.name = "offline model" if self.offline else self.model
-        self.max_attempts = max(1, max_attempts)
+        self.can_revise = not self.offline
+        self.max_attempts = 1 if self.offline else max(1, max_attempts)
         self.calls = 0
 
     @classmethod
@@ -135,7 +135,9 @@ class ClaudeWriter:
     # --- Writer protocol ----------------------------------------------------------------------
     def write_section(self, spec: SectionSpec, trends: list[Trend], report: GatherReport) -> Section:
         if not trends:  # nothing to write about: never ask a model to fill in missing data
-            return Section(key=spec.key, title=spec.title, intro=EMPTY_TEXT)
+            from ..newsletter.template_writer import EMPTY
+
+            return Section(key=spec.key, title=spec.title, intro=EMPTY.get(spec.key, EMPTY_TEXT))
         messages = [{"role": "user", "content": self.prompt(spec, trends)}]
         return self._attempt(spec, trends, report, messages)
 
@@ -162,9 +164,16 @@ class ClaudeWriter:
     def prompt(self, spec: SectionSpec, trends: list[Trend]) -> str:
         payloads = [_view(safe_payload(t), figures=spec.max_items > 0) for t in trends]
         parts = [
-            f'<section key="{spec.key}" title="{spec.title}" max_items="{spec.max_items}">{spec.purpose}</section>',
+            f'<section key="{spec.key}" title="{spec.title}" max_items="{spec.max_items}" '
+            f'first_slot="{spec.first_slot}">{spec.purpose}</section>',
             f"<trend_payloads>\n{json.dumps(payloads, ensure_ascii=False, separators=(',', ':'))}\n</trend_payloads>",
         ]
+        if spec.attached:
+            parts.append(
+                f"<attached>{json.dumps(spec.attached, ensure_ascii=False)}</attached> These stories are written up in "
+                "the named section: write only about their thread (set `see_also` to that section's title) and leave "
+                "`action` empty."
+            )
         shop = [clean(t.cluster_id, 80) for t in trends if SHOP_SOURCE in t.sources]
         if shop:
             parts.append(
@@ -201,7 +210,7 @@ class ClaudeWriter:
     ) -> Section:
         problem = ""
         for attempt in range(self.max_attempts):
-            msg = self.client.messages.create(**self._request(messages, report))
+            msg = checked_reply(self.client.messages.create(**self._request(messages, report)))
             self.calls += 1
             self.usage.add(AGENT, msg.model or self.model, msg.usage)
             text = "".join(getattr(b, "text", "") for b in msg.content if b.type == "text")

@@ -12,8 +12,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, computed_field
 
-from .models import GatherReport, SourceName, SourceReport, Trend, TrendItem
-from .newsletter import figures as fmt
+from ..models import GatherReport, SourceName, SourceReport, Trend, TrendItem
+from . import figures as fmt
+from . import story
 
 FigureKind = Literal["count", "percent", "money", "multiplier", "rank", "number"]
 
@@ -47,7 +48,12 @@ class Figure(BaseModel):
 class SourceFacts(BaseModel):
     source: SourceName
     source_label: str
+    key: str = ""  # the item's key, "tiktok:7438…"
     item_title: str
+    listing: bool = False  # the title is a product listing's name (numbers in it are part of the name)
+    baseline_label: str = ""  # what its multiple is measured against, as copy says it: "the creator's median"
+    creator_relative: bool = False
+    thumbnail: str | None = None
     url: str
     author: str | None = None
     group: str | None = None
@@ -63,12 +69,31 @@ class SourceFacts(BaseModel):
     figures: list[Figure] = Field(default_factory=list)
 
 
+class Claim(BaseModel):
+    """A number someone else wrote (a caption, post title or tweet): quoted and attributed, never our figure."""
+
+    source: SourceName
+    source_label: str
+    key: str
+    who: str  # "a seller on r/TikTokShop", "@handle on X"
+    quote: str  # verbatim from the text
+    url: str
+
+
 class TrendPayload(BaseModel):
     cluster_id: str
     rank: int
     title: str
-    topic: str | None = None  # the product type the story is about
-    products: list[str] = Field(default_factory=list)  # the story's products, strongest first
+    name: str | None = None  # the product as a short name ("LumaGlow LED Face Mask"); None when nothing anchors one
+    ref: str = ""  # how later sentences refer to it ("LumaGlow")
+    topic: str | None = None  # the product type ("LED face masks")
+    title_listing: bool = False  # `title` is a listing's name
+    products: list[str] = Field(default_factory=list)  # product names (listing titles) in the story
+    lead: str = ""  # the lead item's key
+    corroborated: bool = False
+    video: str = ""  # key of the creator video running far ahead of its norm (Creator watch)
+    threads: list[str] = Field(default_factory=list)  # keys of threads worth quoting (What sellers are saying)
+    claims: list[Claim] = Field(default_factory=list)
     category: str | None = None
     label: str
     label_reason: str = ""
@@ -82,6 +107,9 @@ class TrendPayload(BaseModel):
 
     def figures(self) -> list[Figure]:
         return [f for ev in self.evidence for f in ev.figures]
+
+    def facts(self, key: str) -> SourceFacts | None:
+        return next((ev for ev in self.evidence if ev.key == key), None)
 
 
 def _kind(metric: str) -> FigureKind:
@@ -199,41 +227,114 @@ def item_figures(item: TrendItem) -> list[Figure]:
     return out
 
 
+_BASELINE_WORDS = (
+    ("not creator-relative", "the channel's median"),
+    ("channel median", "the channel's median"),
+    ("creator", "the creator's median"),
+    ("author", "the creator's median"),
+    ("hashtag", "the hashtag's median"),
+    ("subreddit", "the subreddit's median"),
+    ("per follower", "the usual engagement per follower"),
+    ("trailing", "its own earlier pace"),
+    ("shop videos", "the shop's other videos"),
+    ("stored snapshots", "its own earlier rank moves"),
+    ("list page", "the list's typical gain"),
+)
+
+
+def baseline_label(item: TrendItem) -> str:
+    """The item's baseline as copy names it ("the creator's median"); "" when it has none."""
+    sig = item.signals
+    if sig is None:
+        return ""
+    if sig.baseline_level == "author":
+        return "the creator's median" if item.source != "youtube" else "the channel's median"
+    kind = sig.baseline_kind.lower()
+    return next((label for words, label in _BASELINE_WORDS if words in kind), "its usual level" if kind else "")
+
+
+def source_facts(trend: Trend, item: TrendItem, ev_source: str | None = None) -> SourceFacts:
+    ev = next((e for e in trend.evidence if e.source == (ev_source or item.source)), None)
+    return SourceFacts(
+        source=item.source,
+        source_label=SOURCE_LABELS.get(item.source, item.source),
+        key=item.key,
+        item_title=item.title,
+        listing=story.is_listing(item),
+        baseline_label=baseline_label(item),
+        creator_relative=story.creator_relative(item),
+        thumbnail=item.thumbnail,
+        url=item.url,
+        author=item.author,
+        group=item.group,
+        category=item.category,
+        metric=item.signals.metric if item.signals else "",
+        published=_day(item.published_at),
+        observed=_day(item.observed_at) or "",
+        window=item.window,
+        percentile=round(ev.p, 3) if ev else 0.0,
+        strength=round(ev.q, 3) if ev else 0.0,
+        n_source=ev.n_source if ev else 0,
+        flags=sorted(set(item.signals.flags if item.signals else []) | ({"thin"} if ev and ev.thin else set())),
+        figures=item_figures(item),
+    )
+
+
+def claims(trend: Trend, limit: int = 3) -> list[Claim]:
+    """Numbers in the story's scraped text, as quotable claims: threads first, then videos; one per item."""
+    order = {"reddit": 0, "x": 1, "tiktok": 2, "youtube": 3, "tiktok_shop": 4}
+    items = sorted((it for it in trend.items if story.is_free_text(it)),
+                   key=lambda it: (order.get(it.source, 9), -story.multiple(it), it.key))
+    out: list[Claim] = []
+    for it in items:
+        quote = next((q for q in (story.claim_in(it.title), story.claim_in(it.text)) if q), None)
+        if quote:
+            out.append(Claim(source=it.source, source_label=SOURCE_LABELS.get(it.source, it.source), key=it.key,
+                             who=story.speaker(it), quote=quote, url=it.url))
+        if len(out) >= limit:
+            break
+    return out
+
+
 def trend_payload(trend: Trend) -> TrendPayload:
     by_key = {it.key: it for it in trend.items}
     evidence: list[SourceFacts] = []
     for ev in trend.evidence:
         item = by_key.get(ev.best_key) or next(it for it in trend.items if it.source == ev.source)
-        evidence.append(
-            SourceFacts(
-                source=ev.source,
-                source_label=SOURCE_LABELS.get(ev.source, ev.source),
-                item_title=item.title,
-                url=item.url,
-                author=item.author,
-                group=item.group,
-                category=item.category,
-                metric=item.signals.metric if item.signals else "",
-                published=_day(item.published_at),
-                observed=_day(item.observed_at) or "",
-                window=item.window,
-                percentile=round(ev.p, 3),
-                strength=round(ev.q, 3),
-                n_source=ev.n_source,
-                flags=sorted(set(item.signals.flags if item.signals else []) | ({"thin"} if ev.thin else set())),
-                figures=item_figures(item),
-            )
-        )
-    # the lead product's price: a story may hold several products, each with its own price
-    lead_keys = next((p.item_keys for p in trend.products if trend.lead_key in p.item_keys), None)
-    lead_keys = lead_keys or (trend.products[0].item_keys if trend.products else [it.key for it in trend.items])
-    priced = next((it for it in trend.items if it.key in lead_keys and it.price is not None), None)
+        evidence.append(source_facts(trend, item, ev.source))
+    listed = {e.key for e in evidence}
+    video = story.creator_video(trend)
+    threads = story.threads(trend)
+    for extra in [*([video] if video else []), *threads[:2]]:  # the featured video and threads are always cited
+        if extra.key not in listed:
+            evidence.append(source_facts(trend, extra))
+            listed.add(extra.key)
+    # the lead product's price first: a story may hold several products, each with its own price
+    lead_keys = set(next((p.item_keys for p in trend.products if trend.lead_key in p.item_keys), ()))
+    priced = next(
+        (it for it in sorted(trend.items, key=lambda i: i.key not in lead_keys) if it.price is not None and story.is_listing(it)),
+        None,
+    ) or next((it for it in trend.items if it.price is not None), None)
+    lead = story.lead_item(trend)
+    display = story.name(trend)
+    listed = {it.key for it in trend.items if story.is_listing(it)}
+    listing_names = [p.title for p in trend.products if p.listing or listed.intersection(p.item_keys)] + [
+        it.title for it in trend.items if it.key in listed
+    ]
     return TrendPayload(
         cluster_id=trend.cluster_id,
         rank=trend.rank,
         title=trend.title,
+        name=display,
+        ref=story.reference(display, trend.topic),
         topic=trend.topic,
-        products=[p.title for p in trend.products],
+        title_listing=trend.title in listing_names,
+        products=list(dict.fromkeys(listing_names)),
+        lead=lead.key if lead else "",
+        corroborated=story.corroborated(trend),
+        video=video.key if video else "",
+        threads=[t.key for t in threads],
+        claims=claims(trend),
         category=trend.category,
         label=trend.label,
         label_reason=trend.label_reason,

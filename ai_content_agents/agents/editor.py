@@ -21,16 +21,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from ..agents.base import AgentResult, ModelClient, make_client
-from ..agents.fence import clean, strip_invisible
-from ..agents.trend import TrendAgent
-from ..agents.usage import RunUsage
+from .base import AgentResult, ModelClient, make_client
+from .fence import clean, strip_invisible
+from .trend import TrendAgent
+from .usage import RunUsage
 from ..config import Settings
 from ..models import GatherReport, Newsletter, Trend
+from ..redact import redact
 from ..store import Store
+from ..newsletter import story
 from .claude_writer import ClaudeWriter
-from .compose import compose
-from .sections import SECTION_SPECS, SectionSpec, featurable, select
+from ..newsletter.compose import compose
+from ..newsletter.sections import SECTION_SPECS, SELLERS, SectionSpec, featurable, fits, section_fits, select
 
 log = logging.getLogger(__name__)
 
@@ -103,16 +105,17 @@ def editor_prompt(report: GatherReport, specs: tuple[SectionSpec, ...], *, top_n
     for spec in specs:
         if spec.max_items == 0:
             continue
-        only = f", only trends with evidence from: {', '.join(spec.sources)}" if spec.sources else ""
-        lines.append(f"- {spec.key} (at most {spec.max_items}{only}): {spec.purpose}")
+        lines.append(f"- {spec.key} (at most {spec.max_items}): {spec.purpose}")
     lines += [
+        "Each listed trend says which sections it has content for (`fits`); pick only from those. "
+        f"A {SELLERS} pick may be a trend featured above (its thread is quoted there, not the story again).",
         "The action list is built from the trends you pick.",
         f"For each pick write a one-line `angle` (at most {ANGLE_LIMIT} characters): why this trend, and which "
         "figure to lead with, written exactly as its display string.",
         "If a trend has evidence from tiktok_shop (the brand's own shop), its angle must say it is selling in your shop.",
         "Finish with one JSON object only, no prose:",
-        '{"sections": {"top_trend": [{"cluster_id": "...", "angle": "..."}], "quick_hits": [...], '
-        '"amazon_movers": [...], "creator_watch": [...]}}',
+        '{"sections": {"top_trend": [{"cluster_id": "...", "angle": "..."}], "creator_watch": [...], '
+        '"amazon_movers": [...], "sellers": [...]}}',
         f"</{BRIEF_TAG}>",
     ]
     return "\n".join(lines)
@@ -174,10 +177,13 @@ def validate_brief(
     notes += [f"{k}: built from the featured trends, editor picks ignored" for k in raw
               if k in known_keys and k not in {s.key for s in editable} and raw[k]]
 
-    def fits(spec: SectionSpec, trend: Trend) -> bool:
-        return not spec.sources or bool(set(trend.sources) & set(spec.sources))
+    def suits(spec: SectionSpec, trend: Trend) -> bool:
+        if spec.key == SELLERS:  # a thread about a story featured above, or one standing on its own product
+            return SELLERS in section_fits(trend) or (bool(story.threads(trend)) and trend.cluster_id in featured)
+        return fits(spec.key, trend)
 
     used: set[str] = set()
+    featured: set[str] = set()
     chosen: dict[str, list[BriefPick]] = {s.key: [] for s in editable}
     for spec in editable:
         for entry in raw.get(spec.key, []):
@@ -187,10 +193,12 @@ def validate_brief(
                 why = "unknown cluster id"
             elif cid not in allowed:
                 why = f"not an eligible top-{top_n} trend"
-            elif cid in used:
+            elif cid in used and not (spec.key == SELLERS and cid in featured):
                 why = "already featured in this issue"
-            elif not fits(spec, allowed[cid]):
-                why = f"no evidence from {', '.join(spec.sources)}"
+            elif any(p.cluster_id == cid for p in chosen[spec.key]):
+                why = "already in this section"
+            elif not suits(spec, allowed[cid]):
+                why = f"nothing for {spec.title} in it"
             elif len(chosen[spec.key]) >= spec.max_items:
                 why = f"over the section's limit of {spec.max_items}"
             if why:
@@ -198,24 +206,30 @@ def validate_brief(
                 continue
             chosen[spec.key].append(BriefPick(cluster_id=cid, angle=tidy_angle(entry.angle)))
             used.add(cid)
+            if spec.key != SELLERS:
+                featured.add(cid)
 
     for spec in editable:
         target = len(default.get(spec.key, []))
-        candidates = [*default.get(spec.key, []), *(t for t in ranked if fits(spec, t))]
+        candidates = [*default.get(spec.key, []), *(t for t in ranked if suits(spec, t))]
         for trend in candidates:
             if len(chosen[spec.key]) >= target:
                 break
-            if trend.cluster_id in used:
+            if any(p.cluster_id == trend.cluster_id for p in chosen[spec.key]):
+                continue
+            if trend.cluster_id in used and not (spec.key == SELLERS and trend.cluster_id in featured):
                 continue
             chosen[spec.key].append(BriefPick(cluster_id=trend.cluster_id, origin="default"))
             used.add(trend.cluster_id)
+            if spec.key != SELLERS:
+                featured.add(trend.cluster_id)
             notes.append(f"{spec.key}: filled {clean(trend.cluster_id, 60)!r} from the default selection")
 
     picks: dict[str, list[Trend]] = {k: [allowed[p.cluster_id] for p in ps] for k, ps in chosen.items()}
-    featured = [t for s in editable for t in picks[s.key]]
+    in_order = list({t.cluster_id: t for s in editable for t in picks[s.key]}.values())
     for spec in specs:
         if spec.max_items == 0:
-            picks[spec.key] = featured
+            picks[spec.key] = in_order
     return chosen, picks, notes
 
 
@@ -237,28 +251,36 @@ def _tool_turns(result: AgentResult) -> int:
 
 
 # --- I/O edges ---------------------------------------------------------------------------------------
+def editor_agent(
+    settings: Settings,
+    store: Store,
+    report: GatherReport,
+    *,
+    client: ModelClient | None = None,
+    usage: RunUsage | None = None,
+    now: datetime | None = None,
+    max_tool_turns: int = MAX_TOOL_TURNS,
+) -> TrendAgent:
+    """The editor's TrendAgent, built with its per-run dependencies: pinned to `report` (its `gather`
+    tool only summarises it, even with refresh=true) and capped at min(settings' cap, `max_tool_turns`)."""
+    return TrendAgent(settings, store, client=client, usage=usage, report=report, refresh_allowed=False, now=now,
+                      max_iterations=max(1, min(settings.agent_max_iterations, max_tool_turns)))
+
+
 def plan_issue(
     agent: TrendAgent,
     report: GatherReport,
     *,
     specs: tuple[SectionSpec, ...] = SECTION_SPECS,
-    max_tool_turns: int = MAX_TOOL_TURNS,
 ) -> EditorBrief:
-    """Run TrendAgent over the already gathered `report` and return the validated brief.
-
-    The agent is pinned to `report` (its `gather` tool only summarises it, even with refresh=true), and
-    its iteration cap is min(its own cap from settings, `max_tool_turns`) for this run."""
+    """Run the editor's TrendAgent (see `editor_agent`) over `report`; return the validated brief.
+    The agent is used as built, never changed."""
     tools = agent.trend_tools
-    tools.report = report
-    tools.refresh_allowed = False
+    if tools.report is not report or tools.refresh_allowed:
+        raise ValueError("plan_issue needs an agent pinned to this report (build it with editor_agent)")
     top_n = tools.settings.top_n
-    saved = agent.max_iterations
-    agent.max_iterations = max(1, min(saved, max_tool_turns))
     calls_before = len(agent.usage.calls)
-    try:
-        result = agent.ask(editor_prompt(report, specs, top_n=top_n, max_turns=agent.max_iterations))
-    finally:
-        agent.max_iterations = saved
+    result = agent.ask(editor_prompt(report, specs, top_n=top_n, max_turns=agent.max_iterations))
     model_calls = sum(1 for c in agent.usage.calls[calls_before:] if c.agent == agent.name)
     raw, notes = parse_brief(result.text) if not result.refused else ({}, [])
     if result.error:
@@ -298,9 +320,19 @@ def write_with_agents(
     `on_brief` lets a caller show the plan (picks, replacements, tool turns) before writing starts."""
     client = client if client is not None else make_client(settings)
     usage = usage if usage is not None else RunUsage.from_settings(settings, report.run_id, store)
-    agent = TrendAgent(settings, store, client=client, usage=usage, report=report, refresh_allowed=False, now=now)
-    brief = plan_issue(agent, report)
+    agent = editor_agent(settings, store, report, client=client, usage=usage, now=now)
+    try:
+        brief = plan_issue(agent, report)
+    except Exception as exc:  # the plan is an improvement, not a requirement: fall back to the default selection
+        log.warning("editor: planning failed (%s); using the default selection", redact(str(exc)))
+        picks = default_picks(report, settings.top_n)
+        brief = EditorBrief(
+            sections={k: [BriefPick(cluster_id=t.cluster_id, origin="default") for t in v]
+                      for k, v in picks.items() if k in {s.key for s in SECTION_SPECS if s.max_items > 0}},
+            picks=picks, notes=[f"editor failed ({type(exc).__name__}); using the default selection"],
+            offline=getattr(client, "offline", False), error=f"{type(exc).__name__}: {redact(str(exc))[:160]}",
+        )
     if on_brief is not None:
         on_brief(brief)
     writer = ClaudeWriter(client, settings, usage=usage, angles=brief.angles)
-    return compose(report, writer, now=now, picks=brief.picks)
+    return compose(report, writer, now=now, picks=brief.picks, masthead=settings.masthead())

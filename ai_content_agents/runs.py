@@ -1,0 +1,104 @@
+"""Stored runs: the full ranked result of a gather, kept so questions are answered without re-gathering.
+
+WHY: every `ask` and `trends` used to re-run every source (about 30 s with no network; with keys, paid
+Apify runs each time). A run is stored once, whole (items and trends), and read back while it is younger
+than `AICA_RUN_MAX_AGE_H`. Freshness is measured from when the run was *stored* (wall clock), not from
+its ranking clock: a replay of the bundled sample is ranked at the snapshot's capture time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from pydantic import BaseModel
+
+from .models import GatherReport
+from .store import Store
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS stored_runs (
+    run_id      TEXT PRIMARY KEY,
+    stored_at   TEXT NOT NULL,
+    sample      INTEGER NOT NULL DEFAULT 0,
+    report_json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS stored_runs_at ON stored_runs (stored_at);
+"""
+KEEP = 20  # stored runs kept (the newest); older ones are dropped on save
+
+
+class StoredRun(BaseModel):
+    """A run read back from the store, with when it was stored."""
+
+    report: GatherReport
+    stored_at: datetime
+
+    def age_h(self, now: datetime) -> float:
+        return max(0.0, (now - self.stored_at).total_seconds() / 3600)
+
+    def describe(self, now: datetime | None = None) -> str:
+        """One line naming the run an answer used: id, time, and SAMPLE DATA when so."""
+        return describe(self.report, self.stored_at, now)
+
+
+def describe(report: GatherReport, stored_at: datetime | None = None, now: datetime | None = None) -> str:
+    at = stored_at or report.finished_at or report.started_at
+    line = f"run {report.run_id}, gathered {at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    if now is not None and stored_at is not None:
+        hours = max(0.0, (now - stored_at).total_seconds() / 3600)
+        line += f" ({hours:.0f} h ago)" if hours >= 1 else f" ({hours * 60:.0f} min ago)"
+    if report.sample:
+        line += " — SAMPLE DATA (bundled sample snapshot, not live sources)"
+    elif report.snapshot:
+        line += f" — replay of snapshot {report.snapshot}"
+    return line
+
+
+def _ts(value: datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def save(store: Store, report: GatherReport, now: datetime | None = None) -> None:
+    """Keep the whole run (items and trends) for later questions; the newest KEEP runs are kept."""
+    store.ensure_schema(_SCHEMA)
+    at = _ts(now or datetime.now(UTC))
+    with store.transaction() as db:
+        db.execute(
+            "INSERT OR REPLACE INTO stored_runs (run_id, stored_at, sample, report_json) VALUES (?, ?, ?, ?)",
+            (report.run_id, at, int(report.sample), report.model_dump_json()),
+        )
+        db.execute(
+            "DELETE FROM stored_runs WHERE run_id NOT IN "
+            "(SELECT run_id FROM stored_runs ORDER BY stored_at DESC LIMIT ?)",
+            (KEEP,),
+        )
+
+
+def latest(
+    store: Store,
+    *,
+    max_age_h: float,
+    now: datetime | None = None,
+    sample: bool | None = None,
+) -> StoredRun | None:
+    """The newest stored run younger than `max_age_h` (None when there is none).
+
+    sample: True → only runs on the bundled sample; False → only live runs; None → either.
+    """
+    store.ensure_schema(_SCHEMA)
+    now = now or datetime.now(UTC)
+    since = _ts(now - timedelta(hours=max_age_h))
+    where = "stored_at >= ?"
+    params: list[object] = [since]
+    if sample is not None:
+        where += " AND sample = ?"
+        params.append(int(sample))
+    rows = store.query(
+        f"SELECT stored_at, report_json FROM stored_runs WHERE {where} ORDER BY stored_at DESC LIMIT 1", params
+    )
+    if not rows:
+        return None
+    stored_at = datetime.fromisoformat(rows[0]["stored_at"])
+    return StoredRun(report=GatherReport.model_validate_json(rows[0]["report_json"]), stored_at=stored_at)
