@@ -46,7 +46,8 @@ BAD_SETTINGS = [
     ("AICA_ENABLE_REDDIT", "perhaps", "boolean"),
     ("AICA_WRITER_MODEL", "claude sonnet", "without spaces"),
 ]
-COMMANDS = [["newsletter"], ["trends"], ["sources"], ["ask", "what is trending?"], ["shop", "shops"], ["shop", "proposals"]]
+COMMANDS = [["newsletter"], ["trends"], ["sources"], ["ask", "what is trending?"], ["shop", "shops"], ["shop", "proposals"],
+            ["archive"]]
 
 
 def one_line(result) -> str:  # type: ignore[no-untyped-def]
