@@ -149,7 +149,7 @@ class Settings(BaseSettings):
     write_deadline_s: float = Field(900.0, gt=0, le=86_400)  # the writing phase (plan, write, fact-check) as a whole
 
     # --- limits on what is read and kept (a scraper can send anything) ----------------------
-    max_response_mb: float = Field(25.0, gt=0, le=1024)  # one HTTP response body (Reddit, YouTube, Apify)
+    max_response_mb: float = Field(10.0, gt=0, le=1024)  # one HTTP response body (Reddit, YouTube, Apify)
     max_items_per_source: int = Field(5000, ge=1, le=1_000_000)
     max_title_chars: int = Field(300, ge=20, le=100_000)
     max_text_chars: int = Field(5000, ge=100, le=1_000_000)  # captions, post bodies, descriptions

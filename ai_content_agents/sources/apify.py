@@ -24,6 +24,7 @@ from ..models import FetchResult
 from ..netfail import unreachable_reason
 from ..redact import redact
 from .base import SourceError, SourceUnreachable
+from .clean import clean_raw
 
 _PARTIAL_OK = {"TIMED-OUT", "ABORTED"}
 _WAIT_MARGIN = timedelta(seconds=60)
@@ -59,9 +60,11 @@ class FailFastHttpClient(Httpx2HttpClient):
     """apify-client's HTTPX2 transport, minus retries of failures that cannot heal (see netfail.py), and
     with a cap on the size of a response body (read as a stream, abandoned as soon as it passes the cap)."""
 
-    def __init__(self, *, max_response_bytes: int | None = None, **kw: Any) -> None:
+    def __init__(self, *, max_response_bytes: int | None = None, max_total_bytes: int | None = None, **kw: Any) -> None:
         super().__init__(**kw)
         self.max_response_bytes = max_response_bytes
+        self.max_total_bytes = max_total_bytes  # all responses together (a dataset that never ends)
+        self.total_bytes = 0
 
     def is_retryable_transport_error(self, exc: Exception) -> bool:
         return super().is_retryable_transport_error(exc) and unreachable_reason(exc) is None
@@ -81,8 +84,11 @@ class FailFastHttpClient(Httpx2HttpClient):
                 raise ResponseTooLarge(int(declared))
             for chunk in response.iter_bytes():
                 total += len(chunk)
+                self.total_bytes += len(chunk)
                 if total > limit:
                     raise ResponseTooLarge(total)
+                if self.max_total_bytes and self.total_bytes > self.max_total_bytes:
+                    raise ResponseTooLarge(self.total_bytes)
                 chunks.append(chunk)
         finally:
             response.close()
@@ -91,7 +97,8 @@ class FailFastHttpClient(Httpx2HttpClient):
 
 
 def _too_large(settings: Settings) -> str:
-    return f"a response was larger than {settings.max_response_mb:g} MB (AICA_MAX_RESPONSE_MB) and was not read"
+    return (f"a response was larger than {settings.max_response_mb:g} MB (AICA_MAX_RESPONSE_MB), or all of them "
+            "together more than one per expected page, and was not read")
 
 
 def _transport_failure(actor_id: str, what: str, exc: Exception, token: str | None) -> SourceError:
@@ -105,8 +112,10 @@ def _transport_failure(actor_id: str, what: str, exc: Exception, token: str | No
 def make_client(settings: Settings) -> ApifyClient:
     """An ApifyClient on the configured API URL, with the configured retries."""
     token = secret(settings.apify_token)
+    pages = -(-settings.max_items_per_source // PAGE_ITEMS) + 4  # the dataset's pages, the run's own calls
     http_client = FailFastHttpClient(
         max_response_bytes=int(settings.max_response_mb * 1_000_000),
+        max_total_bytes=int(settings.max_response_mb * 1_000_000) * pages,
         token=token,
         max_retries=settings.apify_max_retries,
         min_delay_between_retries=timedelta(milliseconds=500),
@@ -222,9 +231,12 @@ def _read_items(
     counts what is not an item. A page over the size cap stops the reading; the rows before it are kept."""
     items: list[Any] = []
     limit = settings.max_items_per_source + 1
+    longest = max(settings.max_text_chars, settings.max_title_chars, settings.max_field_chars)
     try:
         for item in client.dataset(dataset_id).iterate_items(limit=limit, chunk_size=min(PAGE_ITEMS, limit)):
-            items.append(item)
+            items.append(clean_raw(item, longest))  # cut as it arrives: a huge row never stays huge in memory
+            if len(items) >= limit:  # a server that ignores `limit` must not make us read on
+                break
     except ResponseTooLarge:
         return items, _too_large(settings)
     except ApifyClientError as exc:

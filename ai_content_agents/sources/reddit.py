@@ -96,6 +96,7 @@ def fetch(settings: Settings, store: Store | None = None) -> FetchResult:
             path = "/r/{sub}/top.json"
         listings: list[dict] = []
         failures: list[str] = []
+        extra = 0  # posts beyond the `limit` asked for (a server that sends more is cut)
         for sub in settings.reddit_subreddits:
             try:
                 listing = request_json(
@@ -119,6 +120,7 @@ def fetch(settings: Settings, store: Store | None = None) -> FetchResult:
                 failures.append(str(exc))
                 continue
             if isinstance(listing, dict):
+                extra += _cap_children(listing, settings.reddit_limit)
                 listings.append(listing)
                 progress().publish(listings, f"reddit via {way}; {len(listings)}/{len(settings.reddit_subreddits)} subreddits")
             else:
@@ -128,7 +130,18 @@ def fetch(settings: Settings, store: Store | None = None) -> FetchResult:
     note = f"reddit via {way}; {len(listings)}/{len(settings.reddit_subreddits)} subreddits"
     if failures:
         note += f"; failed: {failures[0]}" + (f" (+{len(failures) - 1} more)" if len(failures) > 1 else "")
-    return FetchResult(raw_items=listings, partial=bool(failures), note=note)
+    cut = {"posts over the requested limit": extra} if extra else {}
+    return FetchResult(raw_items=listings, partial=bool(failures), note=note, cut=cut)
+
+
+def _cap_children(listing: dict, limit: int) -> int:
+    """Keep at most the `limit` posts asked for in a Listing; return how many were cut."""
+    data = listing.get("data")
+    children = data.get("children") if isinstance(data, dict) else None
+    if isinstance(children, list) and len(children) > limit:
+        data["children"] = children[:limit]  # type: ignore[index]
+        return len(children) - limit
+    return 0
 
 
 def _token(session: requests.Session, settings: Settings) -> str:

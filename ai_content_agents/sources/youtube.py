@@ -101,6 +101,7 @@ class _Api:
         self.searches = 0
         self.calls = 0
         self.dropped = 0  # video rows that were not objects (counted as skipped, never silently lost)
+        self.extra = 0  # rows beyond the ids asked for (a server that sends more is cut)
 
     def get(self, endpoint: str, params: dict[str, Any]) -> dict:
         cost = self.settings.youtube_search_cost_units if endpoint == "search" else 1
@@ -129,8 +130,12 @@ class _Api:
         ids = list(dict.fromkeys(ids))
         out: list[dict] = []
         for start in range(0, len(ids), BATCH):
-            body = self.get("videos", {"part": parts, "id": ",".join(ids[start : start + BATCH]), "maxResults": BATCH})
+            batch = ids[start : start + BATCH]
+            body = self.get("videos", {"part": parts, "id": ",".join(batch), "maxResults": BATCH})
             rows = _list(body.get("items"))
+            if len(rows) > len(batch):
+                self.extra += len(rows) - len(batch)
+                rows = rows[: len(batch)]
             out.extend(v for v in rows if isinstance(v, dict))
             self.dropped += sum(1 for v in rows if not isinstance(v, dict))
         return out
@@ -189,7 +194,8 @@ def fetch(settings: Settings, store: Store | None = None) -> FetchResult:
     if failures:
         note += f"; partial: {failures[0]}"
     skipped = {"not a dict": api.dropped} if api.dropped else {}
-    return FetchResult(raw_items=videos, partial=bool(failures), note=note, skipped=skipped)
+    cut = {"rows beyond the ids asked for": api.extra} if api.extra else {}
+    return FetchResult(raw_items=videos, partial=bool(failures), note=note, skipped=skipped, cut=cut)
 
 
 def _attach_channel_baselines(api: _Api, videos: list[dict]) -> None:

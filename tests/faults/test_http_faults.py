@@ -115,15 +115,15 @@ def test_garbage_youtube_baseline_bodies_keep_the_videos(what, mk) -> None:  # t
         if req.path.endswith("/search"):
             return Response(200, {"items": [{"id": {"videoId": v["id"]}} for v in videos] + [[], {"id": 5}]})
         if req.path.endswith("/videos") and len(req.query["id"].split(",")) == len(videos):
-            return Response(200, {"items": [*videos, "junk", 42]})
+            return Response(200, {"items": [*videos[:-2], "junk", 42]})  # two rows that are not objects
         return Response(200, GARBAGE[what])
 
     with FakeServer(handle) as fake:
         settings = mk(youtube_api_key="AIzaTESTkey0000000000", youtube_api_url=fake.url, youtube_queries=["q"])
         result = youtube.fetch(settings)
-    assert len(result.raw_items) == len(videos) and result.skipped == {"not a dict": 2}
+    assert len(result.raw_items) == len(videos) - 2 and result.skipped == {"not a dict": 2}
     parsed = youtube.parse(result.raw_items, NOW)
-    assert len(parsed) >= len(videos) - 1  # the video whose snippet is a list has no title: that row only
+    assert len(parsed) >= len(videos) - 3  # the video whose snippet is a list has no title: that row only
 
 
 # --- item 5: size limits --------------------------------------------------------------------------------
@@ -206,3 +206,32 @@ def test_the_writing_phase_has_its_own_deadline(monkeypatch) -> None:  # type: i
     last = [line for line in result.output.splitlines() if line.strip()][-1]
     assert result.exit_code == 2 and "did not finish within 0.5 s (AICA_WRITE_DEADLINE_S)" in last, result.output
     assert "nothing was written" in last and not Path("out").exists()
+
+
+def test_a_server_that_sends_more_than_asked_is_cut_at_the_limit(mk) -> None:  # type: ignore[no-untyped-def]
+    child = LISTING["data"]["children"][0]
+    many = {"kind": "Listing", "data": {"children": [
+        {**child, "data": {**child["data"], "id": f"p{i}"}} for i in range(300)]}}
+    with FakeServer(lambda r: Response(200, many)) as fake:
+        result = reddit.fetch(_reddit(mk, fake.url, reddit_subreddits=["shopify"], reddit_limit=50))
+    assert len(result.raw_items[0]["data"]["children"]) == 50 and result.cut == {"posts over the requested limit": 250}
+
+
+def test_an_apify_dataset_that_ignores_limit_is_read_only_to_the_cap(mk) -> None:  # type: ignore[no-untyped-def]
+    rows, _ = load_sample("tiktok")
+    everything = [dict(rows[i % len(rows)], id=str(7300000000000000000 + i)) for i in range(3000)]
+    plain = apify_handler("SUCCEEDED", everything)
+
+    def handle(req: Request) -> Response:
+        if req.path.endswith("/items"):  # every page holds the whole dataset, whatever limit/offset say
+            return Response(200, everything, {"x-apify-pagination-total": "3000", "x-apify-pagination-offset": "0",
+                                              "x-apify-pagination-count": "3000", "x-apify-pagination-limit": "3000",
+                                              "x-apify-pagination-desc": "false"})
+        return plain(req)
+
+    from ai_content_agents.sources import tiktok
+
+    with FakeServer(handle) as fake:
+        result = tiktok.fetch(mk(apify_token="apify_api_TESTtoken0000", apify_api_url=fake.url, max_items_per_source=100))
+    assert len(result.raw_items) == 100 and result.cut == {"rows over the item cap": 1}
+    assert sum(1 for r in fake.requests if r.path.endswith("/items")) == 1
