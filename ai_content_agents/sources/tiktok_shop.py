@@ -318,12 +318,12 @@ def score(items: list[TrendItem], history: Mapping[str, list[Observation]]) -> l
     own = [it.metrics.get("prior_units_per_day") for it in products]
     peers = [v for v in own if v is not None]
     loo = iter(loo_medians(peers))
+    all_peers = statistics.median(peers) if peers else None  # once: per product it made scoring quadratic
     for it, trailing in zip(products, own, strict=True):
         x = it.metrics.get("units_per_day", 0.0)
         past = [o.metrics["units_per_day"] for o in history.get(it.source_id, [])
                 if "units_per_day" in o.metrics and o.observed_at < it.observed_at]
-        peer, n_peer = (next(loo), len(peers) - 1) if trailing is not None else (
-            statistics.median(peers) if peers else None, len(peers))
+        peer, n_peer = (next(loo), len(peers) - 1) if trailing is not None else (all_peers, len(peers))
         levels = [
             Level("history", statistics.median(past) + PSEUDO if past else None, len(past),
                   "stored snapshots (median units/day)"),
