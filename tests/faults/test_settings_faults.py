@@ -47,7 +47,7 @@ BAD_SETTINGS = [
     ("AICA_WRITER_MODEL", "claude sonnet", "without spaces"),
 ]
 COMMANDS = [["newsletter"], ["trends"], ["sources"], ["ask", "what is trending?"], ["shop", "shops"], ["shop", "proposals"],
-            ["archive"]]
+            ["archive"], ["mcp"]]
 
 
 def one_line(result) -> str:  # type: ignore[no-untyped-def]
