@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .. import pipeline, runs
+from .. import pipeline, redact, runs
 from ..agents.base import ModelDeprecated
 from ..agents.usage import RunUsage
 from ..config import Settings
@@ -25,7 +25,20 @@ from ..sources import SOURCE_MODULES, load
 from ..sources.snapshot import Snapshot, SnapshotError, parse_as_of
 from ..store import Store
 from . import send as send_cmd
-from .common import ProfileOpt, console, err_console, fail, load_settings, open_store, split_sources
+from .common import (
+    DeadlineExceeded,
+    GuardedGroup,
+    ProfileOpt,
+    console,
+    err_console,
+    fail,
+    failure_line,
+    load_settings,
+    open_store,
+    out_dir,
+    split_sources,
+    within,
+)
 
 app = typer.Typer(
     name="ai-content-agents",
@@ -34,6 +47,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=GuardedGroup,
 )
 
 SourcesOpt = Annotated[
@@ -97,6 +111,8 @@ def _progress_line(report: SourceReport) -> None:
     detail = f"{report.items} items" if report.items else ""
     if report.skipped_items:
         detail += f", {report.skipped_items} malformed skipped"
+    if report.cut:
+        detail += ", cut: " + ", ".join(f"{what} {n}" for what, n in report.cut.items())
     if report.reason:
         detail += f"{' — ' if detail else ''}{report.reason}"
     console.print(f"  [{style}]{report.status:>7}[/] {report.source:<11} [dim]{report.duration_s:5.1f}s[/] {detail}")
@@ -163,7 +179,7 @@ EXIT_WITHHELD = 3  # the issue was written, but at least one section was withhel
 @app.command()
 def newsletter(
     sources: SourcesOpt = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: out/).")] = None,
+    out: Annotated[str | None, typer.Option("--out", help="Output folder (default: out/).")] = None,
     sample: SampleOpt = False,
     live: LiveOpt = False,
     sequential: SequentialOpt = False,
@@ -180,29 +196,32 @@ def newsletter(
     Exit codes: 3 a section had to be withheld; 6 the issue was written but not sent."""
     settings = load_settings(profile)
     send_plan = send_cmd.plan(settings, send, send_test, allow_sample, sample)
-    out_dir = out or settings.out_dir
+    target = out_dir(settings, out)  # checked before anything is fetched or paid for
     with open_store(settings) as store:
         report = run_gather(settings, store, sources, sample, live, sequential, snapshot=snapshot, as_of=as_of)
         usage = RunUsage.from_settings(settings, report.run_id, store)
         replayed = report.snapshot is not None
         try:
             when = report.started_at if replayed else None  # a replay's issue is dated by its clock
-            nl = write_with_agents(report, settings, store, usage=usage, on_brief=_show_brief, now=when)
+            nl = within(settings.write_deadline_s, "AICA_WRITE_DEADLINE_S", lambda: write_with_agents(
+                report, settings, store, usage=usage, on_brief=_show_brief, now=when))
         except ModelDeprecated as exc:
             raise fail(str(exc)) from None
+        except DeadlineExceeded as exc:
+            raise fail(f"writing {exc}; nothing was written. {usage.summary()}") from None
         except Exception as exc:  # noqa: BLE001 - an API failure is one clear line, anything else is a bug
             from ..agents.api import describe, is_api_error
 
             if not is_api_error(exc):
                 raise
-            request_id = getattr(exc, "request_id", None)
+            request_id = redact.request_id(getattr(exc, "request_id", None))  # chosen by the server
             detail = describe(exc, settings) + (f" (request {request_id})" if request_id else "")
             raise fail(f"{detail}; nothing was written. {usage.summary()}") from None
         history = images.history_for(nl.trends, sample=report.sample, store=store)
         try:
-            published = archive.publish(nl, out_dir, history=history)
+            published = archive.publish(nl, target, history=history)
         except OSError as exc:
-            raise fail(f"could not write the issue to {out_dir}: {exc}") from None
+            raise fail(failure_line(exc)) from None
         if not report.sample and not replayed:  # samples and replays leave the featured history alone
             store.mark_featured(
                 report.run_id,
