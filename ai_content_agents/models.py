@@ -130,6 +130,7 @@ class Parsed(list[TrendItem]):
     def __init__(self, items: list[TrendItem] | None = None, skipped: Counter[str] | None = None) -> None:
         super().__init__(items or [])
         self.skipped: Counter[str] = skipped if skipped is not None else Counter()
+        self.cut: Counter[str] = Counter()  # what the parse border shortened or left out (see sources/clean.py)
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] += 1
@@ -146,6 +147,8 @@ class FetchResult(BaseModel):
     partial: bool = False
     note: str = ""  # e.g. "apify run TIMED-OUT; 37 items pushed before the timeout"
     cost_usd: float | None = None
+    skipped: dict[str, int] = Field(default_factory=dict)  # rows fetch dropped before parse, by reason
+    cut: dict[str, int] = Field(default_factory=dict)  # what a size or count limit left unread, by what
 
 
 class Observation(BaseModel):
@@ -167,6 +170,7 @@ class SourceReport(BaseModel):
     items: int = 0
     skipped_items: int = 0
     skipped_reasons: dict[str, int] = Field(default_factory=dict)
+    cut: dict[str, int] = Field(default_factory=dict)  # what limits shortened or left out (AICA_MAX_*), by what
     duration_s: float = 0.0
     stale_age_h: float | None = None
     cost_usd: float | None = None
@@ -240,6 +244,7 @@ class GatherReport(BaseModel):
     finished_at: datetime | None = None
     sample: bool = False  # True: the bundled sample snapshot was used; outputs must say SAMPLE DATA
     snapshot: str | None = None  # a replay: the snapshot directory (or "bundled sample") its data came from
+    profile: str = ""  # the brand profile it was gathered and ranked for ("" for none)
     sources: list[SourceReport] = Field(default_factory=list)
     items: list[TrendItem] = Field(default_factory=list)
     trends: list[Trend] = Field(default_factory=list)
@@ -324,6 +329,8 @@ class Masthead(BaseModel):
     sender: str = ""  # "Name <address>" for the From: line of whoever sends it
     unsubscribe_url: str = ""  # an ESP merge tag or URL; a placeholder when empty
     postal_address: str = ""
+    audience: str = ""  # who reads it (a profile's note for the writer)
+    voice: str = ""  # how it should sound (a profile's note for the writer)
 
 
 class Newsletter(BaseModel):

@@ -16,14 +16,14 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from .base import Capabilities, ModelClient, is_offline, make_client
+from .base import Capabilities, ModelClient, checked_reply, is_offline, make_client
 from .fence import clean, fence, fence_json
 from .offline import OfflineModel
 from .trend import safe_payload
 from .usage import RunUsage
 from ..config import Settings
 from ..newsletter.evidence import TrendPayload
-from ..models import FactcheckReport, GatherReport, Section, Trend, TrendCopy
+from ..models import FactcheckReport, GatherReport, Masthead, Section, Trend, TrendCopy
 from ..prompts import render
 from ..store import Store
 from ..newsletter.sections import SectionSpec
@@ -99,6 +99,17 @@ def _view(payload: TrendPayload, *, figures: bool) -> dict[str, Any]:
     if not figures:
         payload = payload.model_copy(update={"evidence": [e.model_copy(update={"figures": []}) for e in payload.evidence]})
     return payload.model_dump(mode="json", exclude_none=True, exclude_defaults=True)  # no empty lists, no estimate=false
+
+
+def brand_notes(masthead: Masthead) -> dict[str, str]:
+    """The newsletter's identity and the profile's notes for the writer, one line each, with no angle
+    brackets (they are the operator's own settings, but they must not open or close a prompt block)."""
+
+    def line(text: str) -> str:
+        return " ".join(text.replace("<", "(").replace(">", ")").split())[:600]
+
+    return {"name": line(masthead.name), "tagline": line(masthead.tagline),
+            "audience": line(masthead.audience), "voice": line(masthead.voice)}
 
 
 class ClaudeWriter:
@@ -201,7 +212,7 @@ class ClaudeWriter:
         return "\n".join(parts)
 
     def _request(self, messages: list[dict[str, Any]], report: GatherReport) -> dict[str, Any]:
-        system_text = render("system_writer.j2", sample=report.sample)
+        system_text = render("system_writer.j2", sample=report.sample, brand=brand_notes(self.settings.masthead()))
         system: Any = [{"type": "text", "text": system_text}]
         if self.caps.cache_control:
             system[0]["cache_control"] = {"type": "ephemeral"}
@@ -216,7 +227,7 @@ class ClaudeWriter:
     ) -> Section:
         problem = ""
         for attempt in range(self.max_attempts):
-            msg = self.client.messages.create(**self._request(messages, report))
+            msg = checked_reply(self.client.messages.create(**self._request(messages, report)))
             self.calls += 1
             self.usage.add(AGENT, msg.model or self.model, msg.usage)
             text = "".join(getattr(b, "text", "") for b in msg.content if b.type == "text")

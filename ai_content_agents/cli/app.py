@@ -13,7 +13,21 @@ import typer
 from rich.markup import escape
 
 from ..sources import names as source_names
-from .common import console, err_console, fail, load_settings, open_store, split_sources
+from . import send as send_cmd
+from .common import (
+    DeadlineExceeded,
+    GuardedGroup,
+    ProfileOpt,
+    console,
+    err_console,
+    fail,
+    failure_line,
+    load_settings,
+    open_store,
+    out_dir,
+    split_sources,
+    within,
+)
 
 if TYPE_CHECKING:  # the commands import what they use when they run: `--help` stays fast (bench/startup.py)
     from .. import pipeline
@@ -30,6 +44,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=GuardedGroup,
 )
 
 SourcesOpt = Annotated[
@@ -112,6 +127,8 @@ def _progress_line(report: SourceReport) -> None:
     detail = f"{report.items} items" if report.items else ""
     if report.skipped_items:
         detail += f", {report.skipped_items} malformed skipped"
+    if report.cut:
+        detail += ", cut: " + ", ".join(f"{what} {n}" for what, n in report.cut.items())
     if report.reason:
         detail += f"{' — ' if detail else ''}{report.reason}"
     console.print(f"  [{style}]{report.status:>7}[/] {report.source:<11} [dim]{report.duration_s:5.1f}s[/] {detail}")
@@ -181,46 +198,56 @@ EXIT_WITHHELD = 3  # the issue was written, but at least one section was withhel
 @app.command()
 def newsletter(
     sources: SourcesOpt = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: out/).")] = None,
+    out: Annotated[str | None, typer.Option("--out", help="Output folder (default: out/).")] = None,
     sample: SampleOpt = False,
     live: LiveOpt = False,
     sequential: SequentialOpt = False,
     snapshot: SnapshotOpt = None,
     as_of: AsOfOpt = None,
     open_: Annotated[bool, typer.Option("--open", help="Open the HTML issue in your default browser.")] = False,
+    profile: ProfileOpt = None,
+    send: send_cmd.SendOpt = False,
+    send_test: send_cmd.SendTestOpt = None,
+    allow_sample: send_cmd.AllowSampleOpt = False,
 ) -> None:
     """Gather, rank and write this week's newsletter: OUT/issues/<date>-<run id>/ (.md .html .txt .json, images/),
-    then OUT/latest points at it. Exit code 3 when a section had to be withheld."""
+    then OUT/latest points at it (with a profile, OUT/<profile>/…); --send / --send-test mail it by SMTP.
+    Exit codes: 3 a section had to be withheld; 6 the issue was written but not sent."""
+    from .. import redact
     from ..agents.base import ModelDeprecated
     from ..agents.editor import write_with_agents
     from ..agents.usage import RunUsage
     from ..newsletter import archive, images
     from ..ranking import cluster_keys
 
-    settings = load_settings()
-    out_dir = out or settings.out_dir
+    settings = load_settings(profile)
+    send_plan = send_cmd.plan(settings, send, send_test, allow_sample, sample)
+    target = out_dir(settings, out)  # checked before anything is fetched or paid for
     with open_store(settings) as store:
         report = run_gather(settings, store, sources, sample, live, sequential, snapshot=snapshot, as_of=as_of)
         usage = RunUsage.from_settings(settings, report.run_id, store)
         replayed = report.snapshot is not None
         try:
             when = report.started_at if replayed else None  # a replay's issue is dated by its clock
-            nl = write_with_agents(report, settings, store, usage=usage, on_brief=_show_brief, now=when)
+            nl = within(settings.write_deadline_s, "AICA_WRITE_DEADLINE_S", lambda: write_with_agents(
+                report, settings, store, usage=usage, on_brief=_show_brief, now=when))
         except ModelDeprecated as exc:
             raise fail(str(exc)) from None
+        except DeadlineExceeded as exc:
+            raise fail(f"writing {exc}; nothing was written. {usage.summary()}") from None
         except Exception as exc:  # noqa: BLE001 - an API failure is one clear line, anything else is a bug
             from ..agents.api import describe, is_api_error
 
             if not is_api_error(exc):
                 raise
-            request_id = getattr(exc, "request_id", None)
+            request_id = redact.request_id(getattr(exc, "request_id", None))  # chosen by the server
             detail = describe(exc, settings) + (f" (request {request_id})" if request_id else "")
             raise fail(f"{detail}; nothing was written. {usage.summary()}") from None
         history = images.history_for(nl.trends, sample=report.sample, store=store)
         try:
-            published = archive.publish(nl, out_dir, history=history)
+            published = archive.publish(nl, target, history=history)
         except OSError as exc:
-            raise fail(f"could not write the issue to {out_dir}: {exc}") from None
+            raise fail(failure_line(exc)) from None
         if not report.sample and not replayed:  # samples and replays leave the featured history alone
             store.mark_featured(
                 report.run_id,
@@ -247,11 +274,14 @@ def newsletter(
         import webbrowser
 
         webbrowser.open(published.paths["html"].resolve().as_uri())
+    sent = send_cmd.deliver(send_plan, published.folder) if send_plan is not None else 0
     if withheld:
         err_console.print(f"[bold red]{len(withheld)} section(s) withheld[/] (the rest of the issue was written):")
         for section in withheld:
             err_console.print(f"  {section.title}: {section.error}")
         raise typer.Exit(EXIT_WITHHELD)
+    if sent:
+        raise typer.Exit(sent)
 
 
 
@@ -270,6 +300,7 @@ def trends(
     refresh: Annotated[
         bool, typer.Option("--refresh", help="Gather anew instead of showing the latest stored run.")
     ] = False,
+    profile: ProfileOpt = None,
 ) -> None:
     """Show the ranked trends (fused across sources) in the terminal.
 
@@ -281,12 +312,12 @@ def trends(
     from ..newsletter.evidence import TrendsExport
     from ..sources import meta
 
-    settings = load_settings()
+    settings = load_settings(profile)
     with open_store(settings) as store:
         stored = None
         if not (refresh or sources or snapshot or as_of):
             wanted = True if sample else (False if live else None)
-            stored = runs.latest(store, max_age_h=settings.run_max_age_h, sample=wanted)
+            stored = runs.latest(store, max_age_h=settings.run_max_age_h, sample=wanted, profile=settings.profile)
         if stored is not None:
             report = stored.report
             if not as_json:
@@ -302,6 +333,8 @@ def trends(
         typer.echo(json.dumps(export.model_dump(mode="json"), indent=2, ensure_ascii=False))
         return
     title = "SAMPLE DATA — ranked trends" if report.sample else "Ranked trends"
+    if report.profile:
+        title += f" for {report.profile}"
     if report.snapshot and not report.sample:
         title += f" — snapshot {report.snapshot}, as of {report.started_at:%Y-%m-%d %H:%M} UTC"
     table = Table(title=escape(title), show_lines=False)
@@ -328,13 +361,13 @@ def trends(
 
 
 @app.command("sources")
-def sources_cmd() -> None:
-    """What is configured, and how each source did in the last run."""
+def sources_cmd(profile: ProfileOpt = None) -> None:
+    """What is configured (with a profile: as that profile sets it), and how each source did in the last run."""
     from rich.table import Table
 
     from ..sources import load
 
-    settings = load_settings()
+    settings = load_settings(profile)
     with open_store(settings) as store:
         last = store.last_runs(1)
     last_report = last[0] if last else None
@@ -371,10 +404,14 @@ def _register_commands() -> None:
     """The agent and shop commands live in their own modules; they join the one `app` here."""
     from . import archive as archive_cmd
     from . import ask, proposals, serve_mcp, shop
+    from . import profile as profile_cmd
+    from . import watch as watch_cmd
 
     ask.register(app)
     archive_cmd.register(app)
     serve_mcp.register(app)
+    watch_cmd.register(app)
+    app.add_typer(profile_cmd.app, name="profile")
     proposals.register(shop.app)
     app.add_typer(shop.app, name="shop")
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .common import console, err_console, fail, load_settings, open_store
+from .common import ProfileOpt, console, err_console, fail, load_settings, open_store
 
 if TYPE_CHECKING:  # imported when the command runs: `--help` never loads the agents or the Anthropic SDK
     from ..agents.base import AgentEvent, AgentResult, Decision, PendingApproval
@@ -72,6 +72,7 @@ def ask(
     allow_refresh: Annotated[
         bool, typer.Option("--allow-refresh", help="Let the model re-gather live sources once if it judges the run stale.")
     ] = False,
+    profile: ProfileOpt = None,
 ) -> None:
     """Ask TrendAgent (or TikTokShopAgent with --shop) a question; shows tool calls and the cost.
 
@@ -81,7 +82,7 @@ def ask(
     from ..agents.base import ModelDeprecated, PendingApproval, make_client
     from ..agents.usage import RunUsage
 
-    settings = load_settings()
+    settings = load_settings(profile)
     try:
         client = make_client(settings)
     except ModelDeprecated as exc:

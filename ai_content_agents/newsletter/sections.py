@@ -75,8 +75,9 @@ SECTION_SPECS: tuple[SectionSpec, ...] = (
 )
 SPEC_BY_KEY = {s.key: s for s in SECTION_SPECS}
 
-# ranking's flags for trends that must not be featured: below a floor/unconfirmed, or kept out of the top N by a cap
-NOT_FEATURABLE = frozenset({"ineligible", "capped", "off_topic"})
+# ranking's flags for trends that must not be featured: below a floor/unconfirmed, kept out of the top N by a cap,
+# off the niche, or excluded by a profile
+NOT_FEATURABLE = frozenset({"ineligible", "capped", "off_topic", "excluded"})
 STANDOUT_MULTIPLE = 10.0  # a creator video this far ahead of its norm makes Creator watch a story's home
 _HOME = {"listing": AMAZON, "video": CREATORS, "thread": SELLERS}  # a story's home by its lead source's kind
 

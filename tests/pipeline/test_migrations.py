@@ -29,9 +29,18 @@ def _counts(path: Path) -> dict[str, int]:
         return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
 
 
-def _dump(path: Path, table: str) -> list[tuple]:
+def _columns(path: Path, table: str) -> list[str]:
     with sqlite3.connect(path) as db:
-        return sorted(db.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
+        return [r[1] for r in db.execute(f"PRAGMA table_info({table})")]
+
+
+FIXTURE_COLUMNS: dict[str, list[str]] = {}  # table -> its columns in the fixture (later migrations may add columns, never drop data)
+
+
+def _dump(path: Path, table: str) -> list[tuple]:
+    cols = FIXTURE_COLUMNS.setdefault(table, _columns(FIXTURE, table))
+    with sqlite3.connect(path) as db:
+        return sorted(db.execute(f"SELECT {', '.join(cols)} FROM {table}").fetchall(), key=repr)
 
 
 def test_a_store_from_before_migrations_migrates_without_losing_a_row(tmp_path: Path) -> None:
@@ -51,7 +60,7 @@ def test_a_store_from_before_migrations_migrates_without_losing_a_row(tmp_path: 
     assert [p.id for p in ProposalStore(s).list()] == [1]
     assert product_titles(s, "shop1", ["p1"]) == {"p1": "Heatless Curling Ribbon"}
     s.close()
-    assert _counts(path) == before  # opening again applies nothing twice
+    assert {t: n for t, n in _counts(path).items() if t in before} == before  # no row lost or doubled
     Store(path).close()
     assert {t: _dump(path, t) for t in before} == rows_before
 
