@@ -160,6 +160,17 @@ class ClaudeWriter:
         ]
         return self._attempt(spec, trends, report, messages)
 
+    # --- a reply obtained elsewhere (a Message Batch entry) ---------------------------------------
+    def first_request(self, spec: SectionSpec, trends: list[Trend], report: GatherReport) -> dict[str, Any]:
+        """The parameters `write_section` would send first, for sending them another way (a batch)."""
+        return self._request([{"role": "user", "content": self.prompt(spec, trends)}], report)
+
+    def write_from_reply(self, spec: SectionSpec, trends: list[Trend], report: GatherReport, reply: Any) -> Section:
+        """`write_section` with its first reply already in hand (its usage recorded by whoever got it): the same
+        checks; an unusable reply is asked again with ordinary calls."""
+        messages = [{"role": "user", "content": self.prompt(spec, trends)}]
+        return self._attempt(spec, trends, report, messages, reply=reply)
+
     # --- internals -----------------------------------------------------------------------------
     def prompt(self, spec: SectionSpec, trends: list[Trend]) -> str:
         payloads = [_view(safe_payload(t), figures=spec.max_items > 0) for t in trends]
@@ -206,13 +217,17 @@ class ClaudeWriter:
         return kwargs
 
     def _attempt(
-        self, spec: SectionSpec, trends: list[Trend], report: GatherReport, messages: list[dict[str, Any]]
+        self, spec: SectionSpec, trends: list[Trend], report: GatherReport, messages: list[dict[str, Any]],
+        reply: Any = None,
     ) -> Section:
         problem = ""
         for attempt in range(self.max_attempts):
-            msg = self.client.messages.create(**self._request(messages, report))
-            self.calls += 1
-            self.usage.add(AGENT, msg.model or self.model, msg.usage)
+            if attempt == 0 and reply is not None:
+                msg = reply
+            else:
+                msg = self.client.messages.create(**self._request(messages, report))
+                self.calls += 1
+                self.usage.add(AGENT, msg.model or self.model, msg.usage)
             text = "".join(getattr(b, "text", "") for b in msg.content if b.type == "text")
             if msg.stop_reason == "refusal":
                 return Section(key=spec.key, title=spec.title, error="ERROR: the model declined to write this section")
