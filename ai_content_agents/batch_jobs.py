@@ -162,6 +162,11 @@ def set_batch(store: Store, job_id: str, batch_id: str) -> None:
         db.execute("UPDATE batch_jobs SET batch_id = ? WHERE job_id = ?", (batch_id, job_id))
 
 
+def set_mode(store: Store, job_id: str, mode: Mode) -> None:
+    with store.transaction() as db:
+        db.execute("UPDATE batch_jobs SET mode = ? WHERE job_id = ? AND batch_id IS NULL", (mode, job_id))
+
+
 def close(store: Store, job_id: str) -> None:
     with store.transaction() as db:
         db.execute("UPDATE batch_jobs SET state = 'done' WHERE job_id = ?", (job_id,))

@@ -156,7 +156,10 @@ def call_each(
         for custom_id, params in requests:
             on_result(one(custom_id, params))
         return
-    with ThreadPoolExecutor(max_workers=limit, thread_name_prefix="writer-call") as pool:
+    pool = ThreadPoolExecutor(max_workers=limit, thread_name_prefix="writer-call")
+    try:
         futures = [pool.submit(one, c, p) for c, p in requests]
         for future in as_completed(futures):
             on_result(future.result())
+    finally:  # Ctrl-C: the calls not started yet are never sent (and never paid for)
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -179,6 +179,9 @@ class BrandsRun:
         usage = self.usage or RunUsage.from_settings(self.settings, job.job_id, self.store)
         self.usage = usage
         retry = self.retry or RetryPolicy.from_settings(self.settings)
+        if job.mode == "batch" and job.batch_id is None and not self._batches_allowed():
+            job.mode = outcome.mode = "calls"  # nothing was sent yet (e.g. the server had no batch endpoint)
+            batch_jobs.set_mode(self.store, job.job_id, "calls")
         if job.mode == "batch":
             outcome.batch = self._batch(job, retry)
             outcome.waiting = not outcome.batch.ended
@@ -214,12 +217,15 @@ class BrandsRun:
         first = next(iter(shared.values()))
         created = self.now()
         issue_date = first.report.started_at if first.report.snapshot is not None else created  # a replay: its clock
-        use_batch = self.batch and self.settings.supports_batches and not is_offline(self.client)
+        use_batch = self._batches_allowed()
         job = Job(job_id=f"{created:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}", job_key=key, created_at=created,
                   issue_date=issue_date, mode="batch" if use_batch else "calls",
                   profiles=[j.name for j in jobs])
         batch_jobs.create(self.store, job, reports, entries)
         return job, len(shared)
+
+    def _batches_allowed(self) -> bool:
+        return self.batch and self.settings.supports_batches and not is_offline(self.client)
 
     def _record(self, job: Job, result: EntryResult, via: Literal["batch", "call"], params: dict[str, Any],
                 *, only_pending: bool) -> None:
@@ -243,9 +249,15 @@ class BrandsRun:
         if not state.ended:
             return state
         key = secret(self.settings.anthropic_api_key)
+        seen: set[str] = set()
         for result in results(self.client, job.batch_id, retry, (key,) if key else ()):
             if result.custom_id in params:
+                seen.add(result.custom_id)
                 self._record(job, result, "batch", params[result.custom_id], only_pending=True)
+        for e in entries:  # an ended batch that has no line for a request: that request failed
+            if e.custom_id not in seen:
+                lost = EntryResult(custom_id=e.custom_id, status="errored", error="missing from the batch's results")
+                self._record(job, lost, "batch", e.params, only_pending=True)
         return state
 
     def _calls(self, job: Job, retry: RetryPolicy, todo: list[Entry]) -> None:

@@ -275,3 +275,29 @@ def test_profiles_on_the_command_line(tmp_path: Path, monkeypatch) -> None:
         md = (tmp_path / "out" / name / "latest" / "newsletter.md").read_text()
         assert title in md and "SAMPLE DATA" in md
     assert TEST_KEY not in first.output + second.output
+
+
+def test_a_server_without_batch_endpoints_is_one_line_then_the_fallback_resumes_the_same_job(tmp_path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from ai_content_agents.cli import app
+
+    data = tmp_path / "data"
+    (data / "profiles").mkdir(parents=True)
+    (data / "profiles" / "skincare.toml").write_text('[newsletter]\nname = "Skin Brief"\n')
+    for name, value in (("AICA_DATA_DIR", str(data)), ("AICA_OUT_DIR", str(tmp_path / "out")),
+                        ("ANTHROPIC_API_KEY", TEST_KEY), ("AICA_ANTHROPIC_MAX_RETRIES", "0")):
+        monkeypatch.setenv(name, value)
+    not_found = (404, {"type": "error", "error": {"type": "not_found_error", "message": "Not Found"}})
+    runner = CliRunner()
+    with FakeBatchServer(create_error=not_found) as server:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+        first = runner.invoke(app, ["newsletter", "--profiles", "skincare", "--batch", "--sample"])
+        assert first.exit_code == 2 and "HTTP 404" in first.output and "AICA_SUPPORTS_BATCHES" in first.output
+        assert "Traceback" not in first.output and TEST_KEY not in first.output and not server.calls
+        monkeypatch.setenv("AICA_SUPPORTS_BATCHES", "false")
+        second = runner.invoke(app, ["newsletter", "--profiles", "skincare", "--batch", "--sample"])
+    assert second.exit_code == 0, second.output
+    assert "Resumed" in second.output and "ordinary calls" in second.output  # the stored job, not a new gather
+    assert server.creates == 1 and len(server.calls) >= 4
+    assert (tmp_path / "out" / "skincare" / "latest" / "newsletter.md").is_file()
