@@ -2,7 +2,8 @@
 
 WHY stored: a Message Batch is paid for when it is created and may take hours. The job (keyed by what it asks
 for), every request it sends, the batch id, each entry's outcome and the gathered runs are written as soon as
-they exist; running the same command again reads them back and picks up where it stopped instead of creating
+they exist (each shared gather once, without its ranking; per brand only what its ranking needs to be redone
+exactly: the clock, the featured history it saw and the picks, a check); running the same command again reads them back and picks up where it stopped instead of creating
 (and paying for) a second batch. An entry's reply is kept whole, so an issue can be written again from it.
 """
 
@@ -29,10 +30,16 @@ CREATE TABLE IF NOT EXISTS batch_jobs (
     profiles    TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS batch_jobs_key ON batch_jobs (job_key, created_at);
-CREATE TABLE IF NOT EXISTS batch_reports (
+CREATE TABLE IF NOT EXISTS batch_gathers (
     job_id      TEXT NOT NULL,
-    profile     TEXT NOT NULL,
+    gather_key  TEXT NOT NULL,
     report_json TEXT NOT NULL,
+    PRIMARY KEY (job_id, gather_key)
+);
+CREATE TABLE IF NOT EXISTS batch_rankings (
+    job_id       TEXT NOT NULL,
+    profile      TEXT NOT NULL,
+    ranking_json TEXT NOT NULL,
     PRIMARY KEY (job_id, profile)
 );
 CREATE TABLE IF NOT EXISTS batch_entries (
@@ -103,6 +110,16 @@ class Entry(BaseModel):
     via: Literal["", "batch", "call"] = ""
 
 
+class Ranking(BaseModel):
+    """How one brand's issue ranks its shared gather: enough to rank it again exactly (ranking is pure)."""
+
+    profile: str
+    gather_key: str
+    ranked_at: datetime
+    featured: dict[str, tuple[datetime, float, str]] = {}  # the featured history the ranking saw
+    picks: dict[str, list[str]] = {}  # section → cluster ids written about (checked when ranked again)
+
+
 class Job(BaseModel):
     job_id: str
     job_key: str
@@ -137,8 +154,10 @@ def find_open(store: Store, job_key: str, *, now: datetime, max_age_h: float) ->
     return _job(rows[0]) if rows else None
 
 
-def create(store: Store, job: Job, reports: dict[str, GatherReport], entries: list[Entry]) -> None:
-    """The job, each profile's ranked run and every request, in one transaction (all of it or none)."""
+def create(
+    store: Store, job: Job, gathers: dict[str, GatherReport], rankings: list[Ranking], entries: list[Entry]
+) -> None:
+    """The job, its gathers (items only), each profile's ranking and every request, in one transaction."""
     store.ensure_schema(_SCHEMA)
     with store.transaction() as db:
         db.execute(
@@ -148,8 +167,13 @@ def create(store: Store, job: Job, reports: dict[str, GatherReport], entries: li
              json.dumps(job.profiles)),
         )
         db.executemany(
-            "INSERT INTO batch_reports (job_id, profile, report_json) VALUES (?, ?, ?)",
-            [(job.job_id, name, report.model_dump_json()) for name, report in reports.items()],
+            "INSERT INTO batch_gathers (job_id, gather_key, report_json) VALUES (?, ?, ?)",
+            [(job.job_id, key, report.model_copy(update={"trends": []}).model_dump_json())
+             for key, report in gathers.items()],
+        )
+        db.executemany(
+            "INSERT INTO batch_rankings (job_id, profile, ranking_json) VALUES (?, ?, ?)",
+            [(job.job_id, r.profile, r.model_dump_json()) for r in rankings],
         )
         db.executemany(
             "INSERT INTO batch_entries (job_id, custom_id, profile, section, params_json) VALUES (?, ?, ?, ?, ?)",
@@ -172,9 +196,15 @@ def close(store: Store, job_id: str) -> None:
         db.execute("UPDATE batch_jobs SET state = 'done' WHERE job_id = ?", (job_id,))
 
 
-def reports(store: Store, job_id: str) -> dict[str, GatherReport]:
-    rows = store.query("SELECT profile, report_json FROM batch_reports WHERE job_id = ?", (job_id,))
-    return {r["profile"]: GatherReport.model_validate_json(r["report_json"]) for r in rows}
+def gathers(store: Store, job_id: str) -> dict[str, GatherReport]:
+    """gather key → the shared gather (its items; `trends` empty: each brand ranks it)."""
+    rows = store.query("SELECT gather_key, report_json FROM batch_gathers WHERE job_id = ?", (job_id,))
+    return {r["gather_key"]: GatherReport.model_validate_json(r["report_json"]) for r in rows}
+
+
+def rankings(store: Store, job_id: str) -> dict[str, Ranking]:
+    rows = store.query("SELECT profile, ranking_json FROM batch_rankings WHERE job_id = ?", (job_id,))
+    return {r["profile"]: Ranking.model_validate_json(r["ranking_json"]) for r in rows}
 
 
 def entries(store: Store, job_id: str) -> list[Entry]:

@@ -114,14 +114,23 @@ def custom_id(index: int, name: str, section: str) -> str:
     return f"{index:02d}-{re.sub(r'[^A-Za-z0-9_-]', '-', name)[:30]}-{section[:24]}"
 
 
-def rank_for(job: BrandJob, gathered: Gathered, store: Store | None) -> GatherReport:
-    """The shared gather ranked with this brand's niche, weights and caps."""
-    report = gathered.report
-    featured = {}
-    if store is not None and not gathered.replay and not report.sample:
+def ranking_for(job: BrandJob, gathered: Gathered, store: Store | None) -> batch_jobs.Ranking:
+    """How this brand ranks the shared gather: its clock and (live runs only) the featured history it sees now."""
+    featured: dict[str, tuple[datetime, float, str]] = {}
+    if store is not None and not gathered.replay and not gathered.report.sample:
         featured = store.recently_featured(featured_since(job.settings.featured_lookback_days, gathered.ranked_at))
-    trends = ranking.rank(report.items, rank_config(job.settings), gathered.ranked_at, featured=featured)
+    return batch_jobs.Ranking(profile=job.name, gather_key=job.sources_key(), ranked_at=gathered.ranked_at,
+                              featured=featured)
+
+
+def ranked(job: BrandJob, report: GatherReport, how: batch_jobs.Ranking) -> GatherReport:
+    """The shared gather ranked with this brand's niche, weights and caps (pure: the same every time)."""
+    trends = ranking.rank(report.items, rank_config(job.settings), how.ranked_at, featured=how.featured)
     return report.model_copy(update={"trends": trends})
+
+
+def pick_ids(picks: dict[str, list[Trend]]) -> dict[str, list[str]]:
+    return {k: [t.cluster_id for t in v] for k, v in picks.items()}
 
 
 class PrefetchedWriter:
@@ -205,15 +214,18 @@ class BrandsRun:
                 sharing = [o.name for o in jobs if o.sources_key() == j.sources_key()]
                 self.on_line(f"gathering for {', '.join(sharing)}")
                 shared[j.sources_key()] = self.gather(j.settings)
-        reports = {j.name: rank_for(j, shared[j.sources_key()], self.store) for j in jobs}
+        rankings: list[batch_jobs.Ranking] = []
         entries: list[Entry] = []
         for i, j in enumerate(jobs):
+            how = ranking_for(j, shared[j.sources_key()], self.store)
+            report = ranked(j, shared[j.sources_key()].report, how)
             writer = ClaudeWriter(self.client, j.settings)
-            picks = default_picks(reports[j.name], j.settings.top_n)
+            picks = default_picks(report, j.settings.top_n)
+            rankings.append(how.model_copy(update={"picks": pick_ids(picks)}))
             for spec, trends in plan_sections(picks):
                 if trends:
                     entries.append(Entry(custom_id=custom_id(i, j.name, spec.key), profile=j.name, section=spec.key,
-                                         params=writer.first_request(spec, trends, reports[j.name])))
+                                         params=writer.first_request(spec, trends, report)))
         first = next(iter(shared.values()))
         created = self.now()
         issue_date = first.report.started_at if first.report.snapshot is not None else created  # a replay: its clock
@@ -221,7 +233,7 @@ class BrandsRun:
         job = Job(job_id=f"{created:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}", job_key=key, created_at=created,
                   issue_date=issue_date, mode="batch" if use_batch else "calls",
                   profiles=[j.name for j in jobs])
-        batch_jobs.create(self.store, job, reports, entries)
+        batch_jobs.create(self.store, job, {k: g.report for k, g in shared.items()}, rankings, entries)
         return job, len(shared)
 
     def _batches_allowed(self) -> bool:
@@ -268,7 +280,8 @@ class BrandsRun:
 
     def _write(self, job: Job, jobs: dict[str, BrandJob], usage: RunUsage) -> list[ProfileOutcome]:
         """Each brand whose every entry succeeded: compose (the fact-check gate) and publish, once per job."""
-        reports = batch_jobs.reports(self.store, job.job_id)
+        gathers = batch_jobs.gathers(self.store, job.job_id)
+        rankings = batch_jobs.rankings(self.store, job.job_id)
         entries = batch_jobs.entries(self.store, job.job_id)
         done = batch_jobs.written(self.store, job.job_id)
         out: list[ProfileOutcome] = []
@@ -277,14 +290,21 @@ class BrandsRun:
             counts: dict[str, int] = {}
             for e in mine:
                 counts[e.status] = counts.get(e.status, 0) + 1
-            p = ProfileOutcome(name=name, counts=counts, sample=reports[name].sample, folder=done.get(name),
+            how = rankings[name]
+            p = ProfileOutcome(name=name, counts=counts, sample=gathers[how.gather_key].sample, folder=done.get(name),
                                problems=[f"{e.section}: {e.status} — {e.error}" for e in mine if e.status in FAILED])
             if p.folder is None and all(e.status == "succeeded" for e in mine) and name in jobs:
                 brand = jobs[name]
+                report = ranked(brand, gathers[how.gather_key], how)
+                picks = default_picks(report, brand.settings.top_n)
+                if pick_ids(picks) != how.picks:  # never expected (ranking is pure); say so rather than mismatch
+                    p.problems.append("its ranking came out differently from when the requests were built; "
+                                      "this issue is not written")
+                    out.append(p)
+                    continue
                 writer = ClaudeWriter(self.client, brand.settings, usage=usage)
                 replies = {e.section: e.reply for e in mine if e.reply is not None}
-                picks = default_picks(reports[name], brand.settings.top_n)
-                nl = compose(reports[name], PrefetchedWriter(writer, replies), now=job.issue_date, picks=picks,
+                nl = compose(report, PrefetchedWriter(writer, replies), now=job.issue_date, picks=picks,
                              masthead=brand.settings.masthead())
                 p.folder = self.publish(name, nl)
                 p.written_now = True
