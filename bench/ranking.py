@@ -34,7 +34,6 @@ from pathlib import Path
 from ai_content_agents import ranking
 from ai_content_agents.models import Signals, Trend, TrendItem
 from ai_content_agents.ranking import RankConfig, rank
-from ai_content_agents.ranking.entities import word_forms
 from ai_content_agents.sources.stats import strength
 
 SOURCES = ("tiktok", "amazon", "reddit", "youtube", "x")
@@ -204,7 +203,6 @@ def measure(n: int, seed: int) -> dict[str, float]:
     clusters = len(trends)
     del trends
     ranking.clear_caches()  # the second call starts with the same cold caches
-    word_forms.cache_clear()
     gc.collect()
     t0 = time.perf_counter()
     rank(items, RankConfig(), NOW)

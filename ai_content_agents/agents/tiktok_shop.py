@@ -35,7 +35,7 @@ from .base import (
     make_client,
 )
 from .fence import clean
-from .proposals import ProposalStore, check_limits, current_value
+from .proposals import Proposal, ProposalStore, Status, check_limits, current_value
 from .tools import Tool, ToolFailure, ToolOutcome, ToolRegistry
 from .usage import RunUsage
 
@@ -83,6 +83,29 @@ class ProposalReceipt(BaseModel):
     status: str = "pending"
     next_step: str
     limit_problems: list[str] = Field(default_factory=list)
+
+
+class ProposalView(BaseModel):
+    """One recorded proposal as a tool shows it."""
+
+    proposal_id: int
+    created_at: str
+    kind: str
+    product_id: str
+    sku_id: str
+    old: str | None = None
+    new: str
+    currency: str | None = None
+    reason: str = ""
+    status: str
+    decided_by: str | None = None
+
+    @classmethod
+    def of(cls, p: Proposal) -> ProposalView:
+        return cls(proposal_id=p.id, created_at=p.created_at.strftime("%Y-%m-%d %H:%M"), kind=p.kind,
+                   product_id=p.product_id, sku_id=p.sku_id, old=None if p.old is None else str(p.old), new=str(p.new),
+                   currency=p.currency, reason=clean(p.reason, 300), status=p.status,
+                   decided_by=clean(p.decided_by, 60) or None)
 
 
 def _money(amount: Any) -> str | None:
@@ -249,6 +272,18 @@ class ShopTools:
                 "videos": [{"video_id": r.id, "views": r.views, "gmv": _money(r.gmv), "units_sold": r.units_sold,
                             "product_ids": [p.id for p in r.products][:5]} for r in rows]}
 
+    def list_proposals(
+        self, status: Status | None = "pending",
+        limit: Annotated[int, Field(ge=1, le=50)] = 20,
+    ) -> list[ProposalView]:
+        """Recorded change proposals, newest first, with their status (approving one is a person's CLI step).
+
+        Args:
+            status: only proposals in this state (default: pending; null: any).
+            limit: at most this many.
+        """
+        return [ProposalView.of(p) for p in self.proposals.list(status, limit)]
+
     # --- write tools: record a proposal only ------------------------------------------------
     def _propose(self, kind: str, product_id: str, sku_id: str, new: Decimal, currency: str | None, reason: str) -> ProposalReceipt:
         old: Decimal | None = None
@@ -296,7 +331,7 @@ class ShopTools:
 
     def registry(self) -> ToolRegistry:
         reads = [self.shop_status, self.list_shops, self.search_products, self.inventory, self.orders_summary,
-                 self.shop_performance, self.product_performance, self.video_performance]
+                 self.shop_performance, self.product_performance, self.video_performance, self.list_proposals]
         return ToolRegistry(
             [Tool.from_function(f) for f in reads]
             + [Tool.from_function(self.propose_price_change, requires_approval=True, parallel_safe=False),

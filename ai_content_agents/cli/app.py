@@ -370,10 +370,11 @@ def sources_cmd() -> None:
 def _register_commands() -> None:
     """The agent and shop commands live in their own modules; they join the one `app` here."""
     from . import archive as archive_cmd
-    from . import ask, proposals, shop
+    from . import ask, proposals, serve_mcp, shop
 
     ask.register(app)
     archive_cmd.register(app)
+    serve_mcp.register(app)
     proposals.register(shop.app)
     app.add_typer(shop.app, name="shop")
 

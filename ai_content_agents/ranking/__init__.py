@@ -7,10 +7,10 @@
 - `rank`: stories in score order, single-source caps, off-topic and featured demotion.
 """
 
-from .entities import is_listing, learn_brands
+from .entities import clear_caches, is_listing, learn_brands
 from .rank import RankConfig, RankResult, cluster, cluster_keys, percentiles, rank, rank_with_stats, relevant
 from .score import canonical_urls, cluster_id_for, noisy_or
-from .text import category_buckets, clear_caches, item_ids, link_ids, normalise_brand, normalise_title, title_tokens
+from .text import category_buckets, item_ids, link_ids, normalise_brand, normalise_title, title_tokens
 
 __all__ = [
     "RankConfig",

@@ -31,6 +31,7 @@ from functools import lru_cache
 from itertools import chain, combinations, islice
 
 from ..models import TrendItem
+from . import text
 from .text import (
     ACCESSORY_NOUNS,
     NON_TYPE_TOKENS,
@@ -80,15 +81,16 @@ def learn_brands(its: Sequence[TrendItem]) -> frozenset[str]:
     """Brand words of this run: one-word brand fields of any item, and the first title word of listings
     that never appears later in any listing title and leads at most a fifth of them ("LumaGlow" yes;
     "Portable", "Example" no), the latter only with enough listings for "never later" to mean something."""
+    return _learn_brands(its, [title_tokens(it.title) for it in its], [is_listing(it) for it in its])
+
+
+def _learn_brands(its: Sequence[TrendItem], tokens: Sequence[tuple[str, ...]], listing: Sequence[bool]) -> frozenset[str]:
     fields = {b for it in its if it.brand and " " not in it.brand.strip() and (b := normalise_brand(it.brand))}
     first: Counter[str] = Counter()
     later: set[str] = set()
     n = 0
-    for it in its:
-        if not is_listing(it):
-            continue
-        toks = title_tokens(it.title)
-        if not toks:
+    for toks, is_list in zip(tokens, listing, strict=True):
+        if not is_list or not toks:
             continue
         n += 1
         first[toks[0]] += 1
@@ -106,12 +108,18 @@ def learn_brands(its: Sequence[TrendItem]) -> frozenset[str]:
 def item_brands(item: TrendItem, vocab: frozenset[str], listing: bool | None = None) -> frozenset[str]:
     """Brands an item is about: a listing's own brand (its field, else its leading brand word); for a
     mention, the brand field plus every brand word its title names."""
-    toks = title_tokens(item.title)
-    own = normalise_brand(item.brand)
-    if is_listing(item) if listing is None else listing:
+    return _item_brands(item, title_tokens(item.title), vocab, is_listing(item) if listing is None else listing)
+
+
+_NO_BRANDS: frozenset[str] = frozenset()
+
+
+def _item_brands(item: TrendItem, toks: tuple[str, ...], vocab: frozenset[str], listing: bool) -> frozenset[str]:
+    own = normalise_brand(item.brand) if item.brand else None
+    if listing:
         if own:
             return frozenset((own,))
-        return frozenset((toks[0],)) if toks and toks[0] in vocab else frozenset()
+        return frozenset((toks[0],)) if toks and toks[0] in vocab else _NO_BRANDS
     named = vocab.intersection(toks)
     return named | {own} if own else named
 
@@ -240,12 +248,12 @@ class Products:
     vocab: frozenset[str]
 
 
-def _item_ids(its: Sequence[TrendItem]) -> list[set[str]]:
+def _item_ids(its: Sequence[TrendItem], listing: Sequence[bool]) -> list[set[str]]:
     """Each item's ids; a mention linking two different products of a kind keeps neither link."""
     out: list[set[str]] = []
-    for it in its:
+    for it, is_list in zip(its, listing, strict=True):
         ids = item_ids(it)
-        if not is_listing(it) and ids and not product_ids(ids) and any(i.startswith(_PRODUCT_ID_KINDS) for i in ids):
+        if not is_list and len(ids) > 1 and not product_ids(ids) and any(i.startswith(_PRODUCT_ID_KINDS) for i in ids):
             ids = {i for i in ids if not i.startswith(_PRODUCT_ID_KINDS)}
         out.append(ids)
     return out
@@ -262,10 +270,11 @@ def _meta(it: TrendItem, brands: frozenset[str], ids: set[str]) -> _Meta:
 
 def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:
     """Group items (key-sorted, unique keys) into products: ids, then brand mentions, then fuzzy titles."""
-    vocab = learn_brands(its)
+    tokens = [title_tokens(it.title) for it in its]
     listing = [is_listing(it) for it in its]
-    brands = [item_brands(it, vocab, is_list) for it, is_list in zip(its, listing, strict=True)]
-    ids_of = _item_ids(its)
+    vocab = _learn_brands(its, tokens, listing)
+    brands = [_item_brands(it, toks, vocab, is_list) for it, toks, is_list in zip(its, tokens, listing, strict=True)]
+    ids_of = _item_ids(its, listing)
     uf = _UnionFind(len(its), lambda i: _meta(its[i], brands[i], ids_of[i]))
 
     # 1) canonical ids: an ASIN is an ASIN, whatever the titles say (but never two ASINs in one product)
@@ -331,7 +340,7 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:
             uf.union(root, ri)
 
     # 3) guarded fuzzy titles, blocked by rare tokens, within one brand
-    _fuzzy(its, uf, config)
+    _fuzzy(its, tokens, uf, config)
 
     groups: dict[int, list[int]] = {}
     gids: dict[int, set[str]] = {}
@@ -343,7 +352,7 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:
     return Products([groups[r] for r in roots], [gids[r] for r in roots], listing, brands, vocab)
 
 
-def _fuzzy(its: list[TrendItem], uf: _UnionFind, config: MatchConfig) -> None:
+def _fuzzy(its: list[TrendItem], toks: list[tuple[str, ...]], uf: _UnionFind, config: MatchConfig) -> None:
     """Title merges among candidates blocked on each title's rarest tokens: one title's words inside the
     other's (token_set_ratio = 100), most words shared unless prices back the match, within one brand.
 
@@ -352,49 +361,57 @@ def _fuzzy(its: list[TrendItem], uf: _UnionFind, config: MatchConfig) -> None:
     word different either way (titles whose own 3 rarest tokens share a pair with ours). Only later
     items are taken from the second, so each pair is scored once."""
     need = config.min_shared_tokens
-    toks = [title_tokens(it.title) for it in its]
     sets = [frozenset(t) for t in toks]
     df = Counter(chain.from_iterable(ts for ts in toks if len(ts) >= need))
-    shared = sorted((t for t, c in df.items() if c > 1), key=lambda t: (df[t], t))
-    tid = {t: k for k, t in enumerate(shared)}
-    df_of = [df[t] for t in shared]
-    postings: list[set[int]] = [set() for _ in shared]
-    rare3: list[tuple[int, ...]] = []
-    pair_first: dict[tuple[int, int], int] = {}
-    pair_index: dict[tuple[int, int], list[int]] = {}
+    # token ids in (frequency, token) order; ids below n_single are tokens of one title only
+    order = sorted(df, key=lambda t: (df[t], t))
+    tid = {t: k for k, t in enumerate(order)}
+    df_of = [df[t] for t in order]
+    n_single = bisect_right(df_of, 1)
+    postings: list[set[int]] = [set() for _ in order]
+    n_tok = len(order)
+    # each title's pairs among its 3 rarest shared tokens, as ints (a·n_tok + b, a < b), and the titles
+    # holding each pair, in index order; the first pair is (rarest, second rarest)
+    pairs_of: list[tuple[int, ...]] = []
+    pair_index: dict[int, list[int]] = {}
+    get_id = tid.__getitem__
     for i, ti in enumerate(toks):
         if len(ti) < need:
-            rare3.append(())
+            pairs_of.append(())
             continue
-        tok_ids = sorted([k for t in ti if (k := tid.get(t)) is not None])
+        tok_ids = sorted(map(get_id, ti))
+        if tok_ids[0] < n_single:
+            tok_ids = tok_ids[bisect_right(tok_ids, n_single - 1) :]
         for k in tok_ids:
             postings[k].add(i)
-        r = tuple(tok_ids[:3])
-        rare3.append(r)
-        for a_, b_ in ((0, 1), (0, 2), (1, 2)):
-            if b_ < len(r):
-                pair = (r[a_], r[b_])
-                first = pair_first.setdefault(pair, i)
-                if first != i:
-                    bucket = pair_index.get(pair)
-                    if bucket is None:
-                        pair_index[pair] = [first, i]
-                    else:
-                        bucket.append(i)
+        if len(tok_ids) >= 3:
+            a, b, c = tok_ids[0] * n_tok, tok_ids[1], tok_ids[2]
+            keys: tuple[int, ...] = (a + b, a + c, b * n_tok + c)
+        elif len(tok_ids) == 2:
+            keys = (tok_ids[0] * n_tok + tok_ids[1],)
+        else:
+            keys = ()
+        pairs_of.append(keys)
+        for key in keys:
+            bucket = pair_index.get(key)
+            if bucket is None:
+                pair_index[key] = [i]
+            else:
+                bucket.append(i)
     cap = config.block_cap
     window = max(1, cap // 5)
     band = config.price_band
     priced = [it.price is not None for it in its]
-    for i in range(len(its)):
-        rare = rare3[i]
-        if len(rare) < 2:
+    for i, keys in enumerate(pairs_of):
+        if not keys:
             continue
-        found = postings[rare[0]] & postings[rare[1]] if df_of[rare[0]] <= cap else set()
-        for a_, b_ in ((0, 1), (0, 2), (1, 2)):
-            if b_ < len(rare):
-                bucket = pair_index.get((rare[a_], rare[b_]))
-                if bucket is not None:
-                    start = bisect_right(bucket, i)
+        r0, r1 = divmod(keys[0], n_tok)
+        found = postings[r0] & postings[r1] if df_of[r0] <= cap else set()
+        for key in keys:
+            bucket = pair_index[key]
+            if len(bucket) > 1:
+                start = bisect_right(bucket, i)
+                if start < len(bucket):
                     found.update(bucket[start : start + window])
         found.discard(i)
         if not found:
@@ -565,6 +582,12 @@ NAME_ITEMS = 60  # how many of its items vote on the form of its last word
 
 
 @lru_cache(maxsize=1 << 16)
+def _run_stems(run: tuple[str, ...]) -> frozenset[str]:
+    """The stems of a run of type-phrase words (runs recur across a topic's listings)."""
+    return frozenset(chain.from_iterable(topic_tokens(w) for w in run))
+
+
+@lru_cache(maxsize=1 << 16)
 def word_forms(title: str) -> tuple[tuple[str, str], ...]:
     """(stem, folded word) for each word of a title that is not an "-ing" form: how items spell a type."""
     toks = title_tokens(title.replace("-", " ") if "-" in title else title)
@@ -594,7 +617,7 @@ def _topic_name(
         for n in range(1, min(3, len(phrase)) + 1):
             for k in range(len(phrase) - n + 1):
                 run = phrase[k : k + n]
-                stems = frozenset(chain.from_iterable(topic_tokens(w) for w in run))
+                stems = _run_stems(run)
                 if stems and stems <= words:
                     stems_of[run] = stems
     runs = dict.fromkeys(stems_of, 0)
@@ -612,8 +635,20 @@ def _topic_name(
         best = best[:-1]  # "Mineral Sunscreen SPF" → "mineral sunscreens"
     last_stems = topic_tokens(best[-1])
     last_stem = next(iter(last_stems)) if len(last_stems) == 1 else None
-    forms: Counter[str] = Counter()
+    forms: dict[str, int] = {}
     for i in islice(chain.from_iterable(products.groups[g] for g in groups), NAME_ITEMS):
-        forms.update(f for st, f in word_forms(its[i].title) if st == last_stem)
+        title = its[i].title
+        if last_stem is not None and last_stem not in topic_tokens(title):
+            continue  # the word is not in this title in any form (topic tokens hold every type word's stem)
+        for st, f in word_forms(title):
+            if st == last_stem:
+                forms[f] = forms.get(f, 0) + 1
     last = max(forms, key=lambda f: (forms[f], -len(f), f)) if forms else display_word(best[-1])
     return " ".join([*(display_word(w) for w in best[:-1]), plural(last)])
+
+
+def clear_caches() -> None:
+    """Forget every memoised title, link, word and run (benchmarks start each timed call cold)."""
+    text.clear_caches()
+    word_forms.cache_clear()
+    _run_stems.cache_clear()

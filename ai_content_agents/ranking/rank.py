@@ -94,17 +94,18 @@ def _percentiles_at(its: Sequence[TrendItem]) -> list[tuple[float, int] | None]:
             by_source[it.source].append((sig.s, i))
     out: list[tuple[float, int] | None] = [None] * len(its)
     for rows in by_source.values():
-        rows.sort(key=lambda r: r[0])
+        rows.sort()  # by s; ties by position, which the averaging below ignores
         n = len(rows)
         i = 0
-        while i < n:
-            j = i
-            while j + 1 < n and rows[j + 1][0] == rows[i][0]:
+        while i < n:  # rows[i:j] tie on s: they share the mean of ranks i+1..j
+            s_i = rows[i][0]
+            j = i + 1
+            while j < n and rows[j][0] == s_i:
                 j += 1
-            p = ((i + 1 + j + 1) / 2 - 0.5) / n
-            for k in range(i, j + 1):
-                out[rows[k][1]] = (p, n)
-            i = j + 1
+            pn = ((i + j + 1) / 2 - 0.5) / n, n
+            for k in range(i, j):
+                out[rows[k][1]] = pn
+            i = j
     return out
 
 
@@ -210,12 +211,13 @@ def rank_with_stats(
 
 
 def _stories(its: list[TrendItem], config: RankConfig, now: datetime) -> list[dict[str, Any]]:
-    pct_at = _percentiles_at(its)
-    pct = {it.key: pn for it, pn in zip(its, pct_at, strict=True) if pn is not None}
+    keys = [it.key for it in its]
+    pct = {k: pn for k, pn in zip(keys, _percentiles_at(its), strict=True) if pn is not None}
     w = Weights(config.weights, config.default_weight, config.half_life_h, config.thin_n)
     products = resolve_products(its, _match_config(config))
-    parts = {it.key: strength(it, w, now) for it in its}
-    topics = group_topics(its, products, [parts[it.key][0] for it in its])
+    strengths = [strength(it, w, now) for it in its]
+    parts = dict(zip(keys, strengths, strict=True))
+    topics = group_topics(its, products, [p[0] for p in strengths])
     niche = frozenset(t for term in config.niche_terms for t in title_tokens(term))
     done: set[int] = set()
     out: list[dict[str, Any]] = []

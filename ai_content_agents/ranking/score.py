@@ -78,10 +78,16 @@ def cluster_id_for(items: Sequence[TrendItem], ids: set[str] | None = None) -> s
 def canonical_urls(items: Sequence[TrendItem], lead: TrendItem | None = None) -> list[str]:
     """The lead item's URL first, then every item's URL and outbound links that resolve to a product,
     product pages first. Link-in-bio pages and the like are left out: copy may only cite these."""
-    urls = {it.url for it in items if it.url}
+    if len(items) == 1 and not items[0].links:  # most stories at scale: one item, no links
+        url = items[0].url
+        return [url] if url else []
+    rank_of = {it.url: product_url_rank(it.url) for it in items if it.url}
     for it in items:
-        urls.update(link for link in it.links if product_url_rank(link) < 2)
-    ordered = sorted(urls, key=lambda u: (product_url_rank(u), u))
+        for link in it.links:
+            if link not in rank_of and (r := product_url_rank(link)) < 2:
+                rank_of[link] = r
+    urls = rank_of.keys()
+    ordered = sorted(urls, key=lambda u: (rank_of[u], u))
     if lead is not None and lead.url in urls:
         ordered.remove(lead.url)
         ordered.insert(0, lead.url)

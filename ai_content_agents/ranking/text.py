@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import chain
 from urllib.parse import parse_qs, urlsplit
 
 from ..models import TrendItem
@@ -45,9 +46,17 @@ ACCESSORY_NOUNS = frozenset(
 # one pass: hashtags/mentions, then filler phrases, then specs (alternation order matters: "2026 new")
 _STRIP = re.compile(f"{_HASHTAG.pattern}|{_FILLER_PHRASES.pattern}|{_SPEC.pattern}")
 _DROP = _STOP | _FILLER_TOKENS
-# a cheap test for "could _STRIP match here?": a hashtag or mention, a number that starts a word, or the
-# first letters of a filler phrase (most titles have none, and _STRIP's \b alternation is the slow part)
-_MAY_STRIP = re.compile(r"[#@]|(?<![^\W\d_])\d|tik|amazon|must|new|latest|upgraded|best|free|as seen|going|limited")
+# A cheap test for "could _STRIP match here?" (most titles need no stripping, and _STRIP's alternation
+# is the slow part): a hashtag or mention, a digit that starts a word (a spec, "2026 new"), or the first
+# letters of a filler phrase anywhere. Plain substring tests and one charset-led pattern: fast in re.
+_WORD_DIGIT = re.compile(r"[0-9](?<![^\W_][0-9])")
+_FILLER_STARTS = ("tik", "amazon", "must", "new", "latest", "upgraded", "best", "free", "seen", "going", "limited")
+
+
+def _may_strip(text: str) -> bool:
+    if "#" in text or "@" in text or _WORD_DIGIT.search(text) is not None:
+        return True
+    return any(w in text for w in _FILLER_STARTS)
 
 
 @lru_cache(maxsize=1 << 18)
@@ -55,13 +64,15 @@ def title_tokens(title: str) -> tuple[str, ...]:
     """Normalised, de-duplicated tokens of a title, in first-seen order: case, emoji, punctuation,
     hashtags, pack sizes/units and marketing filler removed (§3.2)."""
     seen: dict[str, None] = {}
-    text = unicodedata.normalize("NFKC", title).casefold()
-    if _MAY_STRIP.search(text):
+    ascii_ = title.isascii()  # NFKC leaves ASCII as it is, and casefold is lower() there
+    text = title.lower() if ascii_ else unicodedata.normalize("NFKC", title).casefold()
+    if _may_strip(text):
         text = _STRIP.sub(" ", text)
-    for raw in (_ASCII_TOKEN if text.isascii() else _TOKEN).findall(text):
-        if len(raw) < 2 or raw in _DROP or raw.isdigit():
+    drop = _DROP
+    for raw in (_ASCII_TOKEN if ascii_ or text.isascii() else _TOKEN).findall(text):
+        if len(raw) < 2 or raw in drop or raw.isdigit():
             continue
-        if len(raw) > 3 and raw[-1] == "s" and not raw.endswith(("ss", "us", "is")):
+        if len(raw) > 3 and raw[-1] == "s" and raw[-2] not in "sui":
             raw = raw[:-1]  # light plural folding: "blades"/"blade", "masks"/"mask"
         seen[raw] = None
     return tuple(seen)
@@ -126,7 +137,14 @@ _TT_PRODUCT = re.compile(r"/(?:view/product|product|pdp(?:/[^/]+)?)/(\d{6,})(?:[
 def link_ids(url: str) -> tuple[str, ...]:
     """Canonical ids a link resolves to: an Amazon /dp/<ASIN> → "asin:<ASIN>", a TikTok Shop product
     page → "tiktok_product:<id>". Other links give nothing (they never join clusters)."""
-    if "amazon" not in url and "tiktok" not in url:
+    low = url.lower()
+    if "amazon" in low:
+        if "/dp/" not in low and "/gp/" not in low and "/product/" not in low and "asin=" not in url:
+            return ()  # a cheap test before urlsplit: no product path and no asin= query, no ASIN
+    elif "tiktok" in low:
+        if "product/" not in url and "/pdp" not in url:
+            return ()
+    else:
         return ()
     try:
         parts = urlsplit(url.strip())
@@ -228,25 +246,31 @@ def type_phrase(title: str, brand: str | None = None) -> tuple[str, ...]:
         head = _TYPE_SPLIT.split(title, maxsplit=1)[0]
     if " and " in low or "&" in low or "+" in low:
         head = _HEAD_SPLIT.split(head, maxsplit=1)[0]
-    head = unicodedata.normalize("NFKC", head)
-    if _MAY_STRIP.search(head.casefold()):
+    if not head.isascii():
+        head = unicodedata.normalize("NFKC", head)
+    if _may_strip(head.casefold()):
         head = _STRIP.sub(" ", head)
     words: list[str] = []
     for word in _WORD.findall(head):
-        parts = [p for p in word.casefold().split("-") if p]
-        if brand and "".join(parts) == brand:
-            continue
-        kept = [p for p in parts if len(p) > 1 and not p.isdigit() and p not in _DROP and p not in NON_TYPE_TOKENS]
-        if kept:
+        folded, stems = _phrase_word(word)
+        if stems and folded != brand:
             words.append(word)
     return tuple(words)
+
+
+@lru_cache(maxsize=1 << 16)
+def _phrase_word(word: str) -> tuple[str, tuple[str, ...]]:
+    """A word of a type phrase: folded without hyphens (to compare with a brand), and the stems of its
+    parts that can name a type. Words recur across titles far more than titles do: cached per word."""
+    parts = [p for p in word.casefold().split("-") if p]
+    return "".join(parts), tuple(_word_stem(p) for p in parts if _keep(p))
 
 
 @lru_cache(maxsize=1 << 16)
 def type_tokens(title: str, brand: str | None = None) -> frozenset[str]:
     """`type_phrase` as stemmed tokens (what topic matching compares): the same folding as `title_tokens`
     on words that are already clean, so no second pass of the title patterns."""
-    return frozenset(_word_stem(w) for w in type_phrase(title, brand) for w in w.casefold().split("-") if _keep(w))
+    return frozenset(chain.from_iterable(_phrase_word(w)[1] for w in type_phrase(title, brand)))
 
 
 def _keep(word: str) -> bool:
@@ -284,6 +308,8 @@ def display_word(word: str) -> str:
 
 def clear_caches() -> None:
     """Forget every memoised title and link (benchmarks start each timed call cold)."""
-    for fn in (title_tokens, category_buckets, normalise_brand, link_ids, topic_tokens, type_phrase, type_tokens):
+    for fn in (
+        title_tokens, category_buckets, normalise_brand, link_ids, topic_tokens, type_phrase, type_tokens, _phrase_word
+    ):
         fn.cache_clear()
     _STEMS.clear()
