@@ -250,6 +250,8 @@ class BrandsRun:
     def _batch(self, job: Job, retry: RetryPolicy) -> BatchState:
         entries = batch_jobs.entries(self.store, job.job_id)
         params = {e.custom_id: e.params for e in entries}
+        if not entries:  # nothing to write about anywhere: no batch to pay for
+            return BatchState(batch_id="", status="ended")
         if job.batch_id is None:
             state = submit(self.client, [(e.custom_id, e.params) for e in entries], retry)
             batch_jobs.set_batch(self.store, job.job_id, state.batch_id)  # paid from here: stored before anything else
