@@ -301,3 +301,23 @@ def test_a_server_without_batch_endpoints_is_one_line_then_the_fallback_resumes_
     assert "Resumed" in second.output and "ordinary calls" in second.output  # the stored job, not a new gather
     assert server.creates == 1 and len(server.calls) >= 4
     assert (tmp_path / "out" / "skincare" / "latest" / "newsletter.md").is_file()
+
+
+def test_a_live_ranking_keeps_the_featured_history_it_saw_so_it_ranks_the_same_when_resumed(settings, store) -> None:
+    from datetime import timedelta
+
+    from ai_content_agents.agents.brands import ranked, ranking_for
+
+    job = brand(settings, "skincare")
+    report = sample_report(settings).model_copy(update={"sample": False, "snapshot": None})
+    live = Gathered(report=report, ranked_at=report.started_at, replay=False)
+    top = ranked(job, report, ranking_for(job, live, store)).trends[0]
+    store.mark_featured("issue-1", [(top.cluster_id, top.score * 2)], report.started_at - timedelta(days=1))
+    how = ranking_for(job, live, store)
+    assert top.cluster_id in how.featured  # captured when the job starts...
+    first = ranked(job, report, how)
+    assert first.trends[0].cluster_id != top.cluster_id  # ...and it demotes the story featured yesterday
+    store.mark_featured("issue-2", [(first.trends[0].cluster_id, 99.0)], report.started_at)  # later history
+    again = ranked(job, report, batch_jobs.Ranking.model_validate_json(how.model_dump_json()))
+    assert [t.cluster_id for t in again.trends] == [t.cluster_id for t in first.trends]
+    assert not ranking_for(job, live.model_copy(update={"replay": True}), store).featured  # replays: no history
