@@ -30,7 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import anthropic  # noqa: E402
 
 from ai_content_agents import pipeline  # noqa: E402
+from ai_content_agents.agents.editor_offline import editor_plan  # noqa: E402
 from ai_content_agents.agents.offline import OfflineModel  # noqa: E402
+from ai_content_agents.agents.writer_offline import section_plan  # noqa: E402
 from ai_content_agents.config import Settings  # noqa: E402
 from ai_content_agents.models import GatherReport, Trend  # noqa: E402
 from ai_content_agents.agents.claude_writer import ClaudeWriter  # noqa: E402
@@ -68,7 +70,8 @@ def _ours(report: GatherReport, settings: Settings, store: Store) -> tuple[int, 
 
     def reply(body: dict[str, Any]) -> dict[str, Any]:
         request = {k: v for k, v in body.items() if k != "stream"}
-        out = OfflineModel().messages.create(**request).model_dump(mode="json", exclude_none=True)
+        plan = editor_plan(settings.top_n) if body.get("tools") else section_plan  # the editor has tools, the writer none
+        out = OfflineModel(plan).messages.create(**request).model_dump(mode="json", exclude_none=True)
         stops.append(out["stop_reason"])
         return out
 

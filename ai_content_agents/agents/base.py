@@ -4,7 +4,7 @@ WHY not the SDK's beta tool runner: it uses server-held threads by default (comp
 silently lose history), has no approval gate for function tools, no forced final answer at the
 iteration limit, and sends `repr(exc)` to the model. This loop works the same against the real SDK
 client, any Anthropic-compatible server (`ANTHROPIC_BASE_URL`) and the offline model, because all
-three expose `.messages.create(**kwargs) -> anthropic.types.Message`.
+three fit `client.ModelClient` (`.messages.create(**kwargs)` and `.messages.stream(**kwargs)`).
 """
 
 from __future__ import annotations
@@ -14,17 +14,19 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from ..config import Settings, secret
 from .api import STREAM_ABOVE_MAX_TOKENS, APIFailure, RetryPolicy
+from .client import ModelClient as ModelClient
+from .client import ModelReply
 from .tools import ToolOutcome, ToolRegistry
 from .usage import RunUsage
 
 if TYPE_CHECKING:
-    from anthropic.types import Message
+    from .offline import OfflinePlan
 
 log = logging.getLogger(__name__)
 
@@ -33,17 +35,6 @@ FINAL_NUDGE = (
     "You have reached the tool-call limit for this request. Give your final answer now, using only what "
     "the tools already returned. Do not call any more tools."
 )
-
-
-class MessagesAPI(Protocol):
-    def create(self, **kwargs: Any) -> Message: ...
-
-
-class ModelClient(Protocol):
-    """The one interface BaseAgent needs: `anthropic.Anthropic` and `OfflineModel` both fit."""
-
-    @property
-    def messages(self) -> MessagesAPI: ...
 
 
 class ModelDeprecated(ValueError):
@@ -59,9 +50,11 @@ def deprecated_models() -> dict[str, str]:
         out.update(data_list)
     except ImportError:  # pragma: no cover - older SDK layout
         pass
-    from anthropic.resources.messages.messages import DEPRECATED_MODELS as messages_list
+    import importlib
 
-    out.update(messages_list)
+    # older SDKs keep a second list in the messages module (not re-exported: read it as an attribute)
+    messages_module = importlib.import_module("anthropic.resources.messages.messages")
+    out.update(getattr(messages_module, "DEPRECATED_MODELS", {}))
     return out
 
 
@@ -186,16 +179,16 @@ class AgentEvent(BaseModel):
 
 
 # --- history helpers (pure) -------------------------------------------------------------------
-def assistant_param(msg: Message) -> dict[str, Any]:
+def assistant_param(msg: ModelReply) -> dict[str, Any]:
     """`msg.to_param()` as plain JSON-able dicts, so history can be serialised and resent."""
     return {"role": "assistant", "content": [b.model_dump(mode="json", exclude_none=True) for b in msg.content]}
 
 
-def text_of(msg: Message) -> str:
+def text_of(msg: ModelReply) -> str:
     return "".join(getattr(b, "text", "") for b in msg.content if b.type == "text")
 
 
-def tool_uses(msg: Message) -> list[Any]:
+def tool_uses(msg: ModelReply) -> list[Any]:
     return [b for b in msg.content if b.type == "tool_use"]
 
 
@@ -297,10 +290,13 @@ class BaseAgent:
         self.retry = retry or RetryPolicy()
         self.offline = is_offline(client)
         plan = self.offline_plan() if self.offline else None
-        if plan is not None and hasattr(client, "with_plan"):  # the offline model follows this agent's plan
-            self.client = client.with_plan(plan)
+        if plan is not None:  # the offline model follows this agent's plan
+            from .offline import OfflineModel
 
-    def offline_plan(self) -> Callable[[Any], tuple[list[dict[str, Any]], str]] | None:
+            if isinstance(client, OfflineModel):
+                self.client = client.with_plan(plan)
+
+    def offline_plan(self) -> OfflinePlan | None:
         """This agent's plan for the offline model (next to its tools); None: the model's default."""
         return None
 
@@ -340,7 +336,7 @@ class BaseAgent:
             kwargs["messages"] = with_nudge(flatten_tool_blocks(messages))
         return kwargs
 
-    def _call(self, kwargs: dict[str, Any]) -> Message:
+    def _call(self, kwargs: dict[str, Any]) -> ModelReply:
         """One model call, bounded: retried per `self.retry` (never past its longest wait), streamed when
         text is shown live or max_tokens is large; every failure becomes an APIFailure with one clear line."""
         from .api import is_api_error
@@ -353,7 +349,7 @@ class BaseAgent:
             printed = False
             try:
                 if streaming:
-                    with self.client.messages.stream(**kwargs) as stream:  # type: ignore[attr-defined]
+                    with self.client.messages.stream(**kwargs) as stream:
                         for chunk in stream.text_stream:
                             if self.on_text is not None:
                                 self.on_text(chunk)
@@ -433,7 +429,7 @@ class BaseAgent:
         return self._forced_final(messages, iteration, records)
 
     def _finish(
-        self, msg: Message, messages: list[dict[str, Any]], iterations: int, records: list[ToolRecord]
+        self, msg: ModelReply, messages: list[dict[str, Any]], iterations: int, records: list[ToolRecord]
     ) -> AgentResult:
         reason = msg.stop_reason
         result = AgentResult(

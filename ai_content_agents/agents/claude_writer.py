@@ -17,7 +17,8 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from .base import Capabilities, ModelClient, is_offline, make_client
-from .fence import clean, fence
+from .fence import clean, fence, fence_json
+from .offline import OfflineModel
 from .trend import safe_payload
 from .usage import RunUsage
 from ..config import Settings
@@ -114,7 +115,12 @@ class ClaudeWriter:
         max_attempts: int = 2,
         angles: Mapping[str, str] | None = None,
     ) -> None:
-        self.client = client
+        self.offline = is_offline(client)
+        if isinstance(client, OfflineModel):  # the offline model writes sections by this writer's plan
+            from .writer_offline import section_plan
+
+            client = client.with_plan(section_plan)
+        self.client: ModelClient = client
         # cluster_id → the editor's one-line angle (agents/editor.py). Model text derived from scraped
         # data: it is fenced in the prompt as guidance, never treated as a fact, and compose's gate still runs.
         self.angles: dict[str, str] = dict(angles or {})
@@ -122,7 +128,6 @@ class ClaudeWriter:
         self.model = model or settings.writer_model
         self.caps = Capabilities.from_settings(settings)
         self.usage = usage if usage is not None else RunUsage.from_settings(settings, "newsletter")
-        self.offline = is_offline(client)
         self.name = "offline model" if self.offline else self.model
         self.can_revise = not self.offline
         self.max_attempts = 1 if self.offline else max(1, max_attempts)
@@ -177,7 +182,8 @@ class ClaudeWriter:
         parts = [
             f'<section key="{spec.key}" title="{spec.title}" max_items="{spec.max_items}" '
             f'first_slot="{spec.first_slot}">{spec.purpose}</section>',
-            f"<trend_payloads>\n{json.dumps(payloads, ensure_ascii=False, separators=(',', ':'))}\n</trend_payloads>",
+            "<trend_payloads>\n" + fence_json(json.dumps(payloads, ensure_ascii=False, separators=(",", ":")),
+                                                source="scraped", item_id="trend_payloads") + "\n</trend_payloads>",
         ]
         if spec.attached:
             parts.append(

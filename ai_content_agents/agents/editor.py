@@ -30,6 +30,7 @@ from ..models import GatherReport, Newsletter, Trend
 from ..store import Store
 from ..newsletter import story
 from .claude_writer import ClaudeWriter
+from .editor_offline import editor_plan
 from ..newsletter.compose import compose
 from ..newsletter.sections import SECTION_SPECS, SELLERS, SectionSpec, featurable, fits, section_fits, select
 
@@ -37,7 +38,6 @@ log = logging.getLogger(__name__)
 
 MAX_TOOL_TURNS = 8  # issue 4: a whole newsletter needs at most 8 tool-call turns (the writer uses none)
 ANGLE_LIMIT = 200  # characters; an angle is one line of guidance, not copy
-BRIEF_TAG = "editor_brief_request"  # the offline model recognises the editor run by this tag
 
 
 class BriefEntry(BaseModel):
@@ -93,7 +93,7 @@ def default_picks(report: GatherReport, top_n: int, specs: tuple[SectionSpec, ..
 def editor_prompt(report: GatherReport, specs: tuple[SectionSpec, ...], *, top_n: int, max_turns: int) -> str:
     """The editor's task. Section rules are stated here AND enforced by `validate_brief`."""
     lines = [
-        f'<{BRIEF_TAG} run_id="{clean(report.run_id, 60)}" top_n="{top_n}">',
+        f'<issue_plan_request run_id="{clean(report.run_id, 60)}">',
         "Plan this week's newsletter issue from the run that has already been gathered (do not refresh it).",
         "Call `gather` once (it returns this run's summary), then `list_trends` (limit 20); call `trend_detail` "
         "for the few trends you are unsure about (several in one turn) and `recently_featured` to avoid repeats. "
@@ -115,7 +115,7 @@ def editor_prompt(report: GatherReport, specs: tuple[SectionSpec, ...], *, top_n
         "Finish with one JSON object only, no prose:",
         '{"sections": {"top_trend": [{"cluster_id": "...", "angle": "..."}], "creator_watch": [...], '
         '"amazon_movers": [...], "sellers": [...]}}',
-        f"</{BRIEF_TAG}>",
+        "</issue_plan_request>",
     ]
     return "\n".join(lines)
 
@@ -261,9 +261,11 @@ def editor_agent(
     max_tool_turns: int = MAX_TOOL_TURNS,
 ) -> TrendAgent:
     """The editor's TrendAgent, built with its per-run dependencies: pinned to `report` (its `gather`
-    tool only summarises it, even with refresh=true) and capped at min(settings' cap, `max_tool_turns`)."""
+    tool only summarises it, even with refresh=true), capped at min(settings' cap, `max_tool_turns`), and
+    with the editor's own offline plan (used only when `client` is the offline model)."""
     return TrendAgent(settings, store, client=client, usage=usage, report=report, refresh_allowed=False, now=now,
-                      max_iterations=max(1, min(settings.agent_max_iterations, max_tool_turns)))
+                      max_iterations=max(1, min(settings.agent_max_iterations, max_tool_turns)),
+                      offline_plan=editor_plan(settings.top_n))
 
 
 def plan_issue(

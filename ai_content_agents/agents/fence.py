@@ -43,7 +43,8 @@ def _escape(text: str) -> str:
 
 def clean(text: str | None, limit: int = 160) -> str:
     """Untrusted short text (titles, names) as a plain string: normalised, invisible characters
-    stripped, whitespace collapsed, truncated and escaped. Used where a full fence is overkill."""
+    stripped, whitespace collapsed, truncated and escaped. The strings of a result that reaches a model
+    whole inside `fence_json` are cleaned with it; alone it is no fence."""
     if not text:
         return ""
     norm = strip_invisible(unicodedata.normalize("NFKC", text))
@@ -56,6 +57,26 @@ def fence(text: str | None, *, source: str, item_id: str, limit: int = DEFAULT_L
     norm = strip_invisible(unicodedata.normalize("NFKC", text or ""))
     norm = re.sub(r"[ \t]+", " ", norm).strip()
     body = _escape(_truncate(norm, limit))
-    src = _ATTR_SAFE.sub("", source)[:40]
-    ident = _ATTR_SAFE.sub("", item_id)[:80]
-    return f'<{FENCE_TAG} source="{src}" id="{ident}">{body}</{FENCE_TAG}>'
+    return f"{_open_tag(source, item_id)}{body}</{FENCE_TAG}>"
+
+
+def _open_tag(source: str, item_id: str) -> str:
+    return f'<{FENCE_TAG} source="{_ATTR_SAFE.sub("", source)[:40]}" id="{_ATTR_SAFE.sub("", item_id)[:80]}">'
+
+
+def fence_json(text: str, *, source: str, item_id: str) -> str:
+    """A JSON document that carries scraped strings (titles, names, quotes, captions), fenced whole.
+
+    `<` and `>` are written as JSON escapes (\\u003c, \\u003e): no tag can be formed inside, so nothing in
+    it can close the fence, and the JSON still parses to the same values once the fence is taken off
+    (`unfence_json`). The strings themselves stay plain, so copy never carries fence tags."""
+    body = text.replace("<", "\\u003c").replace(">", "\\u003e")
+    return f"{_open_tag(source, item_id)}{body}</{FENCE_TAG}>"
+
+
+def unfence_json(text: str) -> str:
+    """The JSON inside a `fence_json` fence (any other text is returned as it is)."""
+    if text.startswith(f"<{FENCE_TAG} ") and text.endswith(f"</{FENCE_TAG}>"):
+        start = text.find(">") + 1
+        return text[start : -len(f"</{FENCE_TAG}>")]
+    return text

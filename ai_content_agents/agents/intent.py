@@ -28,7 +28,7 @@ CATEGORY_WORDS: dict[str, str] = {
 MOVER_WORDS = frozenset({"climbing", "fastest", "rising", "growing", "movers", "moving", "surging", "breakout",
                          "breaking", "momentum", "accelerating", "up"})
 COMPARE_WORDS = frozenset({"compare", "comparison", "versus", "vs", "between", "difference", "both"})
-_ADVICE = (
+_ADVICE: tuple[tuple[Literal["post", "stock", "do"], re.Pattern[str]], ...] = (
     ("post", re.compile(r"\b(post|film|shoot|content|video|caption|make a video|upload)\b")),
     ("stock", re.compile(r"\b(stock|restock|sell|carry|list|inventory|source)\b")),
     ("do", re.compile(r"\bwhat should (i|we)\b|\bshould (i|we)\b|\bwhat (can|do) (i|we)\b|\brecommend")),

@@ -1,27 +1,28 @@
 """The offline model: a deterministic stand-in for Claude, used when no API key is set.
 
 WHY: the main job and CI must run without keys through the SAME code path as with Claude. This
-class implements `.messages.create(**kwargs)` (and `.messages.stream`) and returns real
-`anthropic.types.Message` objects, so BaseAgent cannot tell the difference. It follows a fixed,
-sensible plan over whichever tools it is offered, and writes final copy with the pipeline's
-templates (`template_writer.copy_for`), so every number it writes is grounded.
+class implements `.messages.create(**kwargs)` (and `.messages.stream`) and returns messages of the
+SDK's shape, so BaseAgent cannot tell the difference (both fit `client.ModelClient`).
+
+Like pydantic-ai's `FunctionModel` it knows no agent, no prompt and no tool name: each agent hands it
+a plan (`OfflinePlan`, a pure function of one `OfflineTurn`) that sits next to the agent's own tools:
+`trend_offline`, `shop_offline`, `editor_offline`, `writer_offline`. Without a plan it only says that
+it is offline.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator
 from itertools import count
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from ..newsletter.evidence import TrendPayload
+from .fence import unfence_json
 
 OFFLINE_MODEL_ID = "offline-model"
 OFFLINE_BANNER = "Written offline (no ANTHROPIC_API_KEY): deterministic templates, no model was called."
-_PAYLOADS = re.compile(r"<trend_payloads>\s*(.*?)\s*</trend_payloads>", re.S)
 
 
 def _chars(obj: Any) -> int:
@@ -149,73 +150,16 @@ def _question(messages: list[dict[str, Any]]) -> str:
 
 
 def _json(text: str) -> Any:
+    """A tool result read back as JSON (a fenced result is unwrapped first); None when it is not JSON."""
     try:
-        return json.loads(text)
+        return json.loads(unfence_json(text))
     except ValueError:
         return None
 
 
-class _Plan:
-    """Decides the next step from the conversation so far. Pure: same input, same output."""
-
-    def __init__(self, request: dict[str, Any]) -> None:
-        self.request = request
-        self.messages: list[dict[str, Any]] = list(request.get("messages") or [])
-        self.tools = {t["name"] for t in request.get("tools") or [] if isinstance(t, dict)}
-        choice = request.get("tool_choice") or {}
-        self.may_call = bool(self.tools) and choice.get("type") != "none"
-        self.done = _results(self.messages)
-        self.called = [name for name, _, _, _ in self.done]
-
-    def next(self) -> tuple[list[dict[str, Any]], str]:
-        if "shop_status" in self.tools:
-            return self._shop()
-        match = _PAYLOADS.search(_question(self.messages))
-        if match:
-            return [{"type": "text", "text": self._section(match.group(1))}], "end_turn"
-        return [{"type": "text", "text": OFFLINE_BANNER}], "end_turn"
-
-    @staticmethod
-    def _use(n: int, name: str, args: dict[str, Any]) -> dict[str, Any]:
-        return {"type": "tool_use", "id": f"toolu_offline_{n:02d}", "name": name, "input": args}
-
-    # --- TikTokShopAgent: status → performance (parallel) → answer; never proposes writes ----------
-    def _shop(self) -> tuple[list[dict[str, Any]], str]:
-        step = len(self.called)
-        if self.may_call and "shop_status" not in self.called:
-            return [self._use(step, "shop_status", {})], "tool_use"
-        status = next(((r, err) for n, _, r, err in self.done if n == "shop_status"), ("", True))
-        ready = not status[1] and (_json(status[0]) or {}).get("ready")
-        wanted = [t for t in ("shop_performance", "product_performance") if t in self.tools]
-        if self.may_call and ready and wanted and not set(wanted) & set(self.called):
-            return [self._use(step + i, t, {"days": 7}) for i, t in enumerate(wanted)], "tool_use"
-        lines = [OFFLINE_BANNER]
-        if not ready:
-            detail = _json(status[0]) or {}
-            lines.append(f"TikTok Shop is not available: {detail.get('detail') or status[0] or 'unknown state'}")
-            return [{"type": "text", "text": "\n".join(lines)}], "end_turn"
-        for name, _, result, err in self.done:
-            if name == "shop_status":
-                continue
-            lines.append(f"{name}: {'error: ' if err else ''}{result}")
-        return [{"type": "text", "text": "\n".join(lines)}], "end_turn"
-
-    # --- ClaudeWriter: one section as JSON, from the payloads in the prompt ------------------------
-    def _section(self, raw: str) -> str:
-        from ..newsletter.template_writer import write_json
-
-        payloads = [TrendPayload.model_validate(p) for p in json.loads(raw)]
-        prompt = _question(self.messages)
-        key = re.search(r'<section key="([a-z_]+)"', prompt)
-        slot = re.search(r'<section [^>]*first_slot="(\d+)"', prompt)
-        attached = re.search(r"<attached>(.*?)</attached>", prompt, re.S)
-        body = write_json(
-            key.group(1) if key else "",
-            payloads,
-            first_slot=int(slot.group(1)) if slot else 0,
-            attached=(_json(attached.group(1)) or {}) if attached else {},
-        )
-        return json.dumps(body, ensure_ascii=False)
+def banner_plan(turn: OfflineTurn) -> tuple[list[dict[str, Any]], str]:
+    """The plan of a model no agent has given one: it says it is offline, and nothing else."""
+    return turn.answer(OFFLINE_BANNER)
 
 
 class _OfflineStream:
@@ -249,10 +193,7 @@ class _OfflineMessages:
     def create(self, **kwargs: Any) -> Message:
         if kwargs.get("stream"):
             raise ValueError("the offline model does not produce raw event streams; use messages.stream()")
-        if self.plan is not None:
-            content, stop = self.plan(OfflineTurn(kwargs))
-        else:
-            content, stop = _Plan(kwargs).next()
+        content, stop = (self.plan or banner_plan)(OfflineTurn(kwargs))
         return _message(next(self._ids), content, stop, kwargs)
 
     def stream(self, **kwargs: Any) -> _OfflineStream:

@@ -8,6 +8,7 @@ and records the outcome. Every TikTokShopAgent tool call lands in an audit log.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import logging
@@ -321,7 +322,7 @@ class ProposalStore:
                  approver),
             )
 
-    def audit_log(self, limit: int = 100) -> list[AuditEntry]:
+    def audit_log(self, limit: int = 100) -> builtins.list[AuditEntry]:
         rows = self.store.query("SELECT * FROM shop_audit ORDER BY id DESC LIMIT ?", (limit,))
         return [
             AuditEntry(id=r["id"], at=r["at"], run_id=r["run_id"], actor=r["actor"], tool=r["tool"],

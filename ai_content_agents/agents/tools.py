@@ -19,6 +19,8 @@ from typing import Any, get_type_hints
 import docstring_parser
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from .fence import fence_json
+
 log = logging.getLogger(__name__)
 
 MAX_RESULT_CHARS = 12_000  # a hard cap on one tool result; tools are expected to stay far below it
@@ -45,6 +47,7 @@ class Tool:
     args_model: type[BaseModel]
     requires_approval: bool = False
     parallel_safe: bool = True
+    untrusted: bool = False  # its results carry scraped strings: they reach the model fenced whole (fence_json)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -55,6 +58,7 @@ class Tool:
         name: str | None = None,
         requires_approval: bool = False,
         parallel_safe: bool = True,
+        untrusted: bool = False,
     ) -> Tool:
         """Derive the name, description and argument model from the signature and the docstring."""
         doc = docstring_parser.parse(inspect.getdoc(fn) or "")
@@ -68,7 +72,7 @@ class Tool:
             default = ... if param.default is inspect.Parameter.empty else param.default
             fields[pname] = (annotation, Field(default, description=param_docs.get(pname) or None))
         tool_name = name or fn.__name__
-        model = create_model(  # type: ignore[call-overload]
+        model = create_model(
             f"{tool_name}_args", __config__=ConfigDict(extra="forbid"), **fields
         )
         joiner = "\n\n" if doc.blank_after_short_description else " "
@@ -80,6 +84,7 @@ class Tool:
             args_model=model,
             requires_approval=requires_approval,
             parallel_safe=parallel_safe,
+            untrusted=untrusted,
         )
 
     def input_schema(self) -> dict[str, Any]:
@@ -108,7 +113,10 @@ class Tool:
         except Exception as exc:  # noqa: BLE001 - every failure must reach the model as a safe message
             log.warning("tool %s failed: %s: %s", self.name, type(exc).__name__, redact(str(exc)))
             return ToolOutcome(content=safe_error(exc), is_error=True)
-        return ToolOutcome(content=serialise(result))
+        content = serialise(result)
+        if self.untrusted:
+            content = fence_json(content, source="scraped", item_id=self.name)
+        return ToolOutcome(content=content)
 
 
 def tool(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -21,9 +21,13 @@ from ..prompts import render
 from ..store import Store
 from .api import RetryPolicy
 from .base import AgentEvent, AgentResult, BaseAgent, Capabilities, ModelClient, PendingApproval, make_client
+from .fence import DEFAULT_LIMIT as TEXT_LIMIT
 from .fence import clean, fence
 from .tools import Tool, ToolFailure, ToolRegistry
 from .usage import RunUsage
+
+if TYPE_CHECKING:
+    from .offline import OfflinePlan
 
 GatherFn = Callable[..., GatherReport]
 
@@ -68,9 +72,15 @@ class TrendList(BaseModel):
     trends: list[TrendBrief]
 
 
+class ItemText(BaseModel):
+    source: str
+    id: str
+    text: str  # cleaned and truncated; the whole result reaches the model fenced (Tool.untrusted)
+
+
 class TrendDetail(BaseModel):
     trend: TrendPayload
-    texts: list[str] = Field(default_factory=list)  # fenced scraped text of the trend's items
+    texts: list[ItemText] = Field(default_factory=list)  # scraped text of the trend's best items
 
 
 class HistoryPoint(BaseModel):
@@ -151,6 +161,12 @@ def fit_detail(detail: TrendDetail, budget: int = 11_000) -> TrendDetail:
     return detail
 
 
+def _reason(source: str, reason: str | None) -> str:
+    """Why a source did not deliver. It can quote a third party (an Apify actor's status message), so it
+    reaches the model fenced; `gather`'s own note (an instruction of ours) stays outside any fence."""
+    return fence(reason, source=source, item_id="status", limit=120) if reason else ""
+
+
 class TrendTools:
     """The tool functions, bound to one settings/store/report. Each returns a compact pydantic model."""
 
@@ -195,7 +211,9 @@ class TrendTools:
     def _gather(self, sources: list[SourceName] | None = None) -> GatherReport:
         fn = self._gather_fn
         if fn is None:
-            from ..pipeline import gather as fn
+            from ..pipeline import gather
+
+            fn = gather
         report = fn(self.settings, self.store, sources=sources, mode=self.mode, now=self.now)
         self.gathers += 1
         self.report, self.stored_at = report, None
@@ -254,7 +272,8 @@ class TrendTools:
             stored=self.stored_at is not None,
             sample=r.sample,
             trends=len(r.trends),
-            sources=[SourceLine(source=s.source, status=s.status, items=s.items, reason=clean(s.reason, 120)) for s in r.sources],
+            sources=[SourceLine(source=s.source, status=s.status, items=s.items, reason=_reason(s.source, s.reason))
+                     for s in r.sources],
             note="; ".join(
                 n
                 for n in (
@@ -296,7 +315,7 @@ class TrendTools:
 
     def trend_detail(self, cluster_id: str) -> TrendDetail:
         """All evidence and numbers of one trend: every figure with its source, window and display string,
-        plus the (untrusted, fenced) text of its best items.
+        plus the (untrusted) text of its best items.
 
         Args:
             cluster_id: the trend's cluster_id from list_trends.
@@ -305,7 +324,8 @@ class TrendTools:
         trend = next((t for t in r.trends if t.cluster_id == cluster_id), None)
         if trend is None:
             raise ToolFailure(f"no trend with cluster_id {clean(cluster_id, 60)!r} in this run")
-        texts = [fence(it.text, source=it.source, item_id=it.source_id) for it in trend.items[:3] if it.text]
+        texts = [ItemText(source=it.source, id=clean(it.source_id, 80), text=clean(it.text, TEXT_LIMIT))
+                 for it in trend.items[:3] if it.text]
         return fit_detail(TrendDetail(trend=safe_payload(trend), texts=texts))
 
     def item_history(self, source: SourceName, source_id: str, limit: Annotated[int, Field(ge=1, le=30)] = 10) -> ItemHistory:
@@ -338,10 +358,10 @@ class TrendTools:
         return ToolRegistry(
             [
                 Tool.from_function(self.gather, parallel_safe=False),
-                Tool.from_function(self.list_trends),
-                Tool.from_function(self.trend_detail),
-                Tool.from_function(self.item_history),
-                Tool.from_function(self.recently_featured),
+                Tool.from_function(self.list_trends, untrusted=True),
+                Tool.from_function(self.trend_detail, untrusted=True),
+                Tool.from_function(self.item_history, untrusted=True),
+                Tool.from_function(self.recently_featured, untrusted=True),
             ]
         )
 
@@ -369,7 +389,11 @@ class TrendAgent(BaseAgent):
         refresh: bool = False,
         allow_model_refresh: bool = False,
         max_iterations: int | None = None,
+        offline_plan: OfflinePlan | None = None,
     ) -> None:
+        # what the offline model does for this agent: answer questions (trend_plan) unless the caller
+        # runs it for another job (the newsletter editor passes its own plan): a per-run dependency
+        self._offline_plan = offline_plan
         self.trend_tools = TrendTools(
             settings, store, report=report, gather_fn=gather_fn, mode=mode, now=now, refresh_allowed=refresh_allowed,
             refresh=refresh, allow_model_refresh=allow_model_refresh,
@@ -391,7 +415,9 @@ class TrendAgent(BaseAgent):
             retry=RetryPolicy.from_settings(settings),
         )
 
-    def offline_plan(self) -> Callable[[Any], tuple[list[dict[str, Any]], str]] | None:
+    def offline_plan(self) -> OfflinePlan:
+        if self._offline_plan is not None:
+            return self._offline_plan
         from .trend_offline import trend_plan
 
         return trend_plan

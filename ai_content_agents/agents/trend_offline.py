@@ -5,14 +5,11 @@ TrendAgent (it sits next to TrendAgent's tools, not inside the model).
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
 from .intent import SOURCE_LABELS, Intent, read_intent
 from .offline import OFFLINE_BANNER, OfflineTurn
 
-_BRIEF = re.compile(r'<editor_brief_request[^>]*top_n="(\d+)"')  # agents/editor.py BRIEF_TAG
 Reply = tuple[list[dict[str, Any]], str]
 
 
@@ -52,9 +49,6 @@ def _briefs(turn: OfflineTurn) -> list[tuple[dict[str, Any], list[dict[str, Any]
 
 
 def trend_plan(turn: OfflineTurn) -> Reply:
-    brief_request = _BRIEF.search(turn.question)
-    if brief_request:
-        return _editor(turn, int(brief_request.group(1)))
     intent = read_intent(turn.question)
     lists = turn.results("list_trends")
     if turn.may_call and "list_trends" in turn.tools and not lists:
@@ -101,11 +95,11 @@ def _answer(turn: OfflineTurn, intent: Intent, rows: list[Any], *, broadened: bo
         return "\n".join(out)
     if broadened:
         out.append(f"Nothing in this run matches {intent.subject} exactly; the closest trends instead:")
-    details = {}
+    details: dict[str, TrendPayload] = {}
     for _, d, err in turn.results("trend_detail"):
         if not err and isinstance(d, dict) and "trend" in d:
-            p = TrendPayload.model_validate(d["trend"])
-            details[p.cluster_id] = p
+            payload = TrendPayload.model_validate(d["trend"])
+            details[payload.cluster_id] = payload
 
     if intent.compare:
         out += ["", f"## {' vs '.join(_label(s) for s in intent.sources[:3])}" + (f" ({intent.category})" if intent.category else "")]
@@ -153,48 +147,3 @@ def _answer(turn: OfflineTurn, intent: Intent, rows: list[Any], *, broadened: bo
     if rest:
         out += ["", "Also ranked:"] + [_line(b, src) for b in rest]
     return "\n".join(out)
-
-
-def _editor(turn: OfflineTurn, top_n: int) -> Reply:
-    """The newsletter editor's run: list the top N, answer with the deterministic section selection."""
-    if turn.may_call and "list_trends" in turn.tools and not turn.called("list_trends"):
-        return [turn.use("list_trends", {"limit": max(1, min(20, top_n))})], "tool_use"
-    listed = next((r for _, r, err in turn.results("list_trends") if not err and isinstance(r, dict)), None)
-    briefs = (listed or {}).get("trends", [])
-    return turn.answer(json.dumps(offline_brief(briefs, top_n), ensure_ascii=False))
-
-
-def offline_angle(b: Any) -> str:
-    """The template's angle for one listed trend (a list_trends brief, as a dict or a TrendBrief)."""
-    from ..newsletter.evidence import SOURCE_LABELS
-
-    get = b.get if isinstance(b, dict) else (lambda k, d=None: getattr(b, k, d))
-    sources = get("sources", []) or []
-    where = ", ".join(SOURCE_LABELS.get(s, s) for s in sources)
-    angle = f"#{get('rank')} this run, {get('label')} on {where}"
-    if get("lead"):
-        angle += f"; lead with {get('lead')}"
-    if "tiktok_shop" in sources:
-        angle += "; already selling in your shop"
-    return angle
-
-
-def offline_brief(briefs: list[dict[str, Any]], top_n: int) -> dict[str, Any]:
-    """The editor brief the offline model answers: exactly `sections.select` over the listed top-N trends."""
-    from ..newsletter.sections import NOT_FEATURABLE, SECTION_SPECS, Candidate, select_candidates
-
-    listed = {b["cluster_id"]: b for b in briefs
-              if 1 <= int(b.get("rank", 0)) <= top_n and not NOT_FEATURABLE & set(b.get("flags", []))}
-    picks = select_candidates([
-        Candidate(cluster_id=b["cluster_id"], rank=int(b["rank"]), fits=tuple(b.get("fits", [])),
-                  corroborated=bool(b.get("corroborated")), has_thread=bool(b.get("has_thread")),
-                  flags=tuple(b.get("flags", [])))
-        for b in listed.values()
-    ])
-    return {
-        "sections": {
-            spec.key: [{"cluster_id": c, "angle": offline_angle(listed[c])} for c in picks.get(spec.key, [])]
-            for spec in SECTION_SPECS
-            if spec.max_items > 0
-        }
-    }

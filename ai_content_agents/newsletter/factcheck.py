@@ -165,7 +165,7 @@ _PERCENT_AFTER = re.compile(r"\s?%|\s+(?:percent|per\s+cent|percentage\s+points?
 _MULT_AFTER = re.compile(r"x(?![A-Za-z0-9])|\s?×|\s+times\b")
 _ORDINAL_AFTER = re.compile(r"(?:st|nd|rd|th)\b(?P<p>\s+percentile\b)?")
 _CODE_AFTER = re.compile(rf"\s?(?P<c>{'|'.join(_ISO_CODES)})\b")
-_UNIT_HOURS = {
+_UNIT_HOURS: dict[str, Decimal | int] = {
     "min": Decimal(1) / 60, "mins": Decimal(1) / 60, "minute": Decimal(1) / 60, "minutes": Decimal(1) / 60,
     "h": 1, "hr": 1, "hrs": 1, "hour": 1, "hours": 1,
     "d": 24, "day": 24, "days": 24,

@@ -96,6 +96,10 @@ def _percentiles_at(its: Sequence[TrendItem]) -> list[tuple[float, int] | None]:
     for rows in by_source.values():
         rows.sort()  # by s; ties by position, which the averaging below ignores
         n = len(rows)
+        if len({s for s, _ in rows}) == n:  # no ties (the usual case): rank k+1 of n
+            for k, (_, at) in enumerate(rows):
+                out[at] = ((k + 0.5) / n, n)
+            continue
         i = 0
         while i < n:  # rows[i:j] tie on s: they share the mean of ranks i+1..j
             s_i = rows[i][0]
@@ -111,8 +115,13 @@ def _percentiles_at(its: Sequence[TrendItem]) -> list[tuple[float, int] | None]:
 
 def _sorted_unique(items: Iterable[TrendItem], skipped: Counter[str] | None = None) -> tuple[list[str], list[TrendItem]]:
     """(keys, items) in key order, one item per key: the latest observation wins; others are counted."""
-    by_key: dict[str, TrendItem] = {}
-    for it in items:
+    its = list(items)
+    by_key = {it.key: it for it in its}
+    if len(by_key) == len(its):  # no key seen twice (the usual case)
+        keys = sorted(by_key)
+        return keys, [by_key[k] for k in keys]
+    by_key = {}
+    for it in its:
         k = it.key
         cur = by_key.get(k)
         if cur is not None and skipped is not None:

@@ -64,6 +64,31 @@ def sdk_client(script: Script) -> anthropic.Anthropic:
                                http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))
 
 
+def result_json(block: dict[str, Any]) -> Any:
+    """A tool_result block's content as JSON; a fenced result (scraped data) has its fence taken off."""
+    from ai_content_agents.agents.fence import unfence_json
+
+    return json.loads(unfence_json(block["content"]))
+
+
+def offline_reply(body: dict[str, Any], plan: Any = None) -> dict[str, Any]:
+    """What a well-behaved model would answer to this wire request, following `plan` (an agent's offline plan)."""
+    from ai_content_agents.agents.offline import OfflineModel
+
+    request = {k: v for k, v in body.items() if k != "stream"}
+    return OfflineModel(plan).messages.create(**request).model_dump(mode="json", exclude_none=True)
+
+
+def newsletter_model(top_n: int) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A well-behaved model for `write_with_agents` over the wire: the editor's plan for the request with
+    tools (the editor's TrendAgent), the writer's plan for the others (one section each)."""
+    from ai_content_agents.agents.editor_offline import editor_plan
+    from ai_content_agents.agents.writer_offline import section_plan
+
+    editor = editor_plan(top_n)
+    return lambda body: offline_reply(body, editor if body.get("tools") else section_plan)
+
+
 def last_tool_results(body: dict[str, Any]) -> list[dict[str, Any]]:
     content = body["messages"][-1]["content"]
     return [b for b in content if isinstance(b, dict) and b.get("type") == "tool_result"]

@@ -99,3 +99,16 @@ def test_offline_model_is_generic_and_follows_a_supplied_plan() -> None:
     model = OfflineModel().with_plan(plan)
     msg = model.messages.create(model="m", max_tokens=10, messages=[{"role": "user", "content": "hi there"}])
     assert msg.content[0].text == "you asked: hi there" and seen[0].tools == frozenset()  # type: ignore[union-attr]
+
+
+def test_offline_model_without_a_plan_knows_no_agent() -> None:
+    """Given tools and prompts that look like the editor's or the writer's, the bare model only says it is offline."""
+    from ai_content_agents.agents.offline import OFFLINE_BANNER
+
+    tools = [{"name": "list_trends", "description": "d", "input_schema": {"type": "object"}},
+             {"name": "shop_status", "description": "d", "input_schema": {"type": "object"}}]
+    for prompt in ('<editor_brief_request top_n="20">plan</editor_brief_request>',
+                   '<section key="top_trend"></section><trend_payloads>[]</trend_payloads>'):
+        msg = OfflineModel().messages.create(model="m", max_tokens=10, tools=tools,
+                                             messages=[{"role": "user", "content": prompt}])
+        assert [b.type for b in msg.content] == ["text"] and msg.content[0].text == OFFLINE_BANNER  # type: ignore[union-attr]

@@ -9,6 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from ai_content_agents.agents.fence import unfence_json
 from ai_content_agents.agents.base import AgentResult, Decision, PendingApproval
 from ai_content_agents.agents.offline import OfflineModel
 from ai_content_agents.agents.proposals import ProposalError, ProposalStore, check_limits
@@ -50,7 +51,7 @@ def test_writes_pause_for_approval_and_only_record_a_proposal(limited, store) ->
     assert ProposalStore(store).list() == [] and shop.writes == []
     # the hand-off carried only structured trend fields, never scraped text
     prompt = script.requests[0]["messages"][0]["content"][0]["text"]
-    assert json.loads(prompt.split("\n", 2)[2].split("\n", 1)[1]) == [TrendRef.from_trend(f.trend()).model_dump()]
+    assert json.loads(unfence_json(prompt.split("\n", 2)[2].split("\n", 1)[1])) == [TrendRef.from_trend(f.trend()).model_dump()]
     result = agent.resume(paused, {"w": Decision(approve=True, by="alice")})
     assert isinstance(result, AgentResult)
     (p,) = ProposalStore(store).list()
@@ -163,10 +164,10 @@ def test_performance_tools_cover_the_days_that_have_data_and_say_which(limited, 
     shop = FakeShop(today=date(2026, 11, 28), latest=date(2026, 11, 24))  # analytics lag three days
     tools = TikTokShopAgent(limited, store, client=OfflineModel(), shop_factory=lambda: shop).shop_tools
     perf = tools.shop_performance(days=7)
-    (interval,) = perf["intervals"]
-    assert (interval["start"], interval["end"]) == ("2026-11-18", "2026-11-25")  # end exclusive, as the API's
-    window = tools.product_performance(days=7)["window"]
-    assert window["first_day"] == "2026-11-18" and window["last_day"] == "2026-11-24"
-    assert "moved back 3 days" in window["note"] and window["time_zone"] == "America/Los_Angeles"
-    assert tools.video_performance(days=14)["window"]["first_day"] == "2026-11-11"
+    (interval,) = perf.intervals
+    assert (interval.start, interval.end) == ("2026-11-18", "2026-11-25")  # end exclusive, as the API's
+    window = tools.product_performance(days=7).window
+    assert window.first_day == "2026-11-18" and window.last_day == "2026-11-24"
+    assert "moved back 3 days" in str(window.note) and window.time_zone == "America/Los_Angeles"
+    assert tools.video_performance(days=14).window.first_day == "2026-11-11"
     assert shop.windows == [7, 7, 14]

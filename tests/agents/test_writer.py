@@ -18,6 +18,7 @@ from ai_content_agents.newsletter.compose import compose
 from ai_content_agents.newsletter.sections import SECTION_SPECS
 
 from . import factories as f
+from . import fakes
 from .fakes import TEST_KEY, FakeMessagesServer, Script, msg, sdk_client, text
 
 TOP = SECTION_SPECS[0]
@@ -29,10 +30,10 @@ GOOD = {"cluster_id": "c1", "headline": "Cloud slides", "signal": "412K plays on
 def offline_reply(body: dict[str, Any]) -> dict[str, Any]:
     """What a well-behaved model would write: the offline model's answer, as a wire-format Message."""
     from ai_content_agents.agents.trend_offline import trend_plan
+    from ai_content_agents.agents.writer_offline import section_plan
 
-    request = {k: v for k, v in body.items() if k != "stream"}
     trend_tools = any(t.get("name") == "list_trends" for t in body.get("tools") or [])
-    return OfflineModel(trend_plan if trend_tools else None).messages.create(**request).model_dump(mode="json", exclude_none=True)
+    return fakes.offline_reply(body, trend_plan if trend_tools else section_plan)
 
 
 def test_structured_output_request_and_parse(settings) -> None:  # type: ignore[no-untyped-def]

@@ -11,6 +11,8 @@ from typing import Any
 
 from mcp import Client
 
+from ai_content_agents.agents.fence import unfence_json
+
 PRODUCT, SKU = "1729000000000000001", "1730000000000000001"  # the fake shop's second product: 11.90 USD
 
 def rows(answer: Any) -> list[Any]:
@@ -59,5 +61,5 @@ async def call_every_tool(client: Client) -> tuple[list[Any], dict[str, Any], di
         text = "".join(c.text for c in result.content if c.type == "text")
         assert not result.is_error, f"{name}({arguments}) failed: {text}"
         raw[name] = text
-        got[name] = json.loads(text)
+        got[name] = json.loads(unfence_json(text))  # trend results carry scraped text: fenced whole
     return listed, got, raw

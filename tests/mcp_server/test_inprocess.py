@@ -14,6 +14,7 @@ from agents import factories as f  # tests/agents (tests/ is on sys.path)
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
+from ai_content_agents.agents.fence import unfence_json
 from ai_content_agents import runs
 from ai_content_agents.agents.proposals import ProposalStore
 from ai_content_agents.agents.tiktok_shop import ShopTools
@@ -99,7 +100,7 @@ def test_refresh_follows_the_rules_of_ask(settings, store) -> None:  # type: ign
 
     async def ask(allow: bool, name: str, args: dict[str, Any]) -> dict[str, Any]:
         async with Client(server(allow)) as client:
-            return json.loads(text_of(await client.call_tool(name, args)))
+            return json.loads(unfence_json(text_of(await client.call_tool(name, args))))
 
     assert anyio.run(ask, False, "list_trends", {})["run_id"] == "run-1"  # nothing stored: gathers
     assert anyio.run(ask, False, "list_trends", {})["run_id"] == "run-1" and len(calls) == 1  # the stored run

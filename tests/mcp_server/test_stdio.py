@@ -16,6 +16,7 @@ import anyio
 from mcp import Client, StdioServerParameters
 from typer.testing import CliRunner
 
+from ai_content_agents.agents.fence import unfence_json
 from ai_content_agents.agents.proposals import ProposalStore
 from ai_content_agents.cli.app import app
 from ai_content_agents.mcp.resources import RANKED_TRENDS_URI
@@ -85,7 +86,7 @@ def test_streamable_http_on_loopback(tmp_path) -> None:  # type: ignore[no-untyp
             async with Client(f"http://127.0.0.1:{port}/mcp", read_timeout_seconds=60) as client:
                 names = [t.name for t in (await client.list_tools()).tools]
                 result = await client.call_tool("list_trends", {"limit": 2})
-                return names, json.loads(result.content[0].text)  # type: ignore[union-attr]
+                return names, json.loads(unfence_json(result.content[0].text))  # type: ignore[union-attr]
 
         names, listing = anyio.run(go)
         assert "list_trends" in names and "propose_price_change" in names

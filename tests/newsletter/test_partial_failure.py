@@ -12,7 +12,10 @@ import httpx2
 import pytest
 from typer.testing import CliRunner
 
+from ai_content_agents.agents.editor_offline import editor_plan
 from ai_content_agents.agents.offline import OfflineModel
+from ai_content_agents.agents.writer_offline import section_plan
+from ai_content_agents.config import Settings
 from ai_content_agents.cli import app
 from ai_content_agents.agents import editor
 from ai_content_agents.newsletter import template_writer
@@ -22,6 +25,14 @@ from ai_content_agents.newsletter.compose import compose
 from . import stories as S
 
 KEY = "sk-ant-test-0123456789abcdef"
+
+
+def answer(body: dict[str, Any]) -> dict[str, Any]:
+    """A well-behaved model: the editor's offline plan for the editor's request (it has tools), the
+    writer's for a section; as wire JSON."""
+    plan = editor_plan(Settings.model_fields["top_n"].default) if body.get("tools") else section_plan
+    request = {k: v for k, v in body.items() if k != "stream"}
+    return OfflineModel(plan).messages.create(**request).model_dump(mode="json", exclude_none=True)
 
 
 def overloaded_on(section_key: str, calls: list[str]) -> anthropic.Anthropic:
@@ -34,8 +45,7 @@ def overloaded_on(section_key: str, calls: list[str]) -> anthropic.Anthropic:
         calls.append(prompt[:60])
         if f'<section key="{section_key}"' in prompt:
             return httpx2.Response(529, json={"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})
-        reply = OfflineModel().messages.create(**{k: v for k, v in body.items() if k != "stream"})
-        return httpx2.Response(200, json=reply.model_dump(mode="json", exclude_none=True))
+        return httpx2.Response(200, json=answer(body))
 
     return anthropic.Anthropic(api_key=KEY, max_retries=0, http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))
 
@@ -65,11 +75,10 @@ def test_a_deterministic_writer_is_not_retried(settings, monkeypatch) -> None:  
         return body
 
     monkeypatch.setattr(template_writer, "write_json", with_an_invented_figure)
-    client = OfflineModel()
+    writer = ClaudeWriter(OfflineModel(), settings)
     seen: list[dict[str, Any]] = []
-    create = client.messages.create
-    monkeypatch.setattr(client.messages, "create", lambda **kw: seen.append(kw) or create(**kw))
-    writer = ClaudeWriter(client, settings)
+    create = writer.client.messages.create
+    monkeypatch.setattr(writer.client.messages, "create", lambda **kw: seen.append(kw) or create(**kw))
     assert not writer.can_revise
     nl = compose(S.report(), writer, now=S.NOW)
     top = nl.sections[0]
