@@ -34,7 +34,7 @@ from ..store import Store, featured_since
 from .api import RetryPolicy
 from .base import ModelClient, is_offline
 from .batches import BatchState, Poller, call_each, results, submit, wait
-from .claude_writer import AGENT, ClaudeWriter
+from .claude_writer import AGENT, ClaudeWriter, section_client
 from .editor import default_picks
 from .usage import RunUsage
 
@@ -277,7 +277,7 @@ class BrandsRun:
     def _calls(self, job: Job, retry: RetryPolicy, todo: list[Entry]) -> None:
         params = {e.custom_id: e.params for e in todo}
         limit = 1 if is_offline(self.client) else self.settings.batch_concurrency
-        call_each(self.client, list(params.items()), limit=limit, retry=retry,
+        call_each(section_client(self.client), list(params.items()), limit=limit, retry=retry,
                   on_result=lambda r: self._record(job, r, "call", params[r.custom_id], only_pending=False))
 
     def _write(self, job: Job, jobs: dict[str, BrandJob], usage: RunUsage) -> list[ProfileOutcome]:

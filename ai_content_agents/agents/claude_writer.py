@@ -101,6 +101,15 @@ def _view(payload: TrendPayload, *, figures: bool) -> dict[str, Any]:
     return payload.model_dump(mode="json", exclude_none=True, exclude_defaults=True)  # no empty lists, no estimate=false
 
 
+def section_client(client: ModelClient) -> ModelClient:
+    """The client as the writer calls it: the offline model writes sections by this writer's plan."""
+    if isinstance(client, OfflineModel):
+        from .writer_offline import section_plan
+
+        return client.with_plan(section_plan)
+    return client
+
+
 class ClaudeWriter:
     """Implements newsletter.writer.Writer with Claude (or the offline model, which is deterministic: asking it
     again gives the same answer, so it is neither revised nor retried)."""
@@ -116,11 +125,7 @@ class ClaudeWriter:
         angles: Mapping[str, str] | None = None,
     ) -> None:
         self.offline = is_offline(client)
-        if isinstance(client, OfflineModel):  # the offline model writes sections by this writer's plan
-            from .writer_offline import section_plan
-
-            client = client.with_plan(section_plan)
-        self.client: ModelClient = client
+        self.client: ModelClient = section_client(client)
         # cluster_id → the editor's one-line angle (agents/editor.py). Model text derived from scraped
         # data: it is fenced in the prompt as guidance, never treated as a fact, and compose's gate still runs.
         self.angles: dict[str, str] = dict(angles or {})

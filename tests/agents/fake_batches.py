@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from ai_content_agents.agents.offline import OfflineModel
+from ai_content_agents.agents.writer_offline import section_plan
 
 CREATED = "2026-11-20T09:00:00Z"  # fixed: nothing here reads the real date
 EXPIRES = "2026-11-21T09:00:00Z"
@@ -24,7 +25,7 @@ EXPIRES = "2026-11-21T09:00:00Z"
 
 def offline_reply(params: dict[str, Any]) -> dict[str, Any]:
     """What a server would answer: the offline model's copy, priced with usage from the request's size."""
-    msg = OfflineModel().messages.create(**params).model_dump(mode="json")
+    msg = OfflineModel().with_plan(section_plan).messages.create(**params).model_dump(mode="json")
     out_chars = sum(len(b.get("text") or "") for b in msg["content"])
     in_chars = len(json.dumps({k: params.get(k) for k in ("system", "messages")}, ensure_ascii=False))
     return {**msg, "id": "msg_fake", "model": params["model"],
