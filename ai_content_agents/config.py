@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     )
 
     # --- where state lives -------------------------------------------------------------
+    # the brand profile to use when a command gets no --profile: a name (<data dir>/profiles/NAME.toml, else a
+    # bundled example) or a path to a .toml file; empty: no profile
+    profile: str = ""
     data_dir: Path = Path(".data")
     out_dir: Path = Path("out")
 
@@ -138,6 +141,27 @@ class Settings(BaseSettings):
     newsletter_sender: str = ""  # "Name <address>" for the From: line of whoever sends it
     newsletter_unsubscribe_url: str = ""  # your email service's unsubscribe merge tag or URL
     newsletter_postal_address: str = ""  # the sender's postal address (required in marketing email in many places)
+    newsletter_audience: str = ""  # who reads it, in a sentence: guides the writer (a profile usually sets it)
+    newsletter_voice: str = ""  # how it should sound, in a sentence: guides the writer
+
+    # --- sending (newsletter --send / --send-test) --------------------------------------
+    smtp_host: str = ""
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"  # ssl: implicit TLS (port 465)
+    smtp_user: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_from: str = ""  # "Name <address>"; default: newsletter_sender
+    smtp_recipients: CsvList = []  # a profile's [send] recipients replace these
+    smtp_timeout_s: float = Field(30.0, gt=0)
+    smtp_ca_file: Path | None = None  # a CA bundle to trust for the server (a company relay's own CA); default: the system's
+
+    # --- watch (alerts for cron) ---------------------------------------------------------
+    watch_breakout_min_score: float = Field(0.5, ge=0, le=1)  # a breakout alerts from this score up
+    watch_climb_min_ranks: int = Field(5, ge=1)  # a climber: up this many places since the previous run...
+    watch_climb_min_score_gain: float = Field(0.2, gt=0)  # ...or its score up by this much
+    watch_cooldown_h: float = Field(72.0, ge=0)  # no story alerts twice within this many hours
+    watch_history_runs: int = Field(5, ge=1, le=20)  # earlier stored runs a breakout must be new against
+    watch_webhook_url: SecretStr | None = None  # a Slack-compatible incoming webhook; the URL is a secret
 
     # --- ranking -----------------------------------------------------------------------
     top_n: int = Field(20, ge=1)
@@ -147,6 +171,8 @@ class Settings(BaseSettings):
     decay_half_life_h: float | None = Field(None, gt=0)
     niche_terms: CsvList = []  # words that make an item relevant without a product or commerce signal
     exclude_off_topic: bool = True  # keep items with no product, commerce signal or niche term out of the top N
+    niche_only: bool = False  # with niche terms: a story must name one of them (a product alone is not enough)
+    exclude_terms: CsvList = []  # stories whose title or type holds every word of one of these stay out of the top N
     featured_lookback_days: int = Field(28, ge=0)
 
     # --- Claude ------------------------------------------------------------------------
@@ -201,6 +227,8 @@ class Settings(BaseSettings):
         "youtube_queries",
         "shop_sku_allowlist",
         "niche_terms",
+        "exclude_terms",
+        "smtp_recipients",
         mode="before",
     )
     @classmethod
@@ -221,6 +249,8 @@ class Settings(BaseSettings):
             sender=self.newsletter_sender,
             unsubscribe_url=self.newsletter_unsubscribe_url,
             postal_address=self.newsletter_postal_address,
+            audience=self.newsletter_audience,
+            voice=self.newsletter_voice,
         )
 
     def source_enabled(self, name: str) -> bool:

@@ -198,6 +198,7 @@ class GatherReport(BaseModel):
     finished_at: datetime | None = None
     sample: bool = False  # True: the bundled sample snapshot was used; outputs must say SAMPLE DATA
     snapshot: str | None = None  # a replay: the snapshot directory (or "bundled sample") its data came from
+    profile: str = ""  # the brand profile it was gathered and ranked for ("" for none)
     sources: list[SourceReport] = Field(default_factory=list)
     items: list[TrendItem] = Field(default_factory=list)
     trends: list[Trend] = Field(default_factory=list)
@@ -282,6 +283,8 @@ class Masthead(BaseModel):
     sender: str = ""  # "Name <address>" for the From: line of whoever sends it
     unsubscribe_url: str = ""  # an ESP merge tag or URL; a placeholder when empty
     postal_address: str = ""
+    audience: str = ""  # who reads it (a profile's note for the writer)
+    voice: str = ""  # how it should sound (a profile's note for the writer)
 
 
 class Newsletter(BaseModel):

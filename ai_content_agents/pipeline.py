@@ -250,6 +250,8 @@ def rank_config(settings: Settings) -> ranking.RankConfig:
         half_life_h=settings.decay_half_life_h or settings.issue_cadence_days * 12.0,
         niche_terms=tuple(settings.niche_terms),
         exclude_off_topic=settings.exclude_off_topic,
+        niche_only=settings.niche_only,
+        exclude_terms=tuple(settings.exclude_terms),
     )
 
 
@@ -285,10 +287,12 @@ def gather(
     if replay is not None:
         now = replay.clock(as_of)
         run_id = f"{now:%Y%m%dT%H%M%SZ}-replay-{replay.fingerprint(names)}"
+        if settings.profile:  # the same replay ranked for another profile is another run
+            run_id += "-" + "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in settings.profile)[:40]
     else:
         now = now or datetime.now(UTC)
         run_id = new_run_id(now)
-    report = GatherReport(run_id=run_id, started_at=now)
+    report = GatherReport(run_id=run_id, started_at=now, profile=settings.profile)
     if store is not None:
         store.start_run(report.run_id, now, sample=replay is not None and replay.bundled)
     outcomes: list[_Outcome] = []

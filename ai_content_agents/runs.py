@@ -82,10 +82,12 @@ def latest(
     max_age_h: float,
     now: datetime | None = None,
     sample: bool | None = None,
+    profile: str | None = None,
 ) -> StoredRun | None:
     """The newest stored run younger than `max_age_h` (None when there is none).
 
     sample: True → only runs on the bundled sample; False → only live runs; None → either.
+    profile: only runs gathered and ranked for this profile ("" → runs with no profile); None → any.
     """
     store.ensure_schema(_SCHEMA)
     now = now or datetime.now(UTC)
@@ -95,6 +97,9 @@ def latest(
     if sample is not None:
         where += " AND sample = ?"
         params.append(int(sample))
+    if profile is not None:
+        where += " AND COALESCE(json_extract(report_json, '$.profile'), '') = ?"
+        params.append(profile)
     rows = store.query(
         f"SELECT stored_at, report_json FROM stored_runs WHERE {where} ORDER BY stored_at DESC LIMIT 1", params
     )
@@ -102,3 +107,30 @@ def latest(
         return None
     stored_at = datetime.fromisoformat(rows[0]["stored_at"])
     return StoredRun(report=GatherReport.model_validate_json(rows[0]["report_json"]), stored_at=stored_at)
+
+
+def recent(
+    store: Store,
+    *,
+    limit: int = KEEP,
+    sample: bool | None = None,
+    profile: str | None = None,
+) -> list[StoredRun]:
+    """The stored runs, newest first (at most `limit`), filtered like `latest` but of any age."""
+    store.ensure_schema(_SCHEMA)
+    where = "1 = 1"
+    params: list[object] = []
+    if sample is not None:
+        where += " AND sample = ?"
+        params.append(int(sample))
+    if profile is not None:
+        where += " AND COALESCE(json_extract(report_json, '$.profile'), '') = ?"
+        params.append(profile)
+    rows = store.query(
+        f"SELECT stored_at, report_json FROM stored_runs WHERE {where} ORDER BY stored_at DESC LIMIT ?",
+        [*params, limit],
+    )
+    return [
+        StoredRun(report=GatherReport.model_validate_json(r["report_json"]), stored_at=datetime.fromisoformat(r["stored_at"]))
+        for r in rows
+    ]

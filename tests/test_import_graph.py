@@ -15,12 +15,12 @@ PKG = "ai_content_agents"
 
 # row of each top-level module/package (lower rows may import higher rows, never the reverse)
 ROWS: dict[str, int] = {
-    "config": 1, "models": 1, "prompts": 1,
+    "config": 1, "models": 1, "prompts": 1, "profiles": 1,
     "store": 2, "ranking": 2,
     "integrations": 3,
     "sources": 4,
     "pipeline": 5, "runs": 5, "batch_jobs": 5,
-    "newsletter": 6,
+    "newsletter": 6, "mailer": 6, "watch": 6, "webhook": 6,
     "agents": 7,
     "mcp": 8,
     "cli": 9, "__main__": 9,

@@ -126,7 +126,7 @@ def ranking_for(job: BrandJob, gathered: Gathered, store: Store | None) -> batch
 def ranked(job: BrandJob, report: GatherReport, how: batch_jobs.Ranking) -> GatherReport:
     """The shared gather ranked with this brand's niche, weights and caps (pure: the same every time)."""
     trends = ranking.rank(report.items, rank_config(job.settings), how.ranked_at, featured=how.featured)
-    return report.model_copy(update={"trends": trends})
+    return report.model_copy(update={"trends": trends, "profile": job.settings.profile or job.name})
 
 
 def pick_ids(picks: dict[str, list[Trend]]) -> dict[str, list[str]]:

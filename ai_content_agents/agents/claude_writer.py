@@ -23,7 +23,7 @@ from .trend import safe_payload
 from .usage import RunUsage
 from ..config import Settings
 from ..newsletter.evidence import TrendPayload
-from ..models import FactcheckReport, GatherReport, Section, Trend, TrendCopy
+from ..models import FactcheckReport, GatherReport, Masthead, Section, Trend, TrendCopy
 from ..prompts import render
 from ..store import Store
 from ..newsletter.sections import SectionSpec
@@ -108,6 +108,17 @@ def section_client(client: ModelClient) -> ModelClient:
 
         return client.with_plan(section_plan)
     return client
+
+
+def brand_notes(masthead: Masthead) -> dict[str, str]:
+    """The newsletter's identity and the profile's notes for the writer, one line each, with no angle
+    brackets (they are the operator's own settings, but they must not open or close a prompt block)."""
+
+    def line(text: str) -> str:
+        return " ".join(text.replace("<", "(").replace(">", ")").split())[:600]
+
+    return {"name": line(masthead.name), "tagline": line(masthead.tagline),
+            "audience": line(masthead.audience), "voice": line(masthead.voice)}
 
 
 class ClaudeWriter:
@@ -217,7 +228,7 @@ class ClaudeWriter:
         return "\n".join(parts)
 
     def _request(self, messages: list[dict[str, Any]], report: GatherReport) -> dict[str, Any]:
-        system_text = render("system_writer.j2", sample=report.sample)
+        system_text = render("system_writer.j2", sample=report.sample, brand=brand_notes(self.settings.masthead()))
         system: Any = [{"type": "text", "text": system_text}]
         if self.caps.cache_control:
             system[0]["cache_control"] = {"type": "ephemeral"}

@@ -228,7 +228,8 @@ class TrendTools:
             return self.report
         if not self.refresh:
             wanted = True if self.mode == "sample" else (False if self.mode == "live" else None)
-            stored = runs.latest(self.store, max_age_h=self.settings.run_max_age_h, now=self._clock(), sample=wanted)
+            stored = runs.latest(self.store, max_age_h=self.settings.run_max_age_h, now=self._clock(), sample=wanted,
+                                 profile=self.settings.profile)
             if stored is not None:
                 self.report, self.stored_at = stored.report, stored.stored_at
                 return stored.report
@@ -303,6 +304,9 @@ class TrendTools:
         """
         r = self._need_report()
         picked = sorted(r.trends, key=lambda t: t.rank or 10**9)
+        # a profile's exclusions (and, with niche_only, its niche) hold for answers as for issues
+        hidden = {"excluded", "off_topic"} if self.settings.niche_only else {"excluded"}
+        picked = [t for t in picked if hidden.isdisjoint(t.flags)]
         if source:
             picked = [t for t in picked if any(e.source == source and e.counted for e in t.evidence)]
         if category:

@@ -18,6 +18,7 @@ _PAYLOADS = re.compile(r"<trend_payloads>\s*(.*?)\s*</trend_payloads>", re.S)
 _KEY = re.compile(r'<section key="([a-z_]+)"')
 _SLOT = re.compile(r'<section [^>]*first_slot="(\d+)"')
 _ATTACHED = re.compile(r"<attached>(.*?)</attached>", re.S)
+_AUDIENCE = re.compile(r"<audience>(.*?)</audience>", re.S)  # a profile's readers, in the system prompt
 
 
 def _loads(text: str) -> Any:
@@ -25,6 +26,14 @@ def _loads(text: str) -> Any:
         return json.loads(text)
     except ValueError:
         return None
+
+
+def _system(request: dict[str, Any]) -> str:
+    """The system prompt's text, whether given as a string or as text blocks."""
+    system = request.get("system") or ""
+    if isinstance(system, list):
+        return " ".join(str(b.get("text", "")) for b in system if isinstance(b, dict))
+    return str(system)
 
 
 def section_plan(turn: OfflineTurn) -> Reply:
@@ -36,10 +45,12 @@ def section_plan(turn: OfflineTurn) -> Reply:
     if not isinstance(raw, list):
         return turn.answer(OFFLINE_BANNER)
     key, slot, attached = _KEY.search(prompt), _SLOT.search(prompt), _ATTACHED.search(prompt)
+    audience = _AUDIENCE.search(_system(turn.request))
     body = write_json(
         key.group(1) if key else "",
         [TrendPayload.model_validate(p) for p in raw],
         first_slot=int(slot.group(1)) if slot else 0,
         attached=(_loads(attached.group(1)) or {}) if attached else {},
+        audience=audience.group(1).strip() if audience else "",
     )
     return turn.answer(json.dumps(body, ensure_ascii=False))

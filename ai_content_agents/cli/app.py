@@ -25,7 +25,8 @@ from ..sources import SOURCE_MODULES, load
 from ..sources.snapshot import Snapshot, SnapshotError, parse_as_of
 from ..store import Store
 from . import brands
-from .common import console, err_console, fail, load_settings, open_store, split_sources
+from . import send as send_cmd
+from .common import ProfileOpt, console, err_console, fail, load_settings, open_store, split_sources
 
 app = typer.Typer(
     name="ai-content-agents",
@@ -184,6 +185,10 @@ def newsletter(
     snapshot: SnapshotOpt = None,
     as_of: AsOfOpt = None,
     open_: Annotated[bool, typer.Option("--open", help="Open the HTML issue in your default browser.")] = False,
+    profile: ProfileOpt = None,
+    send: send_cmd.SendOpt = False,
+    send_test: send_cmd.SendTestOpt = None,
+    allow_sample: send_cmd.AllowSampleOpt = False,
     profiles: Annotated[str | None, typer.Option(
         "--profiles", metavar="A,B,C",
         help="Write an issue for each of these brand profiles (OUT/<profile>/), gathering once per distinct source "
@@ -196,9 +201,13 @@ def newsletter(
         "calls.")] = False,
 ) -> None:
     """Gather, rank and write this week's newsletter: OUT/issues/<date>-<run id>/ (.md .html .txt .json, images/),
-    then OUT/latest points at it. Exit code 3 when a section had to be withheld; with --profiles, 4 while some
-    brand's issue is not written yet (the batch is still running, or entries failed)."""
-    settings = load_settings()
+    then OUT/latest points at it (with a profile, OUT/<profile>/…); --send / --send-test mail it by SMTP.
+    Exit codes: 3 a section had to be withheld; 6 the issue was written but not sent; with --profiles, 4 while
+    some brand's issue is not written yet (the batch is still running, or entries failed)."""
+    if profiles is not None and (profile or send or send_test):
+        raise fail("--profiles writes many brands' issues; --profile, --send and --send-test go with one issue.")
+    settings = load_settings("" if profiles is not None else profile)  # many brands: each applies its own profile
+    send_plan = send_cmd.plan(settings, send, send_test, allow_sample, sample)
     out_dir = out or settings.out_dir
     if profiles is not None:
         if sources:
@@ -257,11 +266,14 @@ def newsletter(
         import webbrowser
 
         webbrowser.open(published.paths["html"].resolve().as_uri())
+    sent = send_cmd.deliver(send_plan, published.folder) if send_plan is not None else 0
     if withheld:
         err_console.print(f"[bold red]{len(withheld)} section(s) withheld[/] (the rest of the issue was written):")
         for section in withheld:
             err_console.print(f"  {section.title}: {section.error}")
         raise typer.Exit(EXIT_WITHHELD)
+    if sent:
+        raise typer.Exit(sent)
 
 
 _SOURCE_TAGS = {"tiktok": "TT", "amazon": "AMZ", "x": "X", "reddit": "RD", "youtube": "YT", "tiktok_shop": "SHOP"}
@@ -280,17 +292,18 @@ def trends(
     refresh: Annotated[
         bool, typer.Option("--refresh", help="Gather anew instead of showing the latest stored run.")
     ] = False,
+    profile: ProfileOpt = None,
 ) -> None:
     """Show the ranked trends (fused across sources) in the terminal.
 
     Shows the latest stored run younger than AICA_RUN_MAX_AGE_H (default 24 h); gathers only when there
     is none, with --refresh, or for a replay or a subset of sources."""
-    settings = load_settings()
+    settings = load_settings(profile)
     with open_store(settings) as store:
         stored = None
         if not (refresh or sources or snapshot or as_of):
             wanted = True if sample else (False if live else None)
-            stored = runs.latest(store, max_age_h=settings.run_max_age_h, sample=wanted)
+            stored = runs.latest(store, max_age_h=settings.run_max_age_h, sample=wanted, profile=settings.profile)
         if stored is not None:
             report = stored.report
             if not as_json:
@@ -306,6 +319,8 @@ def trends(
         typer.echo(json.dumps(export.model_dump(mode="json"), indent=2, ensure_ascii=False))
         return
     title = "SAMPLE DATA — ranked trends" if report.sample else "Ranked trends"
+    if report.profile:
+        title += f" for {report.profile}"
     if report.snapshot and not report.sample:
         title += f" — snapshot {report.snapshot}, as of {report.started_at:%Y-%m-%d %H:%M} UTC"
     table = Table(title=escape(title), show_lines=False)
@@ -332,9 +347,9 @@ def trends(
 
 
 @app.command("sources")
-def sources_cmd() -> None:
-    """What is configured, and how each source did in the last run."""
-    settings = load_settings()
+def sources_cmd(profile: ProfileOpt = None) -> None:
+    """What is configured (with a profile: as that profile sets it), and how each source did in the last run."""
+    settings = load_settings(profile)
     with open_store(settings) as store:
         last = store.last_runs(1)
     last_report = last[0] if last else None
@@ -371,10 +386,14 @@ def _register_commands() -> None:
     """The agent and shop commands live in their own modules; they join the one `app` here."""
     from . import archive as archive_cmd
     from . import ask, proposals, serve_mcp, shop
+    from . import profile as profile_cmd
+    from . import watch as watch_cmd
 
     ask.register(app)
     archive_cmd.register(app)
     serve_mcp.register(app)
+    watch_cmd.register(app)
+    app.add_typer(profile_cmd.app, name="profile")
     proposals.register(shop.app)
     app.add_typer(shop.app, name="shop")
 

@@ -10,16 +10,17 @@ import typer
 from rich.table import Table
 
 from ..newsletter import archive
-from .common import console, load_settings
+from .common import ProfileOpt, console, load_settings
 
 
 def archive_cmd(
     out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: out/).")] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many issues to list.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+    profile: ProfileOpt = None,
 ) -> None:
-    """List past issues: date, run id, sample or live, top stories."""
-    out_dir = out or load_settings().out_dir
+    """List past issues: date, run id, sample or live, top stories (with --profile, that profile's issues)."""
+    out_dir = out or load_settings(profile).out_dir
     entries = archive.list_issues(out_dir)[:limit]
     latest = archive.resolve_latest(out_dir)
     if as_json:

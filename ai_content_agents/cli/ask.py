@@ -17,7 +17,7 @@ import typer
 from ..agents.base import AgentEvent, AgentResult, Decision, ModelDeprecated, PendingApproval, make_client
 from ..agents.offline import OFFLINE_BANNER
 from ..agents.usage import RunUsage
-from .common import console, err_console, fail, load_settings, open_store
+from .common import ProfileOpt, console, err_console, fail, load_settings, open_store
 
 # exit codes of `ask` (README "Commands"): 2 is a configuration or usage error, as for every command
 EXIT_OK = 0  # a complete answer
@@ -70,13 +70,14 @@ def ask(
     allow_refresh: Annotated[
         bool, typer.Option("--allow-refresh", help="Let the model re-gather live sources once if it judges the run stale.")
     ] = False,
+    profile: ProfileOpt = None,
 ) -> None:
     """Ask TrendAgent (or TikTokShopAgent with --shop) a question; shows tool calls and the cost.
 
     Exit codes: 0 a complete answer; 2 configuration or usage error; 3 the model declined; 4 the answer is
     truncated, empty or incomplete; 5 the model API failed.
     """
-    settings = load_settings()
+    settings = load_settings(profile)
     try:
         client = make_client(settings)
     except ModelDeprecated as exc:

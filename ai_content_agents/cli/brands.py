@@ -3,11 +3,9 @@ Message Batch (half price) or as ordinary calls; resumable by running the same c
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from rich.markup import escape
 
@@ -15,71 +13,22 @@ from ..agents.api import APIFailure, describe, is_api_error
 from ..agents.base import ModelDeprecated, make_client
 from ..agents.batches import Poller
 from ..agents.brands import BrandJob, BrandsRun, Gathered, JobOutcome
-from ..config import ALL_SOURCES, Settings
+from ..config import Settings
 from ..models import GatherReport, Newsletter
 from ..newsletter import archive, images
+from ..profiles import ProfileError
+from ..profiles import load as load_profile
 from ..sources.snapshot import Snapshot
 from ..store import Store
 from .common import console, err_console, fail
 
 EXIT_INCOMPLETE = 4  # some brand's issue is not written yet: the batch is still running, or entries failed
-PROFILES_DIR = "profiles"
-_LISTS = ("tiktok_hashtags", "tiktok_search_queries", "amazon_category_urls", "x_search_terms", "x_handles",
-          "reddit_subreddits", "youtube_queries")
 
 
-class ProfileError(ValueError):
-    """A profile that cannot be found or read (one line for the user)."""
-
-
-def profile_settings(name: str, settings: Settings) -> Settings:
-    """ADAPTER to the brand profiles of issue 15 part 1 (branch `reach`): the settings with profile NAME applied.
-
-    Until its loader lands on main (then this becomes `profiles.load(name, settings).apply(settings)`), this reads
-    the part of `<data dir>/profiles/NAME.toml` a many-brand run needs, in the same layout: [newsletter] name,
-    tagline, sender; [niche] keywords; [sources] the search lists, `enabled` and `weights`."""
-    path = settings.data_dir / PROFILES_DIR / f"{name}.toml"
-    if not name.replace("-", "").replace("_", "").isalnum():
-        raise ProfileError(f"{name!r} is not a profile name (letters, digits, - and _)")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ProfileError(f"no profile named {name!r} (expected {path})") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ProfileError(f"profile {path} cannot be read: {exc}") from None
-    update: dict[str, Any] = {}
-
-    def strings(section: str, key: str) -> list[str] | None:
-        value = data.get(section, {}).get(key)
-        if value is None:
-            return None
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ProfileError(f"profile {path}: {section}.{key} must be a list of strings")
-        return [v.strip() for v in value if v.strip()]
-
-    for key in ("name", "tagline", "sender"):
-        value = data.get("newsletter", {}).get(key)
-        if value is not None:
-            if not isinstance(value, str):
-                raise ProfileError(f"profile {path}: newsletter.{key} must be a string")
-            update[f"newsletter_{key}"] = value
-    if (keywords := strings("niche", "keywords")) is not None:
-        update["niche_terms"] = keywords
-    for key in _LISTS:
-        if (values := strings("sources", key)) is not None:
-            update[key] = values
-    if (enabled := strings("sources", "enabled")) is not None:
-        unknown = [s for s in enabled if s not in ALL_SOURCES]
-        if unknown:
-            raise ProfileError(f"profile {path}: unknown source(s) {', '.join(unknown)}")
-        update.update({f"enable_{s}": s in enabled for s in ALL_SOURCES})
-    weights = data.get("sources", {}).get("weights")
-    if weights is not None:
-        if not isinstance(weights, dict) or not all(k in ALL_SOURCES and isinstance(v, int | float)
-                                                    for k, v in weights.items()):
-            raise ProfileError(f"profile {path}: sources.weights must map known sources to numbers")
-        update["source_weights"] = {**settings.source_weights, **{k: float(v) for k, v in weights.items()}}
-    return settings.model_copy(update=update)
+def brand_job(value: str, settings: Settings) -> BrandJob:
+    """A brand job from a profile name (<data dir>/profiles/NAME.toml, or a bundled example) or a .toml path."""
+    profile = load_profile(value, settings)
+    return BrandJob(name=profile.name, settings=profile.apply(settings))
 
 
 def ranked_at(report: GatherReport, replayed: bool) -> datetime:
@@ -106,10 +55,10 @@ def run_brands(
     if not names:
         raise fail("--profiles needs at least one profile name, e.g. --profiles skincare,kitchen")
     try:
-        jobs = [BrandJob(name=n, settings=profile_settings(n, settings)) for n in names]
+        jobs = [brand_job(n, settings) for n in names]
     except ProfileError as exc:
         raise fail(str(exc)) from None
-    if len(set(names)) != len(names):
+    if len({j.name for j in jobs}) != len(jobs):
         raise fail(f"a profile is named twice in --profiles {profiles}")
     try:
         client = make_client(settings)

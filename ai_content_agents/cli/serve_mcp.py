@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from .common import err_console, fail, load_settings, open_store
+from .common import ProfileOpt, err_console, fail, load_settings, open_store
 
 
 def _port_free(port: int) -> bool:
@@ -32,6 +32,7 @@ def mcp_cmd(
         bool, typer.Option("--http", help="Serve streamable HTTP on http://127.0.0.1:PORT/mcp instead of stdio.")
     ] = False,
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="The port for --http.")] = 8765,
+    profile: ProfileOpt = None,
 ) -> None:
     """Serve the trend and shop tools, the latest issue and the ranked trends over MCP (stdio by default).
 
@@ -46,7 +47,7 @@ def mcp_cmd(
     which: Literal["all", "trends", "shop"] = tools  # type: ignore[assignment]
     if http and not _port_free(port):
         raise fail(f"port {port} on 127.0.0.1 is in use; pick another with --port.")
-    settings = load_settings()
+    settings = load_settings(profile)
     options = ServeOptions(mode="sample" if sample else "live" if live else "auto", allow_refresh=allow_refresh,
                            tools=which)
     import anyio

@@ -110,6 +110,7 @@ def as_json(nl: Newsletter, charts: list[images.Chart] | None = None) -> dict:
         "name": nl.masthead.name,
         "tagline": nl.masthead.tagline,
         "sender": nl.masthead.sender,
+        "unsubscribe_url": nl.masthead.unsubscribe_url,
         "issue_date": nl.issue_date.isoformat(),
         "sample": nl.sample,
         "banner": "SAMPLE DATA" if nl.sample else None,

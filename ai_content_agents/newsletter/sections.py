@@ -74,8 +74,9 @@ SECTION_SPECS: tuple[SectionSpec, ...] = (
 )
 SPEC_BY_KEY = {s.key: s for s in SECTION_SPECS}
 
-# ranking's flags for trends that must not be featured: below a floor/unconfirmed, or kept out of the top N by a cap
-NOT_FEATURABLE = frozenset({"ineligible", "capped", "off_topic"})
+# ranking's flags for trends that must not be featured: below a floor/unconfirmed, kept out of the top N by a cap,
+# off the niche, or excluded by a profile
+NOT_FEATURABLE = frozenset({"ineligible", "capped", "off_topic", "excluded"})
 STANDOUT_MULTIPLE = 10.0  # a creator video this far ahead of its norm makes Creator watch a story's home
 _HOME = {"amazon": AMAZON, "tiktok_shop": AMAZON, "tiktok": CREATORS, "youtube": CREATORS, "reddit": SELLERS, "x": SELLERS}
 

@@ -13,7 +13,7 @@ import html
 from collections.abc import Sequence
 
 from .evidence import Claim, Figure, SourceFacts, TrendPayload, trend_payload
-from ..models import GatherReport, Section, Trend, TrendCopy
+from ..models import GatherReport, Masthead, Section, Trend, TrendCopy
 from . import sections as S
 from .sections import SectionSpec
 
@@ -466,9 +466,16 @@ def section_intro(key: str, payloads: Sequence[TrendPayload]) -> str:
     return INTROS.get(key, "")
 
 
+def audience_line(audience: str) -> str:
+    """The lead section's second sentence when a profile names its readers ("Picked for: …")."""
+    text = " ".join(audience.split()).rstrip(".")
+    return f"Picked for: {text}." if text else ""
+
+
 def write_json(key: str, payloads: Sequence[TrendPayload], *, first_slot: int = 0,
-               attached: dict[str, str] | None = None) -> dict:
-    """One section as the writer's JSON shape (intro, items, bullets): what the offline model answers."""
+               attached: dict[str, str] | None = None, audience: str = "") -> dict:
+    """One section as the writer's JSON shape (intro, items, bullets): what the offline model answers.
+    `audience` (a profile's note on who reads it) is named under the lead story's intro."""
     attached = attached or {}
     items: list[TrendCopy] = []
     for i, p in enumerate(payloads):
@@ -478,7 +485,10 @@ def write_json(key: str, payloads: Sequence[TrendPayload], *, first_slot: int = 
 
         elif key != S.ACTIONS:
             items.append(story_copy(p, key, slot))
-    return {"intro": section_intro(key, payloads), "items": [c.model_dump() for c in items], "bullets": []}
+    intro = section_intro(key, payloads)
+    if key == S.TOP and payloads and audience_line(audience):
+        intro = f"{intro} {audience_line(audience)}"
+    return {"intro": intro, "items": [c.model_dump() for c in items], "bullets": []}
 
 
 class TemplateWriter:
@@ -488,8 +498,14 @@ class TemplateWriter:
     offline = True
     can_revise = False
 
+    masthead = Masthead()  # its audience note is named under the lead story (subclasses may skip __init__)
+
+    def __init__(self, masthead: Masthead | None = None) -> None:
+        if masthead is not None:
+            self.masthead = masthead
+
     def write_section(self, spec: SectionSpec, trends: list[Trend], report: GatherReport) -> Section:
         body = write_json(spec.key, [trend_payload(t) for t in trends], first_slot=spec.first_slot,
-                          attached=spec.attached)
+                          attached=spec.attached, audience=self.masthead.audience)
         return Section(key=spec.key, title=spec.title, intro=body["intro"],
                        items=[TrendCopy.model_validate(c) for c in body["items"]])

@@ -49,6 +49,11 @@ class RankConfig(BaseModel):
     featured_growth: float = Field(0.10, ge=0)  # a featured story is not demoted if S grew by more than this
     niche_terms: tuple[str, ...] = ()  # words that make an item relevant without a product or commerce signal
     exclude_off_topic: bool = True  # keep off-topic stories out of the top N
+    # a profile's niche: with niche_only, a story is on topic only when a niche term is in its titles (a product
+    # or commerce signal alone is not enough); a story whose title or type has every word of an exclude term
+    # is flagged "excluded" and kept out of the top N
+    niche_only: bool = False
+    exclude_terms: tuple[str, ...] = ()
 
     @field_validator("weights")
     @classmethod
@@ -181,6 +186,31 @@ def relevant(item: TrendItem, niche: frozenset[str], ids: Iterable[str] | None =
     return bool(niche) and not niche.isdisjoint(title_tokens(item.title))
 
 
+def _phrases(terms: Iterable[str]) -> list[frozenset[str]]:
+    """Each term as the set of its title tokens ("ice roller" → {ice, roller}); empty terms dropped."""
+    out = [frozenset(title_tokens(term)) for term in terms]
+    return [p for p in out if p]
+
+
+def on_niche(item: TrendItem, phrases: Sequence[frozenset[str]]) -> bool:
+    """Every word of some niche term is in the item's title: the strict test of a profile (`niche_only`),
+    so "ice roller" matches an ice roller and not a foam roller."""
+    return _has_phrase(item.title, phrases)
+
+
+def _has_phrase(text: str, phrases: Sequence[frozenset[str]]) -> bool:
+    words = set(title_tokens(text))
+    return any(p <= words for p in phrases)
+
+
+def _flag_excluded(fields: dict[str, Any], excluded: list[frozenset[str]]) -> None:
+    """Flag a story whose title or product type holds every word of an exclude term."""
+    if not excluded:
+        return
+    if _has_phrase(f"{fields.get('title') or ''} {fields.get('topic') or ''}", excluded):
+        fields["flags"].append("excluded")
+
+
 # --------------------------------------------------------------------------------------
 # Ranking with caps and featured demotion (§5)
 # --------------------------------------------------------------------------------------
@@ -228,6 +258,9 @@ def _stories(its: list[TrendItem], config: RankConfig, now: datetime) -> list[di
     parts = dict(zip(keys, strengths, strict=True))
     topics = group_topics(its, products, [p[0] for p in strengths])
     niche = frozenset(t for term in config.niche_terms for t in title_tokens(term))
+    phrases = _phrases(config.niche_terms) if config.niche_only else []
+    strict = bool(phrases)
+    excluded = _phrases(config.exclude_terms)
     done: set[int] = set()
     out: list[dict[str, Any]] = []
     for g, members in enumerate(products.groups):
@@ -235,8 +268,9 @@ def _stories(its: list[TrendItem], config: RankConfig, now: datetime) -> list[di
         if topic is None and len(members) == 1:  # most stories at scale: one item on its own
             it = its[members[0]]
             fields = single_item_story(it, pct, products.ids[g], None, w, parts)
-            if not relevant(it, niche, products.ids[g]):
+            if not (on_niche(it, phrases) if strict else relevant(it, niche, products.ids[g])):
                 fields["flags"].append("off_topic")
+            _flag_excluded(fields, excluded)
             out.append(fields)
             continue
         if g in done:
@@ -248,8 +282,12 @@ def _stories(its: list[TrendItem], config: RankConfig, now: datetime) -> list[di
         story_items = [its[i] for i in positions]
         product_ids = [products.ids[h] for h in groups]
         fields = story_fields(story_items, pct, product_items, product_ids, topic.name if topic else None, w, parts)
-        if topic is None and not any(relevant(it, niche) for it in story_items):
+        if strict:
+            if not (any(on_niche(it, phrases) for it in story_items) or (topic and _has_phrase(topic.name, phrases))):
+                fields["flags"].append("off_topic")
+        elif topic is None and not any(relevant(it, niche) for it in story_items):
             fields["flags"].append("off_topic")
+        _flag_excluded(fields, excluded)
         out.append(fields)
     _dedupe_cluster_ids(out)
     return out
@@ -287,7 +325,7 @@ def _rank(
     for i in order:
         f = parts[i]
         flags = f["flags"]
-        blocked = "ineligible" in flags or (config.exclude_off_topic and "off_topic" in flags)
+        blocked = "ineligible" in flags or "excluded" in flags or (config.exclude_off_topic and "off_topic" in flags)
         if len(top) < config.top_n and not blocked:
             src = f["strongest"]  # "" for a corroborated story: never charged to a cap
             if not src or per_source[src] < cap:
