@@ -7,18 +7,32 @@ takes the `AICA_` prefix so it cannot collide with other tools' variables.
 
 from __future__ import annotations
 
+import json
+import math
+import os
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .models import Masthead
+from .redact import remember_settings
 
 ALL_SOURCES: tuple[str, ...] = ("tiktok", "amazon", "x", "reddit", "youtube", "tiktok_shop")
 
 CsvList = Annotated[list[str], NoDecode]
+JsonWeights = Annotated[dict[str, float], NoDecode]
+JsonPrices = Annotated[dict[str, dict[str, float]], NoDecode]
+_PRICE_KEYS = ("input", "output", "cache_read", "cache_write")
+_URL_FIELDS = (
+    "apify_api_url", "reddit_auth_url", "reddit_api_url", "reddit_public_url", "youtube_api_url",
+    "tiktok_shop_api_base", "tiktok_shop_auth_base", "anthropic_base_url",
+)  # fmt: skip
 
 
 def _alias(*names: str) -> AliasChoices:
@@ -33,6 +47,7 @@ class Settings(BaseSettings):
         extra="ignore",
         populate_by_name=True,
         env_ignore_empty=True,  # `KEY=` in .env means unset, not an empty secret
+        allow_inf_nan=False,  # `inf` as a timeout or `nan` as a weight is a mistake, not a setting
     )
 
     # --- where state lives -------------------------------------------------------------
@@ -108,7 +123,7 @@ class Settings(BaseSettings):
         "BuyItForLife",
         "TikTokShop",
     ]
-    reddit_time_filter: str = "day"
+    reddit_time_filter: Literal["hour", "day", "week", "month", "year", "all"] = "day"
     reddit_limit: int = Field(50, ge=1, le=100)
     youtube_queries: CsvList = ["tiktok made me buy it", "amazon finds", "viral product review", "dtc brand"]
     youtube_published_within_days: int = Field(7, ge=1, le=90)
@@ -116,7 +131,7 @@ class Settings(BaseSettings):
     youtube_search_cost_units: int = Field(100, ge=1)
 
     # --- Apify run limits (real money) -------------------------------------------------
-    apify_run_timeout_s: int = Field(300, ge=10)
+    apify_run_timeout_s: int = Field(300, ge=10, le=86_400)
     apify_memory_mb: int = Field(1024, ge=128)
     apify_max_charge_usd: Decimal = Field(Decimal("0.50"), ge=0)
     apify_max_retries: int = Field(4, ge=0)
@@ -126,14 +141,22 @@ class Settings(BaseSettings):
     reddit_api_url: str = "https://oauth.reddit.com"
     reddit_public_url: str = "https://www.reddit.com"
     youtube_api_url: str = "https://www.googleapis.com/youtube/v3"
-    http_retries: int = Field(3, ge=0)  # extra tries on 429/5xx/timeouts (Reddit, YouTube); not refused/DNS/no route
-    http_retry_max_wait_s: float = Field(30.0, ge=0)  # cap on one Retry-After / x-ratelimit-reset wait
+    http_retries: int = Field(3, ge=0, le=20)  # extra tries on 429/5xx/timeouts (Reddit, YouTube); not refused/DNS/no route
+    http_retry_max_wait_s: float = Field(30.0, ge=0, le=3600)  # cap on one Retry-After / x-ratelimit-reset wait
 
     # --- pipeline ----------------------------------------------------------------------
-    source_timeout_s: float = Field(600.0, gt=0)
-    run_deadline_s: float = Field(900.0, gt=0)
-    stale_max_age_h: float = Field(72.0, ge=0)
-    http_timeout_s: float = Field(30.0, gt=0)
+    source_timeout_s: float = Field(600.0, gt=0, le=86_400)
+    run_deadline_s: float = Field(900.0, gt=0, le=86_400)
+    stale_max_age_h: float = Field(72.0, ge=0, le=24 * 366)
+    http_timeout_s: float = Field(30.0, gt=0, le=3600)
+    write_deadline_s: float = Field(900.0, gt=0, le=86_400)  # the writing phase (plan, write, fact-check) as a whole
+
+    # --- limits on what is read and kept (a scraper can send anything) ----------------------
+    max_response_mb: float = Field(10.0, gt=0, le=1024)  # one HTTP response body (Reddit, YouTube, Apify)
+    max_items_per_source: int = Field(5000, ge=1, le=1_000_000)
+    max_title_chars: int = Field(300, ge=20, le=100_000)
+    max_text_chars: int = Field(5000, ge=100, le=1_000_000)  # captions, post bodies, descriptions
+    max_field_chars: int = Field(2048, ge=100, le=100_000)  # every other scraped text: urls, names, ids
 
     # --- the newsletter ----------------------------------------------------------------
     newsletter_name: str = "DTC Trend Report"
@@ -164,11 +187,11 @@ class Settings(BaseSettings):
     watch_webhook_url: SecretStr | None = None  # a Slack-compatible incoming webhook; the URL is a secret
 
     # --- ranking -----------------------------------------------------------------------
-    top_n: int = Field(20, ge=1)
-    source_weights: dict[str, float] = {}  # overrides per source, e.g. {"reddit": 0.5}; default 1.0 each
+    top_n: int = Field(20, ge=1, le=1000)
+    source_weights: JsonWeights = {}  # overrides per source, e.g. {"reddit": 0.5}; default 1.0 each
     # One decay for every source: half-life = half the issue cadence (weekly → 84 h) unless set.
-    issue_cadence_days: float = Field(7.0, gt=0)
-    decay_half_life_h: float | None = Field(None, gt=0)
+    issue_cadence_days: float = Field(7.0, gt=0, le=366)
+    decay_half_life_h: float | None = Field(None, gt=0, le=24 * 366)
     niche_terms: CsvList = []  # words that make an item relevant without a product or commerce signal
     exclude_off_topic: bool = True  # keep items with no product, commerce signal or niche term out of the top N
     niche_only: bool = False  # with niche terms: a story must name one of them (a product alone is not enough)
@@ -176,8 +199,8 @@ class Settings(BaseSettings):
     featured_lookback_days: int = Field(28, ge=0)
 
     # --- Claude ------------------------------------------------------------------------
-    writer_model: str = "claude-sonnet-5-5"
-    fast_model: str = "claude-haiku-5-5"
+    writer_model: str = Field("claude-sonnet-5-5", min_length=1)
+    fast_model: str = Field("claude-haiku-5-5", min_length=1)
     max_tokens: int = Field(4096, ge=256)
     agent_max_iterations: int = Field(8, ge=1)
     supports_tool_choice: bool = True
@@ -192,13 +215,13 @@ class Settings(BaseSettings):
     batch_resume_max_age_h: float = Field(72.0, ge=0)  # an unfinished job older than this is not resumed
     # USD per million tokens by model-family prefix, overriding agents/usage.py DEFAULT_PRICES
     # (JSON env, e.g. AICA_MODEL_PRICES='{"claude-sonnet": {"input": 3, "output": 15}}'); check the current pricing page
-    model_prices: dict[str, dict[str, float]] = {}
+    model_prices: JsonPrices = {}
     # `ask` / `trends` answer from the latest stored run younger than this; older → gather again
-    run_max_age_h: float = Field(24.0, ge=0)
-    anthropic_timeout_s: float = Field(120.0, gt=0)  # read timeout of one model call
-    anthropic_connect_timeout_s: float = Field(5.0, gt=0)
-    anthropic_max_retries: int = Field(2, ge=0)  # ours; the SDK's own retries are off so they never stack
-    anthropic_max_retry_after_s: float = Field(30.0, ge=0)  # longest Retry-After waited; past it, a clear message
+    run_max_age_h: float = Field(24.0, ge=0, le=24 * 366)
+    anthropic_timeout_s: float = Field(120.0, gt=0, le=3600)  # read timeout of one model call
+    anthropic_connect_timeout_s: float = Field(5.0, gt=0, le=600)
+    anthropic_max_retries: int = Field(2, ge=0, le=20)  # ours; the SDK's own retries are off so they never stack
+    anthropic_max_retry_after_s: float = Field(30.0, ge=0, le=3600)  # longest Retry-After waited; past it, a clear message
 
     # --- TikTok Shop -------------------------------------------------------------------
     tiktok_shop_region: str = "ROW"  # "US" or "ROW": picks the authorization host
@@ -237,6 +260,82 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("source_weights", "model_prices", mode="before")
+    @classmethod
+    def _json(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError as exc:
+                raise ValueError(f"not valid JSON ({exc.msg} at character {exc.pos}); allowed: a JSON object") from None
+        return value
+
+    @field_validator("source_weights")
+    @classmethod
+    def _weights(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = [k for k in value if k not in ALL_SOURCES]
+        if unknown:
+            raise ValueError(f"unknown source {unknown[0]!r}; allowed keys: {', '.join(ALL_SOURCES)}")
+        bad = {k: v for k, v in value.items() if not math.isfinite(v) or v < 0}
+        if bad:
+            raise ValueError(f"weight {next(iter(bad.values()))!r} for {next(iter(bad))!r}; allowed: a number >= 0")
+        return value
+
+    @field_validator("model_prices")
+    @classmethod
+    def _prices(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for prefix, spec in value.items():
+            wrong = [k for k in spec if k not in _PRICE_KEYS]
+            if wrong or "input" not in spec or "output" not in spec:
+                raise ValueError(
+                    f"prices for {prefix!r} need 'input' and 'output' (optional 'cache_read', 'cache_write'), "
+                    "USD per million tokens"
+                )
+            if any(not math.isfinite(v) or v < 0 for v in spec.values()):
+                raise ValueError(f"prices for {prefix!r} must be numbers >= 0")
+        return value
+
+    @field_validator("writer_model", "fast_model")
+    @classmethod
+    def _model_name(cls, value: str) -> str:
+        if not value.strip() or any(c.isspace() for c in value.strip()):
+            raise ValueError("allowed: a model id without spaces, e.g. claude-sonnet-5-5")
+        return value.strip()
+
+    @field_validator("tiktok_shop_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if value.upper() not in ("US", "ROW"):
+            raise ValueError("allowed: US or ROW")
+        return value.upper()
+
+    @field_validator("tiktok_shop_time_zone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("not a known time zone; allowed: an IANA name such as America/Los_Angeles") from None
+        return value
+
+    @field_validator(*_URL_FIELDS)
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            parts = urlsplit(value)
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("allowed: an http:// or https:// URL with a host")
+        return value
+
+    def model_post_init(self, context: Any) -> None:
+        remember_settings(self)  # every configured secret is masked in every message from now on
+
     # --- derived -----------------------------------------------------------------------
     @property
     def db_path(self) -> Path:
@@ -258,6 +357,89 @@ class Settings(BaseSettings):
 
     def enabled_sources(self) -> list[str]:
         return [name for name in ALL_SOURCES if self.source_enabled(name)]
+
+
+def env_name(field: str) -> str:
+    """The environment variable a Settings field is read from (its first alias, else AICA_<NAME>)."""
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info is not None else None
+    if isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str):
+        return alias.choices[0]
+    return f"AICA_{field.upper()}"
+
+
+def _shown(value: object, field: str) -> str:
+    info = Settings.model_fields.get(field)
+    if info is not None and "SecretStr" in str(info.annotation):
+        return "(hidden)"
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    text = " ".join(str(text).split())
+    return repr(text if len(text) <= 60 else text[:59] + "…")
+
+
+def describe(exc: ValidationError) -> str:
+    """Every problem in one line: the variable, the bad value, what is allowed."""
+    problems = []
+    for err in exc.errors():
+        loc = [str(part) for part in err.get("loc") or ()]
+        field = loc[0] if loc else ""
+        name = env_name(field) if field else "settings"
+        name += "".join(f"[{part!r}]" for part in loc[1:])  # e.g. AICA_SOURCE_WEIGHTS['reddit']
+        msg = str(err.get("msg", "")).removeprefix("Value error, ")
+        problems.append(f"{name}={_shown(err.get('input'), field)}: {msg}" if field else msg)
+    return "; ".join(problems)
+
+
+def writable_dir(path: Path | str, name: str) -> str | None:
+    """Why `path` cannot be used as a directory this program writes to (None: it can).
+
+    Nothing is created: an existing directory gets a probe file written and removed; a missing one needs
+    its nearest existing parent to be such a directory."""
+    text = str(path)
+    if not text.strip():
+        return f"{name} is empty; allowed: a directory path"
+    target = Path(text).expanduser()
+    probe = target
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        what = "is" if probe == target else f"is under {str(probe)!r}, which is"
+        return f"{name}={text!r} {what} not a directory; allowed: a writable directory (created if missing)"
+    try:
+        with tempfile.TemporaryFile(dir=probe, prefix=".aica-probe-"):
+            pass
+    except OSError as exc:
+        verb = "is" if probe == target else f"cannot be created in {str(probe)!r}, which is"
+        return (
+            f"{name}={text!r} {verb} not writable ({os.strerror(exc.errno) if exc.errno else type(exc).__name__}); "
+            "allowed: a writable directory"
+        )
+    return None
+
+
+def remember_env_secrets(env_file: str | Path | None = ".env") -> None:
+    """Mask the secrets in the environment (and `.env`) even before `Settings` validates: a bad setting's
+    error line must not show a key that was pasted into the wrong variable."""
+    from dotenv import dotenv_values
+
+    from .redact import remember
+
+    values: dict[str, str | None] = {}
+    if env_file is not None:
+        try:
+            values.update(dotenv_values(env_file))
+        except (OSError, ValueError, UnicodeDecodeError):
+            pass
+    values.update(os.environ)
+    names = [
+        n for f, info in Settings.model_fields.items() if "SecretStr" in str(info.annotation)
+        for n in (env_name(f), f"AICA_{f.upper()}")
+    ]
+    for name in names:
+        ident = values.get("REDDIT_CLIENT_ID") or values.get("AICA_REDDIT_CLIENT_ID") if "REDDIT" in name else None
+        remember(values.get(name), ident=ident)
 
 
 def secret(value: SecretStr | None) -> str | None:

@@ -88,6 +88,7 @@ class Parsed(list[TrendItem]):
     def __init__(self, items: list[TrendItem] | None = None, skipped: Counter[str] | None = None) -> None:
         super().__init__(items or [])
         self.skipped: Counter[str] = skipped if skipped is not None else Counter()
+        self.cut: Counter[str] = Counter()  # what the parse border shortened or left out (see sources/clean.py)
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] += 1
@@ -104,6 +105,8 @@ class FetchResult(BaseModel):
     partial: bool = False
     note: str = ""  # e.g. "apify run TIMED-OUT; 37 items pushed before the timeout"
     cost_usd: float | None = None
+    skipped: dict[str, int] = Field(default_factory=dict)  # rows fetch dropped before parse, by reason
+    cut: dict[str, int] = Field(default_factory=dict)  # what a size or count limit left unread, by what
 
 
 class Observation(BaseModel):
@@ -125,6 +128,7 @@ class SourceReport(BaseModel):
     items: int = 0
     skipped_items: int = 0
     skipped_reasons: dict[str, int] = Field(default_factory=dict)
+    cut: dict[str, int] = Field(default_factory=dict)  # what limits shortened or left out (AICA_MAX_*), by what
     duration_s: float = 0.0
     stale_age_h: float | None = None
     cost_usd: float | None = None

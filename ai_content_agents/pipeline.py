@@ -13,6 +13,7 @@ import queue
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,8 +21,12 @@ from typing import Literal
 
 from . import ranking
 from .config import Settings
-from .models import GatherReport, SourceReport, TrendItem
+from .models import FetchResult, GatherReport, SourceReport, TrendItem
+from .redact import redact
 from .sources import SOURCE_MODULES, SourceError, load
+from .sources.base import Progress as Budget
+from .sources.base import SourceModule, tracking
+from .sources.clean import Limits, parse_source
 from .sources.snapshot import Snapshot
 from .store import Store, featured_since
 
@@ -57,8 +62,17 @@ def resolve_sources(settings: Settings, requested: Iterable[str] | None) -> list
 
 
 def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:300]
+    """A failure as one secret-free line (redacted before it is cut)."""
+    text = redact(str(exc)).strip()
+    text = text.splitlines()[0] if text else type(exc).__name__
+    return text if len(text) <= 300 else text[:299] + "…"
+
+
+def _counts(*parts: dict[str, int] | Counter[str]) -> dict[str, int]:
+    total: Counter[str] = Counter()
+    for part in parts:
+        total.update(part)
+    return dict(total)
 
 
 def score_options(module: object, settings: Settings) -> dict[str, object]:
@@ -66,32 +80,68 @@ def score_options(module: object, settings: Settings) -> dict[str, object]:
     return {kw: getattr(settings, field) for kw, field in getattr(module, "SCORE_SETTINGS", {}).items()}
 
 
-def run_source(name: str, settings: Settings, store: Store | None, observed_at: datetime) -> _Outcome:
-    """Fetch, parse and score one source. Never raises: every failure becomes a report."""
-    started = time.monotonic()
-    try:
-        module = load(name)
-        reason = module.not_configured(settings)
-        if reason:
-            return _Outcome(SourceReport(source=name, status="skipped", reason=reason))
-        fetched = module.fetch(settings, store)
-        parsed = module.parse(fetched.raw_items, observed_at)
-        history = store.history(name, (it.source_id for it in parsed), before=observed_at) if store else {}
-        items = module.score(list(parsed), history, **score_options(module, settings))
-        status = "partial" if fetched.partial else "ok"
+def _outcome(
+    name: str,
+    module: SourceModule,
+    fetched: FetchResult,
+    settings: Settings,
+    store: Store | None,
+    observed_at: datetime,
+    started: float,
+    *,
+    partial_reason: str | None = None,
+) -> _Outcome:
+    """Parse (at the shared border), score and report what a fetch returned."""
+    parsed = parse_source(module, fetched.raw_items, observed_at, Limits.from_settings(settings))
+    skipped = _counts(fetched.skipped, parsed.skipped)
+    cut = _counts(fetched.cut, parsed.cut)
+    duration = round(time.monotonic() - started, 3)
+    if not parsed and sum(skipped.values()):
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(skipped.items(), key=lambda kv: -kv[1]))
+        why = f"{partial_reason}; " if partial_reason else ""
         return _Outcome(
             SourceReport(
-                source=name,
-                status=status,
-                reason=fetched.note,
-                items=len(items),
-                skipped_items=parsed.skipped_total,
-                skipped_reasons=dict(parsed.skipped),
-                duration_s=round(time.monotonic() - started, 3),
+                source=name, status="failed", reason=redact(f"{why}no usable rows: {sum(skipped.values())} skipped ({reasons})"),
+                skipped_items=sum(skipped.values()), skipped_reasons=skipped, cut=cut, duration_s=duration,
                 cost_usd=fetched.cost_usd,
-            ),
-            items,
+            )
         )
+    history = store.history(name, (it.source_id for it in parsed), before=observed_at) if store else {}
+    items = module.score(list(parsed), history, **score_options(module, settings))
+    status = "partial" if fetched.partial or partial_reason else "ok"
+    reason = fetched.note if not partial_reason else f"{partial_reason}; {fetched.note}".rstrip("; ")
+    return _Outcome(
+        SourceReport(
+            source=name,
+            status=status,
+            reason=redact(reason),
+            items=len(items),
+            skipped_items=sum(skipped.values()),
+            skipped_reasons=skipped,
+            cut=cut,
+            duration_s=duration,
+            cost_usd=fetched.cost_usd,
+        ),
+        items,
+    )
+
+
+def run_source(
+    name: str, settings: Settings, store: Store | None, observed_at: datetime, budget: Budget | None = None
+) -> _Outcome:
+    """Fetch, parse and score one source. Never raises: every failure becomes a report.
+
+    `budget` is the source's `Progress`: its deadline bounds the fetch's HTTP calls, and the rows a fetch
+    publishes there are what the pipeline keeps if the source runs out of time."""
+    started = time.monotonic()
+    try:
+        with tracking(budget or Budget()):
+            module = load(name)
+            reason = module.not_configured(settings)
+            if reason:
+                return _Outcome(SourceReport(source=name, status="skipped", reason=redact(reason)))
+            fetched = module.fetch(settings, store)
+        return _outcome(name, module, fetched, settings, store, observed_at, started)
     except SourceError as exc:
         return _Outcome(
             SourceReport(
@@ -99,7 +149,7 @@ def run_source(name: str, settings: Settings, store: Store | None, observed_at: 
             )
         )
     except Exception as exc:  # a bug or garbage in one source must not stop the others
-        log.exception("source %s crashed", name)
+        log.error("source %s crashed: %s", name, _one_line(exc))
         return _Outcome(
             SourceReport(
                 source=name,
@@ -110,10 +160,32 @@ def run_source(name: str, settings: Settings, store: Store | None, observed_at: 
         )
 
 
+def _timed_out(
+    name: str, budget: Budget | None, why: str, settings: Settings, store: Store | None, now: datetime, started: float
+) -> _Outcome:
+    """A source that ran out of time: the rows it had already published are kept (partial), else it failed."""
+    rows = budget.rows() if budget is not None else []
+    if rows:
+        try:
+            module = load(name)
+            fetched = FetchResult(raw_items=rows, note=budget.note if budget else "")
+            return _outcome(name, module, fetched, settings, store, now, started,
+                            partial_reason=f"{why}; kept the {len(rows)} row(s) fetched before it")
+        except Exception as exc:  # noqa: BLE001 - scoring the partial rows failed: the source failed, as before
+            log.error("source %s: partial rows unusable: %s", name, _one_line(exc))
+    return _Outcome(
+        SourceReport(source=name, status="failed", reason=why, duration_s=round(time.monotonic() - started, 3))
+    )
+
+
 def _stale_fallback(outcome: _Outcome, store: Store | None, settings: Settings, now: datetime) -> _Outcome:
     if store is None or outcome.report.status != "failed":
         return outcome
-    cached = store.load_source_cache(outcome.report.source)
+    try:
+        cached = store.load_source_cache(outcome.report.source)
+    except Exception as exc:  # noqa: BLE001 - an unreadable cache is no fallback, not a lost run
+        outcome.report.reason += f" (its last good result could not be read: {_one_line(exc)})"
+        return outcome
     if cached is None:
         return outcome
     fetched_at, items = cached
@@ -150,14 +222,20 @@ def _collect(
     run_start = time.monotonic()
     overall_deadline = run_start + settings.run_deadline_s
     pending: dict[str, float] = {}  # name → its own deadline
+    budgets: dict[str, Budget] = {}
+    starts: dict[str, float] = {}
 
     def start(name: str) -> None:
+        deadline = min(time.monotonic() + settings.source_timeout_s, overall_deadline)
+        # the fetch stops a little before the pipeline would abandon it, so it can hand over what it has
+        budget = budgets[name] = Budget(deadline - min(1.0, 0.05 * settings.source_timeout_s))
         thread = threading.Thread(
-            target=lambda: results.put((name, run_source(name, settings, store, now))),
+            target=lambda: results.put((name, run_source(name, settings, store, now, budget))),
             name=f"source-{name}",
             daemon=True,
         )
-        pending[name] = min(time.monotonic() + settings.source_timeout_s, overall_deadline)
+        pending[name] = deadline
+        starts[name] = time.monotonic()
         thread.start()
 
     reported: list[str] | None = None
@@ -183,16 +261,8 @@ def _collect(
                 del pending[name]
                 limit = "run deadline" if now_mono >= overall_deadline else "source timeout"
                 seconds = settings.run_deadline_s if limit == "run deadline" else settings.source_timeout_s
-                on_result(
-                    _Outcome(
-                        SourceReport(
-                            source=name,
-                            status="failed",
-                            reason=f"timed out after {seconds:g} s ({limit})",
-                            duration_s=round(now_mono - run_start, 3),
-                        )
-                    )
-                )
+                why = f"timed out after {seconds:g} s ({limit})"
+                on_result(_timed_out(name, budgets.get(name), why, settings, store, now, starts.get(name, run_start)))
             if now_mono >= overall_deadline:
                 for name in waiting:
                     on_result(_Outcome(SourceReport(source=name, status="failed", reason="not started: run deadline")))
@@ -205,36 +275,49 @@ def _collect(
 
 
 def _snapshot_outcomes(
-    snapshot: Snapshot, names: list[str], reasons: dict[str, str], settings: Settings
+    snapshot: Snapshot, names: list[str], reasons: dict[str, SourceReport], settings: Settings, *, fallback: bool = False
 ) -> list[_Outcome]:
     """Parse and score a snapshot (the bundled sample or any directory) exactly as live data would be.
 
     History comes only from the snapshot's own `history` captures, never the store, so a replay depends
     on its directory and settings alone. Nothing is fetched, so no duration is reported.
+    `fallback`: the snapshot stands in for live sources that produced nothing; each source then keeps its
+    live status (failed, skipped...) and says it shows the snapshot's data instead.
     """
     outcomes: list[_Outcome] = []
     available = set(snapshot.names())
     tag = "sample data" if snapshot.bundled else f"snapshot {snapshot.label}"
+    limits = Limits.from_settings(settings)
     for name in names:
+        live = reasons.get(name)
         if name not in available:
-            outcomes.append(_Outcome(SourceReport(source=name, status="skipped", reason=f"no {tag}")))
+            if fallback and live is not None:
+                outcomes.append(_Outcome(live))
+            else:
+                outcomes.append(_Outcome(SourceReport(source=name, status="skipped", reason=f"no {tag}")))
             continue
         module = load(name)
-        parsed = module.parse(snapshot.rows(name), snapshot.captured_at)
-        history = snapshot.history_observations(name, module.parse)
+        parsed = parse_source(module, snapshot.rows(name), snapshot.captured_at, limits)
+        history = snapshot.history_observations(name, lambda rows, when: parse_source(module, rows, when, limits))
         items = module.score(list(parsed), history, **score_options(module, settings))
         note = tag
-        if name in reasons:
-            note += f" (live: {reasons[name]})"
+        status = "ok"
+        if live is not None and fallback:
+            status = live.status if live.status != "ok" else "skipped"  # "ok" here means it had no live items
+            note = f"{live.reason or 'no live items'}; showing {tag} instead"
+        elif live is not None:
+            note += f" (live: {live.status}: {live.reason})"
         outcomes.append(
             _Outcome(
                 SourceReport(
                     source=name,
-                    status="ok",
-                    reason=note,
+                    status=status,
+                    reason=redact(note),
                     items=len(items),
                     skipped_items=parsed.skipped_total,
                     skipped_reasons=dict(parsed.skipped),
+                    cut=dict(parsed.cut),
+                    duration_s=live.duration_s if live is not None and fallback else 0.0,
                 ),
                 items,
             )
@@ -301,9 +384,17 @@ def gather(
         if mode != "sample":
             outcome = _stale_fallback(outcome, store, settings, now)
             if store is not None and outcome.report.status in ("ok", "partial") and outcome.items:
-                store.add_observations(report.run_id, outcome.items)
-                if outcome.report.status == "ok":
-                    store.save_source_cache(outcome.report.source, report.run_id, now, outcome.items)
+                try:
+                    store.add_observations(report.run_id, outcome.items)
+                    if outcome.report.status == "ok":
+                        store.save_source_cache(outcome.report.source, report.run_id, now, outcome.items)
+                except Exception as exc:  # noqa: BLE001 - a failing write costs this source, never the run
+                    log.error("source %s: could not store its items: %s", outcome.report.source, _one_line(exc))
+                    failed = outcome.report.model_copy(update={
+                        "status": "failed", "items": 0,
+                        "reason": f"its {len(outcome.items)} items could not be stored: {_one_line(exc)}",
+                    })
+                    outcome = _stale_fallback(_Outcome(failed), store, settings, now)
         outcomes.append(outcome)
         if on_progress:
             on_progress(outcome.report)
@@ -315,12 +406,13 @@ def gather(
         if mode == "live" and replay is None:
             why = "; ".join(f"{o.report.source}: {o.report.status} ({o.report.reason})" for o in outcomes)
             raise NoLiveData(f"no source produced live data — {why or 'no sources selected'}")
-        reasons: dict[str, str] = {o.report.source: f"{o.report.status}: {o.report.reason}" for o in outcomes}
+        reasons = {o.report.source: o.report for o in outcomes}
         outcomes = []
+        fallback = replay is None
         if replay is None:  # the fallback: the bundled sample, ranked at its own capture time
             replay = Snapshot.sample()
             rank_now = replay.captured_at
-        for outcome in _snapshot_outcomes(replay, names, reasons, settings):
+        for outcome in _snapshot_outcomes(replay, names, reasons, settings, fallback=fallback):
             outcomes.append(outcome)
             if on_progress:
                 on_progress(outcome.report)

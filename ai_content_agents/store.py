@@ -9,10 +9,12 @@ and model usage. Other modules (the TikTok Shop sync, proposals) add their own t
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,7 +26,10 @@ CREATE TABLE IF NOT EXISTS runs (
     started_at  TEXT NOT NULL,
     finished_at TEXT,
     sample      INTEGER NOT NULL DEFAULT 0,
-    report_json TEXT
+    report_json TEXT,
+    pid         INTEGER,
+    host        TEXT,
+    status      TEXT
 );
 CREATE TABLE IF NOT EXISTS observations (
     run_id      TEXT NOT NULL,
@@ -64,6 +69,36 @@ CREATE TABLE IF NOT EXISTS usage (
 """
 
 
+# columns added after the first release, for stores created before them: (table, column, declaration)
+_ADDED_COLUMNS = (("runs", "pid", "INTEGER"), ("runs", "host", "TEXT"), ("runs", "status", "TEXT"))
+_HOST = socket.gethostname()
+_UNKNOWN_OWNER_AFTER = timedelta(days=1)  # an unfinished run from a version that did not record its process
+
+
+class StoreError(RuntimeError):
+    """The store could not be opened, read or written. One line that names the file and the cause;
+    a full disk says so (SQLite's own words are "database or disk is full")."""
+
+
+def _error(path: Path, exc: BaseException, doing: str) -> StoreError:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in text:
+        return StoreError(f"disk full: cannot write the store {path} ({text})")
+    if isinstance(exc, OSError) and exc.strerror:
+        text = exc.strerror
+    return StoreError(f"the store {path} could not be {doing}: {text}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
 def _ts(value: datetime) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
@@ -79,36 +114,70 @@ class Store:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        self.ensure_schema(_SCHEMA)
+        try:
+            if str(path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+        except (OSError, sqlite3.Error) as exc:
+            raise _error(self.path, exc, "opened") from None
+        try:
+            self._conn.row_factory = sqlite3.Row
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._conn.executescript(_SCHEMA)
+            self._add_columns()
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise _error(self.path, exc, "opened") from None
 
     # --- plumbing ----------------------------------------------------------------------
+    def _add_columns(self) -> None:
+        for table, column, decl in _ADDED_COLUMNS:
+            have = {r["name"] for r in self._conn.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                try:
+                    self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+                except sqlite3.OperationalError as exc:  # another process added it first
+                    if "duplicate column" not in str(exc):
+                        raise
+
     def ensure_schema(self, sql: str) -> None:
         with self._lock:
-            self._conn.executescript(sql)
+            try:
+                self._conn.executescript(sql)
+            except sqlite3.Error as exc:
+                raise _error(self.path, exc, "written") from None
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic write: all of it lands or none of it does."""
+        """One atomic write: all of it lands or none of it does. A failure is a `StoreError` naming the file.
+
+        SQLite rolls a transaction back by itself on some errors (a full disk among them); a second ROLLBACK
+        would then fail and hide the real cause, so it is only sent while a transaction is open."""
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise _error(self.path, exc, "written") from None
             try:
                 yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
+                self._conn.execute("COMMIT")
+            except BaseException as exc:
+                if self._conn.in_transaction:
+                    with suppress(sqlite3.Error):
+                        self._conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error | UnicodeError | OverflowError):
+                    raise _error(self.path, exc, "written") from None
                 raise
-            self._conn.execute("COMMIT")
 
     def query(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
         with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise _error(self.path, exc, "read") from None
 
     def close(self) -> None:
         with self._lock:
@@ -116,17 +185,47 @@ class Store:
 
     # --- runs --------------------------------------------------------------------------
     def start_run(self, run_id: str, started_at: datetime, sample: bool = False) -> None:
+        """Record a run as running (by this process); runs whose process died first are marked interrupted."""
+        self.mark_interrupted()
         with self.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO runs (run_id, started_at, sample) VALUES (?, ?, ?)",
-                (run_id, _ts(started_at), int(sample)),
+                "INSERT OR REPLACE INTO runs (run_id, started_at, sample, pid, host, status)"
+                " VALUES (?, ?, ?, ?, ?, 'running')",
+                (run_id, _ts(started_at), int(sample), os.getpid(), _HOST),
             )
+
+    def mark_interrupted(self, now: datetime | None = None) -> list[str]:
+        """Unfinished runs whose process is gone (killed, crashed, powered off) become `interrupted`.
+
+        A run of a live process (a concurrent run, or this process's own) is left alone; so is one of another
+        host. Runs recorded before processes were (no pid) count as gone a day after they started."""
+        now = now or datetime.now(UTC)
+        rows = self.query("SELECT run_id, started_at, pid, host FROM runs WHERE finished_at IS NULL")
+        gone = [
+            r["run_id"]
+            for r in rows
+            if (r["pid"] is None and _dt(r["started_at"]) < now - _UNKNOWN_OWNER_AFTER)
+            or (r["pid"] is not None and r["host"] == _HOST and r["pid"] != os.getpid() and not _alive(r["pid"]))
+        ]
+        if gone:
+            with self.transaction() as db:
+                db.executemany(
+                    "UPDATE runs SET finished_at = ?, status = 'interrupted' WHERE run_id = ? AND finished_at IS NULL",
+                    [(_ts(now), run_id) for run_id in gone],
+                )
+        return gone
+
+    def run_status(self, run_id: str) -> str | None:
+        rows = self.query("SELECT status, finished_at FROM runs WHERE run_id = ?", (run_id,))
+        if not rows:
+            return None
+        return rows[0]["status"] or ("finished" if rows[0]["finished_at"] else "running")
 
     def finish_run(self, report: GatherReport) -> None:
         summary = report.model_dump_json(exclude={"items", "trends"})
         with self.transaction() as db:
             db.execute(
-                "UPDATE runs SET finished_at = ?, sample = ?, report_json = ? WHERE run_id = ?",
+                "UPDATE runs SET finished_at = ?, sample = ?, report_json = ?, status = 'finished' WHERE run_id = ?",
                 (_ts(report.finished_at or datetime.now(UTC)), int(report.sample), summary, report.run_id),
             )
 
@@ -204,7 +303,10 @@ class Store:
         rows = self.query("SELECT fetched_at, items_json FROM source_cache WHERE source = ?", (source,))
         if not rows:
             return None
-        items = [TrendItem.model_validate(d) for d in json.loads(rows[0]["items_json"])]
+        try:
+            items = [TrendItem.model_validate(d) for d in json.loads(rows[0]["items_json"])]
+        except (ValueError, TypeError, RecursionError) as exc:
+            raise StoreError(f"the store {self.path} holds an unreadable cache for {source}: {type(exc).__name__}") from None
         return _dt(rows[0]["fetched_at"]), items
 
     # --- featured history --------------------------------------------------------------

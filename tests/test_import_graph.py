@@ -15,7 +15,7 @@ PKG = "ai_content_agents"
 
 # row of each top-level module/package (lower rows may import higher rows, never the reverse)
 ROWS: dict[str, int] = {
-    "config": 1, "models": 1, "prompts": 1, "profiles": 1,
+    "config": 1, "models": 1, "prompts": 1, "profiles": 1, "redact": 1, "fileio": 1,
     "store": 2, "ranking": 2,
     "integrations": 3,
     "sources": 4,

@@ -93,6 +93,20 @@ def make_client(settings: Settings) -> ModelClient:
     )
 
 
+def checked_reply(msg: object) -> ModelReply:
+    """`msg` if it is a usable message. Given a 200 reply that is not JSON (a proxy's HTML login page), the SDK
+    returns the text, not a Message: that is one clear APIFailure, not an AttributeError later."""
+    content = getattr(msg, "content", None)
+    if isinstance(content, list) and hasattr(msg, "stop_reason"):
+        return msg  # type: ignore[return-value]
+    head = msg.lstrip()[:15].lower() if isinstance(msg, str) else ""
+    what = "an HTML page" if head.startswith(("<!doctype", "<html")) else f"a {type(msg).__name__}"
+    raise APIFailure(
+        f"the model API answered with {what} instead of a message; "
+        "is ANTHROPIC_BASE_URL an Anthropic-compatible /v1/messages endpoint?"
+    )
+
+
 def is_offline(client: object) -> bool:
     return bool(getattr(client, "offline", False))
 
@@ -357,6 +371,7 @@ class BaseAgent:
                         msg = stream.get_final_message()
                 else:
                     msg = self.client.messages.create(**kwargs)
+                msg = checked_reply(msg)
                 break
             except APIFailure:
                 raise

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from .base import Capabilities, ModelClient, is_offline, make_client
+from .base import Capabilities, ModelClient, checked_reply, is_offline, make_client
 from .fence import clean, fence, fence_json
 from .offline import OfflineModel
 from .trend import safe_payload
@@ -247,7 +247,7 @@ class ClaudeWriter:
             if attempt == 0 and reply is not None:
                 msg = reply
             else:
-                msg = self.client.messages.create(**self._request(messages, report))
+                msg = checked_reply(self.client.messages.create(**self._request(messages, report)))
                 self.calls += 1
                 self.usage.add(AGENT, msg.model or self.model, msg.usage)
             text = "".join(getattr(b, "text", "") for b in msg.content if b.type == "text")

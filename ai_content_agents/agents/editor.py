@@ -27,6 +27,7 @@ from .trend import TrendAgent
 from .usage import RunUsage
 from ..config import Settings
 from ..models import GatherReport, Newsletter, Trend
+from ..redact import redact
 from ..store import Store
 from ..newsletter import story
 from .claude_writer import ClaudeWriter
@@ -325,13 +326,13 @@ def write_with_agents(
     try:
         brief = plan_issue(agent, report)
     except Exception as exc:  # the plan is an improvement, not a requirement: fall back to the default selection
-        log.warning("editor: planning failed (%s); using the default selection", exc, exc_info=True)
+        log.warning("editor: planning failed (%s); using the default selection", redact(str(exc)))
         picks = default_picks(report, settings.top_n)
         brief = EditorBrief(
             sections={k: [BriefPick(cluster_id=t.cluster_id, origin="default") for t in v]
                       for k, v in picks.items() if k in {s.key for s in SECTION_SPECS if s.max_items > 0}},
             picks=picks, notes=[f"editor failed ({type(exc).__name__}); using the default selection"],
-            offline=getattr(client, "offline", False), error=f"{type(exc).__name__}: {str(exc)[:160]}",
+            offline=getattr(client, "offline", False), error=f"{type(exc).__name__}: {redact(str(exc))[:160]}",
         )
     if on_brief is not None:
         on_brief(brief)

@@ -19,6 +19,7 @@ from typing import Any, get_type_hints
 import docstring_parser
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from .. import redact as _redact
 from .fence import fence_json
 
 log = logging.getLogger(__name__)
@@ -254,21 +255,7 @@ def safe_error(exc: Exception) -> str:
     return "the tool failed with an internal error"
 
 
-_SECRETISH = [
-    re.compile(r"(https?://[^\s?\"']+)\?[^\s\"']*"),  # query strings: signed URLs, app_secret, tokens
-    re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._\-~+/=]{8,}"),
-    re.compile(r"\bsk-ant-[A-Za-z0-9_\-]{6,}"),
-    re.compile(r"(?i)\b(access_token|refresh_token|app_secret|api_key|token|sign)=([^\s&\"']+)"),
-]
-
-
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """Text safe to log: query strings, bearer tokens, `key=value` secrets and known secret values removed."""
-    out = _SECRETISH[0].sub(r"\1?<redacted>", text)
-    out = _SECRETISH[1].sub(r"\1 <redacted>", out)
-    out = _SECRETISH[2].sub("<redacted>", out)
-    out = _SECRETISH[3].sub(r"\1=<redacted>", out)
-    for s in secrets:
-        if s and len(s) >= 4:
-            out = out.replace(s, "<redacted>")
-    return out
+    """Text safe to log: the project's one redaction (`ai_content_agents.redact`): every known secret in any
+    encoding and fragments of it, query strings, bearer tokens and `key=value` secrets."""
+    return _redact.redact(text, secrets)

@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .. import pipeline, runs
+from .. import pipeline, redact, runs
 from ..agents.base import ModelDeprecated
 from ..agents.usage import RunUsage
 from ..config import Settings
@@ -26,7 +26,20 @@ from ..sources.snapshot import Snapshot, SnapshotError, parse_as_of
 from ..store import Store
 from . import brands
 from . import send as send_cmd
-from .common import ProfileOpt, console, err_console, fail, load_settings, open_store, split_sources
+from .common import (
+    DeadlineExceeded,
+    GuardedGroup,
+    ProfileOpt,
+    console,
+    err_console,
+    fail,
+    failure_line,
+    load_settings,
+    open_store,
+    out_dir,
+    split_sources,
+    within,
+)
 
 app = typer.Typer(
     name="ai-content-agents",
@@ -35,6 +48,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=GuardedGroup,
 )
 
 SourcesOpt = Annotated[
@@ -98,6 +112,8 @@ def _progress_line(report: SourceReport) -> None:
     detail = f"{report.items} items" if report.items else ""
     if report.skipped_items:
         detail += f", {report.skipped_items} malformed skipped"
+    if report.cut:
+        detail += ", cut: " + ", ".join(f"{what} {n}" for what, n in report.cut.items())
     if report.reason:
         detail += f"{' — ' if detail else ''}{report.reason}"
     console.print(f"  [{style}]{report.status:>7}[/] {report.source:<11} [dim]{report.duration_s:5.1f}s[/] {detail}")
@@ -161,7 +177,7 @@ def _show_brief(brief: EditorBrief) -> None:
 EXIT_WITHHELD = 3  # the issue was written, but at least one section was withheld
 
 
-def _brands(settings: Settings, profiles: str, out_dir: Path, sample: bool, live: bool, sequential: bool,
+def _brands(settings: Settings, profiles: str, target: Path, sample: bool, live: bool, sequential: bool,
             snapshot: Path | None, as_of: str | None, batch: bool, retry_failed: bool) -> int:
     _replay(snapshot, as_of, _mode(sample, live))  # contradictions and a bad snapshot: one line before anything runs
     label = (f"snapshot:{snapshot.resolve()}@{as_of}" if snapshot else f"sample@{as_of}" if sample
@@ -170,7 +186,7 @@ def _brands(settings: Settings, profiles: str, out_dir: Path, sample: bool, live
         return brands.run_brands(
             settings, store, profiles,
             gather=lambda s: run_gather(s, store, None, sample, live, sequential, snapshot=snapshot, as_of=as_of),
-            replayed=sample or snapshot is not None, gather_label=label, out_dir=out_dir, batch=batch,
+            replayed=sample or snapshot is not None, gather_label=label, out_dir=target, batch=batch,
             retry_failed=retry_failed,
         )
 
@@ -178,7 +194,7 @@ def _brands(settings: Settings, profiles: str, out_dir: Path, sample: bool, live
 @app.command()
 def newsletter(
     sources: SourcesOpt = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: out/).")] = None,
+    out: Annotated[str | None, typer.Option("--out", help="Output folder (default: out/).")] = None,
     sample: SampleOpt = False,
     live: LiveOpt = False,
     sequential: SequentialOpt = False,
@@ -208,11 +224,11 @@ def newsletter(
         raise fail("--profiles writes many brands' issues; --profile, --send and --send-test go with one issue.")
     settings = load_settings("" if profiles is not None else profile)  # many brands: each applies its own profile
     send_plan = send_cmd.plan(settings, send, send_test, allow_sample, sample)
-    out_dir = out or settings.out_dir
+    target = out_dir(settings, out)  # checked before anything is fetched or paid for
     if profiles is not None:
         if sources:
             raise fail("--sources and --profiles contradict each other: each profile says which sources it uses.")
-        code = _brands(settings, profiles, out_dir, sample, live, sequential, snapshot, as_of, batch, retry_failed)
+        code = _brands(settings, profiles, target, sample, live, sequential, snapshot, as_of, batch, retry_failed)
         if code:
             raise typer.Exit(code)
         return
@@ -224,22 +240,25 @@ def newsletter(
         replayed = report.snapshot is not None
         try:
             when = report.started_at if replayed else None  # a replay's issue is dated by its clock
-            nl = write_with_agents(report, settings, store, usage=usage, on_brief=_show_brief, now=when)
+            nl = within(settings.write_deadline_s, "AICA_WRITE_DEADLINE_S", lambda: write_with_agents(
+                report, settings, store, usage=usage, on_brief=_show_brief, now=when))
         except ModelDeprecated as exc:
             raise fail(str(exc)) from None
+        except DeadlineExceeded as exc:
+            raise fail(f"writing {exc}; nothing was written. {usage.summary()}") from None
         except Exception as exc:  # noqa: BLE001 - an API failure is one clear line, anything else is a bug
             from ..agents.api import describe, is_api_error
 
             if not is_api_error(exc):
                 raise
-            request_id = getattr(exc, "request_id", None)
+            request_id = redact.request_id(getattr(exc, "request_id", None))  # chosen by the server
             detail = describe(exc, settings) + (f" (request {request_id})" if request_id else "")
             raise fail(f"{detail}; nothing was written. {usage.summary()}") from None
         history = images.history_for(nl.trends, sample=report.sample, store=store)
         try:
-            published = archive.publish(nl, out_dir, history=history)
+            published = archive.publish(nl, target, history=history)
         except OSError as exc:
-            raise fail(f"could not write the issue to {out_dir}: {exc}") from None
+            raise fail(failure_line(exc)) from None
         if not report.sample and not replayed:  # samples and replays leave the featured history alone
             store.mark_featured(
                 report.run_id,

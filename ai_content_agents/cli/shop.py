@@ -34,7 +34,9 @@ JsonOpt = typer.Option(False, "--json", help="print JSON instead of a table")
 
 
 def _settings() -> Settings:
-    return Settings()
+    from .common import load_settings
+
+    return load_settings()
 
 
 def _state_path(settings: Settings) -> Any:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import cast
 
 from ..models import FactcheckReport, GatherReport, Masthead, Newsletter, Section, Trend
+from ..redact import redact
 from . import factcheck, quality, story
 from .sections import ACTIONS, SECTION_SPECS, SectionSpec, attached, featured_ids, select
 from .writer import RevisingWriter, Writer
@@ -45,8 +46,8 @@ def _write(spec: SectionSpec, trends: list[Trend], report: GatherReport, writer:
     try:
         section = writer.write_section(spec, trends, report)
     except Exception as exc:  # one section's failure (an API 529, a timeout) must not cost the rest of the issue
-        log.warning("section %s: the writer failed: %s", spec.key, exc, exc_info=True)
-        return withheld(spec, f"the writer failed ({type(exc).__name__}: {str(exc)[:160]})"), check
+        log.warning("section %s: the writer failed: %s", spec.key, redact(str(exc)))
+        return withheld(spec, f"the writer failed ({type(exc).__name__}: {redact(str(exc))[:160]})"), check
     if section.error:
         return withheld(spec, section.error.removeprefix("ERROR: ")), check
     check = factcheck.check_section(section, trends)
@@ -56,7 +57,7 @@ def _write(spec: SectionSpec, trends: list[Trend], report: GatherReport, writer:
         try:
             section = cast(RevisingWriter, writer).revise_section(spec, trends, report, section, check)
         except Exception as exc:
-            log.warning("section %s: the revision failed: %s", spec.key, exc, exc_info=True)
+            log.warning("section %s: the revision failed: %s", spec.key, redact(str(exc)))
             check.attempts = attempts
             return withheld(spec, f"the writer failed while revising ({type(exc).__name__})"), check
         attempts += 1

@@ -151,7 +151,7 @@ _MASKS = (
     re.compile(r"\[[^\]\n]*\]\((?P<u>[^)\s]*)(?:\s+\"[^\"]*\")?\)"),  # only the target is masked
     re.compile(r"\bhref\s*=\s*[\"'][^\"']*[\"']", re.I),
     re.compile(r"(?:https?://|www\.)[^\s<>\"'\])]+", re.I),
-    re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"),
+    re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.-]+"),  # starts only where a run starts: linear
     re.compile(r"(?<![\w&])[@#][A-Za-z_][\w.]*"),
 )
 _NUMBERING = re.compile(r"(?m)^[ \t]*(?P<n>\d{1,2})[.)](?=[ \t])")
@@ -752,10 +752,19 @@ class QuoteSource:
     names: tuple[str, ...]
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _drop_format_chars(m: re.Match[str]) -> str:
+    return "".join(ch for ch in m.group() if unicodedata.category(ch) != "Cf")
+
+
 def normalise_text(text: str) -> str:
     """For verbatim comparison: HTML entities undone, NFKC, invisible characters dropped, whitespace collapsed."""
-    norm = unicodedata.normalize("NFKC", html.unescape(text or ""))
-    norm = "".join(ch for ch in norm if unicodedata.category(ch) != "Cf")
+    norm = html.unescape(text or "")
+    if not norm.isascii():  # plain ASCII is already NFKC and holds no format (Cf) characters
+        norm = unicodedata.normalize("NFKC", norm)
+        norm = _NON_ASCII.sub(_drop_format_chars, norm)  # only non-ASCII runs can hold them
     return re.sub(r"\s+", " ", norm).strip()
 
 
@@ -815,10 +824,12 @@ def check_copy(
     *,
     sources: list[QuoteSource] | None = None,
     action: bool = False,
+    facts: _Facts | None = None,
 ) -> tuple[list[FactcheckFigure], list[str], list[FactcheckClaim]]:
     """Judge every number in `text` against `payloads`, every quote against `sources` (the scraped text that may be
-    quoted) and every link against `allowed_urls`. Numbers inside a quote are claims, reported apart."""
-    facts = _collect(payloads)
+    quoted) and every link against `allowed_urls`. Numbers inside a quote are claims, reported apart.
+    `facts`: `payloads`' facts when the caller already collected them (one collection per scope, not per text)."""
+    facts = facts if facts is not None else _collect(payloads)
     quotes = quote_spans(text)
     claims = [_judge_quote(text, a, b, q, sources or [], action=action) for a, b, q in quotes]
     figures = [
@@ -841,9 +852,14 @@ def check_section(section: Section, trends: list[Trend]) -> FactcheckReport:
     everything = list(payloads.values())
     all_sources = quote_sources(trends)
     bad: list[str] = []
+    collected: dict[tuple[int, ...], tuple[_Facts, set[str]]] = {}  # per scope: its facts and links, once
 
     def run(text: str, scope: list[TrendPayload], sources: list[QuoteSource], action: bool = False) -> None:
-        figures, links, claims = check_copy(text, scope, allowed_urls(scope), sources=sources, action=action)
+        key = tuple(id(p) for p in scope)
+        if key not in collected:
+            collected[key] = (_collect(scope), allowed_urls(scope))
+        facts, urls = collected[key]
+        figures, links, claims = check_copy(text, scope, urls, sources=sources, action=action, facts=facts)
         report.figures.extend(figures)
         report.claims.extend(claims)
         bad.extend(links)

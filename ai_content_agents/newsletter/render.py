@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .. import fileio
 from .evidence import trend_payload
 from ..models import Newsletter, Trend, TrendCopy
 from ..prompts import render as render_template
@@ -150,16 +151,7 @@ def _mode() -> int:
 
 
 def atomic_write(path: Path, data: str | bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.chmod(tmp, _mode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    fileio.atomic_write(path, data, mode=_mode())  # fsynced; an OSError names the path (a full disk says which file)
 
 
 _atomic_write = atomic_write  # the name older callers used

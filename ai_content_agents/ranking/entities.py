@@ -277,13 +277,23 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:
     ids_of = _item_ids(its, listing)
     uf = _UnionFind(len(its), lambda i: _meta(its[i], brands[i], ids_of[i]))
 
-    # 1) canonical ids: an ASIN is an ASIN, whatever the titles say (but never two ASINs in one product)
-    first_with: dict[str, int] = {}
+    # 1) canonical ids: an ASIN is an ASIN, whatever the titles say (but never two ASINs in one product).
+    # Each id keeps one item per product that holds it: when the first holder's product has since taken
+    # another ASIN (a roundup naming two), a later item with the id still meets the others that hold it.
+    holders: dict[str, list[int]] = {}
     for i, ids in enumerate(ids_of):
         for cid in sorted(ids) if len(ids) > 1 else ids:
-            j = first_with.setdefault(cid, i)
-            if j != i and _ids_ok(uf.meta(uf.find(j)), uf.meta(uf.find(i))):
-                uf.union(j, i)
+            seen = holders.setdefault(cid, [])
+            ri = uf.find(i)
+            for j in seen:
+                rj = uf.find(j)
+                if rj == ri:
+                    break
+                if _ids_ok(uf.meta(rj), uf.meta(ri)):
+                    ri = uf.union(rj, ri)
+                    break
+            else:
+                seen.append(i)
 
     # 2) a mention naming one brand and a word of that brand's listing type joins that listing
     type_words: set[str] = set()

@@ -22,7 +22,9 @@ from apify_client.http_clients import Httpx2HttpClient
 from ..config import Settings, secret
 from ..models import FetchResult
 from ..netfail import unreachable_reason
+from ..redact import redact
 from .base import SourceError, SourceUnreachable
+from .clean import clean_raw
 
 _PARTIAL_OK = {"TIMED-OUT", "ABORTED"}
 _WAIT_MARGIN = timedelta(seconds=60)
@@ -36,21 +38,67 @@ _API_ERRORS = {
 }
 
 
+PAGE_ITEMS = 250  # dataset rows per request: keeps each response well under the size cap
+
+
 def _one_line(text: object, limit: int = 160) -> str:
-    line = re.sub(r"\s+", " ", str(text or "")).strip()
+    """Redacted before it is cut (a cut secret is harder to recognise), tags and whitespace collapsed."""
+    line = re.sub(r"\s+", " ", redact(str(text or ""))).strip()
     line = re.sub(r"<[^>]+>", "", line).strip()
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def _scrub(text: str, token: str | None) -> str:
-    return text.replace(token, "***") if token and len(token) >= 8 else text
+    return redact(text, [token])
+
+
+class ResponseTooLarge(Exception):
+    """A response body over AICA_MAX_RESPONSE_MB: not read, not retried."""
 
 
 class FailFastHttpClient(Httpx2HttpClient):
-    """apify-client's HTTPX2 transport, minus retries of failures that cannot heal (see netfail.py)."""
+    """apify-client's HTTPX2 transport, minus retries of failures that cannot heal (see netfail.py), and
+    with a cap on the size of a response body (read as a stream, abandoned as soon as it passes the cap)."""
+
+    def __init__(self, *, max_response_bytes: int | None = None, max_total_bytes: int | None = None, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.max_response_bytes = max_response_bytes
+        self.max_total_bytes = max_total_bytes  # all responses together (a dataset that never ends)
+        self.total_bytes = 0
 
     def is_retryable_transport_error(self, exc: Exception) -> bool:
         return super().is_retryable_transport_error(exc) and unreachable_reason(exc) is None
+
+    def send_request(self, *, stream: bool, **kw: Any) -> httpx2.Response:  # type: ignore[override]
+        response = super().send_request(stream=True, **kw)
+        if stream or not self.max_response_bytes:
+            if not stream:
+                response.read()
+            return response
+        limit = self.max_response_bytes
+        declared = response.headers.get("content-length", "")
+        chunks: list[bytes] = []
+        total = 0
+        try:
+            if declared.isdigit() and int(declared) > limit:
+                raise ResponseTooLarge(int(declared))
+            for chunk in response.iter_bytes():
+                total += len(chunk)
+                self.total_bytes += len(chunk)
+                if total > limit:
+                    raise ResponseTooLarge(total)
+                if self.max_total_bytes and self.total_bytes > self.max_total_bytes:
+                    raise ResponseTooLarge(self.total_bytes)
+                chunks.append(chunk)
+        finally:
+            response.close()
+        response._content = b"".join(chunks)  # what `read()` would have set
+        return response
+
+
+def _too_large(settings: Settings) -> str:
+    return (f"a response was larger than {settings.max_response_mb:g} MB (AICA_MAX_RESPONSE_MB), or all of them "
+            "together more than one per expected page, and was not read")
 
 
 def _transport_failure(actor_id: str, what: str, exc: Exception, token: str | None) -> SourceError:
@@ -64,7 +112,10 @@ def _transport_failure(actor_id: str, what: str, exc: Exception, token: str | No
 def make_client(settings: Settings) -> ApifyClient:
     """An ApifyClient on the configured API URL, with the configured retries."""
     token = secret(settings.apify_token)
+    pages = -(-settings.max_items_per_source // PAGE_ITEMS) + 4  # the dataset's pages, the run's own calls
     http_client = FailFastHttpClient(
+        max_response_bytes=int(settings.max_response_mb * 1_000_000),
+        max_total_bytes=int(settings.max_response_mb * 1_000_000) * pages,
         token=token,
         max_retries=settings.apify_max_retries,
         min_delay_between_retries=timedelta(milliseconds=500),
@@ -130,6 +181,8 @@ def run_actor(
         raise SourceError(_describe_error(actor_id, exc, token)) from None
     except httpx2.TimeoutException:
         raise SourceError(f"apify {actor_id}: request timed out after {settings.http_timeout_s:g}s") from None
+    except ResponseTooLarge:
+        raise SourceError(f"apify {actor_id}: {_too_large(settings)}") from None
     except Exception as exc:  # other transport errors surface as the HTTP library's own exceptions
         raise _transport_failure(actor_id, "request", exc, token) from None
     if run is None:
@@ -138,15 +191,25 @@ def run_actor(
     status = str(run.status)
     cost = run.usage_total_usd
     message = _one_line(run.status_message or "", 120)
+    cut: dict[str, int] = {}
+    stopped = ""
     if status == "SUCCEEDED" or status in _PARTIAL_OK:
-        items = _read_items(client, actor_id, run.default_dataset_id, token)
+        items, stopped = _read_items(client, actor_id, run.default_dataset_id, token, settings)
+        if len(items) > settings.max_items_per_source:
+            cut["rows over the item cap"] = len(items) - settings.max_items_per_source
+            items = items[: settings.max_items_per_source]
     elif status == "FAILED":
         raise SourceError(f"apify {actor_id}: run {run.id} ended FAILED" + (f": {message}" if message else ""))
     else:  # still RUNNING / READY after the wait: never block the pipeline past its deadline
         raise SourceError(f"apify {actor_id}: run {run.id} still {status} after waiting {run_timeout + _WAIT_MARGIN}")
 
+    if stopped and not items:
+        raise SourceError(f"apify {actor_id}: run {run.id} {status}, but {stopped}")
+    if stopped:
+        cut["dataset pages not read"] = 1
     if status == "SUCCEEDED":
-        return FetchResult(raw_items=items, cost_usd=cost, note=f"apify run {run.id} SUCCEEDED; {len(items)} items")
+        note = f"apify run {run.id} SUCCEEDED; {len(items)} items" + (f"; stopped reading: {stopped}" if stopped else "")
+        return FetchResult(raw_items=items, cost_usd=cost, note=note, partial=bool(stopped), cut=cut)
     if not items:
         raise SourceError(
             f"apify {actor_id}: run {run.id} ended {status} with no items" + (f": {message}" if message else "")
@@ -155,17 +218,31 @@ def run_actor(
         raw_items=items,
         partial=True,
         cost_usd=cost,
+        cut=cut,
         note=f"apify run {run.id} {status}; {len(items)} items pushed before it stopped",
     )
 
 
-def _read_items(client: ApifyClient, actor_id: str, dataset_id: str, token: str | None) -> list[dict]:
-    """Every row of the run's default dataset, in the raw default view (never `view=` / `flatten=`)."""
+def _read_items(
+    client: ApifyClient, actor_id: str, dataset_id: str, token: str | None, settings: Settings
+) -> tuple[list[Any], str]:
+    """The run's default dataset in the raw default view (never `view=` / `flatten=`), at most one row past the
+    item cap, and why reading stopped early ("" when it did not). Every row is kept, dicts or not: `parse`
+    counts what is not an item. A page over the size cap stops the reading; the rows before it are kept."""
+    items: list[Any] = []
+    limit = settings.max_items_per_source + 1
+    longest = max(settings.max_text_chars, settings.max_title_chars, settings.max_field_chars)
     try:
-        return [item for item in client.dataset(dataset_id).iterate_items() if isinstance(item, dict)]
+        for item in client.dataset(dataset_id).iterate_items(limit=limit, chunk_size=min(PAGE_ITEMS, limit)):
+            items.append(clean_raw(item, longest))  # cut as it arrives: a huge row never stays huge in memory
+            if len(items) >= limit:  # a server that ignores `limit` must not make us read on
+                break
+    except ResponseTooLarge:
+        return items, _too_large(settings)
     except ApifyClientError as exc:
         raise SourceError(_describe_error(actor_id, exc, token)) from None
     except httpx2.TimeoutException:
         raise SourceError(f"apify {actor_id}: reading the dataset timed out") from None
     except Exception as exc:
         raise _transport_failure(actor_id, "reading the dataset", exc, token) from None
+    return items, ""

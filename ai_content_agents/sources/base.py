@@ -13,9 +13,12 @@ A source module defines, at module level:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..models import FetchResult, Observation, Parsed, TrendItem
 
@@ -37,6 +40,57 @@ class SourceUnreachable(SourceError):
     asking the same host for its other queries."""
 
 
+class SourceDeadline(SourceError):
+    """The source's time is up: a fetch stops asking and returns what it already has."""
+
+
+class Progress:
+    """What a running fetch has so far, and how long it may still take.
+
+    The pipeline gives each source thread one (`tracking`); a fetch that pages (Reddit, YouTube) `publish`es
+    the raw rows it holds after each page, so a source that runs out of time still yields them (partial).
+    `publish` takes a snapshot: the fetch may keep changing its own lists afterwards. `remaining()` is the
+    time left before the source's deadline (None: no deadline), which HTTP calls respect.
+    """
+
+    def __init__(self, deadline: float | None = None) -> None:
+        self.deadline = deadline  # time.monotonic() value
+        self._rows: list[Any] = []
+        self.note = ""
+        self._lock = threading.Lock()
+
+    def remaining(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+    def publish(self, rows: list[Any], note: str = "") -> None:
+        with self._lock:
+            self._rows, self.note = list(rows), note
+
+    def rows(self) -> list[Any]:
+        with self._lock:
+            return list(self._rows)
+
+
+_local = threading.local()
+
+
+def progress() -> Progress:
+    """The current source thread's `Progress` (a throwaway one outside the pipeline)."""
+    current = getattr(_local, "progress", None)
+    return current if current is not None else Progress()
+
+
+@contextmanager
+def tracking(current: Progress) -> Iterator[Progress]:
+    """Make `current` what `progress()` returns on this thread for the duration."""
+    before = getattr(_local, "progress", None)
+    _local.progress = current
+    try:
+        yield current
+    finally:
+        _local.progress = before
+
+
 def parse_rows(raw_items: object, parse_row: Callable[[dict], TrendItem | str]) -> Parsed:
     """The loop every `parse` shares: each row becomes an item or a counted skip, never an exception.
 
@@ -50,7 +104,7 @@ def parse_rows(raw_items: object, parse_row: Callable[[dict], TrendItem | str]) 
             continue
         try:
             result = parse_row(row)
-        except (ValueError, TypeError):  # pydantic's ValidationError is a ValueError
+        except Exception:  # noqa: BLE001 - garbage in one row (a ValidationError, 10**400, ...) costs that row only
             out.skip("invalid row")
             continue
         if isinstance(result, str):

@@ -29,9 +29,10 @@ import requests
 
 from ..config import secret
 from ..models import FetchResult, Observation, Parsed, Signals, TrendItem
+from ..redact import remember
 from . import apify
-from .base import SourceError, SourceUnreachable, parse_rows
-from .httpjson import request_json
+from .base import SourceError, SourceUnreachable, parse_rows, progress
+from .httpjson import one_line, request_json
 from .stats import (
     THIN_N,
     Level,
@@ -95,6 +96,7 @@ def fetch(settings: Settings, store: Store | None = None) -> FetchResult:
             path = "/r/{sub}/top.json"
         listings: list[dict] = []
         failures: list[str] = []
+        extra = 0  # posts beyond the `limit` asked for (a server that sends more is cut)
         for sub in settings.reddit_subreddits:
             try:
                 listing = request_json(
@@ -108,6 +110,7 @@ def fetch(settings: Settings, store: Store | None = None) -> FetchResult:
                     timeout_s=settings.http_timeout_s,
                     retries=settings.http_retries,
                     max_wait_s=settings.http_retry_max_wait_s,
+                    max_bytes=int(settings.max_response_mb * 1_000_000),
                 )
             except SourceUnreachable:
                 raise  # the other subreddits live on the same host
@@ -117,7 +120,9 @@ def fetch(settings: Settings, store: Store | None = None) -> FetchResult:
                 failures.append(str(exc))
                 continue
             if isinstance(listing, dict):
+                extra += _cap_children(listing, settings.reddit_limit)
                 listings.append(listing)
+                progress().publish(listings, f"reddit via {way}; {len(listings)}/{len(settings.reddit_subreddits)} subreddits")
             else:
                 failures.append(f"reddit: r/{sub} returned an unexpected body")
     if not listings:
@@ -125,7 +130,18 @@ def fetch(settings: Settings, store: Store | None = None) -> FetchResult:
     note = f"reddit via {way}; {len(listings)}/{len(settings.reddit_subreddits)} subreddits"
     if failures:
         note += f"; failed: {failures[0]}" + (f" (+{len(failures) - 1} more)" if len(failures) > 1 else "")
-    return FetchResult(raw_items=listings, partial=bool(failures), note=note)
+    cut = {"posts over the requested limit": extra} if extra else {}
+    return FetchResult(raw_items=listings, partial=bool(failures), note=note, cut=cut)
+
+
+def _cap_children(listing: dict, limit: int) -> int:
+    """Keep at most the `limit` posts asked for in a Listing; return how many were cut."""
+    data = listing.get("data")
+    children = data.get("children") if isinstance(data, dict) else None
+    if isinstance(children, list) and len(children) > limit:
+        data["children"] = children[:limit]  # type: ignore[index]
+        return len(children) - limit
+    return 0
 
 
 def _token(session: requests.Session, settings: Settings) -> str:
@@ -140,11 +156,13 @@ def _token(session: requests.Session, settings: Settings) -> str:
         timeout_s=settings.http_timeout_s,
         retries=settings.http_retries,
         max_wait_s=settings.http_retry_max_wait_s,
+        max_bytes=int(settings.max_response_mb * 1_000_000),
     )
     token = body.get("access_token") if isinstance(body, dict) else None
     if not isinstance(token, str) or not token:
         error = body.get("error") if isinstance(body, dict) else None
-        raise SourceError(f"reddit: token request returned no access token ({str(error or 'no error field')[:60]})")
+        raise SourceError(f"reddit: token request returned no access token ({one_line(str(error or 'no error field'), 60)})")
+    remember(token)  # masked in every message from now on
     return token
 
 

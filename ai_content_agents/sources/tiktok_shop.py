@@ -92,8 +92,8 @@ def _fetch(client: TikTokShopClient, store: Store | None) -> FetchResult:
     shop = client.select_shop()
     window = client.analytics_window(WINDOW_DAYS, shop=shop)  # ends at the latest available date
     start, end, last_day = window.start, window.end, window.last_day
-    products = list(client.product_performance_list(start, end, sort_field="gmv",
-                                                    page_size=TOP_PRODUCTS, max_results=TOP_PRODUCTS))
+    paged = client.product_performance_list(start, end, sort_field="gmv", page_size=TOP_PRODUCTS, max_results=TOP_PRODUCTS)
+    products = list(paged)
     prior_start = start - timedelta(days=PRIOR_DAYS)
     prior = {r.id: r for r in client.product_performance_list(prior_start, start, sort_field="gmv",
                                                               page_size=100, max_results=200)}
@@ -114,7 +114,8 @@ def _fetch(client: TikTokShopClient, store: Store | None) -> FetchResult:
                 "gmv": _money(before.gmv.amount if before.gmv else None)},
             **common,
         })
-    for v in client.video_performance_list(start, end, sort_field="gmv", page_size=TOP_VIDEOS, max_results=TOP_VIDEOS):
+    videos = client.video_performance_list(start, end, sort_field="gmv", page_size=TOP_VIDEOS, max_results=TOP_VIDEOS)
+    for v in videos:
         raw.append({
             "kind": "video", "id": v.id, "title": v.title or "", "username": v.username,
             "video_post_time": v.video_post_time, "views": v.views,
@@ -124,7 +125,9 @@ def _fetch(client: TikTokShopClient, store: Store | None) -> FetchResult:
             **common,
         })
     note = f"shop {shop.name}: {WINDOW_DAYS} d to {last_day.isoformat()} ({window.time_zone})"
-    return FetchResult(raw_items=raw, note=note + (f"; {window.note}" if window.note else ""))
+    malformed = paged.skipped + videos.skipped  # rows the API sent that did not match their shape
+    return FetchResult(raw_items=raw, note=note + (f"; {window.note}" if window.note else ""),
+                       skipped={"malformed row": malformed} if malformed else {})
 
 
 def _product_names(client: TikTokShopClient, store: Store | None, shop_id: str, ids: list[str]) -> dict[str, str]:
@@ -315,12 +318,12 @@ def score(items: list[TrendItem], history: Mapping[str, list[Observation]]) -> l
     own = [it.metrics.get("prior_units_per_day") for it in products]
     peers = [v for v in own if v is not None]
     loo = iter(loo_medians(peers))
+    all_peers = statistics.median(peers) if peers else None  # once: per product it made scoring quadratic
     for it, trailing in zip(products, own, strict=True):
         x = it.metrics.get("units_per_day", 0.0)
         past = [o.metrics["units_per_day"] for o in history.get(it.source_id, [])
                 if "units_per_day" in o.metrics and o.observed_at < it.observed_at]
-        peer, n_peer = (next(loo), len(peers) - 1) if trailing is not None else (
-            statistics.median(peers) if peers else None, len(peers))
+        peer, n_peer = (next(loo), len(peers) - 1) if trailing is not None else (all_peers, len(peers))
         levels = [
             Level("history", statistics.median(past) + PSEUDO if past else None, len(past),
                   "stored snapshots (median units/day)"),

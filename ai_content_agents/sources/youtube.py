@@ -35,7 +35,7 @@ import requests
 
 from ..config import secret
 from ..models import FetchResult, Observation, Parsed, Signals, TrendItem
-from .base import SourceError, SourceUnreachable, parse_rows
+from .base import SourceError, SourceUnreachable, parse_rows, progress
 from .httpjson import request_json
 from .stats import (
     THIN_N,
@@ -100,6 +100,8 @@ class _Api:
         self.units = 0
         self.searches = 0
         self.calls = 0
+        self.dropped = 0  # video rows that were not objects (counted as skipped, never silently lost)
+        self.extra = 0  # rows beyond the ids asked for (a server that sends more is cut)
 
     def get(self, endpoint: str, params: dict[str, Any]) -> dict:
         cost = self.settings.youtube_search_cost_units if endpoint == "search" else 1
@@ -118,6 +120,7 @@ class _Api:
             timeout_s=self.settings.http_timeout_s,
             retries=self.settings.http_retries,
             max_wait_s=self.settings.http_retry_max_wait_s,
+            max_bytes=int(self.settings.max_response_mb * 1_000_000),
         )
         if not isinstance(body, dict):
             raise SourceError(f"youtube: {endpoint}.list returned an unexpected body")
@@ -127,8 +130,14 @@ class _Api:
         ids = list(dict.fromkeys(ids))
         out: list[dict] = []
         for start in range(0, len(ids), BATCH):
-            body = self.get("videos", {"part": parts, "id": ",".join(ids[start : start + BATCH]), "maxResults": BATCH})
-            out.extend(v for v in body.get("items") or [] if isinstance(v, dict))
+            batch = ids[start : start + BATCH]
+            body = self.get("videos", {"part": parts, "id": ",".join(batch), "maxResults": BATCH})
+            rows = _list(body.get("items"))
+            if len(rows) > len(batch):
+                self.extra += len(rows) - len(batch)
+                rows = rows[: len(batch)]
+            out.extend(v for v in rows if isinstance(v, dict))
+            self.dropped += sum(1 for v in rows if not isinstance(v, dict))
         return out
 
     def note(self) -> str:
@@ -167,58 +176,60 @@ def fetch(settings: Settings, store: Store | None = None) -> FetchResult:
                     raise SourceError(f"{exc} [{api.note()}]") from None
                 failures.append(str(exc))
                 continue
-            for hit in body.get("items") or []:
-                vid = hit.get("id", {}).get("videoId") if isinstance(hit, dict) and isinstance(hit.get("id"), dict) else None
+            for hit in _list(body.get("items")):
+                vid = _dict(_dict(hit).get("id")).get("videoId")
                 if isinstance(vid, str) and vid not in ids:
                     ids.append(vid)
         if not ids and failures:
             raise SourceError(f"{failures[0]} [{api.note()}]")
         videos = api.videos(ids)
+        progress().publish([dict(v) for v in videos], api.note() + "; no channel baselines yet")
         try:
             _attach_channel_baselines(api, videos)
         except SourceError as exc:
             failures.append(f"channel baselines: {exc}")
+        except Exception as exc:  # noqa: BLE001 - a garbage baseline body must not cost the videos already fetched
+            failures.append(f"channel baselines: unexpected body ({type(exc).__name__})")
     note = api.note()
     if failures:
         note += f"; partial: {failures[0]}"
-    return FetchResult(raw_items=videos, partial=bool(failures), note=note)
+    skipped = {"not a dict": api.dropped} if api.dropped else {}
+    cut = {"rows beyond the ids asked for": api.extra} if api.extra else {}
+    return FetchResult(raw_items=videos, partial=bool(failures), note=note, skipped=skipped, cut=cut)
 
 
 def _attach_channel_baselines(api: _Api, videos: list[dict]) -> None:
     """channels.list → uploads playlist → playlistItems.list → videos.list, ~3 units per channel."""
-    channel_ids = list(
-        dict.fromkeys(v["snippet"]["channelId"] for v in videos if isinstance(v.get("snippet"), dict) and v["snippet"].get("channelId"))
-    )
+    channel_ids = list(dict.fromkeys(cid for v in videos if isinstance(cid := _dict(v.get("snippet")).get("channelId"), str) and cid))
     channels: dict[str, dict] = {}
     for start in range(0, len(channel_ids), BATCH):
         body = api.get(
             "channels",
             {"part": "contentDetails,statistics", "id": ",".join(channel_ids[start : start + BATCH]), "maxResults": BATCH},
         )
-        for ch in body.get("items") or []:
+        for ch in _list(body.get("items")):
             if isinstance(ch, dict) and isinstance(ch.get("id"), str):
                 channels[ch["id"]] = ch
     uploads: dict[str, list[str]] = {}
     for cid, ch in channels.items():
-        playlist = ((ch.get("contentDetails") or {}).get("relatedPlaylists") or {}).get("uploads")
-        if not playlist:
+        playlist = _dict(_dict(ch.get("contentDetails")).get("relatedPlaylists")).get("uploads")
+        if not isinstance(playlist, str) or not playlist:
             continue
         body = api.get("playlistItems", {"part": "contentDetails", "playlistId": playlist, "maxResults": UPLOADS_PER_CHANNEL})
         uploads[cid] = [
-            it["contentDetails"]["videoId"]
-            for it in body.get("items") or []
-            if isinstance(it, dict) and isinstance(it.get("contentDetails"), dict) and it["contentDetails"].get("videoId")
+            vid for it in _list(body.get("items")) if isinstance(vid := _dict(_dict(it).get("contentDetails")).get("videoId"), str)
         ]
     recent = {v["id"]: v for v in api.videos([i for ids in uploads.values() for i in ids]) if isinstance(v.get("id"), str)}
     for video in videos:
-        cid = (video.get("snippet") or {}).get("channelId")
-        video["_channel"] = (channels.get(cid) or {}).get("statistics") or {}
+        cid = _dict(video.get("snippet")).get("channelId")
+        cid = cid if isinstance(cid, str) else ""
+        video["_channel"] = _dict(_dict(channels.get(cid)).get("statistics"))
         video["_channel_recent"] = [
             {
                 "id": vid,
-                "snippet": {"publishedAt": (recent[vid].get("snippet") or {}).get("publishedAt")},
-                "contentDetails": {"duration": (recent[vid].get("contentDetails") or {}).get("duration")},
-                "statistics": {"viewCount": (recent[vid].get("statistics") or {}).get("viewCount")},
+                "snippet": {"publishedAt": _dict(recent[vid].get("snippet")).get("publishedAt")},
+                "contentDetails": {"duration": _dict(recent[vid].get("contentDetails")).get("duration")},
+                "statistics": {"viewCount": _dict(recent[vid].get("statistics")).get("viewCount")},
             }
             for vid in uploads.get(cid, [])
             if vid in recent
@@ -230,6 +241,10 @@ def _attach_channel_baselines(api: _Api, videos: list[dict]) -> None:
 
 def _dict(value: object) -> dict:
     return value if isinstance(value, dict) else {}
+
+
+def _list(value: object) -> list:
+    return value if isinstance(value, list) else []
 
 
 def channel_baseline(video_id: str, is_short: bool, recent: object, observed: datetime) -> tuple[float | None, int]:

@@ -410,6 +410,30 @@ def test_action_list_bullets_use_the_union_and_still_catch_inventions() -> None:
     assert [(f.text, f.grounded) for f in report.figures] == [("6", True), ("9.1×", True), ("under $17.49", False)]
 
 
+def test_each_scope_is_collected_once_per_section(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the facts of a trend's payload were collected again for every line of its copy (81 times an issue):
+    # with 16 KB titles that was most of the writing phase (issue 12)
+    from ai_content_agents.newsletter import factcheck
+
+    calls: list[int] = []
+    real = factcheck._collect
+    monkeypatch.setattr(factcheck, "_collect", lambda payloads: calls.append(len(payloads)) or real(payloads))
+    a, b = trend_a(), trend_b()
+    section = Section(key="quick_hits", title="Quick hits", intro="Two trends, 9.1× and 6.2× their medians.",
+                      items=[_copy("a", "412K plays in 48 h."), _copy("b", "2.95M plays in 48 h.")],
+                      bullets=["Stock the 6-Pack before it passes 9.1×."])
+    report = check_section(section, [a, b])
+    assert report.passed, report
+    assert sorted(calls) == [1, 1, 2]  # each item's own trend, and everything (title, intro, bullets)
+
+
+def test_normalise_text_drops_format_characters_and_folds_compatibility_forms() -> None:
+    from ai_content_agents.newsletter.factcheck import normalise_text
+
+    assert normalise_text("a\u200bb\u00adc &amp; \ufb01ne\u2060  \U0001f525 x") == "abc & fine \U0001f525 x"
+    assert normalise_text("  plain   ascii\tonly ") == "plain ascii only"
+
+
 def test_an_errored_section_has_nothing_to_check() -> None:
     section = Section(key="top_trend", title="The trend of the week", error="ERROR: no data")
     report = check_section(section, [])

@@ -105,6 +105,18 @@ def test_asin_link_joins_cluster() -> None:
     assert cluster_id_for([tt, az]) == "asin:B0BLEND001"
 
 
+def test_an_asin_still_joins_its_product_after_a_roundup_took_another_asin() -> None:
+    # the roundup names A1 and A2 (so claims neither) and joins A2's listing by that id; the first item
+    # holding A1 is then in A2's product, and later A1 items must still meet each other
+    roundup = item("amazon", "", sid="a1", canonical_ids=["asin:B0AAAAAAA2"], links=["https://www.amazon.com/dp/B0AAAAAAA1"])
+    other = item("amazon", "", sid="a2", canonical_ids=["asin:B0AAAAAAA2"])
+    first = item("amazon", "cordless kettle", sid="a3", canonical_ids=["asin:B0AAAAAAA1"])
+    later = item("tiktok", "something else entirely", sid="t9", canonical_ids=["asin:B0AAAAAAA1"])
+    items = [roundup, other, first, later]
+    assert _together(items, first, later)
+    assert _together(items, roundup, other) and not _together(items, first, other)
+
+
 def test_title_and_price_band_merge_without_link() -> None:
     tt = item("tiktok", "mini portable blender usb rechargeable 🔥 #tiktokmademebuyit", price="29.99")
     az = item(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -90,8 +91,16 @@ class FakeServer:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _H)
         self.server.daemon_threads = True
+        self.server.handle_error = self._handle_error  # type: ignore[method-assign]
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def _handle_error(self, request: object, client_address: object) -> None:
+        """A client that hung up (a body it would not read, a deadline) is not an error of the fake; anything
+        else is printed as usual."""
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        ThreadingHTTPServer.handle_error(self.server, request, client_address)  # type: ignore[arg-type]
 
     def __enter__(self) -> FakeServer:
         self.thread.start()

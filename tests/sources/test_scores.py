@@ -234,3 +234,23 @@ def test_youtube_baseline_excludes_the_video_and_other_format() -> None:
     (it,) = youtube.score(youtube.parse([video], NOW), {})
     assert it.metrics["channel_median_views"] == 1_000 and it.metrics["channel_baseline_n"] == 5
     assert it.signals is not None and it.signals.m == pytest.approx(999.999) and it.signals.eligible
+
+
+# --- TikTok Shop ----------------------------------------------------------------------------
+
+
+def test_tiktok_shop_products_without_a_trailing_level_share_one_peer_median(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # the peers' median was recomputed for every product without its own trailing level: quadratic (issue 12)
+    from ai_content_agents.sources import tiktok_shop
+
+    calls: list[int] = []
+    real = tiktok_shop.statistics.median
+    monkeypatch.setattr(tiktok_shop.statistics, "median", lambda xs: calls.append(len(xs)) or real(xs))
+    peers = [item("tiktok_shop", f"product:p{i}", units_per_day=10.0, prior_units_per_day=float(i + 1), units_sold=50)
+             for i in range(5)]
+    fresh = [item("tiktok_shop", f"product:new{i}", units_per_day=30.0, units_sold=50) for i in range(40)]
+    scored = {it.source_id: it.signals for it in tiktok_shop.score(peers + fresh, {})}
+    assert len(calls) <= 1
+    sig = scored["product:new0"]
+    assert sig is not None and sig.baseline_level == "prior" and sig.n_baseline == 5
+    assert all(scored[f"product:new{i}"] == sig for i in range(40))

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ValidationError
 from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_after_delay
 
+from ... import redact
 from ...config import secret
 from . import errors
 from .analytics import AnalyticsWindow, analytics_window, shop_time_zone, shop_today
@@ -86,6 +87,7 @@ class PageResult:
     token: str | None
     next_token: str | None
     meta: Page
+    dropped: int = 0  # rows in the page that were not objects
 
 
 @dataclass
@@ -118,6 +120,7 @@ class Paged(Generic[T]):
                 self.latest_available_date = page.meta.latest_available_date
             if page.meta.total_count is not None:
                 self.total_count = page.meta.total_count
+            self.skipped += page.dropped
             for raw in page.items:
                 try:
                     yield self._model.model_validate(raw)
@@ -434,9 +437,11 @@ class TikTokShopClient:
                 f"{ep.method} {path} returned HTTP {status} with a non-JSON body ({kind})", http_status=status
             )
         code = body["code"]
-        request_id = body.get("request_id")
+        request_id = redact.request_id(body.get("request_id"))  # chosen by the server: logged only if a plain id
         if code == 0:
             data = body.get("data")
+            if data is not None and not isinstance(data, dict):  # "ok" with garbage is not an empty answer
+                raise errors.UnexpectedResponse(f"{ep.method} {path} returned code 0 with a `data` that is not an object")
             return data if isinstance(data, dict) else {}
         message = errors.redact(str(body.get("message") or ""), self._secrets())
         log.info("tiktok_shop %s %s -> code %s request_id %s", ep.method, path, code, request_id)
@@ -475,7 +480,10 @@ class TikTokShopClient:
                 q["page_token"] = token
                 seen.add(token)
             data = self.request(name, path_params=path_params, query=q, body=body, shop=target)
-            items = [i for i in (data.get(items_key) or []) if isinstance(i, dict)]
+            rows = data.get(items_key)
+            if rows is not None and not isinstance(rows, list):
+                raise errors.UnexpectedResponse(f"{name} returned a `{items_key}` that is not a list")
+            items = [i for i in (rows or []) if isinstance(i, dict)]
             nxt = data.get("next_page_token") or None
             if nxt is not None and not isinstance(nxt, str):
                 nxt = str(nxt)
@@ -495,7 +503,7 @@ class TikTokShopClient:
             elif nxt and max_results is not None and results >= max_results:
                 log.warning("tiktok_shop %s stopped at the %d-result cap; narrow by time window", name, max_results)
                 nxt = None
-            yield PageResult(items=items, token=token, next_token=nxt, meta=meta)
+            yield PageResult(items=items, token=token, next_token=nxt, meta=meta, dropped=len(rows or []) - len(items))
             if not nxt:
                 return
             token = nxt

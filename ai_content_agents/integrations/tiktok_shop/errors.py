@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from ... import redact as _redact
 from ...netfail import unreachable_reason
 
 
@@ -29,12 +30,12 @@ class TikTokShopError(Exception):
         action: str | None = None,
     ) -> None:
         self.code = code
-        self.message = message
-        self.request_id = request_id
+        self.message = _redact.redact(message, generic=False)
+        self.request_id = _redact.request_id(request_id)  # chosen by the server: shown only if it is a plain id
         self.http_status = http_status
         if action is not None:
             self.action = action
-        super().__init__(self._text())
+        super().__init__(_redact.redact(self._text(), generic=False))
 
     def _text(self) -> str:
         parts = [self.message.strip() or type(self).__name__]
@@ -308,12 +309,9 @@ _URL_QUERY = re.compile(r"(https?://[^\s?\"']+)\?[^\s\"']*")
 
 
 def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
-    """Remove every known secret and every URL query string (token URLs carry `app_secret`)."""
-    out = _URL_QUERY.sub(r"\1?<redacted>", text)
-    for s in secrets:
-        if s and len(s) >= 4:
-            out = out.replace(s, "<redacted>")
-    return out
+    """Remove every known secret (in any encoding, see `ai_content_agents.redact`) and every URL query string
+    (token URLs carry `app_secret`)."""
+    return _redact.redact(_URL_QUERY.sub(r"\1?<redacted>", text), secrets)
 
 
 class _QueryRedactingFilter:
