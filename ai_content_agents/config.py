@@ -207,6 +207,13 @@ class Settings(BaseSettings):
     supports_tool_choice: bool = True
     supports_cache_control: bool = True
     supports_structured_output: bool = True  # output_config json_schema; off → JSON asked for in text, parsed leniently
+    supports_batches: bool = True  # Message Batches API (/v1/messages/batches); off → concurrent ordinary calls
+    # many brands (`newsletter --profiles a,b --batch`): ordinary calls at once (no batches, or retries of failed entries)
+    batch_concurrency: int = Field(4, ge=1, le=64)
+    batch_poll_initial_s: float = Field(10.0, gt=0)  # first wait between polls of a batch; doubles each poll
+    batch_poll_max_s: float = Field(300.0, gt=0)  # longest wait between polls
+    batch_max_wait_s: float = Field(3600.0, gt=0)  # past this the command stops; the same command picks the batch up
+    batch_resume_max_age_h: float = Field(72.0, ge=0)  # an unfinished job older than this is not resumed
     # USD per million tokens by model-family prefix, overriding agents/usage.py DEFAULT_PRICES
     # (JSON env, e.g. AICA_MODEL_PRICES='{"claude-sonnet": {"input": 3, "output": 15}}'); check the current pricing page
     model_prices: JsonPrices = {}
@@ -350,6 +357,11 @@ class Settings(BaseSettings):
             audience=self.newsletter_audience,
             voice=self.newsletter_voice,
         )
+
+    def enabled_sources(self) -> list[str]:
+        """The switched-on sources among those with a switch (`sources.enabled(settings)` also counts sources
+        registered without one)."""
+        return [n for n in ALL_SOURCES if self.source_enabled(n)]
 
     def source_enabled(self, name: str) -> bool:
         """`AICA_ENABLE_<NAME>`; a registered source without a switch of its own is on."""

@@ -220,6 +220,53 @@ CREATE TABLE IF NOT EXISTS watch_alerts (
 CREATE INDEX IF NOT EXISTS watch_alerts_at ON watch_alerts (alerted_at)""")
 
 
+@migration
+def m007_batch_jobs(db: sqlite3.Connection) -> None:
+    """Many brands through Message Batches: jobs, their gathers, rankings, entries and written issues (batch_jobs.py)."""
+    _script(db, """
+CREATE TABLE IF NOT EXISTS batch_jobs (
+    job_id      TEXT PRIMARY KEY,
+    job_key     TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    issue_date  TEXT NOT NULL,
+    mode        TEXT NOT NULL,
+    batch_id    TEXT,
+    state       TEXT NOT NULL DEFAULT 'open',
+    profiles    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS batch_jobs_key ON batch_jobs (job_key, created_at);
+CREATE TABLE IF NOT EXISTS batch_gathers (
+    job_id      TEXT NOT NULL,
+    gather_key  TEXT NOT NULL,
+    report_json TEXT NOT NULL,
+    PRIMARY KEY (job_id, gather_key)
+);
+CREATE TABLE IF NOT EXISTS batch_rankings (
+    job_id       TEXT NOT NULL,
+    profile      TEXT NOT NULL,
+    ranking_json TEXT NOT NULL,
+    PRIMARY KEY (job_id, profile)
+);
+CREATE TABLE IF NOT EXISTS batch_entries (
+    job_id       TEXT NOT NULL,
+    custom_id    TEXT NOT NULL,
+    profile      TEXT NOT NULL,
+    section      TEXT NOT NULL,
+    params_json  TEXT NOT NULL,
+    status       TEXT NOT NULL DEFAULT 'pending',
+    reply_json   TEXT,
+    error        TEXT NOT NULL DEFAULT '',
+    via          TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (job_id, custom_id)
+);
+CREATE TABLE IF NOT EXISTS batch_written (
+    job_id   TEXT NOT NULL,
+    profile  TEXT NOT NULL,
+    folder   TEXT NOT NULL,
+    PRIMARY KEY (job_id, profile)
+)""")
+
+
 def schema_version(db: sqlite3.Connection) -> int:
     return int(db.execute("PRAGMA user_version").fetchone()[0])
 

@@ -19,7 +19,7 @@ ROWS: dict[str, int] = {
     "store": 2, "ranking": 2,
     "integrations": 3,
     "sources": 4,
-    "pipeline": 5, "runs": 5,
+    "pipeline": 5, "runs": 5, "batch_jobs": 5,
     "newsletter": 6, "mailer": 6, "watch": 6, "webhook": 6,
     "agents": 7,
     "mcp": 8,

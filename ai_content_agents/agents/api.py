@@ -97,7 +97,8 @@ def hint(status: int | None, settings: Settings | None) -> str:
         out = f"check that the server knows the model name {model!r} (AICA_WRITER_MODEL / AICA_FAST_MODEL)"
         if compatible:
             out += ("; a compatible server may lack a feature: set AICA_SUPPORTS_TOOL_CHOICE, "
-                    "AICA_SUPPORTS_CACHE_CONTROL or AICA_SUPPORTS_STRUCTURED_OUTPUT to false as it needs")
+                    "AICA_SUPPORTS_CACHE_CONTROL, AICA_SUPPORTS_STRUCTURED_OUTPUT or AICA_SUPPORTS_BATCHES to false "
+                    "as it needs")
         return out
     if status in (401, 403):
         return "check ANTHROPIC_API_KEY (or the proxy's key)"

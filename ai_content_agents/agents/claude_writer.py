@@ -101,6 +101,15 @@ def _view(payload: TrendPayload, *, figures: bool) -> dict[str, Any]:
     return payload.model_dump(mode="json", exclude_none=True, exclude_defaults=True)  # no empty lists, no estimate=false
 
 
+def section_client(client: ModelClient) -> ModelClient:
+    """The client as the writer calls it: the offline model writes sections by this writer's plan."""
+    if isinstance(client, OfflineModel):
+        from .writer_offline import section_plan
+
+        return client.with_plan(section_plan)
+    return client
+
+
 def brand_notes(masthead: Masthead) -> dict[str, str]:
     """The newsletter's identity and the profile's notes for the writer, one line each, with no angle
     brackets (they are the operator's own settings, but they must not open or close a prompt block)."""
@@ -127,11 +136,7 @@ class ClaudeWriter:
         angles: Mapping[str, str] | None = None,
     ) -> None:
         self.offline = is_offline(client)
-        if isinstance(client, OfflineModel):  # the offline model writes sections by this writer's plan
-            from .writer_offline import section_plan
-
-            client = client.with_plan(section_plan)
-        self.client: ModelClient = client
+        self.client: ModelClient = section_client(client)
         # cluster_id → the editor's one-line angle (agents/editor.py). Model text derived from scraped
         # data: it is fenced in the prompt as guidance, never treated as a fact, and compose's gate still runs.
         self.angles: dict[str, str] = dict(angles or {})
@@ -175,6 +180,17 @@ class ClaudeWriter:
             {"role": "user", "content": feedback},
         ]
         return self._attempt(spec, trends, report, messages)
+
+    # --- a reply obtained elsewhere (a Message Batch entry) ---------------------------------------
+    def first_request(self, spec: SectionSpec, trends: list[Trend], report: GatherReport) -> dict[str, Any]:
+        """The parameters `write_section` would send first, for sending them another way (a batch)."""
+        return self._request([{"role": "user", "content": self.prompt(spec, trends)}], report)
+
+    def write_from_reply(self, spec: SectionSpec, trends: list[Trend], report: GatherReport, reply: Any) -> Section:
+        """`write_section` with its first reply already in hand (its usage recorded by whoever got it): the same
+        checks; an unusable reply is asked again with ordinary calls."""
+        messages = [{"role": "user", "content": self.prompt(spec, trends)}]
+        return self._attempt(spec, trends, report, messages, reply=reply)
 
     # --- internals -----------------------------------------------------------------------------
     def prompt(self, spec: SectionSpec, trends: list[Trend]) -> str:
@@ -223,13 +239,17 @@ class ClaudeWriter:
         return kwargs
 
     def _attempt(
-        self, spec: SectionSpec, trends: list[Trend], report: GatherReport, messages: list[dict[str, Any]]
+        self, spec: SectionSpec, trends: list[Trend], report: GatherReport, messages: list[dict[str, Any]],
+        reply: Any = None,
     ) -> Section:
         problem = ""
         for attempt in range(self.max_attempts):
-            msg = checked_reply(self.client.messages.create(**self._request(messages, report)))
-            self.calls += 1
-            self.usage.add(AGENT, msg.model or self.model, msg.usage)
+            if attempt == 0 and reply is not None:
+                msg = reply
+            else:
+                msg = checked_reply(self.client.messages.create(**self._request(messages, report)))
+                self.calls += 1
+                self.usage.add(AGENT, msg.model or self.model, msg.usage)
             text = "".join(getattr(b, "text", "") for b in msg.content if b.type == "text")
             if msg.stop_reason == "refusal":
                 return Section(key=spec.key, title=spec.title, error="ERROR: the model declined to write this section")

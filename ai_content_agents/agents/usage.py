@@ -48,6 +48,7 @@ DEFAULT_PRICES: dict[str, Price] = {
     "claude-haiku": Price(input=1.0, output=5.0),
     "offline-model": Price(input=0.0, output=0.0),  # agents/offline.py: free, counted so runs look the same
 }
+BATCH_DISCOUNT = 0.5  # Message Batches are billed at half the price of ordinary calls (input, output and cache)
 
 
 def price_table(settings: Settings | None) -> dict[str, Price]:
@@ -75,6 +76,7 @@ class CallUsage(BaseModel):
     cost_usd: float = 0.0
     priced: bool = True
     calls: int = 1
+    batch: bool = False  # a Message Batches entry: priced at BATCH_DISCOUNT
 
 
 def _field(usage: Any, name: str) -> int:
@@ -100,9 +102,12 @@ class RunUsage:
     def from_settings(cls, settings: Settings, run_id: str, store: Store | None = None) -> RunUsage:
         return cls(run_id, prices=price_table(settings), store=store)
 
-    def add(self, agent: str, model: str, usage: Any, served_by: str | None = None) -> CallUsage:
+    def add(
+        self, agent: str, model: str, usage: Any, served_by: str | None = None, *, batch: bool = False
+    ) -> CallUsage:
         """Record one API response's `usage` (an SDK `Usage` or a dict with the same keys), priced by
-        `model` (the configured id); `served_by` is the id the server reported when it differs."""
+        `model` (the configured id); `served_by` is the id the server reported when it differs;
+        `batch`: the reply came from a Message Batch (half price)."""
         creation = getattr(usage, "cache_creation", None)
         if creation is None and isinstance(usage, dict):
             creation = usage.get("cache_creation")
@@ -115,10 +120,11 @@ class RunUsage:
             cache_write_tokens=_field(usage, "cache_creation_input_tokens"),
             cache_write_1h_tokens=_field(creation, "ephemeral_1h_input_tokens") if creation is not None else 0,
             served_by=served_by if served_by and served_by != model else None,
+            batch=batch,
         )
         price = price_for(model, self.prices)
         call.priced = price is not None
-        call.cost_usd = price.cost(call) if price else 0.0
+        call.cost_usd = (price.cost(call) * (BATCH_DISCOUNT if batch else 1.0)) if price else 0.0
         with self._lock:
             self.calls.append(call)
         if self.store is not None:

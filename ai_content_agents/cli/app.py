@@ -195,8 +195,26 @@ def _show_brief(brief: EditorBrief) -> None:
 EXIT_WITHHELD = 3  # the issue was written, but at least one section was withheld
 
 
+def _brands(settings: Settings, profiles: str, target: Path, sample: bool, live: bool, sequential: bool,
+            snapshot: Path | None, as_of: str | None, batch: bool, retry_failed: bool) -> int:
+    """Many brands (--profiles): one gather per source configuration, one Message Batch for the writing."""
+    from . import brands
+
+
+    _replay(snapshot, as_of, _mode(sample, live))  # contradictions and a bad snapshot: one line before anything runs
+    label = (f"snapshot:{snapshot.resolve()}@{as_of}" if snapshot else f"sample@{as_of}" if sample
+             else "live" if live else "auto")
+    with open_store(settings) as store:
+        return brands.run_brands(
+            settings, store, profiles,
+            gather=lambda s: run_gather(s, store, None, sample, live, sequential, snapshot=snapshot, as_of=as_of),
+            replayed=sample or snapshot is not None, gather_label=label, out_dir=target, batch=batch,
+            retry_failed=retry_failed,
+        )
+
+
 @app.command()
-def newsletter(
+def newsletter(  # noqa: C901 - one issue or many brands (--profiles), with sending: each step one guard
     sources: SourcesOpt = None,
     out: Annotated[str | None, typer.Option("--out", help="Output folder (default: out/).")] = None,
     sample: SampleOpt = False,
@@ -209,10 +227,21 @@ def newsletter(
     send: send_cmd.SendOpt = False,
     send_test: send_cmd.SendTestOpt = None,
     allow_sample: send_cmd.AllowSampleOpt = False,
+    profiles: Annotated[str | None, typer.Option(
+        "--profiles", metavar="A,B,C",
+        help="Write an issue for each of these brand profiles (OUT/<profile>/), gathering once per distinct source "
+        "configuration. Running the same command again resumes an unfinished run without paying twice.")] = None,
+    batch: Annotated[bool, typer.Option(
+        "--batch", help="With --profiles: send every section through one Message Batch (half price, asynchronous; "
+        "concurrent ordinary calls where AICA_SUPPORTS_BATCHES=false).")] = False,
+    retry_failed: Annotated[bool, typer.Option(
+        "--retry-failed", help="With --profiles: send the errored, expired or canceled entries again as ordinary "
+        "calls.")] = False,
 ) -> None:
     """Gather, rank and write this week's newsletter: OUT/issues/<date>-<run id>/ (.md .html .txt .json, images/),
     then OUT/latest points at it (with a profile, OUT/<profile>/…); --send / --send-test mail it by SMTP.
-    Exit codes: 3 a section had to be withheld; 6 the issue was written but not sent."""
+    Exit codes: 3 a section had to be withheld; 6 the issue was written but not sent; with --profiles, 4 while
+    some brand's issue is not written yet (the batch is still running, or entries failed)."""
     from .. import redact
     from ..agents.base import ModelDeprecated
     from ..agents.editor import write_with_agents
@@ -220,9 +249,20 @@ def newsletter(
     from ..newsletter import archive, images
     from ..ranking import cluster_keys
 
-    settings = load_settings(profile)
+    if profiles is not None and (profile or send or send_test):
+        raise fail("--profiles writes many brands' issues; --profile, --send and --send-test go with one issue.")
+    settings = load_settings("" if profiles is not None else profile)  # many brands: each applies its own profile
     send_plan = send_cmd.plan(settings, send, send_test, allow_sample, sample)
     target = out_dir(settings, out)  # checked before anything is fetched or paid for
+    if profiles is not None:
+        if sources:
+            raise fail("--sources and --profiles contradict each other: each profile says which sources it uses.")
+        code = _brands(settings, profiles, target, sample, live, sequential, snapshot, as_of, batch, retry_failed)
+        if code:
+            raise typer.Exit(code)
+        return
+    if batch or retry_failed:
+        raise fail("--batch and --retry-failed go with --profiles A,B,C (many brands in one run).")
     with open_store(settings) as store:
         report = run_gather(settings, store, sources, sample, live, sequential, snapshot=snapshot, as_of=as_of)
         usage = RunUsage.from_settings(settings, report.run_id, store)

@@ -111,6 +111,26 @@ def action_list(spec: SectionSpec, written: list[Section], trends: dict[str, Tre
     return Section(key=spec.key, title=spec.title, intro=intro, bullets=bullets, bullet_ids=ids)
 
 
+def plan_sections(
+    picks: dict[str, list[Trend]], specs: tuple[SectionSpec, ...] = SECTION_SPECS
+) -> list[tuple[SectionSpec, list[Trend]]]:
+    """Each written section's spec as this issue asks for it (slot numbering, stories written up elsewhere) with its
+    trends, in order; the action list is not written, so not here. Pure: a batch builds its requests from it."""
+    ids = {k: [t.cluster_id for t in v] for k, v in picks.items() if k != ACTIONS}
+    titles = {s.key: s.title for s in specs}
+    pointers = attached(ids)
+    out: list[tuple[SectionSpec, list[Trend]]] = []
+    slot = 0
+    for spec in specs:
+        if spec.max_items == 0:
+            continue
+        trends = picks.get(spec.key, [])
+        here = {cid: titles[pointers[cid]] for cid in ids.get(spec.key, []) if cid in pointers and pointers[cid] != spec.key}
+        out.append((spec.model_copy(update={"first_slot": slot, "attached": here}), trends))
+        slot += len(trends)
+    return out
+
+
 def compose(
     report: GatherReport,
     writer: Writer,
@@ -126,20 +146,11 @@ def compose(
     masthead = masthead or Masthead()
     picks = picks if picks is not None else select(report.trends, specs)
     ids = {k: [t.cluster_id for t in v] for k, v in picks.items() if k != ACTIONS}
-    titles = {s.key: s.title for s in specs}
-    pointers = attached(ids)
     by_id = {t.cluster_id: t for ts in picks.values() for t in ts}
     sections: dict[str, Section] = {}
     checks: dict[str, FactcheckReport] = {}
-    slot = 0
-    for spec in specs:
-        if spec.max_items == 0:
-            continue
-        trends = picks.get(spec.key, [])
-        here = {cid: titles[pointers[cid]] for cid in ids.get(spec.key, []) if cid in pointers and pointers[cid] != spec.key}
-        issue_spec = spec.model_copy(update={"first_slot": slot, "attached": here})
-        slot += len(trends)
-        sections[spec.key], checks[spec.key] = _write(issue_spec, trends, report, writer, max_revisions)
+    for issue_spec, trends in plan_sections(picks, specs):
+        sections[issue_spec.key], checks[issue_spec.key] = _write(issue_spec, trends, report, writer, max_revisions)
     for spec in specs:
         if spec.max_items == 0:
             section = action_list(spec, list(sections.values()), by_id)
