@@ -18,49 +18,6 @@ from pydantic import BaseModel
 from .models import GatherReport
 from .store import Store
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS batch_jobs (
-    job_id      TEXT PRIMARY KEY,
-    job_key     TEXT NOT NULL,
-    created_at  TEXT NOT NULL,
-    issue_date  TEXT NOT NULL,
-    mode        TEXT NOT NULL,
-    batch_id    TEXT,
-    state       TEXT NOT NULL DEFAULT 'open',
-    profiles    TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS batch_jobs_key ON batch_jobs (job_key, created_at);
-CREATE TABLE IF NOT EXISTS batch_gathers (
-    job_id      TEXT NOT NULL,
-    gather_key  TEXT NOT NULL,
-    report_json TEXT NOT NULL,
-    PRIMARY KEY (job_id, gather_key)
-);
-CREATE TABLE IF NOT EXISTS batch_rankings (
-    job_id       TEXT NOT NULL,
-    profile      TEXT NOT NULL,
-    ranking_json TEXT NOT NULL,
-    PRIMARY KEY (job_id, profile)
-);
-CREATE TABLE IF NOT EXISTS batch_entries (
-    job_id       TEXT NOT NULL,
-    custom_id    TEXT NOT NULL,
-    profile      TEXT NOT NULL,
-    section      TEXT NOT NULL,
-    params_json  TEXT NOT NULL,
-    status       TEXT NOT NULL DEFAULT 'pending',
-    reply_json   TEXT,
-    error        TEXT NOT NULL DEFAULT '',
-    via          TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (job_id, custom_id)
-);
-CREATE TABLE IF NOT EXISTS batch_written (
-    job_id   TEXT NOT NULL,
-    profile  TEXT NOT NULL,
-    folder   TEXT NOT NULL,
-    PRIMARY KEY (job_id, profile)
-);
-"""
 
 EntryStatus = Literal["pending", "succeeded", "errored", "expired", "canceled"]
 FAILED: tuple[EntryStatus, ...] = ("errored", "expired", "canceled")
@@ -145,7 +102,6 @@ def _job(row: Any) -> Job:
 
 def find_open(store: Store, job_key: str, *, now: datetime, max_age_h: float) -> Job | None:
     """The newest unfinished job with this key younger than `max_age_h`, to resume; None to start afresh."""
-    store.ensure_schema(_SCHEMA)
     rows = store.query(
         "SELECT * FROM batch_jobs WHERE job_key = ? AND state = 'open' AND created_at >= ? "
         "ORDER BY created_at DESC LIMIT 1",
@@ -158,7 +114,6 @@ def create(
     store: Store, job: Job, gathers: dict[str, GatherReport], rankings: list[Ranking], entries: list[Entry]
 ) -> None:
     """The job, its gathers (items only), each profile's ranking and every request, in one transaction."""
-    store.ensure_schema(_SCHEMA)
     with store.transaction() as db:
         db.execute(
             "INSERT INTO batch_jobs (job_id, job_key, created_at, issue_date, mode, batch_id, state, profiles)"

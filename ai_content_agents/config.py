@@ -13,6 +13,9 @@ import os
 import tempfile
 from decimal import Decimal
 from pathlib import Path
+import contextlib
+import difflib
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,8 +25,6 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .models import Masthead
 from .redact import remember_settings
-
-ALL_SOURCES: tuple[str, ...] = ("tiktok", "amazon", "x", "reddit", "youtube", "tiktok_shop")
 
 CsvList = Annotated[list[str], NoDecode]
 JsonWeights = Annotated[dict[str, float], NoDecode]
@@ -84,7 +85,7 @@ class Settings(BaseSettings):
         None, validation_alias=_alias("TIKTOK_SHOP_SERVICE_ID", "AICA_TIKTOK_SHOP_SERVICE_ID")
     )
 
-    # --- which sources run -------------------------------------------------------------
+    # --- which sources run (one switch per registered source, sources/__init__.py; a test checks they agree) --
     enable_tiktok: bool = True
     enable_amazon: bool = True
     enable_x: bool = True
@@ -224,7 +225,7 @@ class Settings(BaseSettings):
     anthropic_max_retry_after_s: float = Field(30.0, ge=0, le=3600)  # longest Retry-After waited; past it, a clear message
 
     # --- TikTok Shop -------------------------------------------------------------------
-    tiktok_shop_region: str = "ROW"  # "US" or "ROW": picks the authorization host
+    tiktok_shop_region: str = "ROW"  # "US" or "ROW": picks the authorization host (checked by _region)
     tiktok_shop_api_base: str = "https://open-api.tiktokglobalshop.com"
     tiktok_shop_auth_base: str = "https://auth.tiktok-shops.com"
     tiktok_shop_default_shop: str | None = None
@@ -239,6 +240,11 @@ class Settings(BaseSettings):
     shop_sku_allowlist: CsvList = []
     shop_max_price_change_pct: float = Field(10.0, ge=0)
     shop_max_stock_delta: int = Field(50, ge=0)
+
+    @field_validator("reddit_time_filter", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator(
         "tiktok_hashtags",
@@ -266,7 +272,7 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             try:
                 return json.loads(value)
-            except ValueError as exc:
+            except json.JSONDecodeError as exc:
                 raise ValueError(f"not valid JSON ({exc.msg} at character {exc.pos}); allowed: a JSON object") from None
         return value
 
@@ -352,11 +358,47 @@ class Settings(BaseSettings):
             voice=self.newsletter_voice,
         )
 
-    def source_enabled(self, name: str) -> bool:
-        return bool(getattr(self, f"enable_{name}", False))
-
     def enabled_sources(self) -> list[str]:
-        return [name for name in ALL_SOURCES if self.source_enabled(name)]
+        """The switched-on sources among those with a switch (`sources.enabled(settings)` also counts sources
+        registered without one)."""
+        return [n for n in ALL_SOURCES if self.source_enabled(n)]
+
+    def source_enabled(self, name: str) -> bool:
+        """`AICA_ENABLE_<NAME>`; a registered source without a switch of its own is on."""
+        return bool(getattr(self, f"enable_{name}", True))
+
+
+# The sources with an AICA_ENABLE_<NAME> switch, read off the switches themselves (settings are row 1 and cannot
+# import the registry in sources/__init__.py; tests/sources/test_registry.py checks the two agree)
+ALL_SOURCES: tuple[str, ...] = tuple(n.removeprefix("enable_") for n in Settings.model_fields if n.startswith("enable_"))
+
+
+def known_variables() -> set[str]:
+    """Every environment variable a setting reads: AICA_<FIELD>, plus vendor names (APIFY_TOKEN...)."""
+    out: set[str] = set()
+    for name, field in Settings.model_fields.items():
+        out.add(f"AICA_{name.upper()}")
+        alias = field.validation_alias
+        if isinstance(alias, AliasChoices):
+            out |= {str(c).upper() for c in alias.choices if isinstance(c, str)}
+    return out
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> list[str]:
+    """AICA_* variables (in the environment or .env) that no setting reads, each with a suggestion when one is
+    close: a typo such as AICA_ENABLE_REDIT=false would otherwise be ignored without a word."""
+    names = {k.upper() for k in (os.environ if environ is None else environ)}
+    if env_file is not None and env_file.is_file():
+        from dotenv import dotenv_values
+
+        names |= {k.upper() for k in dotenv_values(env_file)}
+    known = known_variables()
+    out = []
+    for name in sorted(n for n in names if n.startswith("AICA_") and not n.startswith("AICA_TEST_")):
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            out.append(f"unknown setting {name} is ignored" + (f" (did you mean {close[0]}?)" if close else ""))
+    return out
 
 
 def env_name(field: str) -> str:
@@ -428,10 +470,8 @@ def remember_env_secrets(env_file: str | Path | None = ".env") -> None:
 
     values: dict[str, str | None] = {}
     if env_file is not None:
-        try:
+        with contextlib.suppress(OSError, ValueError, UnicodeDecodeError):  # an unreadable .env adds nothing
             values.update(dotenv_values(env_file))
-        except (OSError, ValueError, UnicodeDecodeError):
-            pass
     values.update(os.environ)
     names = [
         n for f, info in Settings.model_fields.items() if "SecretStr" in str(info.annotation)

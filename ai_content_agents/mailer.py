@@ -20,10 +20,9 @@ import mimetypes
 import re
 import secrets
 import smtplib
-import socket
 import ssl
 from email.message import EmailMessage
-from email.utils import formataddr, getaddresses, make_msgid
+from email.utils import getaddresses, make_msgid
 from pathlib import Path
 from typing import Literal
 
@@ -201,7 +200,7 @@ def _send(issue: OutgoingIssue, recipients: list[str], config: SmtpConfig, subje
     except ssl.SSLError as exc:
         raise SendError(f"TLS with {where} failed ({exc.reason or type(exc).__name__}); check AICA_SMTP_SECURITY "
                         "(ssl for port 465, starttls for 587)") from None
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         raise SendError(f"the SMTP server {where} did not answer within {config.timeout_s:g} s") from None
     except OSError as exc:
         raise SendError(f"cannot reach the SMTP server {where}: {exc.strerror or type(exc).__name__}") from None
@@ -210,3 +209,12 @@ def _send(issue: OutgoingIssue, recipients: list[str], config: SmtpConfig, subje
 def _reply(raw: bytes | str) -> str:
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
     return " ".join(text.split())[:160]
+
+
+class SendPlan(BaseModel):
+    """What `newsletter --send` / `--send-test` will do, checked before any work starts (cli/send.py)."""
+
+    config: SmtpConfig
+    recipients: list[str]
+    test: bool
+    allow_sample: bool

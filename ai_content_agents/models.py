@@ -10,13 +10,55 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-SourceName = Literal["tiktok", "amazon", "x", "reddit", "youtube", "tiktok_shop"]
+# A source's registry name (sources/__init__.py SOURCE_MODULES is the list of them): a lowercase slug, so that
+# `AICA_ENABLE_<NAME>`, "<name>:<id>" item keys and "<name>.metrics.x" figure fields stay well formed.
+SourceName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+SourceKind = Literal["video", "thread", "listing", "other"]
 SourceStatus = Literal["ok", "partial", "failed", "skipped", "stale"]
 TrendLabel = Literal["breakout", "climbing", "peaked", "steady"]
+
+
+class ChartSpec(BaseModel):
+    """The metric a source's items are charted on in an issue, how the chart names it, and its direction."""
+
+    model_config = ConfigDict(frozen=True)
+
+    metric: str
+    label: str  # "TikTok plays"
+    lower_is_better: bool = False  # ranks
+
+
+class SourceMeta(BaseModel):
+    """What the rest of the package knows about a source, declared once in its module as `META`.
+
+    Settings, ranking defaults, labels in copy, the offline writer, charts, the CLI and the offline model's
+    reading of questions all derive from these (through `sources.meta` / `sources.metas`).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    name: SourceName
+    label: str  # as copy names it: "Amazon", "your TikTok Shop"
+    service: str = ""  # the service's own name, for questions and lists: "TikTok Shop" (default: label)
+    tag: str = ""  # a short column tag for the terminal table: "AMZ" (default: the name, upper case)
+    kind: SourceKind = "other"  # video → Creator watch, thread → What sellers are saying, listing → movers
+    lead_metrics: tuple[str, ...] = ()  # the metric(s) copy leads with, first present wins
+    chart: ChartSpec | None = None
+    weight: float = Field(1.0, ge=0)  # ranking's default weight (AICA_SOURCE_WEIGHTS overrides)
+    same_story_as: SourceName | None = None  # not independent evidence from that source (a shop and its videos)
+    phrases: tuple[str, ...] = ()  # words in a question that name it, besides its service name ("twitter")
+
+    @property
+    def service_name(self) -> str:
+        return self.service or self.label
+
+    @property
+    def short_tag(self) -> str:
+        return self.tag or self.name.upper()[:4]
 
 
 class Signals(BaseModel):

@@ -17,13 +17,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from . import ranking
 from .config import Settings
-from .models import FetchResult, GatherReport, SourceReport, TrendItem
+from .models import FetchResult, GatherReport, Parsed, SourceReport, SourceStatus, TrendItem
 from .redact import redact
-from .sources import SOURCE_MODULES, SourceError, load
+from .sources import SOURCE_MODULES, enabled, load, metas
+from .sources.base import SourceError
 from .sources.base import Progress as Budget
 from .sources.base import SourceModule, tracking
 from .sources.clean import Limits, parse_source
@@ -53,7 +54,10 @@ def new_run_id(now: datetime) -> str:
 
 def resolve_sources(settings: Settings, requested: Iterable[str] | None) -> list[str]:
     if not requested:
-        return settings.enabled_sources()
+        on = enabled(settings)
+        if not on:
+            raise ValueError("every source is disabled (AICA_ENABLE_<SOURCE>=false); enable one or pick some with --sources")
+        return on
     names = [n.strip().lower() for n in requested if n.strip()]
     unknown = [n for n in names if n not in SOURCE_MODULES]
     if unknown:
@@ -96,7 +100,7 @@ def _outcome(
     skipped = _counts(fetched.skipped, parsed.skipped)
     cut = _counts(fetched.cut, parsed.cut)
     duration = round(time.monotonic() - started, 3)
-    if not parsed and sum(skipped.values()):
+    if not parsed and any(skipped.values()):
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(skipped.items(), key=lambda kv: -kv[1]))
         why = f"{partial_reason}; " if partial_reason else ""
         return _Outcome(
@@ -108,7 +112,7 @@ def _outcome(
         )
     history = store.history(name, (it.source_id for it in parsed), before=observed_at) if store else {}
     items = module.score(list(parsed), history, **score_options(module, settings))
-    status = "partial" if fetched.partial or partial_reason else "ok"
+    status: SourceStatus = "partial" if fetched.partial or partial_reason else "ok"
     reason = fetched.note if not partial_reason else f"{partial_reason}; {fetched.note}".rstrip("; ")
     return _Outcome(
         SourceReport(
@@ -298,10 +302,13 @@ def _snapshot_outcomes(
             continue
         module = load(name)
         parsed = parse_source(module, snapshot.rows(name), snapshot.captured_at, limits)
-        history = snapshot.history_observations(name, lambda rows, when: parse_source(module, rows, when, limits))
+        def reparse(rows: list[Any], when: datetime, module: SourceModule = module) -> Parsed:
+            return parse_source(module, rows, when, limits)
+
+        history = snapshot.history_observations(name, reparse)
         items = module.score(list(parsed), history, **score_options(module, settings))
         note = tag
-        status = "ok"
+        status: SourceStatus = "ok"
         if live is not None and fallback:
             status = live.status if live.status != "ok" else "skipped"  # "ok" here means it had no live items
             note = f"{live.reason or 'no live items'}; showing {tag} instead"
@@ -326,10 +333,12 @@ def _snapshot_outcomes(
 
 
 def rank_config(settings: Settings) -> ranking.RankConfig:
-    defaults = ranking.RankConfig()
+    """Ranking's knobs from the settings, with each registered source's declared weight and independence."""
+    declared = metas()
     return ranking.RankConfig(
         top_n=settings.top_n,
-        weights={**defaults.weights, **settings.source_weights},
+        weights={**{m.name: m.weight for m in declared}, **settings.source_weights},
+        same_story={m.name: m.same_story_as for m in declared if m.same_story_as},
         half_life_h=settings.decay_half_life_h or settings.issue_cadence_days * 12.0,
         niche_terms=tuple(settings.niche_terms),
         exclude_off_topic=settings.exclude_off_topic,
@@ -338,7 +347,7 @@ def rank_config(settings: Settings) -> ranking.RankConfig:
     )
 
 
-def gather(
+def gather(  # noqa: C901 - the run's one orchestration: live, replay and sample-fallback paths share their bookkeeping
     settings: Settings,
     store: Store | None,
     *,

@@ -18,6 +18,7 @@ import base64
 import re
 import threading
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 MASK = "<redacted>"
@@ -65,7 +66,7 @@ def encodings(secret: str, ident: str | None = None) -> list[str]:
 
 def _runs_of(forms: Iterable[str]) -> re.Pattern[str] | None:
     chars = sorted({c for f in forms for c in f})
-    return re.compile("[" + "".join(re.escape(c) for c in chars) + "]{%d,}" % PARTIAL) if chars else None
+    return re.compile("[" + "".join(re.escape(c) for c in chars) + f"]{{{PARTIAL},}}") if chars else None
 
 
 def _rebuild() -> None:
@@ -97,7 +98,7 @@ def remember_settings(settings: object) -> None:
     """Every secret a `Settings` object holds (called when one is built)."""
 
     def plain(name: str) -> str | None:
-        value = getattr(settings, name, None)
+        value: Any = getattr(settings, name, None)
         return value.get_secret_value() if hasattr(value, "get_secret_value") else value
 
     remember(plain("apify_token"), plain("youtube_api_key"), plain("anthropic_api_key"))

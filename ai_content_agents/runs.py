@@ -15,15 +15,6 @@ from pydantic import BaseModel
 from .models import GatherReport
 from .store import Store
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS stored_runs (
-    run_id      TEXT PRIMARY KEY,
-    stored_at   TEXT NOT NULL,
-    sample      INTEGER NOT NULL DEFAULT 0,
-    report_json TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS stored_runs_at ON stored_runs (stored_at);
-"""
 KEEP = 20  # stored runs kept (the newest); older ones are dropped on save
 
 
@@ -62,7 +53,6 @@ def _ts(value: datetime) -> str:
 
 def save(store: Store, report: GatherReport, now: datetime | None = None) -> None:
     """Keep the whole run (items and trends) for later questions; the newest KEEP runs are kept."""
-    store.ensure_schema(_SCHEMA)
     at = _ts(now or datetime.now(UTC))
     with store.transaction() as db:
         db.execute(
@@ -89,7 +79,6 @@ def latest(
     sample: True → only runs on the bundled sample; False → only live runs; None → either.
     profile: only runs gathered and ranked for this profile ("" → runs with no profile); None → any.
     """
-    store.ensure_schema(_SCHEMA)
     now = now or datetime.now(UTC)
     since = _ts(now - timedelta(hours=max_age_h))
     where = "stored_at >= ?"
@@ -117,7 +106,6 @@ def recent(
     profile: str | None = None,
 ) -> list[StoredRun]:
     """The stored runs, newest first (at most `limit`), filtered like `latest` but of any age."""
-    store.ensure_schema(_SCHEMA)
     where = "1 = 1"
     params: list[object] = []
     if sample is not None:

@@ -2,8 +2,8 @@
 
 It keeps what must survive a run: each run, every observation (for velocity and history), the
 last good result per source (the stale fallback), which trends were featured in which issue,
-and model usage. Other modules (the TikTok Shop sync, proposals) add their own tables through
-`ensure_schema`, on the same file and connection.
+and model usage. Every table, the TikTok Shop sync's and the proposals' included, is created by the one
+ordered list of migrations below (`PRAGMA user_version` counts those applied).
 """
 
 from __future__ import annotations
@@ -13,14 +13,53 @@ import os
 import socket
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .models import GatherReport, Observation, TrendItem
 
-_SCHEMA = """
+class StoreError(RuntimeError):
+    """The store could not be opened, read or written, or was written by a newer version. One line that names
+    the cause; a full disk says so (SQLite's own words are "database or disk is full")."""
+
+
+# --------------------------------------------------------------------------------------
+# Migrations: one ordered list for every table, the TikTok Shop sync's and the proposals' included
+# --------------------------------------------------------------------------------------
+#
+# `PRAGMA user_version` is how many of MIGRATIONS a database file has had. Opening a store applies the
+# rest, each in its own transaction, in order. Rules (as in simonw/llm's migrations.py): only ever append
+# a migration; never edit, reorder or remove one that has shipped, since files in the wild already ran it.
+# m001–m004 describe the schema as it was before versions existed, so they are idempotent on such a file
+# (IF NOT EXISTS, columns added only when missing): a version-0 file with any subset of tables migrates.
+
+Migration = Callable[[sqlite3.Connection], None]
+MIGRATIONS: list[Migration] = []
+
+
+def migration(fn: Migration) -> Migration:
+    """Register `fn` as the next migration (definition order is application order)."""
+    MIGRATIONS.append(fn)
+    return fn
+
+
+def _script(db: sqlite3.Connection, sql: str) -> None:
+    # statement by statement: `executescript` would COMMIT the migration's transaction half-way
+    for statement in sql.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _add_column(db: sqlite3.Connection, table: str, name: str, kind: str) -> None:
+    if name not in {r[1] for r in db.execute(f"PRAGMA table_info({table})")}:
+        db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+
+
+@migration
+def m001_runs_observations_cache_featured_usage(db: sqlite3.Connection) -> None:
+    _script(db, """
 CREATE TABLE IF NOT EXISTS runs (
     run_id      TEXT PRIMARY KEY,
     started_at  TEXT NOT NULL,
@@ -65,19 +104,198 @@ CREATE TABLE IF NOT EXISTS usage (
     cache_write_tokens INTEGER NOT NULL DEFAULT 0,
     cost_usd     REAL NOT NULL DEFAULT 0,
     recorded_at  TEXT NOT NULL
+)""")
+
+
+@migration
+def m002_stored_runs(db: sqlite3.Connection) -> None:
+    """Whole ranked runs, read back by `runs.latest` (runs.py)."""
+    _script(db, """
+CREATE TABLE IF NOT EXISTS stored_runs (
+    run_id      TEXT PRIMARY KEY,
+    stored_at   TEXT NOT NULL,
+    sample      INTEGER NOT NULL DEFAULT 0,
+    report_json TEXT NOT NULL
 );
-"""
+CREATE INDEX IF NOT EXISTS stored_runs_at ON stored_runs (stored_at)""")
 
 
-# columns added after the first release, for stores created before them: (table, column, declaration)
-_ADDED_COLUMNS = (("runs", "pid", "INTEGER"), ("runs", "host", "TEXT"), ("runs", "status", "TEXT"))
+@migration
+def m003_shop_sync(db: sqlite3.Connection) -> None:
+    """The TikTok Shop sync's mirror and resumable state (integrations/tiktok_shop/sync.py)."""
+    _script(db, """
+CREATE TABLE IF NOT EXISTS shop_products (
+    shop_id     TEXT NOT NULL,
+    product_id  TEXT NOT NULL,
+    title       TEXT NOT NULL DEFAULT '',
+    status      TEXT,
+    update_time INTEGER,
+    detail_json TEXT NOT NULL,
+    synced_at   TEXT NOT NULL,
+    PRIMARY KEY (shop_id, product_id)
+);
+CREATE TABLE IF NOT EXISTS shop_orders (
+    shop_id      TEXT NOT NULL,
+    order_id     TEXT NOT NULL,
+    status       TEXT,
+    update_time  INTEGER,
+    currency     TEXT,
+    total_amount TEXT,
+    order_json   TEXT NOT NULL,
+    synced_at    TEXT NOT NULL,
+    PRIMARY KEY (shop_id, order_id)
+);
+CREATE TABLE IF NOT EXISTS shop_sync_state (
+    shop_id           TEXT NOT NULL,
+    kind              TEXT NOT NULL,
+    watermark         INTEGER NOT NULL DEFAULT 0,
+    run_ge            INTEGER,
+    run_started       INTEGER,
+    run_high          INTEGER,
+    run_le            INTEGER,
+    run_end           INTEGER,
+    page_token        TEXT,
+    pages_done        INTEGER NOT NULL DEFAULT 0,
+    last_completed_at TEXT,
+    PRIMARY KEY (shop_id, kind)
+)""")
+    # a file from before syncs had update_time windows has the table without these two
+    _add_column(db, "shop_sync_state", "run_le", "INTEGER")
+    _add_column(db, "shop_sync_state", "run_end", "INTEGER")
+
+
+@migration
+def m004_shop_proposals_and_audit(db: sqlite3.Connection) -> None:
+    """Changes the shop agent proposes and a person approves, and its audit log (agents/proposals.py)."""
+    _script(db, """
+CREATE TABLE IF NOT EXISTS shop_proposals (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at  TEXT NOT NULL,
+    run_id      TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    product_id  TEXT NOT NULL,
+    sku_id      TEXT NOT NULL,
+    old_value   TEXT,
+    new_value   TEXT NOT NULL,
+    currency    TEXT,
+    reason      TEXT NOT NULL DEFAULT '',
+    status      TEXT NOT NULL DEFAULT 'pending',
+    decided_by  TEXT,
+    decided_at  TEXT,
+    result      TEXT
+);
+CREATE TABLE IF NOT EXISTS shop_audit (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    at            TEXT NOT NULL,
+    run_id        TEXT NOT NULL,
+    actor         TEXT NOT NULL,
+    tool          TEXT NOT NULL,
+    input_json    TEXT NOT NULL,
+    result_sha256 TEXT NOT NULL,
+    is_error      INTEGER NOT NULL DEFAULT 0,
+    approver      TEXT
+)""")
+
+
+@migration
+def m005_run_owner(db: sqlite3.Connection) -> None:
+    """Which process (pid, host) runs a run and how it ended, so an interrupted run is told from a live one."""
+    _add_column(db, "runs", "pid", "INTEGER")
+    _add_column(db, "runs", "host", "TEXT")
+    _add_column(db, "runs", "status", "TEXT")
+
+
+@migration
+def m006_watch_alerts(db: sqlite3.Connection) -> None:
+    """`watch`'s alert cooldowns per profile (watch.py)."""
+    _script(db, """
+CREATE TABLE IF NOT EXISTS watch_alerts (
+    profile    TEXT NOT NULL DEFAULT '',
+    key        TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    run_id     TEXT NOT NULL,
+    alerted_at TEXT NOT NULL,
+    PRIMARY KEY (profile, key)
+);
+CREATE INDEX IF NOT EXISTS watch_alerts_at ON watch_alerts (alerted_at)""")
+
+
+@migration
+def m007_batch_jobs(db: sqlite3.Connection) -> None:
+    """Many brands through Message Batches: jobs, their gathers, rankings, entries and written issues (batch_jobs.py)."""
+    _script(db, """
+CREATE TABLE IF NOT EXISTS batch_jobs (
+    job_id      TEXT PRIMARY KEY,
+    job_key     TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    issue_date  TEXT NOT NULL,
+    mode        TEXT NOT NULL,
+    batch_id    TEXT,
+    state       TEXT NOT NULL DEFAULT 'open',
+    profiles    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS batch_jobs_key ON batch_jobs (job_key, created_at);
+CREATE TABLE IF NOT EXISTS batch_gathers (
+    job_id      TEXT NOT NULL,
+    gather_key  TEXT NOT NULL,
+    report_json TEXT NOT NULL,
+    PRIMARY KEY (job_id, gather_key)
+);
+CREATE TABLE IF NOT EXISTS batch_rankings (
+    job_id       TEXT NOT NULL,
+    profile      TEXT NOT NULL,
+    ranking_json TEXT NOT NULL,
+    PRIMARY KEY (job_id, profile)
+);
+CREATE TABLE IF NOT EXISTS batch_entries (
+    job_id       TEXT NOT NULL,
+    custom_id    TEXT NOT NULL,
+    profile      TEXT NOT NULL,
+    section      TEXT NOT NULL,
+    params_json  TEXT NOT NULL,
+    status       TEXT NOT NULL DEFAULT 'pending',
+    reply_json   TEXT,
+    error        TEXT NOT NULL DEFAULT '',
+    via          TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (job_id, custom_id)
+);
+CREATE TABLE IF NOT EXISTS batch_written (
+    job_id   TEXT NOT NULL,
+    profile  TEXT NOT NULL,
+    folder   TEXT NOT NULL,
+    PRIMARY KEY (job_id, profile)
+)""")
+
+
+def schema_version(db: sqlite3.Connection) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(db: sqlite3.Connection) -> int:
+    """Apply the migrations this file has not had, each atomically; return the resulting version.
+
+    Safe when two processes open one file at once: the version is re-read inside each write lock.
+    """
+    if schema_version(db) > len(MIGRATIONS):
+        raise StoreError(
+            f"the store was written by a newer ai-content-agents (schema {schema_version(db)}, this version "
+            f"knows {len(MIGRATIONS)}); upgrade, or point AICA_DATA_DIR elsewhere"
+        )
+    for number, step in enumerate(MIGRATIONS, start=1):
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if schema_version(db) < number:
+                step(db)
+                db.execute(f"PRAGMA user_version = {number}")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+    return schema_version(db)
+
+
 _HOST = socket.gethostname()
 _UNKNOWN_OWNER_AFTER = timedelta(days=1)  # an unfinished run from a version that did not record its process
-
-
-class StoreError(RuntimeError):
-    """The store could not be opened, read or written. One line that names the file and the cause;
-    a full disk says so (SQLite's own words are "database or disk is full")."""
 
 
 def _error(path: Path, exc: BaseException, doing: str) -> StoreError:
@@ -126,30 +344,15 @@ class Store:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA foreign_keys=ON")
-            self._conn.executescript(_SCHEMA)
-            self._add_columns()
+            migrate(self._conn)
         except sqlite3.Error as exc:
             self._conn.close()
             raise _error(self.path, exc, "opened") from None
+        except StoreError:
+            self._conn.close()
+            raise
 
     # --- plumbing ----------------------------------------------------------------------
-    def _add_columns(self) -> None:
-        for table, column, decl in _ADDED_COLUMNS:
-            have = {r["name"] for r in self._conn.execute(f"PRAGMA table_info({table})")}
-            if column not in have:
-                try:
-                    self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
-                except sqlite3.OperationalError as exc:  # another process added it first
-                    if "duplicate column" not in str(exc):
-                        raise
-
-    def ensure_schema(self, sql: str) -> None:
-        with self._lock:
-            try:
-                self._conn.executescript(sql)
-            except sqlite3.Error as exc:
-                raise _error(self.path, exc, "written") from None
-
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One atomic write: all of it lands or none of it does. A failure is a `StoreError` naming the file.

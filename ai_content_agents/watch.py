@@ -28,17 +28,6 @@ from .newsletter.sections import featurable
 from .ranking import cluster_keys
 from .store import Store
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS watch_alerts (
-    profile    TEXT NOT NULL DEFAULT '',
-    key        TEXT NOT NULL,
-    kind       TEXT NOT NULL,
-    run_id     TEXT NOT NULL,
-    alerted_at TEXT NOT NULL,
-    PRIMARY KEY (profile, key)
-);
-CREATE INDEX IF NOT EXISTS watch_alerts_at ON watch_alerts (alerted_at);
-"""
 
 Kind = Literal["breakout", "climber"]
 
@@ -136,14 +125,12 @@ def compare(latest: list[Trend], earlier: list[list[Trend]], th: Thresholds) -> 
 
 
 def recent_alerts(store: Store, profile: str, since: datetime) -> set[str]:
-    store.ensure_schema(_SCHEMA)
     rows = store.query("SELECT key FROM watch_alerts WHERE profile = ? AND alerted_at >= ?", (profile, _ts(since)))
     return {r["key"] for r in rows}
 
 
 def record(store: Store, profile: str, run_id: str, alerts: list[Alert], now: datetime) -> None:
     """Start the cooldown of every alerted story (all its keys)."""
-    store.ensure_schema(_SCHEMA)
     with store.transaction() as db:
         db.executemany(
             "INSERT OR REPLACE INTO watch_alerts (profile, key, kind, run_id, alerted_at) VALUES (?, ?, ?, ?, ?)",

@@ -286,11 +286,11 @@ def scoring() -> dict[str, float]:
         rows, captured = load_sample(name)
         items = list(module.parse(rows, captured))
 
-        def clones(n: int) -> list[Any]:
+        def clones(n: int, items: list[Any] = items) -> list[Any]:
             return [items[i % len(items)].model_copy(update={"source_id": f"{items[i % len(items)].source_id}-{i}"},
                                                      deep=True) for i in range(n)]
 
-        def timed(n: int) -> float:
+        def timed(n: int, module: Any = module) -> float:
             batch = clones(n)
             gc.collect()  # the previous batch's garbage is not this run's cost
             started = time.process_time()  # CPU time: other processes on a shared machine do not count

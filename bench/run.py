@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-BENCHES = ("gather", "ranking", "ratelimit", "shop_sync", "tokens", "reliability", "batch")
+BENCHES = ("gather", "ranking", "ratelimit", "shop_sync", "startup", "tokens", "reliability", "batch")
 
 
 def main(argv: list[str] | None = None) -> int:

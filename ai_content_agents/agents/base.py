@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-OFFLINE_NOTE = "written offline (no ANTHROPIC_API_KEY)"
 FINAL_NUDGE = (
     "You have reached the tool-call limit for this request. Give your final answer now, using only what "
     "the tools already returned. Do not call any more tools."

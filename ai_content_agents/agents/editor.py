@@ -155,7 +155,7 @@ def parse_brief(text: str) -> tuple[dict[str, list[BriefEntry]], list[str]]:
     return out, notes
 
 
-def validate_brief(
+def validate_brief(  # noqa: C901 - one pass over a model's brief, each rule a guard that reports its own reason
     raw: Mapping[str, list[BriefEntry]],
     report: GatherReport,
     *,

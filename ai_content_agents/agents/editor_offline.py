@@ -33,11 +33,11 @@ def _brief(turn: OfflineTurn, top_n: int) -> Reply:
 
 def offline_angle(b: Any) -> str:
     """The template's angle for one listed trend (a list_trends brief, as a dict or a TrendBrief)."""
-    from ..newsletter.evidence import SOURCE_LABELS
+    from ..sources import meta
 
     get = b.get if isinstance(b, dict) else (lambda k, d=None: getattr(b, k, d))
     sources = get("sources", []) or []
-    where = ", ".join(SOURCE_LABELS.get(s, s) for s in sources)
+    where = ", ".join(meta(s).label for s in sources)
     angle = f"#{get('rank')} this run, {get('label')} on {where}"
     if get("lead"):
         angle += f"; lead with {get('lead')}"

@@ -1,7 +1,8 @@
 """A deterministic reader of intent for the offline model: which sources, which category or niche,
 compare or not, movers or not, and whether the person wants advice (what to post / stock / do).
 
-Pure: a question in, an `Intent` out. It knows words, not agents or tools.
+Pure: a question in, an `Intent` out. It knows words (the sources' names from their declared metadata), not agents
+or tools.
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-# phrase → source name, longest first ("tiktok shop" before "tiktok")
-SOURCE_WORDS: tuple[tuple[str, str], ...] = (
-    ("tiktok shop", "tiktok_shop"), ("tik tok shop", "tiktok_shop"), ("my shop", "tiktok_shop"),
-    ("tiktok", "tiktok"), ("tik tok", "tiktok"), ("amazon", "amazon"), ("reddit", "reddit"),
-    ("youtube", "youtube"), ("twitter", "x"), ("x.com", "x"),
-)
-SOURCE_LABELS = {"tiktok": "TikTok", "tiktok_shop": "TikTok Shop", "amazon": "Amazon", "reddit": "Reddit",
-                 "youtube": "YouTube", "x": "X"}
+from ..sources import meta, metas
+
+
+def source_words() -> list[tuple[str, str]]:
+    """phrase → source name, from each registered source's service name and `META.phrases`, longest first
+    ("tiktok shop" before "tiktok"). A one-letter name ("X") is left to its phrases ("twitter", "x.com")."""
+    pairs = {(p.lower(), m.name) for m in metas() for p in (m.service_name, *m.phrases) if len(p) > 1}
+    return sorted(pairs, key=lambda pair: (-len(pair[0]), pair))
+
+
 # a word → the category text it selects (a substring of the sources' category names)
 CATEGORY_WORDS: dict[str, str] = {
     **dict.fromkeys(("beauty", "skincare", "skin", "makeup", "cosmetics", "hair", "haircare", "face", "serum"), "beauty"),
@@ -56,7 +59,7 @@ class Intent(BaseModel):
     def subject(self) -> str:
         """How the answer names what was asked about: "beauty on TikTok", "Amazon products"."""
         what = " ".join(self.words) or self.category or ""
-        where = " and ".join(SOURCE_LABELS.get(s, s) for s in self.sources)
+        where = " and ".join(meta(s).service_name for s in self.sources)
         if what and where:
             return f"{what} on {where}"
         return what or (f"{where} products" if where else "all sources")
@@ -66,7 +69,7 @@ def read_intent(question: str) -> Intent:
     q = " " + re.sub(r"\s+", " ", question.lower()) + " "
     sources: list[tuple[int, str]] = []
     rest = q
-    for phrase, name in SOURCE_WORDS:
+    for phrase, name in source_words():
         for m in re.finditer(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])", rest):
             if name not in (s for _, s in sources):
                 sources.append((m.start(), name))

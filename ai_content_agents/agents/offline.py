@@ -178,8 +178,7 @@ class _OfflineStream:
     def text_stream(self) -> Iterator[str]:
         for block in self._msg.content:
             if block.type == "text":
-                for line in block.text.splitlines(keepends=True):
-                    yield line
+                yield from block.text.splitlines(keepends=True)
 
     def get_final_message(self) -> Message:
         return self._msg

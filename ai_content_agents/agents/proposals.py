@@ -27,35 +27,6 @@ log = logging.getLogger(__name__)
 Kind = Literal["price", "inventory"]
 Status = Literal["pending", "approved", "rejected", "applied", "failed", "unknown"]  # unknown: may have landed
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS shop_proposals (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    created_at  TEXT NOT NULL,
-    run_id      TEXT NOT NULL,
-    kind        TEXT NOT NULL,
-    product_id  TEXT NOT NULL,
-    sku_id      TEXT NOT NULL,
-    old_value   TEXT,
-    new_value   TEXT NOT NULL,
-    currency    TEXT,
-    reason      TEXT NOT NULL DEFAULT '',
-    status      TEXT NOT NULL DEFAULT 'pending',
-    decided_by  TEXT,
-    decided_at  TEXT,
-    result      TEXT
-);
-CREATE TABLE IF NOT EXISTS shop_audit (
-    id            INTEGER PRIMARY KEY AUTOINCREMENT,
-    at            TEXT NOT NULL,
-    run_id        TEXT NOT NULL,
-    actor         TEXT NOT NULL,
-    tool          TEXT NOT NULL,
-    input_json    TEXT NOT NULL,
-    result_sha256 TEXT NOT NULL,
-    is_error      INTEGER NOT NULL DEFAULT 0,
-    approver      TEXT
-);
-"""
 
 
 class ProposalError(Exception):
@@ -167,7 +138,6 @@ class ProposalStore:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        store.ensure_schema(_SCHEMA)
 
     # --- proposals ------------------------------------------------------------------------
     def propose(

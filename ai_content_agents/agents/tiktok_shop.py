@@ -413,8 +413,9 @@ class TikTokShopAgent(BaseAgent):
             return AgentResult(
                 agent=self.name, run_id=self.run_id, model=self.model, stop_reason=None, iterations=0,
                 offline=self.offline,
-                text=f"TikTok Shop is not available: {status.detail}. Run `ai-content-agents shop status` for the "
-                     "setup steps (TIKTOK_SHOP_APP_KEY / TIKTOK_SHOP_APP_SECRET, then `shop auth-url`).",
+                text=f"TikTok Shop is not available: {status.detail}. `ai-content-agents sources` shows what is "
+                     "missing; set TIKTOK_SHOP_APP_KEY and TIKTOK_SHOP_APP_SECRET, then run `ai-content-agents shop "
+                     "auth-url` and `ai-content-agents shop exchange CODE`.",
                 error="shop not available",
             )
         prompt = question

@@ -17,6 +17,7 @@ from .. import runs
 from ..config import Settings
 from ..newsletter.evidence import SourceFacts, TrendPayload, trend_payload
 from ..models import GatherReport, SourceName, Trend
+from ..sources import names as source_names
 from ..prompts import render
 from ..store import Store
 from .api import RetryPolicy
@@ -31,6 +32,15 @@ if TYPE_CHECKING:
 
 GatherFn = Callable[..., GatherReport]
 
+
+
+
+def _list_registered_sources(schema: dict[str, Any]) -> None:
+    schema["enum"] = list(source_names())  # read when a tool's schema is built: every registered source
+
+
+# a source name as the model sees it: the registry's names, listed in the tool schema
+KnownSource = Annotated[SourceName, Field(json_schema_extra=_list_registered_sources)]
 
 class SourceLine(BaseModel):
     source: str
@@ -117,14 +127,14 @@ def safe_payload(trend: Trend) -> TrendPayload:
 
 def brief(trend: Trend) -> TrendBrief:
     from ..newsletter.sections import candidate
-    from ..newsletter.template_writer import LEAD_METRIC
+    from ..newsletter.template_writer import lead_metrics
 
     p = safe_payload(trend)
     lead = None
     ev = p.facts(p.lead) or (p.evidence[0] if p.evidence else None)
     if ev is not None and ev.figures:
         by_field = {x.field: x for x in ev.figures}
-        f = next((by_field[k] for k in (f"{ev.source}.metrics.{m}" for m in (*LEAD_METRIC.get(ev.source, ()), ev.metric))
+        f = next((by_field[k] for k in (f"{ev.source}.metrics.{m}" for m in (*lead_metrics(ev.source), ev.metric))
                   if k in by_field), None) or next((x for x in ev.figures if ".metrics." in x.field), ev.figures[0])
         lead = f"{f.display} {f.label} ({ev.source_label}{', ' + f.window if f.window else ''})"
     c = candidate(trend)
@@ -244,7 +254,7 @@ class TrendTools:
                     "answer from this run and name its time")
         return ""
 
-    def gather(self, sources: list[SourceName] | None = None, refresh: bool = False) -> GatherSummary:
+    def gather(self, sources: list[KnownSource] | None = None, refresh: bool = False) -> GatherSummary:
         """Summarise the run questions are answered from: the latest stored run when it is fresh enough,
         else a new run of the trend pipeline (every enabled source, then ranking).
 
@@ -287,7 +297,7 @@ class TrendTools:
 
     def list_trends(
         self,
-        source: SourceName | None = None,
+        source: KnownSource | None = None,
         category: str | None = None,
         limit: Annotated[int, Field(ge=1, le=20)] = 10,
         query: str | None = None,
@@ -332,7 +342,7 @@ class TrendTools:
                  for it in trend.items[:3] if it.text]
         return fit_detail(TrendDetail(trend=safe_payload(trend), texts=texts))
 
-    def item_history(self, source: SourceName, source_id: str, limit: Annotated[int, Field(ge=1, le=30)] = 10) -> ItemHistory:
+    def item_history(self, source: KnownSource, source_id: str, limit: Annotated[int, Field(ge=1, le=30)] = 10) -> ItemHistory:
         """Earlier stored observations of one item across runs (oldest first), to judge momentum.
 
         Args:

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from .intent import SOURCE_LABELS, Intent, read_intent
+from ..sources import meta
+from .intent import Intent, read_intent
 from .offline import OFFLINE_BANNER, OfflineTurn
 
 Reply = tuple[list[dict[str, Any]], str]
 
 
 def _label(source: str) -> str:
-    return SOURCE_LABELS.get(source, source)
+    return meta(source).service_name
 
 
 def _levels(intent: Intent) -> list[int]:
@@ -79,7 +80,7 @@ def _line(b: dict[str, Any], source: str | None = None) -> str:
     return "- " + " — ".join(p for p in parts if p) + (f" [{where}]" if where else "")
 
 
-def _answer(turn: OfflineTurn, intent: Intent, rows: list[Any], *, broadened: bool) -> str:
+def _answer(turn: OfflineTurn, intent: Intent, rows: list[Any], *, broadened: bool) -> str:  # noqa: C901 - the offline answer's template: one branch per kind of question, read top to bottom
     from ..newsletter.evidence import TrendPayload
     from ..newsletter.template_writer import story_copy
 

@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import json
+import signal
 from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from .. import pipeline, redact, runs
-from ..agents.base import ModelDeprecated
-from ..agents.usage import RunUsage
-from ..config import Settings
-from ..newsletter.evidence import TrendsExport
-from ..models import GatherReport, SourceReport
-from ..newsletter import archive, images
-from ..agents.editor import EditorBrief, write_with_agents
-from ..ranking import cluster_keys
-from ..sources import SOURCE_MODULES, load
-from ..sources.snapshot import Snapshot, SnapshotError, parse_as_of
-from ..store import Store
-from . import brands
+from ..sources import names as source_names
 from . import send as send_cmd
 from .common import (
     DeadlineExceeded,
@@ -41,6 +29,14 @@ from .common import (
     within,
 )
 
+if TYPE_CHECKING:  # the commands import what they use when they run: `--help` stays fast (bench/startup.py)
+    from .. import pipeline
+    from ..agents.editor import EditorBrief
+    from ..config import Settings
+    from ..models import GatherReport, SourceReport
+    from ..sources.snapshot import Snapshot
+    from ..store import Store
+
 app = typer.Typer(
     name="ai-content-agents",
     help="Find what is trending for DTC brands, rank it fairly across sources, and write it up as a newsletter.\n\n"
@@ -55,7 +51,7 @@ SourcesOpt = Annotated[
     str | None,
     typer.Option(
         "--sources",
-        help=f"Comma-separated sources to use (default: all enabled). Known: {', '.join(SOURCE_MODULES)}.",
+        help=f"Comma-separated sources to use (default: all enabled). Known: {', '.join(source_names())}.",
     ),
 ]
 SampleOpt = Annotated[bool, typer.Option("--sample", help="Use the bundled sample snapshot, even if keys are set.")]
@@ -82,6 +78,23 @@ AsOfOpt = Annotated[
     ),
 ]
 
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"ai-content-agents {version('ai-content-agents')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    pass
+
+
 STATUS_STYLE = {"ok": "green", "partial": "yellow", "stale": "yellow", "failed": "red", "skipped": "dim"}
 
 
@@ -93,6 +106,8 @@ def _mode(sample: bool, live: bool) -> pipeline.Mode:
 
 def _replay(snapshot: Path | None, as_of: str | None, mode: pipeline.Mode) -> tuple[Snapshot | None, datetime | None]:
     """The snapshot to replay (a directory, or the bundled sample for --sample) and its clock, checked up front."""
+    from ..sources.snapshot import Snapshot, SnapshotError, parse_as_of
+
     if snapshot is not None and mode != "auto":
         raise fail(f"--snapshot and --{mode} contradict each other; pick one.")
     if as_of is not None and snapshot is None and mode != "sample":
@@ -135,6 +150,9 @@ def run_gather(
     snapshot: Path | None = None,
     as_of: str | None = None,
 ) -> GatherReport:
+    from .. import pipeline, runs
+    from ..sources.snapshot import SnapshotError
+
     names = split_sources(sources)
     mode = _mode(sample, live)
     replay, when = _replay(snapshot, as_of, mode)
@@ -179,6 +197,10 @@ EXIT_WITHHELD = 3  # the issue was written, but at least one section was withhel
 
 def _brands(settings: Settings, profiles: str, target: Path, sample: bool, live: bool, sequential: bool,
             snapshot: Path | None, as_of: str | None, batch: bool, retry_failed: bool) -> int:
+    """Many brands (--profiles): one gather per source configuration, one Message Batch for the writing."""
+    from . import brands
+
+
     _replay(snapshot, as_of, _mode(sample, live))  # contradictions and a bad snapshot: one line before anything runs
     label = (f"snapshot:{snapshot.resolve()}@{as_of}" if snapshot else f"sample@{as_of}" if sample
              else "live" if live else "auto")
@@ -192,7 +214,7 @@ def _brands(settings: Settings, profiles: str, target: Path, sample: bool, live:
 
 
 @app.command()
-def newsletter(
+def newsletter(  # noqa: C901 - one issue or many brands (--profiles), with sending: each step one guard
     sources: SourcesOpt = None,
     out: Annotated[str | None, typer.Option("--out", help="Output folder (default: out/).")] = None,
     sample: SampleOpt = False,
@@ -220,6 +242,13 @@ def newsletter(
     then OUT/latest points at it (with a profile, OUT/<profile>/…); --send / --send-test mail it by SMTP.
     Exit codes: 3 a section had to be withheld; 6 the issue was written but not sent; with --profiles, 4 while
     some brand's issue is not written yet (the batch is still running, or entries failed)."""
+    from .. import redact
+    from ..agents.base import ModelDeprecated
+    from ..agents.editor import write_with_agents
+    from ..agents.usage import RunUsage
+    from ..newsletter import archive, images
+    from ..ranking import cluster_keys
+
     if profiles is not None and (profile or send or send_test):
         raise fail("--profiles writes many brands' issues; --profile, --send and --send-test go with one issue.")
     settings = load_settings("" if profiles is not None else profile)  # many brands: each applies its own profile
@@ -295,7 +324,7 @@ def newsletter(
         raise typer.Exit(sent)
 
 
-_SOURCE_TAGS = {"tiktok": "TT", "amazon": "AMZ", "x": "X", "reddit": "RD", "youtube": "YT", "tiktok_shop": "SHOP"}
+
 
 
 @app.command()
@@ -317,6 +346,12 @@ def trends(
 
     Shows the latest stored run younger than AICA_RUN_MAX_AGE_H (default 24 h); gathers only when there
     is none, with --refresh, or for a replay or a subset of sources."""
+    from rich.table import Table
+
+    from .. import runs
+    from ..newsletter.evidence import TrendsExport
+    from ..sources import meta
+
     settings = load_settings(profile)
     with open_store(settings) as store:
         stored = None
@@ -358,7 +393,7 @@ def trends(
             str(t.rank),
             escape(f"{t.topic}: {t.title}" if t.topic else t.title),
             f"{t.score:.2f}",
-            " ".join(_SOURCE_TAGS.get(e.source, e.source) for e in t.evidence if e.counted) or "-",
+            " ".join(meta(e.source).short_tag for e in t.evidence if e.counted) or "-",
             t.label,
             ", ".join(f.replace("_", " ") for f in t.flags),
         )
@@ -368,6 +403,10 @@ def trends(
 @app.command("sources")
 def sources_cmd(profile: ProfileOpt = None) -> None:
     """What is configured (with a profile: as that profile sets it), and how each source did in the last run."""
+    from rich.table import Table
+
+    from ..sources import load
+
     settings = load_settings(profile)
     with open_store(settings) as store:
         last = store.last_runs(1)
@@ -375,7 +414,7 @@ def sources_cmd(profile: ProfileOpt = None) -> None:
     table = Table(title="Sources")
     for col in ("source", "enabled", "configured", "last run", "items", "detail"):
         table.add_column(col)
-    for name in SOURCE_MODULES:
+    for name in source_names():
         enabled = settings.source_enabled(name)
         try:
             reason = load(name).not_configured(settings)
@@ -420,7 +459,19 @@ def _register_commands() -> None:
 _register_commands()
 
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    # SystemExit, not KeyboardInterrupt: click would print "Aborted!" and exit 1; every `finally` still runs
+    # (the store closes, a half-written issue stays in its temporary file), and nothing prints a traceback
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while unwinding changes nothing
+    err_console.print("interrupted", style="bold red")
+    raise SystemExit(EXIT_INTERRUPTED)
+
+
 def main() -> None:
+    signal.signal(signal.SIGINT, _interrupted)
     app()
 
 

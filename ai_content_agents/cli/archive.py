@@ -7,9 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
-
-from ..newsletter import archive
 from .common import ProfileOpt, console, load_settings
 
 
@@ -20,6 +17,10 @@ def archive_cmd(
     profile: ProfileOpt = None,
 ) -> None:
     """List past issues: date, run id, sample or live, top stories (with --profile, that profile's issues)."""
+    from rich.table import Table
+
+    from ..newsletter import archive
+
     out_dir = out or load_settings(profile).out_dir
     entries = archive.list_issues(out_dir)[:limit]
     latest = archive.resolve_latest(out_dir)

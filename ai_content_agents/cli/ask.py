@@ -10,14 +10,14 @@ import json
 import sys
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..agents.base import AgentEvent, AgentResult, Decision, ModelDeprecated, PendingApproval, make_client
-from ..agents.offline import OFFLINE_BANNER
-from ..agents.usage import RunUsage
 from .common import ProfileOpt, console, err_console, fail, load_settings, open_store
+
+if TYPE_CHECKING:  # imported when the command runs: `--help` never loads the agents or the Anthropic SDK
+    from ..agents.base import AgentEvent, AgentResult, Decision, PendingApproval
 
 # exit codes of `ask` (README "Commands"): 2 is a configuration or usage error, as for every command
 EXIT_OK = 0  # a complete answer
@@ -43,6 +43,8 @@ def _show_event(event: AgentEvent) -> None:
 
 def _decide(pending: PendingApproval, record_all: bool) -> dict[str, Decision]:
     """Ask the person at the terminal; without a terminal (and without --record-proposals) deny."""
+    from ..agents.base import Decision
+
     out: dict[str, Decision] = {}
     for call in pending.gated:
         args = json.dumps(call.input, ensure_ascii=False)
@@ -77,6 +79,9 @@ def ask(
     Exit codes: 0 a complete answer; 2 configuration or usage error; 3 the model declined; 4 the answer is
     truncated, empty or incomplete; 5 the model API failed.
     """
+    from ..agents.base import ModelDeprecated, PendingApproval, make_client
+    from ..agents.usage import RunUsage
+
     settings = load_settings(profile)
     try:
         client = make_client(settings)
@@ -131,6 +136,8 @@ def ask(
 
 def _print_result(out: AgentResult, streamed: list[str]) -> int:
     """Print the answer (the final turn's text only) and its notes; return the exit code."""
+    from ..agents.offline import OFFLINE_BANNER
+
     if streamed and err_console.is_terminal:
         err_console.print()
     if out.text.strip():

@@ -9,29 +9,49 @@ the traceback instead).
 from __future__ import annotations
 
 import errno
+import sqlite3
 import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 from typer.exceptions import Abort, Exit, TyperException
 
-from .. import profiles
-from ..config import Settings, describe, remember_env_secrets, writable_dir
 from ..redact import redact
-from ..store import Store, StoreError
+
+if TYPE_CHECKING:  # loaded by the first command that needs them, never by `--help` (bench/startup.py)
+    from ..config import Settings
+    from ..store import Store
 
 console = Console()
 err_console = Console(stderr=True)
 log = logging.getLogger(__name__)
+
+
+def _flags_show_no_value() -> None:
+    """typer (0.2x) prints `<bool>` after every on/off flag in `--help`, which reads as if `--sample true` were the
+    syntax (it is an error: a flag takes no value). Flags show no type; every other option keeps its own."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+    if getattr(shown, "_flags_plain", False):
+        return
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else shown(self, ctx)
+
+    display_type_rich._flags_plain = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_show_no_value()
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -54,6 +74,13 @@ ProfileOpt = Annotated[
 def load_settings(profile: str | None = None) -> Settings:
     """The settings, validated, with the brand profile (`--profile`, else AICA_PROFILE) applied, and the data
     directory usable, before anything is fetched or paid for."""
+    from pydantic import ValidationError
+
+    from .. import profiles
+    from ..config import Settings, describe, remember_env_secrets, unknown_variables, writable_dir
+
+    for warning in unknown_variables():
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     remember_env_secrets()
     try:
         settings = Settings()
@@ -75,6 +102,8 @@ def load_settings(profile: str | None = None) -> Settings:
 
 def out_dir(settings: Settings, out: str | Path | None) -> Path:
     """The output folder (`--out`, else AICA_OUT_DIR), checked to be writable before any work starts."""
+    from ..config import writable_dir
+
     name, value = ("--out", out) if out is not None else ("AICA_OUT_DIR", settings.out_dir)
     problem = writable_dir(value, name)
     if problem:
@@ -84,7 +113,14 @@ def out_dir(settings: Settings, out: str | Path | None) -> Path:
 
 @contextmanager
 def open_store(settings: Settings) -> Iterator[Store]:
-    store = Store(settings.db_path)
+    from ..store import Store, StoreError
+
+    try:
+        store = Store(settings.db_path)
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    except sqlite3.Error as exc:
+        raise fail(f"cannot open the store {settings.db_path}: {exc}") from None
     try:
         yield store
     finally:
@@ -123,11 +159,13 @@ def within(seconds: float, setting: str, work: Callable[[], T]) -> T:
         raise DeadlineExceeded(f"did not finish within {seconds:g} s ({setting})")
     if "error" in box:
         raise box["error"]
-    return box["value"]  # type: ignore[no-any-return]
+    return box["value"]
 
 
 def failure_line(exc: BaseException) -> str:
     """One line for an error no command handled: what failed and, for files, which path."""
+    from ..store import StoreError
+
     if isinstance(exc, StoreError):
         return str(exc)
     if isinstance(exc, OSError):

@@ -7,10 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from .. import profiles
-from ..config import Settings
 from .common import console, fail, load_settings
 
 app = typer.Typer(
@@ -28,6 +25,8 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing profile of that name.")] = False,
 ) -> None:
     """Write a commented starting file to <data dir>/profiles/NAME.toml."""
+    from .. import profiles
+
     settings = load_settings("")
     try:
         path = profiles.init(name, settings, example=from_, force=force)
@@ -39,6 +38,9 @@ def init(
 @app.command("list")
 def list_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False) -> None:
     """Every profile a name reaches: yours in <data dir>/profiles/, then the bundled examples."""
+    from .. import profiles
+    from rich.table import Table
+
     settings = load_settings("")
     rows: list[dict[str, str | int]] = []
     for name, path in profiles.available(settings):
@@ -67,6 +69,10 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print the profile as JSON.")] = False,
 ) -> None:
     """The profile as read (validated), and what it changes in the settings."""
+    from .. import profiles
+    from ..config import Settings
+    from rich.table import Table
+
     base = load_settings("")
     try:
         where = profiles.locate(name, base)[1]

@@ -10,9 +10,6 @@ import getpass
 from typing import Annotated
 
 import typer
-from rich.table import Table
-
-from ..agents.proposals import ProposalError, ProposalStore
 from .common import console, fail, load_settings, open_store
 
 STATUS_STYLE = {"pending": "yellow", "applied": "green", "failed": "red", "rejected": "dim", "approved": "cyan",
@@ -31,6 +28,9 @@ def proposals(
     limit: Annotated[int, typer.Option("--limit", min=1, max=500)] = 50,
 ) -> None:
     """List price and stock change proposals recorded by TikTokShopAgent."""
+    from ..agents.proposals import ProposalStore
+    from rich.table import Table
+
     if status and status not in STATUS_STYLE:
         raise fail(f"unknown status {status!r}; choose from {', '.join(STATUS_STYLE)}")
     settings = load_settings()
@@ -53,6 +53,9 @@ def approve(
     by: Annotated[str | None, typer.Option("--by", help="Who approves (default: your login name).")] = None,
 ) -> None:
     """Apply one pending proposal, after re-checking the SKU allow-list and the change limits."""
+    from ..agents.proposals import ProposalError
+    from ..agents.proposals import ProposalStore
+
     from ..integrations.tiktok_shop.errors import TikTokShopError
 
     settings = load_settings()
@@ -83,6 +86,9 @@ def reject(
     by: Annotated[str | None, typer.Option("--by")] = None,
 ) -> None:
     """Drop one pending proposal without touching the shop."""
+    from ..agents.proposals import ProposalError
+    from ..agents.proposals import ProposalStore
+
     settings = load_settings()
     with open_store(settings) as store:
         try:

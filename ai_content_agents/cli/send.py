@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import BaseModel
 from rich.markup import escape
 
-from .. import mailer
-from ..config import Settings
 from .common import console, err_console, fail
+
+if TYPE_CHECKING:  # the mailer loads when an issue is sent, never for `--help`
+    from ..config import Settings
+    from ..mailer import SendPlan
 
 EXIT_NOT_SENT = 6  # the issue was written, but it was not sent (refused as SAMPLE DATA, withheld sections, SMTP error)
 
@@ -27,15 +28,11 @@ AllowSampleOpt = Annotated[
 ]
 
 
-class SendPlan(BaseModel):
-    config: mailer.SmtpConfig
-    recipients: list[str]
-    test: bool
-    allow_sample: bool
-
-
 def plan(settings: Settings, send: bool, send_test: str | None, allow_sample: bool, sample: bool) -> SendPlan | None:
     """Check the sending options before any work is done; None when nothing is to be sent."""
+    from .. import mailer
+    from ..mailer import SendPlan
+
     if not send and send_test is None:
         if allow_sample:
             raise fail("--allow-sample only matters with --send.")
@@ -59,6 +56,8 @@ def plan(settings: Settings, send: bool, send_test: str | None, allow_sample: bo
 
 def deliver(send_plan: SendPlan, folder: Path) -> int:
     """Mail the issue in `folder`; returns 0, or EXIT_NOT_SENT after one clear line saying why not."""
+    from .. import mailer
+
     try:
         issue = mailer.load_issue(folder)
     except mailer.SendError as exc:

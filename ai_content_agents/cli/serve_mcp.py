@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from typing import Annotated, Literal
 
@@ -60,10 +61,8 @@ def mcp_cmd(
             err_console.print(f"MCP server on http://{HOST}:{port}/mcp (Ctrl-C stops it)")
             serve_http(server, port)
         else:
-            try:
+            with contextlib.suppress(KeyboardInterrupt):
                 anyio.run(serve_stdio, server)
-            except KeyboardInterrupt:
-                pass
 
 
 def register(app: typer.Typer) -> None:

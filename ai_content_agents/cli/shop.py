@@ -12,17 +12,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from itertools import islice
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import parse_qs, urlsplit
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from ..config import Settings
-from ..integrations.tiktok_shop import errors
-from ..integrations.tiktok_shop.auth import consume_state, new_state, save_state
-from ..integrations.tiktok_shop.client import TikTokShopClient, shop_auth_url
+from .common import load_settings
+
+if TYPE_CHECKING:  # the shop client is imported when a shop command runs, never by `--help`
+    from ..config import Settings
+    from ..integrations.tiktok_shop.client import TikTokShopClient
 
 app = typer.Typer(help="TikTok Shop: authorise the shop, inspect products/orders/analytics, sync to the local store.",
                   no_args_is_help=True)
@@ -34,9 +34,7 @@ JsonOpt = typer.Option(False, "--json", help="print JSON instead of a table")
 
 
 def _settings() -> Settings:
-    from .common import load_settings
-
-    return load_settings()
+    return load_settings()  # invalid settings: one line, not a traceback
 
 
 def _state_path(settings: Settings) -> Any:
@@ -45,6 +43,8 @@ def _state_path(settings: Settings) -> Any:
 
 @contextmanager
 def _friendly() -> Iterator[None]:
+    from ..integrations.tiktok_shop import errors
+
     try:
         yield
     except errors.TikTokShopError as exc:
@@ -53,12 +53,16 @@ def _friendly() -> Iterator[None]:
 
 
 def _client(settings: Settings, *, require_token: bool = True) -> TikTokShopClient:
+    from ..integrations.tiktok_shop.client import TikTokShopClient
+
     from ..store import Store
 
     return TikTokShopClient.from_settings(settings, Store(settings.db_path), require_token=require_token)
 
 
 def _emit(rows: list[dict[str, Any]], columns: list[str], title: str, as_json: bool) -> None:
+    from rich.table import Table
+
     if as_json:
         typer.echo(json.dumps(rows, indent=2, default=str))
         return
@@ -74,6 +78,11 @@ def _emit(rows: list[dict[str, Any]], columns: list[str], title: str, as_json: b
 @app.command("auth-url")
 def auth_url_cmd() -> None:
     """Print the seller consent URL (with a fresh CSRF state, remembered for `exchange`)."""
+    from ..integrations.tiktok_shop import errors
+    from ..integrations.tiktok_shop.auth import new_state
+    from ..integrations.tiktok_shop.auth import save_state
+    from ..integrations.tiktok_shop.client import shop_auth_url
+
     settings = _settings()
     with _friendly():
         if not settings.tiktok_shop_service_id:
@@ -91,7 +100,8 @@ def _code_and_state(value: str) -> tuple[str, str | None]:
     if "://" in value or value.startswith("?") or "code=" in value:
         q = parse_qs(urlsplit(value).query if "://" in value else value.lstrip("?"))
         code = (q.get("code") or [""])[0]
-        state = (q.get("state") or [None])[0]
+        states = q.get("state")
+        state = states[0] if states else None
         return code, state
     return value, None
 
@@ -99,7 +109,7 @@ def _code_and_state(value: str) -> tuple[str, str | None]:
 @app.command("exchange")
 def exchange_cmd(
     code: str = typer.Argument(..., help="the whole redirect URL (code= and state=), or the auth code with --state"),
-    state: Optional[str] = typer.Option(None, "--state", help="the state from the redirect, if you pass a bare code"),
+    state: str | None = typer.Option(None, "--state", help="the state from the redirect, if you pass a bare code"),
     no_state_check: bool = typer.Option(
         False, "--no-state-check", help="exchange a bare code WITHOUT the CSRF state check (prints a warning)"
     ),
@@ -109,6 +119,9 @@ def exchange_cmd(
     The redirect's `state` must match the one `shop auth-url` saved; it is then used up, so the same
     redirect cannot be exchanged twice.
     """
+    from ..integrations.tiktok_shop import errors
+    from ..integrations.tiktok_shop.auth import consume_state
+
     settings = _settings()
     with _friendly():
         auth_code, url_state = _code_and_state(code.strip())
@@ -158,7 +171,7 @@ def shops_cmd(as_json: bool = JsonOpt) -> None:
 
 @app.command("products")
 def products_cmd(
-    shop: Optional[str] = ShopOpt, status: Optional[str] = typer.Option(None, help="e.g. ACTIVATE"),
+    shop: str | None = ShopOpt, status: str | None = typer.Option(None, help="e.g. ACTIVATE"),
     limit: int = typer.Option(50, min=1), as_json: bool = JsonOpt,
 ) -> None:
     """Search products (first LIMIT)."""
@@ -175,7 +188,7 @@ def products_cmd(
 
 @app.command("orders")
 def orders_cmd(
-    shop: Optional[str] = ShopOpt, status: Optional[str] = typer.Option(None, help="e.g. AWAITING_SHIPMENT"),
+    shop: str | None = ShopOpt, status: str | None = typer.Option(None, help="e.g. AWAITING_SHIPMENT"),
     days: int = typer.Option(7, min=1, help="orders updated in the last N days"),
     limit: int = typer.Option(50, min=1), as_json: bool = JsonOpt,
 ) -> None:
@@ -194,9 +207,9 @@ def orders_cmd(
 
 @app.command("inventory")
 def inventory_cmd(
-    product: list[str] = typer.Option([], "--product", help="product id (repeatable)"),
-    sku: list[str] = typer.Option([], "--sku", help="sku id (repeatable)"),
-    shop: Optional[str] = ShopOpt, as_json: bool = JsonOpt,
+    product: Annotated[list[str] | None, typer.Option("--product", help="product id (repeatable)")] = None,
+    sku: Annotated[list[str] | None, typer.Option("--sku", help="sku id (repeatable)")] = None,
+    shop: str | None = ShopOpt, as_json: bool = JsonOpt,
 ) -> None:
     """Stock per SKU for the given products or SKUs."""
     with _friendly():
@@ -211,7 +224,7 @@ def inventory_cmd(
 def analytics_cmd(
     what: str = typer.Option("products", "--what", help="shop | products | videos"),
     days: int = typer.Option(7, min=1, max=90), limit: int = typer.Option(20, min=1, max=100),
-    shop: Optional[str] = ShopOpt, as_json: bool = JsonOpt,
+    shop: str | None = ShopOpt, as_json: bool = JsonOpt,
 ) -> None:
     """Shop, top-product or top-video performance over the last DAYS days that have data (shop time zone)."""
     if what not in ("shop", "products", "videos"):
@@ -247,7 +260,7 @@ def analytics_cmd(
 def sync_cmd(
     what: str = typer.Option("all", "--what", help="products | orders | all"),
     full: bool = typer.Option(False, "--full", help="ignore the watermark and resync everything"),
-    shop: Optional[str] = ShopOpt, as_json: bool = JsonOpt,
+    shop: str | None = ShopOpt, as_json: bool = JsonOpt,
 ) -> None:
     """Incremental sync into the local SQLite store; safe to interrupt and re-run (it resumes)."""
     from ..integrations.tiktok_shop.sync import sync_orders, sync_products

@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from .. import pipeline, runs
-from .. import watch as watcher
-from .. import webhook
-from ..config import Settings
 from .common import ProfileOpt, console, err_console, fail, load_settings, open_store
+
+if TYPE_CHECKING:  # imported when the command runs, never for `--help`
+    from .. import watch as watcher
+    from .. import webhook
+    from ..config import Settings
 
 EXIT_NOTHING_NEW = 0
 EXIT_NEW_ALERTS = 10
@@ -36,6 +36,8 @@ def _slack_escape(text: str) -> str:
 
 def slack_message(report: watcher.WatchReport, settings: Settings) -> webhook.SlackMessage:
     """The alerts as one incoming-webhook message (story titles are scraped text: escaped, never markup)."""
+    from .. import webhook
+
     head = f"*{_slack_escape(settings.newsletter_name)}*: {len(report.alerts)} new alert(s) in run {report.run_id}"
     if report.sample:
         head += " — SAMPLE DATA"
@@ -50,6 +52,8 @@ def slack_message(report: watcher.WatchReport, settings: Settings) -> webhook.Sl
 
 
 def _print(report: watcher.WatchReport) -> None:
+    from rich.table import Table
+
     label = " — [bold white on red] SAMPLE DATA [/]" if report.sample else ""
     against = f"{len(report.compared_with)} earlier run(s)" if report.compared_with else "no earlier run"
     console.print(f"Watching run {escape(report.run_id)}{f' ({escape(report.profile)})' if report.profile else ''}, "
@@ -78,6 +82,11 @@ def watch(
 
     Thresholds and the cooldown are settings (AICA_WATCH_*). Exit codes: 0 nothing new, 10 new alerts, 2 usage or
     configuration error, 4 no stored run yet, 5 the webhook post failed."""
+    from .. import pipeline
+    from .. import runs
+    from .. import watch as watcher
+    from .. import webhook
+
     settings = load_settings(profile)
     now = datetime.now(UTC)
     with open_store(settings) as store:

@@ -13,19 +13,18 @@ from typing import Literal
 from pydantic import BaseModel, Field, computed_field
 
 from ..models import GatherReport, SourceName, SourceReport, Trend, TrendItem
+from ..sources import meta
 from . import figures as fmt
 from . import story
 
 FigureKind = Literal["count", "percent", "money", "multiplier", "rank", "number"]
 
-SOURCE_LABELS: dict[str, str] = {
-    "tiktok": "TikTok",
-    "amazon": "Amazon",
-    "x": "X",
-    "reddit": "Reddit",
-    "youtube": "YouTube",
-    "tiktok_shop": "your TikTok Shop",
-}
+
+
+def source_label(source: str) -> str:
+    """How copy names a source (its `META.label`): "Amazon", "your TikTok Shop"."""
+    return meta(source).label
+
 
 # metric names whose kind is not a plain count
 _MONEY = ("gmv", "price", "revenue", "sales_amount")
@@ -257,7 +256,7 @@ def source_facts(trend: Trend, item: TrendItem, ev_source: str | None = None) ->
     ev = next((e for e in trend.evidence if e.source == (ev_source or item.source)), None)
     return SourceFacts(
         source=item.source,
-        source_label=SOURCE_LABELS.get(item.source, item.source),
+        source_label=source_label(item.source),
         key=item.key,
         item_title=item.title,
         listing=story.is_listing(item),
@@ -282,14 +281,14 @@ def source_facts(trend: Trend, item: TrendItem, ev_source: str | None = None) ->
 
 def claims(trend: Trend, limit: int = 3) -> list[Claim]:
     """Numbers in the story's scraped text, as quotable claims: threads first, then videos; one per item."""
-    order = {"reddit": 0, "x": 1, "tiktok": 2, "youtube": 3, "tiktok_shop": 4}
+    order = {"thread": 0, "video": 1}
     items = sorted((it for it in trend.items if story.is_free_text(it)),
-                   key=lambda it: (order.get(it.source, 9), -story.multiple(it), it.key))
+                   key=lambda it: (order.get(meta(it.source).kind, 2), -story.multiple(it), it.key))
     out: list[Claim] = []
     for it in items:
         quote = next((q for q in (story.claim_in(it.title), story.claim_in(it.text)) if q), None)
         if quote:
-            out.append(Claim(source=it.source, source_label=SOURCE_LABELS.get(it.source, it.source), key=it.key,
+            out.append(Claim(source=it.source, source_label=source_label(it.source), key=it.key,
                              who=story.speaker(it), quote=quote, url=it.url))
         if len(out) >= limit:
             break

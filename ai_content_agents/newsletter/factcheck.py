@@ -89,7 +89,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict
 
-from .evidence import SOURCE_LABELS, TrendPayload, trend_payload
+from .evidence import TrendPayload, source_label, trend_payload
 from ..models import FactcheckClaim, FactcheckFigure, FactcheckReport, Section, Trend
 from . import story
 from .figures import CURRENCY_SYMBOLS
@@ -377,9 +377,10 @@ def _spelled_tokens(text: str, taken: list[tuple[int, int]]) -> Iterator[_Tok]:
         if _overlaps(m.span(), taken):
             continue
         base = (m.group("base") or "").lower()
-        if base == "one" and not m.group("mul"):
-            if _ONE_IDIOM_BEFORE.search(text[: m.start()]) or not _ONE_COUNTS.match(text[m.end() :]):
-                continue
+        if base == "one" and not m.group("mul") and (
+            _ONE_IDIOM_BEFORE.search(text[: m.start()]) or not _ONE_COUNTS.match(text[m.end() :])
+        ):
+            continue
         value, kind = _spelled_value(m)
         tok = _Tok(m.start(), m.end(), kind, value, 0, spelled=True, num_start=m.start())
         mul = m.group("mul")
@@ -774,7 +775,7 @@ def quote_sources(trends: Iterable[Trend]) -> list[QuoteSource]:
         for it in t.items:
             if not story.is_free_text(it):
                 continue
-            names = {SOURCE_LABELS.get(it.source, it.source)}
+            names = {source_label(it.source)}
             if it.group:
                 names |= {it.group, f"r/{it.group.removeprefix('r/')}"} if it.source == "reddit" else {it.group}
             if it.author:

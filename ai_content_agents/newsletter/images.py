@@ -15,17 +15,16 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
-from ..models import Trend, TrendItem
+from ..models import ChartSpec, Trend, TrendItem
+from ..sources import meta
 from . import story
 
-# the metric charted per source, how it is named, and whether lower is better (ranks)
-CHART_METRIC: dict[str, tuple[str, str, bool]] = {
-    "amazon": ("position", "Amazon rank", True),
-    "tiktok": ("plays", "TikTok plays", False),
-    "youtube": ("views", "YouTube views", False),
-    "reddit": ("score", "Reddit upvotes", False),
-    "tiktok_shop": ("units_sold", "units sold in your shop", False),
-}
+
+
+def chart_spec(source: str) -> ChartSpec | None:
+    """The metric a source's items are charted on (its `META.chart`), or None when it has none."""
+    return meta(source).chart
+
 PLACEHOLDER = "placeholder.png"
 _FAKE_HOST = re.compile(r"(^|\.)(example\.(com|org|net)|example|invalid|test|localhost)$|example", re.I)
 
@@ -67,7 +66,10 @@ def thumbnail(trend: Trend, sample: bool) -> tuple[str, bool]:
 
 
 def _series(item: TrendItem, earlier: list[tuple[datetime, dict[str, float]]]) -> list[Point]:
-    metric = CHART_METRIC[item.source][0]
+    spec = chart_spec(item.source)
+    if spec is None:
+        return []
+    metric = spec.metric
     points = {at: m[metric] for at, m in earlier if metric in m}
     if metric in item.metrics:
         points[item.observed_at] = item.metrics[metric]
@@ -93,12 +95,13 @@ def plan_charts(
         order = [lead] if lead else []
         order += sorted((it for it in t.items if it is not lead), key=lambda it: (it.source != "amazon", it.key))
         for it in order:
-            if it is None or it.source not in CHART_METRIC:
+            spec = chart_spec(it.source) if it is not None else None
+            if it is None or spec is None:
                 continue
             points = _series(it, history.get(it.key, []))
             if len(points) < min_points:
                 continue
-            metric, label, lower = CHART_METRIC[it.source]
+            metric, label, lower = spec.metric, spec.label, spec.lower_is_better
             name = story.name(t) or "this story"
             first, last = points[0], points[-1]
             alt = (f"{label} of {name} across our runs: {_fmt(first.value, lower)} on {first.at:%b %-d} "
@@ -116,7 +119,7 @@ def history_for(trends: list[Trend], *, sample: bool, store: object | None = Non
     by_source: dict[str, list[TrendItem]] = {}
     for t in trends:
         for it in t.items:
-            if it.source in CHART_METRIC:
+            if chart_spec(it.source) is not None:
                 by_source.setdefault(it.source, []).append(it)
     for source, items in by_source.items():
         if sample:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 
 from ..models import Trend
+from ..sources import meta
 from . import story
 
 
@@ -48,7 +49,7 @@ SECTION_SPECS: tuple[SectionSpec, ...] = (
         title="Creator watch",
         purpose="TikTok and YouTube videos running far ahead of their creator's usual numbers, and the product in them.",
         max_items=3,
-        sources=story.VIDEO_SOURCES,
+        sources=story.sources_of_kind("video"),
     ),
     SectionSpec(
         key=AMAZON,
@@ -63,7 +64,7 @@ SECTION_SPECS: tuple[SectionSpec, ...] = (
         purpose="Reddit and X threads about a featured story or about a product of their own; their numbers are "
         "claims, quoted and attributed.",
         max_items=3,
-        sources=story.THREAD_SOURCES,
+        sources=story.sources_of_kind("thread"),
     ),
     SectionSpec(
         key=ACTIONS,
@@ -78,7 +79,7 @@ SPEC_BY_KEY = {s.key: s for s in SECTION_SPECS}
 # off the niche, or excluded by a profile
 NOT_FEATURABLE = frozenset({"ineligible", "capped", "off_topic", "excluded"})
 STANDOUT_MULTIPLE = 10.0  # a creator video this far ahead of its norm makes Creator watch a story's home
-_HOME = {"amazon": AMAZON, "tiktok_shop": AMAZON, "tiktok": CREATORS, "youtube": CREATORS, "reddit": SELLERS, "x": SELLERS}
+_HOME = {"listing": AMAZON, "video": CREATORS, "thread": SELLERS}  # a story's home by its lead source's kind
 
 
 def featurable(trends: list[Trend], top_n: int | None = None) -> list[Trend]:
@@ -112,7 +113,7 @@ def section_fits(trend: Trend) -> tuple[str, ...]:
     if story.threads(trend) and story.product_anchor(trend):
         fits.append(SELLERS)
     lead = story.lead_item(trend)
-    home = _HOME.get(lead.source) if lead is not None else None
+    home = _HOME.get(meta(lead.source).kind) if lead is not None else None
     video = story.creator_video(trend)
     if home == AMAZON and video is not None and story.multiple(video) >= STANDOUT_MULTIPLE:
         home = CREATORS  # a video this far ahead of its creator's norm is the story's best angle
@@ -139,7 +140,7 @@ def fits(key: str, trend: Trend) -> bool:
     return key in section_fits(trend) or (key == SELLERS and bool(story.threads(trend)))
 
 
-def select_candidates(
+def select_candidates(  # noqa: C901 - the editorial selection rules, in priority order, in one readable pass
     cands: Sequence[Candidate], specs: tuple[SectionSpec, ...] = SECTION_SPECS
 ) -> dict[str, list[str]]:
     """Section key → cluster ids. Candidates must already be featurable; they are taken in rank order."""

@@ -11,11 +11,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from ..models import SourceEvidence, Trend, TrendItem
+from ..models import SourceEvidence, SourceKind, Trend, TrendItem
+from ..sources import meta, names
 
-VIDEO_SOURCES = ("tiktok", "youtube")
-THREAD_SOURCES = ("reddit", "x")
-LISTING_SOURCES = ("amazon", "tiktok_shop")
+
+def sources_of_kind(kind: SourceKind) -> tuple[str, ...]:
+    """The registered sources of one kind (each source declares its kind in its `META`)."""
+    return tuple(n for n in names() if meta(n).kind == kind)
+
+
 # a creator video is "far ahead of its creator's norm" at this shrunk multiple (or better)
 CREATOR_MIN_MULTIPLE = 3.0
 # a thread is worth quoting when it beats its community's usual engagement by this much
@@ -32,10 +36,9 @@ _CREATOR_BASELINES = ("author", "creator", "channel")
 
 
 def is_listing(item: TrendItem) -> bool:
-    """A marketplace listing (its title is a product name), not a post whose title is free text."""
-    if item.source == "amazon":
-        return True
-    return item.source == "tiktok_shop" and not item.source_id.startswith("video:")
+    """A marketplace listing (its title is a product name), not a post whose title is free text: an item of a
+    listing source (its `META.kind`), except the videos a shop source reports alongside its products ("video:<id>")."""
+    return meta(item.source).kind == "listing" and not item.source_id.startswith("video:")
 
 
 def is_free_text(item: TrendItem) -> bool:
@@ -145,7 +148,7 @@ def creator_video(trend: Trend) -> TrendItem | None:
     `CREATOR_MIN_MULTIPLE` or more, creator-relative baselines first."""
     found: list[TrendItem] = []
     for ev in trend.evidence:
-        if ev.source not in VIDEO_SOURCES or not ev.counted:
+        if meta(ev.source).kind != "video" or not ev.counted:
             continue
         item = best_item(trend, ev)
         if item is not None and item.signals is not None and multiple(item) >= CREATOR_MIN_MULTIPLE:
@@ -158,7 +161,7 @@ def threads(trend: Trend) -> list[TrendItem]:
     """Reddit posts and X threads of the story that beat their community's norm, strongest first."""
     out = [
         it for it in trend.items
-        if it.source in THREAD_SOURCES and it.signals is not None
+        if meta(it.source).kind == "thread" and it.signals is not None
         and (it.signals.q > 0 or multiple(it) >= THREAD_MIN_MULTIPLE)
     ]  # fmt: skip
     return sorted(out, key=lambda it: (-(it.signals.q if it.signals else 0.0), -multiple(it), it.key))

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from .evidence import Claim, Figure, SourceFacts, TrendPayload, trend_payload
 from ..models import GatherReport, Masthead, Section, Trend, TrendCopy
+from ..sources import meta
 from . import sections as S
 from .sections import SectionSpec
 
@@ -31,15 +32,12 @@ EMPTY: dict[str, str] = {
     S.ACTIONS: "Nothing to act on this week.",
 }
 
-# the figure each source leads with
-LEAD_METRIC: dict[str, tuple[str, ...]] = {
-    "amazon": ("percent_gain", "position"),
-    "reddit": ("score", "comments"),
-    "x": ("likes", "views", "reposts"),
-    "tiktok": ("plays",),
-    "youtube": ("views",),
-    "tiktok_shop": ("units_sold", "gmv", "orders"),
-}
+
+
+def lead_metrics(source: str) -> tuple[str, ...]:
+    """The figure(s) a source leads with, first present wins (its `META.lead_metrics`)."""
+    return meta(source).lead_metrics
+
 _UNIT = {"score": "upvotes", "likes": "likes", "plays": "plays", "views": "views", "comments": "comments",
          "units_sold": "units sold", "gmv": "in sales", "orders": "orders", "reposts": "reposts"}
 
@@ -77,7 +75,7 @@ class _Story:
         return f"est. {f.display}" if f.estimate else f.display
 
     def primary(self, ev: SourceFacts) -> Figure | None:
-        for name in (*LEAD_METRIC.get(ev.source, ()), ev.metric):
+        for name in (*lead_metrics(ev.source), ev.metric):
             found = self.metric(ev, name)
             if found is not None:
                 return found

@@ -196,9 +196,8 @@ def product_ids(ids: set[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for i in ids:
         for kind in _PRODUCT_ID_KINDS:
-            if i.startswith(kind):
-                if out.setdefault(kind, i) != i:
-                    return {}
+            if i.startswith(kind) and out.setdefault(kind, i) != i:
+                return {}
     return out
 
 
@@ -268,7 +267,7 @@ def _meta(it: TrendItem, brands: frozenset[str], ids: set[str]) -> _Meta:
     return meta
 
 
-def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:
+def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # noqa: C901 - hot path (100k items): blocking, exact-id and price-band merges inlined for speed
     """Group items (key-sorted, unique keys) into products: ids, then brand mentions, then fuzzy titles."""
     tokens = [title_tokens(it.title) for it in its]
     listing = [is_listing(it) for it in its]
@@ -319,7 +318,7 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:
         if listing[i] or len(brands[i]) != 1:
             continue
         b = next(iter(brands[i]))
-        cands = by_brand.get(b)
+        cands = by_brand.get(b) or []
         if not cands:
             continue
         words = topic_tokens(it.title)
@@ -362,7 +361,7 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:
     return Products([groups[r] for r in roots], [gids[r] for r in roots], listing, brands, vocab)
 
 
-def _fuzzy(its: list[TrendItem], toks: list[tuple[str, ...]], uf: _UnionFind, config: MatchConfig) -> None:
+def _fuzzy(its: list[TrendItem], toks: list[tuple[str, ...]], uf: _UnionFind, config: MatchConfig) -> None:  # noqa: C901 - hot path: candidate blocking and the match tests inlined for speed
     """Title merges among candidates blocked on each title's rarest tokens: one title's words inside the
     other's (token_set_ratio = 100), most words shared unless prices back the match, within one brand.
 
@@ -462,7 +461,12 @@ def _generic_limit(n_listings: int) -> int:
     return max(3, n_listings // 20)
 
 
-def group_topics(its: list[TrendItem], products: Products, strength: Sequence[float]) -> list[Topic | None]:
+def _lead_rank(lead: int | None, strength: Sequence[float]) -> float:
+    """Sort key: a group led by a stronger item first; a group without a lead last."""
+    return -strength[lead] if lead is not None else 1.0
+
+
+def group_topics(its: list[TrendItem], products: Products, strength: Sequence[float]) -> list[Topic | None]:  # noqa: C901 - hot path: topic resolution over token indexes, inlined for speed (bench/ranking.py)
     """A topic per product group (None: the group stands alone). `strength` ranks listings within a group
     (the strongest listing names its product type)."""
     n_groups = len(products.groups)
@@ -534,10 +538,10 @@ def group_topics(its: list[TrendItem], products: Products, strength: Sequence[fl
         for w in v_words[t]:
             vindex[w].append(t)
     vindex_keys = vindex.keys()
-    members: dict[int, list[int]] = defaultdict(list)
+    topic_members: dict[int, list[int]] = defaultdict(list)
     for g in range(n_groups):
         if g in topic_of:
-            members[topic_of[g]].append(g)
+            topic_members[topic_of[g]].append(g)
             continue
         group = products.groups[g]
         words = (
@@ -577,10 +581,10 @@ def group_topics(its: list[TrendItem], products: Products, strength: Sequence[fl
                     key = (1, in_vocab, -t)
                     best = key if best is None or key > best else best
         if best is not None:
-            members[-best[2]].append(g)
+            topic_members[-best[2]].append(g)
     out: list[Topic | None] = [None] * n_groups
-    for t, gs in members.items():
-        by_strength = sorted(gs, key=lambda g: (-strength[i] if (i := lead[g]) is not None else 1.0, g))
+    for t, gs in topic_members.items():
+        by_strength = sorted(gs, key=lambda g: (_lead_rank(lead[g], strength), g))
         topic = Topic(name=_topic_name(its, products, by_strength, lead, t_words[t]), products=sorted(gs, key=lambda g: g != t))
         for g in gs:
             out[g] = topic
@@ -604,7 +608,7 @@ def word_forms(title: str) -> tuple[tuple[str, str], ...]:
     return tuple((stem(t), t) for t in toks if not t.endswith("ing"))
 
 
-def _topic_name(
+def _topic_name(  # noqa: C901 - naming rules in the order an editor applies them, each one a guard
     its: list[TrendItem], products: Products, groups: list[int], lead: list[int | None], words: set[str]
 ) -> str:
     """The product type as readers say it: the longest 2–3-word run of a listing's type phrase that

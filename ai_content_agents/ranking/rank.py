@@ -29,14 +29,13 @@ from .text import item_ids, title_tokens
 
 log = logging.getLogger(__name__)
 
-SOURCES = ("tiktok", "amazon", "x", "reddit", "youtube", "tiktok_shop")
-
-
 class RankConfig(BaseModel):
     """Ranking knobs. Defaults are the reference's suggested values; the pipeline fills it from Settings."""
 
-    weights: dict[str, float] = Field(default_factory=lambda: {s: 1.0 for s in SOURCES})
+    # per source; the pipeline fills both from each source's declared metadata (sources/__init__.py)
+    weights: dict[str, float] = Field(default_factory=dict)
     default_weight: float = Field(1.0, ge=0)  # for a source missing from `weights`
+    same_story: dict[str, str] = Field(default_factory=dict)  # source → the source it is not independent of
     # One decay for every source (§4): age from the end of the observation window, half-life tied to
     # the issue cadence (half of it: 84 h for a weekly issue).
     half_life_h: float = Field(84.0, gt=0)
@@ -252,7 +251,7 @@ def rank_with_stats(
 def _stories(its: list[TrendItem], config: RankConfig, now: datetime) -> list[dict[str, Any]]:
     keys = [it.key for it in its]
     pct = {k: pn for k, pn in zip(keys, _percentiles_at(its), strict=True) if pn is not None}
-    w = Weights(config.weights, config.default_weight, config.half_life_h, config.thin_n)
+    w = Weights(config.weights, config.default_weight, config.half_life_h, config.thin_n, config.same_story)
     products = resolve_products(its, _match_config(config))
     strengths = [strength(it, w, now) for it in its]
     parts = dict(zip(keys, strengths, strict=True))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,16 +25,14 @@ from ..models import Signals, TrendItem
 from .entities import is_listing
 from .text import category_buckets, clean_title, item_ids, normalise_title, product_url_rank
 
-# Sources that tell one story: a TikTok video and the TikTok Shop product it sells (§3.5).
-INDEPENDENCE_GROUP: dict[str, str] = {"tiktok_shop": "tiktok"}
-
-
 @dataclass(frozen=True, slots=True)
 class Weights:
     weights: Mapping[str, float]
     default_weight: float
     half_life_h: float
     thin_n: int
+    # sources that tell one story with another (a TikTok video and the shop product it sells, §3.5): source → group
+    same_story: Mapping[str, str] = field(default_factory=dict)
 
 
 def aware(dt: datetime) -> datetime:
@@ -105,11 +103,12 @@ def product_title(items: Sequence[TrendItem], parts: Mapping[str, tuple[float, f
     return clean_title(best.title) or best.title
 
 
-def noisy_or(factors: Mapping[str, float]) -> float:
+def noisy_or(factors: Mapping[str, float], same_story: Mapping[str, str] | None = None) -> float:
     """1 − Π(1 − f) over independence groups (each group's strongest factor)."""
     best: dict[str, float] = {}
+    groups = same_story or {}
     for source, f in factors.items():
-        g = INDEPENDENCE_GROUP.get(source, source)
+        g = groups.get(source, source)
         best[g] = max(best.get(g, 0.0), f)
     miss = 1.0
     for g in sorted(best):  # a fixed order: the same inputs give the same float, whatever their order
@@ -117,7 +116,7 @@ def noisy_or(factors: Mapping[str, float]) -> float:
     return 1.0 - miss
 
 
-def story_fields(
+def story_fields(  # noqa: C901 - one story's fields computed together so each item is read once
     items: Sequence[TrendItem],
     pct: Mapping[str, tuple[float, int]],
     product_groups: Sequence[Sequence[TrendItem]],
@@ -159,8 +158,8 @@ def story_fields(
         best_items.append((ev, best))
         if f > 0.0:
             factors[source] = f
-    score = noisy_or(factors)
-    groups = {INDEPENDENCE_GROUP.get(s, s) for s in factors}
+    score = noisy_or(factors, w.same_story)
+    groups = {w.same_story.get(s, s) for s in factors}
     counted = [ev for ev in evidence if ev["counted"]]
     lead_ev = max(counted, key=lambda ev: (factors[ev["source"]], ev["p"], ev["source"])) if counted else None
     if lead_ev is not None:
@@ -183,7 +182,7 @@ def story_fields(
             "listing": any(is_listing(it) for it in members),
             "item_keys": keys,
             "sources": sorted(best_by_source),
-            "score": score if len(product_groups) == 1 else noisy_or(best_by_source),
+            "score": score if len(product_groups) == 1 else noisy_or(best_by_source, w.same_story),
         }
         products.append(ref)
         if lead_key in keys:

@@ -37,9 +37,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ..models import FetchResult, Observation, Parsed, Signals, TrendItem
-from . import apify
-from .base import SourceError
+from ..models import ChartSpec, FetchResult, Observation, Parsed, Signals, SourceMeta, TrendItem
+from .base import SourceError, as_str
 from .stats import (
     SHRINK_K,
     THIN_N,
@@ -63,6 +62,10 @@ if TYPE_CHECKING:
     from ..store import Store
 
 NAME = "amazon"
+META = SourceMeta(
+    name=NAME, label="Amazon", tag="AMZ", kind="listing", lead_metrics=("percent_gain", "position"),
+    chart=ChartSpec(metric="position", label="Amazon rank", lower_is_better=True),
+)
 ACTOR_ID = "junglee/amazon-bestsellers"
 LIST_DEPTH = 100  # Amazon lists show the top 100
 HUGE_JUMP = 10.0  # a rank ratio this big from one step is what a single sale can do to a low-volume ASIN
@@ -105,6 +108,8 @@ def fetch(settings: Settings, store: Store | None = None) -> FetchResult:
         raise SourceError(f"amazon: {reason}")
     run_input = build_input(settings)
     max_items = settings.amazon_max_items_per_url * len(settings.amazon_category_urls)
+    from . import apify  # apify-client is heavy: loaded when a run needs it
+
     result = apify.run_actor(settings, ACTOR_ID, run_input, max_items=max_items)
     if not any(isinstance(r, dict) and r.get("name") for r in result.raw_items):
         raise SourceError("amazon: the actor returned no product rows (dead category URLs or blocked pages?)")
@@ -184,11 +189,11 @@ def _category(row: dict, parent: dict) -> str | None:
     return None
 
 
-def _parse_row(row: dict, parent: dict, observed: datetime, seen: set[tuple[str, Any]]) -> TrendItem | str:
+def _parse_row(row: dict, parent: dict, observed: datetime, seen: set[tuple[str, Any]]) -> TrendItem | str:  # noqa: C901 - raw actor rows: one guard per field variant the actor has shipped
     name = row.get("name")
     if not isinstance(name, str) or not name.strip():
         return "error row" if row.get("error") or row.get("errorDescription") else "no name"
-    product_url = row.get("url") if isinstance(row.get("url"), str) else None
+    product_url = as_str(row.get("url"))
     asin = valid_asin(row.get("asin")) or extract_asin(product_url)
     if not asin:
         return "no asin"
@@ -325,7 +330,7 @@ def lone_jump(earlier: list[float], position: float) -> bool:
     return len(earlier) < 2 or earlier[-2] / earlier[-1] < PERSIST_STEP
 
 
-def score(items: list[TrendItem], history: Mapping[str, list[Observation]] | None = None) -> list[TrendItem]:
+def score(items: list[TrendItem], history: Mapping[str, list[Observation]] | None = None) -> list[TrendItem]:  # noqa: C901 - the documented baseline ladder (module docstring), step by step
     """Rank ratio (page, stored snapshots, or the list's prior) shrunk toward 1 by sales volume; q from the floor."""
     history = history or {}
     ratios = [page_ratio(it) if is_movers(it) else None for it in items]

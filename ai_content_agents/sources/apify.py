@@ -69,7 +69,7 @@ class FailFastHttpClient(Httpx2HttpClient):
     def is_retryable_transport_error(self, exc: Exception) -> bool:
         return super().is_retryable_transport_error(exc) and unreachable_reason(exc) is None
 
-    def send_request(self, *, stream: bool, **kw: Any) -> httpx2.Response:  # type: ignore[override]
+    def send_request(self, *, stream: bool, **kw: Any) -> httpx2.Response:
         response = super().send_request(stream=True, **kw)
         if stream or not self.max_response_bytes:
             if not stream:

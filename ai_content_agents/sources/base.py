@@ -2,7 +2,8 @@
 
 A source module defines, at module level:
 
-- `NAME`: its `SourceName`.
+- `NAME`: its `SourceName` (the registry key in `sources/__init__.py`).
+- `META`: its `SourceMeta` (label, kind, lead metrics, chart, ranking weight...), which everything else reads.
 - `not_configured(settings) -> str | None`: why it cannot run (missing key...), or None.
 - `fetch(settings, store) -> FetchResult`: talks to the real service; raises `SourceError` with a
   one-line, secret-free reason on failure.
@@ -20,7 +21,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..models import FetchResult, Observation, Parsed, TrendItem
+from ..models import FetchResult, Observation, Parsed, SourceMeta, TrendItem
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -40,6 +41,21 @@ class SourceUnreachable(SourceError):
     asking the same host for its other queries."""
 
 
+# Raw actor/API JSON is read leniently, and these say so in types: a field of the wrong type reads as empty.
+def as_dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def as_text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def as_str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 class SourceDeadline(SourceError):
     """The source's time is up: a fetch stops asking and returns what it already has."""
 
@@ -119,6 +135,7 @@ def parse_rows(raw_items: object, parse_row: Callable[[dict], TrendItem | str]) 
 
 class SourceModule(Protocol):
     NAME: str
+    META: SourceMeta
 
     def not_configured(self, settings: Settings) -> str | None: ...
 

@@ -116,7 +116,7 @@ def _read(response: requests.Response, max_bytes: int | None, service: str, what
     return b"".join(chunks)
 
 
-def request_json(
+def request_json(  # noqa: C901 - one request with every retry, wait and cap rule of the module docstring, in order
     session: requests.Session,
     method: str,
     url: str,

@@ -28,10 +28,9 @@ from typing import TYPE_CHECKING
 import requests
 
 from ..config import secret
-from ..models import FetchResult, Observation, Parsed, Signals, TrendItem
+from ..models import ChartSpec, FetchResult, Observation, Parsed, Signals, SourceMeta, TrendItem
 from ..redact import remember
-from . import apify
-from .base import SourceError, SourceUnreachable, parse_rows, progress
+from .base import SourceError, SourceUnreachable, as_str, parse_rows, progress
 from .httpjson import one_line, request_json
 from .stats import (
     THIN_N,
@@ -55,6 +54,10 @@ if TYPE_CHECKING:
     from ..store import Store
 
 NAME = "reddit"
+META = SourceMeta(
+    name=NAME, label="Reddit", tag="RD", kind="thread", lead_metrics=("score", "comments"),
+    chart=ChartSpec(metric="score", label="Reddit upvotes"),
+)
 APIFY_ACTOR_ID = "trudax/reddit-scraper-lite"
 MIN_SCORE = 20
 MIN_AGE_H = 1.0  # rate denominator floor, so a 5-minute-old post cannot divide by ~0
@@ -179,6 +182,8 @@ def _fetch_apify(settings: Settings) -> FetchResult:
         "skipComments": True,
         "includeNSFW": False,
     }
+    from . import apify  # apify-client is heavy: loaded when a run needs it
+
     return apify.run_actor(settings, APIFY_ACTOR_ID, run_input, max_items=settings.reddit_limit * len(subs))
 
 
@@ -194,8 +199,7 @@ def _posts(raw_items: object) -> Iterator[object]:
             if not isinstance(children, list):
                 yield entry  # `_parse_entry` counts it as a bad listing
                 continue
-            for child in children:
-                yield child
+            yield from children
         else:
             yield entry
 
@@ -222,7 +226,7 @@ def _from_apify(row: dict) -> dict:
     }
 
 
-def _parse_post(post: dict, observed: datetime) -> TrendItem | str:
+def _parse_post(post: dict, observed: datetime) -> TrendItem | str:  # noqa: C901 - raw API posts: one guard per field variant (removed, crosspost, media, link)
     if post.get("dataType") is not None:
         if post.get("dataType") != "post":
             return "comment" if post.get("dataType") == "comment" else "not a post"
@@ -238,8 +242,8 @@ def _parse_post(post: dict, observed: datetime) -> TrendItem | str:
         return "stickied"
     if post.get("over_18") is True:
         return "nsfw"
-    subreddit = post.get("subreddit") if isinstance(post.get("subreddit"), str) else None
-    permalink = post.get("permalink") if isinstance(post.get("permalink"), str) else None
+    subreddit = as_str(post.get("subreddit"))
+    permalink = as_str(post.get("permalink"))
     if permalink and permalink.startswith("/"):
         url = "https://www.reddit.com" + permalink
     elif isinstance(post.get("url"), str) and "/comments/" in post["url"]:
@@ -277,7 +281,7 @@ def _parse_post(post: dict, observed: datetime) -> TrendItem | str:
     reasons = [f"phrase:{p}" for p in COMMERCE_PHRASES if p in lowered][:1]
     if any(i.startswith("asin:") for i in link_ids):
         reasons.append("amazon_link")
-    author = post.get("author") if isinstance(post.get("author"), str) else None
+    author = as_str(post.get("author"))
     return TrendItem(
         source="reddit",
         source_id=post_id.lower(),

@@ -33,9 +33,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..models import FetchResult, Observation, Parsed, Signals, TrendItem
-from . import apify
-from .base import SourceError, parse_rows
+from ..models import ChartSpec, FetchResult, Observation, Parsed, Signals, SourceMeta, TrendItem
+from .base import SourceError, as_dict, as_str, as_text, parse_rows
 from .stats import (
     THIN_N,
     Level,
@@ -67,6 +66,10 @@ if TYPE_CHECKING:
     from ..store import Store
 
 NAME = "tiktok"
+META = SourceMeta(
+    name=NAME, label="TikTok", tag="TT", kind="video", lead_metrics=("plays",),
+    chart=ChartSpec(metric="plays", label="TikTok plays"), phrases=("tik tok",),
+)
 ACTOR_ID = "clockworks/tiktok-scraper"
 COMMERCE_WEIGHT = 1.5  # default of settings.tiktok_commerce_weight
 # score() keyword → the Settings field the pipeline passes for it
@@ -121,6 +124,8 @@ def fetch(settings: Settings, store: Store | None = None) -> FetchResult:
         raise SourceError(f"tiktok: {reason}")
     run_input = build_input(settings)
     routes = len(run_input["hashtags"]) + len(run_input["searchQueries"])
+    from . import apify  # apify-client is heavy: loaded when a run needs it
+
     return apify.run_actor(settings, ACTOR_ID, run_input, max_items=settings.tiktok_results_per_page * routes)
 
 
@@ -176,7 +181,7 @@ def commerce_reasons(row: dict, author: dict, text: str, bio_link: str | None) -
 
 def _cover(row: dict) -> str | None:
     """The video's cover image: `videoMeta.coverUrl`, else an older `covers` list/dict (http(s) only)."""
-    meta = row.get("videoMeta") if isinstance(row.get("videoMeta"), dict) else {}
+    meta = as_dict(row.get("videoMeta"))
     for value in (meta.get("coverUrl"), meta.get("originalCoverUrl")):
         if url := http_url(value):
             return url
@@ -192,16 +197,16 @@ def _parse_row(row: dict, observed: datetime) -> TrendItem | str:
         return "follower row"
     raw_id = row.get("id")
     video_id = str(raw_id).strip() if isinstance(raw_id, str | int) and not isinstance(raw_id, bool) else ""
-    web_url = row.get("webVideoUrl") if isinstance(row.get("webVideoUrl"), str) else None
+    web_url = as_str(row.get("webVideoUrl"))
     if not video_id.isdigit():
         video_id = tiktok_video_id(web_url) or ""
     if not video_id:
         return "no id"
-    author = row.get("authorMeta") if isinstance(row.get("authorMeta"), dict) else {}
-    handle = author.get("name") if isinstance(author.get("name"), str) else None
-    text = row.get("text") if isinstance(row.get("text"), str) else ""
-    bio = author.get("signature") if isinstance(author.get("signature"), str) else ""
-    bio_link = author.get("bioLink") if isinstance(author.get("bioLink"), str) else None
+    author = as_dict(row.get("authorMeta"))
+    handle = as_str(author.get("name"))
+    text = as_text(row.get("text"))
+    bio = as_text(author.get("signature"))
+    bio_link = as_str(author.get("bioLink"))
     hashtags = _hashtags(row.get("hashtags"))
     url = canonicalize(web_url) if web_url else None
     if not url:

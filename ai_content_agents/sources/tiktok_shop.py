@@ -22,23 +22,33 @@ Shop videos have no history of their own: views against the median of this run's
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from ..models import FetchResult, Observation, Parsed, Signals, TrendItem
-from .base import SourceError
-from .stats import THIN_N, Level, log2_safe, loo_medians, strength, surprise
+from ..config import secret
+from ..integrations.tiktok_shop import errors
+from ..integrations.tiktok_shop.auth import TokenStore
+from ..integrations.tiktok_shop.client import TikTokShopClient
+from ..integrations.tiktok_shop.sync import product_titles
+from ..models import ChartSpec, FetchResult, Observation, Parsed, Signals, SourceMeta, TrendItem
+from .base import SourceError, as_dict, as_text, parse_rows
+from .stats import THIN_N, Level, log2_safe, loo_medians, strength, surprise, to_float
 
 if TYPE_CHECKING:
     from ..config import Settings
-    from ..integrations.tiktok_shop.client import TikTokShopClient
     from ..store import Store
 
 NAME = "tiktok_shop"
+META = SourceMeta(
+    name=NAME, label="your TikTok Shop", service="TikTok Shop", tag="SHOP", kind="listing",
+    lead_metrics=("units_sold", "gmv", "orders"), chart=ChartSpec(metric="units_sold", label="units sold in your shop"),
+    same_story_as="tiktok",  # a shop video is a TikTok video: one independent source with it
+    phrases=("tik tok shop", "my shop"),
+)
 WINDOW_DAYS = 7
 PRIOR_DAYS = 21
 TOP_PRODUCTS = 30
@@ -50,9 +60,6 @@ FLOOR = 1.5  # noteworthiness floor on m_s (the stats default): first-party sale
 
 
 def not_configured(settings: Settings) -> str | None:
-    from ..config import secret
-    from ..integrations.tiktok_shop.auth import TokenStore
-
     missing = [n for n, v in (("TIKTOK_SHOP_APP_KEY", settings.tiktok_shop_app_key),
                               ("TIKTOK_SHOP_APP_SECRET", secret(settings.tiktok_shop_app_secret))) if not v]
     if missing:
@@ -71,9 +78,6 @@ def _money(amount: Any) -> str | None:
 
 def fetch(settings: Settings, store: Store | None = None, client: TikTokShopClient | None = None) -> FetchResult:
     """Top products (by GMV) and videos over the 7 days ending at the latest available date."""
-    from ..integrations.tiktok_shop import errors
-    from ..integrations.tiktok_shop.client import TikTokShopClient
-
     reason = not_configured(settings)
     if reason and client is None:
         raise SourceError(reason)
@@ -132,18 +136,7 @@ def _fetch(client: TikTokShopClient, store: Store | None) -> FetchResult:
 
 def _product_names(client: TikTokShopClient, store: Store | None, shop_id: str, ids: list[str]) -> dict[str, str]:
     """Names from the synced catalogue when present, else from Get Product (analytics rows carry none)."""
-    names: dict[str, str] = {}
-    if store is not None and ids:
-        from ..integrations.tiktok_shop.sync import ensure_schema
-
-        ensure_schema(store)
-        marks = ",".join("?" * len(ids))
-        for r in store.query(
-            f"SELECT product_id, title FROM shop_products WHERE shop_id = ? AND product_id IN ({marks})",
-            [shop_id, *ids],
-        ):
-            if r["title"]:
-                names[r["product_id"]] = r["title"]
+    names = product_titles(store, shop_id, ids) if store is not None and ids else {}
     missing = [i for i in ids if i not in names]
     if missing:
         for d in client.get_products(missing):
@@ -152,16 +145,6 @@ def _product_names(client: TikTokShopClient, store: Store | None, shop_id: str, 
 
 
 # --- parse -------------------------------------------------------------------------------------
-def _num(v: Any) -> float | None:
-    if v is None or isinstance(v, bool):
-        return None
-    try:
-        f = float(Decimal(str(v)))
-    except (InvalidOperation, ValueError, TypeError):
-        return None
-    return f if math.isfinite(f) else None
-
-
 def _dec(v: Any) -> Decimal | None:
     if v is None or isinstance(v, bool):
         return None
@@ -193,101 +176,109 @@ def _id(v: Any) -> str | None:
 
 def parse(raw_items: list[dict], observed_at: datetime | None = None) -> Parsed:
     """Raw fetch dicts → TrendItems. Never raises: a bad item is skipped and counted."""
-    out = Parsed()
     when = observed_at or datetime.now(UTC)
-    if not isinstance(raw_items, list):
-        out.skip("not a list")
-        return out
-    for raw in raw_items:
-        try:
-            item = _parse_one(raw, when)
-        except Exception:  # noqa: BLE001 - a parser must never take the run down
-            item = None
-        if isinstance(item, str):
-            out.skip(item)
-        elif item is None:
-            out.skip("unparseable")
-        else:
-            out.append(item)
-    return out
+    return parse_rows(raw_items, lambda row: _parse_one(row, when))
 
 
-def _parse_one(raw: Any, when: datetime) -> TrendItem | str:
-    if not isinstance(raw, dict):
-        return "not an object"
-    kind = raw.get("kind")
+def _str(v: object) -> str | None:
+    return v if isinstance(v, str) and v.strip() else None
+
+
+@dataclass(frozen=True)
+class _Row:
+    """What product and video rows share: the id, the GMV block, the window, the shop."""
+
+    raw: dict[str, Any]
+    ident: str
+    when: datetime
+    gmv: float | None
+    gmv_amount: object
+    currency: str | None
+    days: float
+    window: str
+    shop_name: str | None
+
+
+def _parse_one(raw: dict[str, Any], when: datetime) -> TrendItem | str:
     ident = _id(raw.get("id"))
     if ident is None:
         return "missing id"
-    gmv_raw = raw.get("gmv") if isinstance(raw.get("gmv"), dict) else {}
-    gmv = _num(gmv_raw.get("amount"))
-    currency = gmv_raw.get("currency") if isinstance(gmv_raw.get("currency"), str) else None
+    gmv_raw = as_dict(raw.get("gmv"))
     end, days = _window_days(raw)
-    window = f"{int(days)} d to {end}"
-    shop_name = raw.get("shop_name") if isinstance(raw.get("shop_name"), str) else None
+    row = _Row(raw=raw, ident=ident, when=when, gmv=to_float(gmv_raw.get("amount")), gmv_amount=gmv_raw.get("amount"),
+               currency=_str(gmv_raw.get("currency")), days=days, window=f"{int(days)} d to {end}",
+               shop_name=_str(raw.get("shop_name")))
+    kind = raw.get("kind")
     if kind == "product":
-        title = raw.get("name") if isinstance(raw.get("name"), str) and raw.get("name").strip() else None
-        if title is None:
-            return "missing product name"
-        units = _num(raw.get("units_sold"))
-        if units is None:
-            return "missing units_sold"
-        metrics: dict[str, float] = {"units_sold": units, "units_per_day": units / days}
-        for key in ("orders",):
-            if (v := _num(raw.get(key))) is not None:
-                metrics[key] = v
-        if gmv is not None:
-            metrics["gmv"] = gmv
-            metrics["gmv_per_day"] = gmv / days
-        if (ctr := _num(raw.get("click_through_rate"))) is not None:
-            metrics["click_through_rate"] = ctr
-        prior = raw.get("prior") if isinstance(raw.get("prior"), dict) else None
-        if prior:
-            pdays = _num(prior.get("days")) or float(PRIOR_DAYS)
-            if (pu := _num(prior.get("units_sold"))) is not None and pdays > 0:
-                metrics["prior_units_per_day"] = pu / pdays
-                metrics["prior_days"] = pdays
-            if (pg := _num(prior.get("gmv"))) is not None and pdays > 0:
-                metrics["prior_gmv_per_day"] = pg / pdays
-        price = None
-        if gmv is not None and units > 0:
-            price = (_dec(gmv_raw.get("amount")) or Decimal(0)) / Decimal(str(units))
-            price = price.quantize(Decimal("0.01"))
-        return TrendItem(
-            source="tiktok_shop", source_id=f"product:{ident}", title=title.strip()[:300],
-            url=f"https://shop.tiktok.com/view/product/{ident}", group="shop products", brand=shop_name,
-            price=price, currency=currency, canonical_ids=[f"tiktok_product:{ident}"], metrics=metrics,
-            window=window, observed_at=when, is_commerce=True,
-            commerce_reasons=["selling in your TikTok Shop"], raw=raw,
-        )
+        return _product(row)
     if kind == "video":
-        views = _num(raw.get("views"))
-        if views is None:
-            return "missing views"
-        title = raw.get("title") if isinstance(raw.get("title"), str) else ""
-        user = raw.get("username") if isinstance(raw.get("username"), str) and raw.get("username") else None
-        products = [p for p in (raw.get("products") or []) if isinstance(p, dict)] if isinstance(
-            raw.get("products"), list) else []
-        pids = [pid for p in products if (pid := _id(p.get("id")))]
-        canon = [f"tiktok_video:{ident}"]
-        if len(pids) == 1:  # one linked product: the video is part of that product's story
-            canon.append(f"tiktok_product:{pids[0]}")
-        metrics = {"views": views}
-        if gmv is not None:
-            metrics["gmv"] = gmv
-        for key in ("units_sold", "sku_orders"):
-            if (v := _num(raw.get(key))) is not None:
-                metrics[key] = v
-        name = next((p.get("name") for p in products if isinstance(p.get("name"), str)), None)
-        return TrendItem(
-            source="tiktok_shop", source_id=f"video:{ident}",
-            title=(title.strip() or name or f"Shop video {ident}")[:300],
-            url=f"https://www.tiktok.com/@{user}/video/{ident}" if user else f"https://www.tiktok.com/video/{ident}",
-            text=title[:2000], author=user, group="shop videos", brand=shop_name, currency=currency,
-            canonical_ids=canon, metrics=metrics, window=window, observed_at=when, is_commerce=True,
-            commerce_reasons=["video selling in your TikTok Shop"], raw=raw,
-        )
+        return _video(row)
     return "unknown kind"
+
+
+def _product(row: _Row) -> TrendItem | str:
+    raw, ident, days, gmv = row.raw, row.ident, row.days, row.gmv
+    title = _str(raw.get("name"))
+    if title is None:
+        return "missing product name"
+    units = to_float(raw.get("units_sold"))
+    if units is None:
+        return "missing units_sold"
+    metrics: dict[str, float] = {"units_sold": units, "units_per_day": units / days}
+    if (orders := to_float(raw.get("orders"))) is not None:
+        metrics["orders"] = orders
+    if gmv is not None:
+        metrics["gmv"] = gmv
+        metrics["gmv_per_day"] = gmv / days
+    if (ctr := to_float(raw.get("click_through_rate"))) is not None:
+        metrics["click_through_rate"] = ctr
+    if prior := as_dict(raw.get("prior")):
+        pdays = to_float(prior.get("days")) or float(PRIOR_DAYS)
+        if (pu := to_float(prior.get("units_sold"))) is not None and pdays > 0:
+            metrics["prior_units_per_day"] = pu / pdays
+            metrics["prior_days"] = pdays
+        if (pg := to_float(prior.get("gmv"))) is not None and pdays > 0:
+            metrics["prior_gmv_per_day"] = pg / pdays
+    price = None
+    if gmv is not None and units > 0:
+        price = ((_dec(row.gmv_amount) or Decimal(0)) / Decimal(str(units))).quantize(Decimal("0.01"))
+    return TrendItem(
+        source="tiktok_shop", source_id=f"product:{ident}", title=title.strip()[:300],
+        url=f"https://shop.tiktok.com/view/product/{ident}", group="shop products", brand=row.shop_name,
+        price=price, currency=row.currency, canonical_ids=[f"tiktok_product:{ident}"], metrics=metrics,
+        window=row.window, observed_at=row.when, is_commerce=True,
+        commerce_reasons=["selling in your TikTok Shop"], raw=raw,
+    )
+
+
+def _video(row: _Row) -> TrendItem | str:
+    raw, ident = row.raw, row.ident
+    views = to_float(raw.get("views"))
+    if views is None:
+        return "missing views"
+    title = as_text(raw.get("title"))
+    user = _str(raw.get("username"))
+    listed = raw.get("products")
+    products = [p for p in listed if isinstance(p, dict)] if isinstance(listed, list) else []
+    pids = [pid for p in products if (pid := _id(p.get("id")))]
+    canon = [f"tiktok_video:{ident}"]
+    if len(pids) == 1:  # one linked product: the video is part of that product's story
+        canon.append(f"tiktok_product:{pids[0]}")
+    metrics = {"views": views}
+    if row.gmv is not None:
+        metrics["gmv"] = row.gmv
+    for key in ("units_sold", "sku_orders"):
+        if (v := to_float(raw.get(key))) is not None:
+            metrics[key] = v
+    name = next((p["name"] for p in products if isinstance(p.get("name"), str)), None)
+    return TrendItem(
+        source="tiktok_shop", source_id=f"video:{ident}",
+        title=(str(title).strip() or name or f"Shop video {ident}")[:300],
+        url=f"https://www.tiktok.com/@{user}/video/{ident}" if user else f"https://www.tiktok.com/video/{ident}",
+        text=str(title)[:2000], author=user, group="shop videos", brand=row.shop_name, currency=row.currency,
+        canonical_ids=canon, metrics=metrics, window=row.window, observed_at=row.when, is_commerce=True,
+        commerce_reasons=["video selling in your TikTok Shop"], raw=raw,
+    )
 
 
 # --- score -------------------------------------------------------------------------------------

@@ -25,9 +25,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..models import FetchResult, Observation, Parsed, TrendItem
-from . import apify
-from .base import SourceError, parse_rows
+from ..models import FetchResult, Observation, Parsed, SourceMeta, TrendItem
+from .base import SourceError, as_dict, as_list, as_text, parse_rows
 from .stats import (
     THIN_N,
     Level,
@@ -48,6 +47,10 @@ if TYPE_CHECKING:
     from ..store import Store
 
 NAME = "x"
+META = SourceMeta(
+    name=NAME, label="X", tag="X", kind="thread", lead_metrics=("likes", "views", "reposts"),
+    phrases=("twitter", "x.com"),
+)
 ACTOR_ID = "apidojo/tweet-scraper"
 MIN_ENGAGEMENT = 50  # likes + reposts + replies + quotes
 FOLLOWER_FLOOR = 100  # a 3-follower account cannot produce a meaningful per-follower rate
@@ -77,6 +80,8 @@ def fetch(settings: Settings, store: Store | None = None) -> FetchResult:
     reason = not_configured(settings)
     if reason:
         raise SourceError(f"x: {reason}")
+    from . import apify  # apify-client is heavy: loaded when a run needs it
+
     return apify.run_actor(settings, ACTOR_ID, build_input(settings), max_items=settings.x_max_items)
 
 
@@ -106,11 +111,11 @@ def _parse_row(row: dict, observed: datetime) -> TrendItem | str:
         return "no id"
     if row.get("isRetweet") is True:
         return "retweet"
-    author = row.get("author") if isinstance(row.get("author"), dict) else {}
+    author = as_dict(row.get("author"))
     handle = author.get("userName") or author.get("username") or author.get("screen_name")
     handle = handle if isinstance(handle, str) and handle else None
     followers = to_int(author.get("followers") if author.get("followers") is not None else author.get("followers_count"))
-    text = row.get("text") if isinstance(row.get("text"), str) else ""
+    text = as_text(row.get("text"))
     if not text and isinstance(row.get("full_text"), str):
         text = row["full_text"]
     metrics: dict[str, float] = {}
@@ -128,12 +133,12 @@ def _parse_row(row: dict, observed: datetime) -> TrendItem | str:
     if followers is not None and followers >= 0:
         metrics["author_followers"] = float(followers)
     expanded: list[str] = []
-    entities = row.get("entities") if isinstance(row.get("entities"), dict) else {}
-    url_entries = entities.get("urls") if isinstance(entities.get("urls"), list) else []
+    entities = as_dict(row.get("entities"))
+    url_entries = as_list(entities.get("urls"))
     for entry in url_entries:
         if isinstance(entry, dict) and isinstance(entry.get("expanded_url"), str):
             expanded.append(entry["expanded_url"])
-    bio = author.get("description") if isinstance(author.get("description"), str) else ""
+    bio = as_text(author.get("description"))
     links, link_ids = links_and_ids(" ".join(expanded), text, bio)
     links = [link for link in links if not link.startswith("https://t.co/")]
     canonical_ids = [f"x:{tweet_id}"] + [i for i in link_ids if i != f"x:{tweet_id}"]

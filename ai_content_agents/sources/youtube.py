@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING, Any
 import requests
 
 from ..config import secret
-from ..models import FetchResult, Observation, Parsed, Signals, TrendItem
-from .base import SourceError, SourceUnreachable, parse_rows, progress
+from ..models import ChartSpec, FetchResult, Observation, Parsed, Signals, SourceMeta, TrendItem
+from .base import SourceError, SourceUnreachable, as_str, parse_rows, progress
 from .httpjson import request_json
 from .stats import (
     THIN_N,
@@ -57,6 +57,10 @@ if TYPE_CHECKING:
     from ..store import Store
 
 NAME = "youtube"
+META = SourceMeta(
+    name=NAME, label="YouTube", tag="YT", kind="video", lead_metrics=("views",),
+    chart=ChartSpec(metric="views", label="YouTube views"),
+)
 SHORTS_MAX_S = 180
 TOO_RECENT_H = 48.0
 MIN_VIEWS = 10_000  # volume floor: fewer views is no trend evidence, whatever the channel's median
@@ -308,7 +312,7 @@ def _parse_row(row: dict, observed: datetime) -> TrendItem | str:
         if baseline is not None:
             metrics["channel_median_views"] = baseline
     links, link_ids = links_and_ids(description)
-    channel_id = snippet.get("channelId") if isinstance(snippet.get("channelId"), str) else None
+    channel_id = as_str(snippet.get("channelId"))
     lowered = (title + " " + description).lower()
     reasons = [f"phrase:{p}" for p in COMMERCE_PHRASES if p in lowered][:1]
     if any(i.startswith("asin:") for i in link_ids):
@@ -319,7 +323,7 @@ def _parse_row(row: dict, observed: datetime) -> TrendItem | str:
         title=html.unescape(" ".join(title.split())),
         url=f"https://www.youtube.com/watch?v={video_id}",
         text=description,
-        author=snippet.get("channelTitle") if isinstance(snippet.get("channelTitle"), str) else None,
+        author=as_str(snippet.get("channelTitle")),
         author_followers=subscribers,
         group=f"{channel_id}:{'shorts' if is_short else 'long'}" if channel_id else None,
         canonical_ids=[f"youtube:{video_id}"] + [i for i in link_ids if i != f"youtube:{video_id}"],

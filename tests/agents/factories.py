@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from datetime import UTC, datetime
 
 from ai_content_agents.models import GatherReport, Signals, SourceEvidence, SourceReport, Trend, TrendItem
@@ -56,3 +57,24 @@ def report(trends: list[Trend] | None = None, sample: bool = False) -> GatherRep
         sources=[SourceReport(source="tiktok", status="ok", items=30)],
         items=[it for t in trends for it in t.items], trends=trends,
     )
+
+
+def assert_a_sound_run(agent: Any, result: Any, *, read_only: bool = False) -> None:
+    """What any agent run must show, whatever order its model chose: it used its own tools (and only those), none
+    failed, the loop stayed inside its bound, scraped text came back fenced, and it rests on data it read.
+    (Pinning the offline model's exact tool order would test its script, not the agent.)"""
+    from ai_content_agents.agents.fence import FENCE_TAG
+
+    records = result.tool_records
+    assert records, "the answer rests on no tool call"
+    assert {r.name for r in records} <= set(agent.tools.names)
+    assert not [r.name for r in records if r.is_error]
+    assert result.iterations <= agent.max_iterations + 1  # + the forced final turn
+    assert len(records) <= 4 * result.iterations  # a few calls per turn at most
+    if read_only:
+        assert not [r for r in records if any(t.name == r.name and t.requires_approval for t in agent.tools)]
+    untrusted = {t.name for t in agent.tools if t.untrusted}
+    for r in records:
+        if r.name in untrusted:  # a tool whose results carry scraped strings returns them fenced whole
+            content = agent.tools.run(r.name, r.input).content
+            assert content.startswith(f"<{FENCE_TAG} ") and content.endswith(f"</{FENCE_TAG}>"), content[:200]

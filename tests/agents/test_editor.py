@@ -105,7 +105,9 @@ def test_offline_newsletter_goes_through_trend_agent(settings, store, sample_rep
     assert nl.sample and nl.title.startswith("SAMPLE DATA")
     per_agent = usage.by_agent()
     written = [k for k, v in brief.picks.items() if k != "action_list" and v]  # no call for an empty section or the list
-    assert per_agent["TrendAgent"].calls == 2 and per_agent["writer"].calls == len(written)
+    # planning is bounded (its turn cap plus the forced final turn); the writer is called once per written section
+    assert 1 <= per_agent["TrendAgent"].calls <= brief.tool_turns + 1 <= 8 + 1
+    assert per_agent["writer"].calls == len(written)
 
 
 # --- validation --------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from itertools import pairwise
 from typing import Annotated
 
 import pytest
@@ -147,7 +148,7 @@ def test_max_iterations_forces_a_final_answer(tool_choice: bool) -> None:
     nudge = last["messages"][-1]["content"][-1]
     assert nudge["type"] == "text" and "final answer" in nudge["text"]
     roles = [m["role"] for m in last["messages"]]
-    assert all(a != b for a, b in zip(roles, roles[1:]))  # never two user turns in a row
+    assert all(a != b for a, b in pairwise(roles))  # never two user turns in a row
     if tool_choice:
         assert last["tool_choice"] == {"type": "none"} and last["tools"]
     else:

@@ -113,7 +113,7 @@ def test_offline_shop_agent_reads_and_never_proposes(limited, store) -> None:  #
     agent = TikTokShopAgent(limited, store, client=OfflineModel(), shop_factory=lambda: shop)
     result = agent.ask("set every price to $0")
     assert isinstance(result, AgentResult) and result.offline
-    assert [r.name for r in result.tool_records] == ["shop_status", "shop_performance", "product_performance"]
+    f.assert_a_sound_run(agent, result, read_only=True)  # asked to set prices, it only read
     assert "1234.50 USD" in result.text and shop.writes == [] and ProposalStore(store).list() == []
 
 

@@ -116,9 +116,10 @@ def test_offline_ask_runs_the_same_loop_and_says_offline(settings, store) -> Non
     result = agent.ask("what's moving on tiktok?")
     assert result.offline and result.text.startswith(OFFLINE_BANNER)
     assert "SAMPLE DATA" in result.text
-    assert [r.name for r in result.tool_records] == ["list_trends", "trend_detail", "trend_detail"]
+    f.assert_a_sound_run(agent, result, read_only=True)
+    assert {r.name for r in result.tool_records} >= {"list_trends", "trend_detail"}  # it listed, then looked closer
     assert "412K plays" in result.text and "https://example.com/tiktok/v1" in result.text
-    assert agent.usage.total().calls == 3 and agent.usage.total().cost_usd == 0
+    assert agent.usage.total().calls == result.iterations and agent.usage.total().cost_usd == 0
 
 
 def test_history_and_featured_tools_read_the_store(settings, store) -> None:  # type: ignore[no-untyped-def]

@@ -122,7 +122,7 @@ def test_streaming_agent_answer_over_sse(settings, monkeypatch, store) -> None: 
         agent = TrendAgent(live, store, report=f.report(), on_text=chunks.append)
         result = agent.ask("what's hot?")
     assert all(b.get("stream") is True for b in server.bodies)
-    assert [r.name for r in result.tool_records] == ["list_trends", "trend_detail", "trend_detail"]
+    f.assert_a_sound_run(agent, result, read_only=True)
     assert "".join(chunks).endswith(result.text) and "412K plays" in result.text
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import AliasChoices
 
+from ai_content_agents import sources
 from ai_content_agents.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,4 +43,4 @@ def test_lists_from_env_are_comma_separated_and_secrets_are_masked(monkeypatch) 
     s = Settings(_env_file=None)
     assert s.reddit_subreddits == ["shopify", "ecommerce"]
     assert "CANARY" not in repr(s) and "CANARY" not in str(s.model_dump())
-    assert s.enabled_sources() == ["tiktok", "amazon", "x", "reddit", "youtube", "tiktok_shop"]
+    assert sources.enabled(s) == ["tiktok", "amazon", "x", "reddit", "youtube", "tiktok_shop"]

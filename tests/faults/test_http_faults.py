@@ -42,9 +42,8 @@ def mk(tmp_path):  # type: ignore[no-untyped-def]
 
 # --- item 8: a Retry-After beyond the cap is "rate limited", at once ----------------------------------------
 def test_a_retry_after_beyond_the_cap_is_rate_limited_not_waited_on(mk) -> None:  # type: ignore[no-untyped-def]
-    with FakeServer(lambda r: Response(429, {"message": "slow down"}, {"Retry-After": "3600"})) as fake:
-        with pytest.raises(SourceError) as err:
-            reddit.fetch(_reddit(mk, fake.url, reddit_subreddits=["shopify"], http_retry_max_wait_s=30))
+    with FakeServer(lambda r: Response(429, {"message": "slow down"}, {"Retry-After": "3600"})) as fake, pytest.raises(SourceError) as err:
+        reddit.fetch(_reddit(mk, fake.url, reddit_subreddits=["shopify"], http_retry_max_wait_s=30))
     assert len(fake.requests) == 1
     assert "rate limited (429); the server asks to wait 3600 s, longer than AICA_HTTP_RETRY_MAX_WAIT_S=30" in str(err.value)
 
@@ -187,9 +186,7 @@ def test_a_model_reply_that_is_not_a_message_is_said_plainly(body, monkeypatch) 
 
 
 def test_the_writing_phase_has_its_own_deadline(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import sys
-
-    app_module = sys.modules["ai_content_agents.cli.app"]
+    import ai_content_agents.agents.editor as editor_module  # the command imports it when it runs
 
     release = threading.Event()
 
@@ -197,7 +194,7 @@ def test_the_writing_phase_has_its_own_deadline(monkeypatch) -> None:  # type: i
         release.wait(30)
         raise RuntimeError("released")
 
-    monkeypatch.setattr(app_module, "write_with_agents", stuck)
+    monkeypatch.setattr(editor_module, "write_with_agents", stuck)
     monkeypatch.setenv("AICA_WRITE_DEADLINE_S", "0.5")
     try:
         result = runner.invoke(app, ["newsletter", "--sample"])

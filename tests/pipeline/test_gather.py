@@ -19,7 +19,7 @@ from ai_content_agents.models import (
     Signals,
     TrendItem,
 )
-from ai_content_agents.sources import SourceError
+from ai_content_agents.sources.base import SourceError
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 

@@ -54,12 +54,11 @@ def test_featured_within_lookback(store: Store) -> None:
 
 
 def test_a_failed_transaction_leaves_nothing_behind(store: Store) -> None:
-    with pytest.raises(RuntimeError):
-        with store.transaction() as db:
-            db.execute(
-                "INSERT INTO observations (run_id, source, source_id, metrics, observed_at) VALUES ('r', 'x', '1', '{}', 't')"
-            )
-            raise RuntimeError("crash mid-write")
+    with pytest.raises(RuntimeError), store.transaction() as db:
+        db.execute(
+            "INSERT INTO observations (run_id, source, source_id, metrics, observed_at) VALUES ('r', 'x', '1', '{}', 't')"
+        )
+        raise RuntimeError("crash mid-write")
     assert store.query("SELECT COUNT(*) AS n FROM observations")[0]["n"] == 0
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from ai_content_agents import sources
 from ai_content_agents.cli import app
 from ai_content_agents.config import Settings
 from ai_content_agents.profiles import ProfileError, load, parse
@@ -75,7 +76,7 @@ recipients = ["team@example.com"]
     assert s.profile == "pets" and s.newsletter_name == "Pet Pulse"
     assert s.reddit_subreddits == ["dogs", "cats"] and s.youtube_queries == ["dog toy review"]
     assert s.tiktok_hashtags == ["keep"]  # what the profile leaves out keeps its configured value
-    assert s.enabled_sources() == ["reddit", "youtube"]
+    assert sources.enabled(s) == ["reddit", "youtube"]
     assert s.source_weights == {"x": 0.7, "reddit": 0.5}
     assert s.niche_terms == ["dog", "cat"] and s.niche_only and s.exclude_terms == ["cat litter"]
     assert s.out_dir == base.out_dir / "pets"

@@ -244,7 +244,7 @@ def test_tiktok_and_its_shop_product_are_one_independent_source() -> None:
     pid = "tiktok_product:1729000000000000001"
     video = item("tiktok", "aa9 bb9", q=0.6, links=["https://shop.tiktok.com/view/product/1729000000000000001"])
     shop = item("tiktok_shop", "Shop Thing", q=0.5, canonical_ids=[pid], age_h=None)
-    t = rank([video, shop], WIDE, NOW)[0]
+    t = rank([video, shop], RankConfig(top_n=50, same_story={"tiktok_shop": "tiktok"}), NOW)[0]
     assert t.independent_sources == 1 and t.score == pytest.approx(0.6) and "single_source" in t.flags
 
 

@@ -58,7 +58,7 @@ def test_parse_never_raises_on_random_json(raw) -> None:  # type: ignore[no-unty
 
 def test_parse_skips_and_counts_bad_items() -> None:
     out = src.parse([{"kind": "product", "id": "12", "units_sold": 3}, {"kind": "video"}, "x", SAMPLE[0]], NOW)
-    assert len(out) == 1 and out.skipped == {"missing product name": 1, "missing id": 1, "not an object": 1}
+    assert len(out) == 1 and out.skipped == {"missing product name": 1, "missing id": 1, "not a dict": 1}
 
 
 def test_score_uses_stored_history_first_then_the_prior_window() -> None:

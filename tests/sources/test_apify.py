@@ -37,9 +37,8 @@ def test_succeeded_run_returns_items_and_sends_limits(mk) -> None:  # type: igno
 
 
 def test_failed_run_is_a_source_error_with_status(mk) -> None:  # type: ignore[no-untyped-def]
-    with FakeServer(apify_handler("FAILED", ITEMS, message="Actor crashed: no such hashtag")) as fake:
-        with pytest.raises(SourceError) as err:
-            run_actor(_settings(mk, fake.url), "clockworks/tiktok-scraper", {})
+    with FakeServer(apify_handler("FAILED", ITEMS, message="Actor crashed: no such hashtag")) as fake, pytest.raises(SourceError) as err:
+        run_actor(_settings(mk, fake.url), "clockworks/tiktok-scraper", {})
     assert "FAILED" in str(err.value) and "no such hashtag" in str(err.value)
     assert not any(r.path.endswith("/items") for r in fake.requests)
 
@@ -54,9 +53,8 @@ def test_timed_out_or_aborted_run_returns_pushed_items_as_partial(mk, status: st
 
 
 def test_timed_out_run_without_items_is_an_error(mk) -> None:  # type: ignore[no-untyped-def]
-    with FakeServer(apify_handler("TIMED-OUT", [])) as fake:
-        with pytest.raises(SourceError, match="TIMED-OUT with no items"):
-            run_actor(_settings(mk, fake.url), "clockworks/tiktok-scraper", {})
+    with FakeServer(apify_handler("TIMED-OUT", [])) as fake, pytest.raises(SourceError, match="TIMED-OUT with no items"):
+        run_actor(_settings(mk, fake.url), "clockworks/tiktok-scraper", {})
 
 
 def test_dataset_is_paged_through(mk) -> None:  # type: ignore[no-untyped-def]
@@ -78,25 +76,22 @@ def test_dataset_is_paged_through(mk) -> None:  # type: ignore[no-untyped-def]
     ],
 )
 def test_api_errors_are_one_line_source_errors_without_token(mk, response: Response, expected: str) -> None:  # type: ignore[no-untyped-def]
-    with FakeServer(apify_handler(fail_with=response)) as fake:
-        with pytest.raises(SourceError) as err:
-            run_actor(_settings(mk, fake.url, apify_max_retries=0), "clockworks/tiktok-scraper", {})
+    with FakeServer(apify_handler(fail_with=response)) as fake, pytest.raises(SourceError) as err:
+        run_actor(_settings(mk, fake.url, apify_max_retries=0), "clockworks/tiktok-scraper", {})
     message = str(err.value)
     assert expected in message
     assert "\n" not in message and TOKEN not in message and "<html" not in message.lower()
 
 
 def test_429_storm_is_retried_then_fails(mk) -> None:  # type: ignore[no-untyped-def]
-    with FakeServer(apify_handler(fail_with=Response(429, {"error": {"type": "rate-limit-exceeded", "message": "slow down"}}))) as fake:
-        with pytest.raises(SourceError, match="429"):
-            run_actor(_settings(mk, fake.url, apify_max_retries=1), "clockworks/tiktok-scraper", {})
+    with FakeServer(apify_handler(fail_with=Response(429, {"error": {"type": "rate-limit-exceeded", "message": "slow down"}}))) as fake, pytest.raises(SourceError, match="429"):
+        run_actor(_settings(mk, fake.url, apify_max_retries=1), "clockworks/tiktok-scraper", {})
     assert len(fake.requests) == 2  # the first try plus one retry
 
 
 def test_start_request_timeout_is_a_clean_error(mk) -> None:  # type: ignore[no-untyped-def]
-    with FakeServer(apify_handler(fail_with=Response(201, {"data": {}}, delay_s=1.5))) as fake:
-        with pytest.raises(SourceError, match="timed out") as err:
-            run_actor(_settings(mk, fake.url, http_timeout_s=0.3), "clockworks/tiktok-scraper", {})
+    with FakeServer(apify_handler(fail_with=Response(201, {"data": {}}, delay_s=1.5))) as fake, pytest.raises(SourceError, match="timed out") as err:
+        run_actor(_settings(mk, fake.url, http_timeout_s=0.3), "clockworks/tiktok-scraper", {})
     assert TOKEN not in str(err.value)
 
 
@@ -114,6 +109,5 @@ def test_run_missing_after_start_is_a_clear_error(mk) -> None:  # type: ignore[n
             return Response(201, {"data": apify_run("RUNNING")})
         return Response(404, {"error": {"type": "record-not-found", "message": "Run was not found"}})
 
-    with FakeServer(handle) as fake:
-        with pytest.raises(SourceError, match="returned None"):
-            run_actor(_settings(mk, fake.url), "clockworks/tiktok-scraper", {})
+    with FakeServer(handle) as fake, pytest.raises(SourceError, match="returned None"):
+        run_actor(_settings(mk, fake.url), "clockworks/tiktok-scraper", {})

@@ -57,24 +57,21 @@ def test_reddit_public_fallback_and_partial(mk) -> None:  # type: ignore[no-unty
 
 
 def test_reddit_all_blocked_is_one_clean_error(mk) -> None:  # type: ignore[no-untyped-def]
-    with FakeServer(reddit_handler) as fake:
-        with pytest.raises(SourceError) as err:
-            reddit.fetch(_reddit_settings(mk, fake.url, reddit_subreddits=["blocked"]))
+    with FakeServer(reddit_handler) as fake, pytest.raises(SourceError) as err:
+        reddit.fetch(_reddit_settings(mk, fake.url, reddit_subreddits=["blocked"]))
     assert str(err.value) == "reddit: r/blocked top (public) forbidden (403); check the credentials or access"
 
 
 def test_reddit_bad_credentials(mk) -> None:  # type: ignore[no-untyped-def]
-    with FakeServer(lambda r: Response(401, {"message": "Unauthorized", "error": 401})) as fake:
-        with pytest.raises(SourceError, match="token request unauthorized") as err:
-            reddit.fetch(_reddit_settings(mk, fake.url, reddit_client_id="cid", reddit_client_secret=REDDIT_SECRET))
+    with FakeServer(lambda r: Response(401, {"message": "Unauthorized", "error": 401})) as fake, pytest.raises(SourceError, match="token request unauthorized") as err:
+        reddit.fetch(_reddit_settings(mk, fake.url, reddit_client_id="cid", reddit_client_secret=REDDIT_SECRET))
     assert REDDIT_SECRET not in str(err.value)
 
 
 def test_reddit_429_storm_honours_retry_after_then_fails(mk) -> None:  # type: ignore[no-untyped-def]
     storm = Response(429, {"message": "Too Many Requests"}, {"x-ratelimit-reset": "0", "Retry-After": "0"})
-    with FakeServer(lambda r: storm) as fake:
-        with pytest.raises(SourceError, match=r"rate limited \(429\) after 3 attempts"):
-            reddit.fetch(_reddit_settings(mk, fake.url, reddit_subreddits=["shopify"]))
+    with FakeServer(lambda r: storm) as fake, pytest.raises(SourceError, match=r"rate limited \(429\) after 3 attempts"):
+        reddit.fetch(_reddit_settings(mk, fake.url, reddit_subreddits=["shopify"]))
     assert len(fake.requests) == 3
 
 
@@ -91,15 +88,13 @@ def test_reddit_429_then_success(mk) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_reddit_timeout(mk) -> None:  # type: ignore[no-untyped-def]
-    with FakeServer(lambda r: Response(200, {}, delay_s=1.0)) as fake:
-        with pytest.raises(SourceError, match=r"timed out after 0.2s after 1 attempts"):
-            reddit.fetch(_reddit_settings(mk, fake.url, reddit_subreddits=["shopify"], http_timeout_s=0.2, http_retries=0))
+    with FakeServer(lambda r: Response(200, {}, delay_s=1.0)) as fake, pytest.raises(SourceError, match=r"timed out after 0.2s after 1 attempts"):
+        reddit.fetch(_reddit_settings(mk, fake.url, reddit_subreddits=["shopify"], http_timeout_s=0.2, http_retries=0))
 
 
 def test_reddit_html_page_instead_of_json(mk) -> None:  # type: ignore[no-untyped-def]
-    with FakeServer(lambda r: Response(200, "<!DOCTYPE html><html>whoa there, pardner!</html>")) as fake:
-        with pytest.raises(SourceError, match="HTML page instead of JSON"):
-            reddit.fetch(_reddit_settings(mk, fake.url, reddit_subreddits=["shopify"]))
+    with FakeServer(lambda r: Response(200, "<!DOCTYPE html><html>whoa there, pardner!</html>")) as fake, pytest.raises(SourceError, match="HTML page instead of JSON"):
+        reddit.fetch(_reddit_settings(mk, fake.url, reddit_subreddits=["shopify"]))
 
 
 def test_reddit_apify_route_filters_comments(mk) -> None:  # type: ignore[no-untyped-def]
@@ -161,24 +156,20 @@ def test_youtube_fetch_search_videos_and_channel_baselines(mk) -> None:  # type:
 
 def test_youtube_quota_exceeded_is_clean(mk) -> None:  # type: ignore[no-untyped-def]
     body = {"error": {"code": 403, "message": "quota", "errors": [{"reason": "quotaExceeded"}]}}
-    with FakeServer(lambda r: Response(403, body)) as fake:
-        with pytest.raises(SourceError) as err:
-            youtube.fetch(mk(youtube_api_key=YOUTUBE_KEY, youtube_api_url=fake.url, youtube_queries=["a"]))
+    with FakeServer(lambda r: Response(403, body)) as fake, pytest.raises(SourceError) as err:
+        youtube.fetch(mk(youtube_api_key=YOUTUBE_KEY, youtube_api_url=fake.url, youtube_queries=["a"]))
     assert "quotaExceeded" in str(err.value) and YOUTUBE_KEY not in str(err.value) and "\n" not in str(err.value)
 
 
 def test_youtube_bad_key(mk) -> None:  # type: ignore[no-untyped-def]
-    with FakeServer(youtube_handler) as fake:
-        with pytest.raises(SourceError, match="keyInvalid") as err:
-            youtube.fetch(mk(youtube_api_key="wrong-key-123456", youtube_api_url=fake.url, youtube_queries=["a"]))
+    with FakeServer(youtube_handler) as fake, pytest.raises(SourceError, match="keyInvalid") as err:
+        youtube.fetch(mk(youtube_api_key="wrong-key-123456", youtube_api_url=fake.url, youtube_queries=["a"]))
     assert "wrong-key" not in str(err.value)
 
 
 def test_youtube_timeout_and_5xx(mk) -> None:  # type: ignore[no-untyped-def]
-    with FakeServer(lambda r: Response(503, "<html>unavailable</html>")) as fake:
-        with pytest.raises(SourceError, match=r"server error \(503\) after 3 attempts"):
-            youtube.fetch(mk(youtube_api_key=YOUTUBE_KEY, youtube_api_url=fake.url, youtube_queries=["a"]))
-    with FakeServer(lambda r: Response(200, {}, delay_s=1.0)) as fake:
-        with pytest.raises(SourceError, match="timed out") as err:
-            youtube.fetch(mk(youtube_api_key=YOUTUBE_KEY, youtube_api_url=fake.url, youtube_queries=["a"], http_timeout_s=0.2, http_retries=0))
+    with FakeServer(lambda r: Response(503, "<html>unavailable</html>")) as fake, pytest.raises(SourceError, match=r"server error \(503\) after 3 attempts"):
+        youtube.fetch(mk(youtube_api_key=YOUTUBE_KEY, youtube_api_url=fake.url, youtube_queries=["a"]))
+    with FakeServer(lambda r: Response(200, {}, delay_s=1.0)) as fake, pytest.raises(SourceError, match="timed out") as err:
+        youtube.fetch(mk(youtube_api_key=YOUTUBE_KEY, youtube_api_url=fake.url, youtube_queries=["a"], http_timeout_s=0.2, http_retries=0))
     assert YOUTUBE_KEY not in str(err.value)

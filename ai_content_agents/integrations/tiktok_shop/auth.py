@@ -135,10 +135,6 @@ class TokenStore:
                 os.unlink(tmp)
             raise
 
-    def delete(self) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
-
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """An exclusive inter-process lock, so two processes never both spend the same refresh token."""

@@ -339,4 +339,4 @@ def install_log_redaction() -> None:
     for name in ("urllib3.connectionpool", "urllib3.util.retry"):
         lg = logging.getLogger(name)
         if _FILTER not in lg.filters:
-            lg.addFilter(_FILTER)  # type: ignore[arg-type]
+            lg.addFilter(_FILTER)

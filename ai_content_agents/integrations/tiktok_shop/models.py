@@ -7,7 +7,7 @@ optional except the id. Ids are strings (19-digit numbers must never become floa
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -60,10 +60,6 @@ def _lift_intervals(data: Any) -> Any:
     if isinstance(data, dict) and "intervals" not in data and isinstance(data.get("performance"), dict):
         return {**data, "intervals": data["performance"].get("intervals") or []}
     return data
-
-
-def unix_to_dt(ts: int | None) -> datetime | None:
-    return datetime.fromtimestamp(ts, UTC) if ts else None
 
 
 # --- shops --------------------------------------------------------------------------------------
@@ -260,7 +256,10 @@ class ProductPerformance(_M):
     latest_available_date: date | None = None
     intervals: list[ProductPerformanceInterval] = Field(default_factory=list)
 
-    _lift = model_validator(mode="before")(classmethod(lambda cls, d: _lift_intervals(d)))
+    @model_validator(mode="before")
+    @classmethod
+    def _lift(cls, d: Any) -> Any:
+        return _lift_intervals(d)
 
 
 class VideoProduct(_M):
@@ -293,7 +292,10 @@ class VideoPerformance(_M):
     engagement_data: EngagementData | None = None
     intervals: list[dict[str, Any]] = Field(default_factory=list)
 
-    _lift = model_validator(mode="before")(classmethod(lambda cls, d: _lift_intervals(d)))
+    @model_validator(mode="before")
+    @classmethod
+    def _lift(cls, d: Any) -> Any:
+        return _lift_intervals(d)
 
 
 class Page(_M):

@@ -37,6 +37,7 @@ from ...store import Store
 from . import errors
 from .client import MAX_SEARCH_RESULTS, PageResult, TikTokShopClient
 from .models import Shop, is_pii_order_field
+import contextlib
 
 log = logging.getLogger(__name__)
 
@@ -44,43 +45,6 @@ Kind = Literal["products", "orders"]
 SKEW_MARGIN_S = 300
 MAX_PAGES_IN_FLIGHT = 4
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS shop_products (
-    shop_id     TEXT NOT NULL,
-    product_id  TEXT NOT NULL,
-    title       TEXT NOT NULL DEFAULT '',
-    status      TEXT,
-    update_time INTEGER,
-    detail_json TEXT NOT NULL,
-    synced_at   TEXT NOT NULL,
-    PRIMARY KEY (shop_id, product_id)
-);
-CREATE TABLE IF NOT EXISTS shop_orders (
-    shop_id      TEXT NOT NULL,
-    order_id     TEXT NOT NULL,
-    status       TEXT,
-    update_time  INTEGER,
-    currency     TEXT,
-    total_amount TEXT,
-    order_json   TEXT NOT NULL,
-    synced_at    TEXT NOT NULL,
-    PRIMARY KEY (shop_id, order_id)
-);
-CREATE TABLE IF NOT EXISTS shop_sync_state (
-    shop_id           TEXT NOT NULL,
-    kind              TEXT NOT NULL,
-    watermark         INTEGER NOT NULL DEFAULT 0,
-    run_ge            INTEGER,
-    run_started       INTEGER,
-    run_high          INTEGER,
-    run_le            INTEGER,
-    run_end           INTEGER,
-    page_token        TEXT,
-    pages_done        INTEGER NOT NULL DEFAULT 0,
-    last_completed_at TEXT,
-    PRIMARY KEY (shop_id, kind)
-);
-"""
 
 
 class SyncReport(BaseModel):
@@ -115,15 +79,19 @@ class _State(BaseModel):
     pages_done: int = 0
 
 
-_COLUMNS_ADDED_LATER = {"run_le": "INTEGER", "run_end": "INTEGER"}
-
-
-def ensure_schema(store: Store) -> None:
-    store.ensure_schema(SCHEMA)
-    have = {r["name"] for r in store.query("PRAGMA table_info(shop_sync_state)")}
-    for name, kind in _COLUMNS_ADDED_LATER.items():
-        if name not in have:  # a store written before windows existed
-            store.ensure_schema(f"ALTER TABLE shop_sync_state ADD COLUMN {name} {kind};")
+def product_titles(store: Store, shop_id: str, product_ids: list[str]) -> dict[str, str]:
+    """Titles of synced products (id → title), for the ones the local catalogue has with a title."""
+    out: dict[str, str] = {}
+    for start in range(0, len(product_ids), 500):
+        chunk = product_ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for r in store.query(
+            f"SELECT product_id, title FROM shop_products WHERE shop_id = ? AND product_id IN ({marks})",
+            [shop_id, *chunk],
+        ):
+            if r["title"]:
+                out[r["product_id"]] = r["title"]
+    return out
 
 
 def _load_state(store: Store, shop_id: str, kind: str) -> _State:
@@ -151,7 +119,6 @@ def _save_state(db: Any, shop_id: str, kind: str, st: _State, completed: bool = 
 
 def sync_state(store: Store, shop_id: str, kind: Kind) -> dict[str, Any]:
     """The saved cursor, for `shop sync --status` and tests."""
-    ensure_schema(store)
     return _load_state(store, shop_id, kind).model_dump()
 
 
@@ -239,7 +206,7 @@ class _Split(Exception):
         self.hi = hi
 
 
-def _run(
+def _run(  # noqa: C901 - the resumable sync loop: cursor, window splits, page pipeline and commit order in one place on purpose
     client: TikTokShopClient,
     store: Store,
     shop: Shop,
@@ -252,7 +219,6 @@ def _run(
     fetch: Callable[[list[dict[str, Any]], ThreadPoolExecutor], list[Future[dict[str, Any] | None]]] | None,
     on_page_committed: Callable[[int], None] | None,
 ) -> SyncReport:
-    ensure_schema(store)
     started = time.monotonic()
     requests_before = client.stats.get("requests", 0)
     st = _load_state(store, shop.id, kind)
@@ -311,7 +277,8 @@ def _run(
                     )
                 else:
                     clean = _strip_pii(r)
-                    pay = clean.get("payment") if isinstance(clean.get("payment"), dict) else {}
+                    pay = clean.get("payment")
+                    pay = pay if isinstance(pay, dict) else {}
                     db.execute(
                         "INSERT INTO shop_orders (shop_id, order_id, status, update_time, currency, total_amount,"
                         " order_json, synced_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (shop_id, order_id)"
@@ -391,10 +358,8 @@ def _run(
                 except errors.TikTokShopError:
                     # The search failed for good: keep the pages whose details already arrived, so the
                     # re-run resumes after them, then report the failure.
-                    try:
+                    with contextlib.suppress(errors.TikTokShopError):
                         drain(pending, block=True)
-                    except errors.TikTokShopError:
-                        pass
                     raise
             drain(pending, block=True)
         finally:
