@@ -651,10 +651,7 @@ def _topic_name(  # noqa: C901 - naming rules in the order an editor applies the
     last_stem = next(iter(last_stems)) if len(last_stems) == 1 else None
     forms: dict[str, int] = {}
     for i in islice(chain.from_iterable(products.groups[g] for g in groups), NAME_ITEMS):
-        title = its[i].title
-        if last_stem is not None and last_stem not in topic_tokens(title):
-            continue  # the word is not in this title in any form (topic tokens hold every type word's stem)
-        for st, f in word_forms(title):
+        for st, f in word_forms(its[i].title):
             if st == last_stem:
                 forms[f] = forms.get(f, 0) + 1
     last = max(forms, key=lambda f: (forms[f], -len(f), f)) if forms else display_word(best[-1])
