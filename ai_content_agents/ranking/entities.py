@@ -13,10 +13,12 @@ Products, strictest first:
    (titles that differ both ways name two things: "CloudStep slippers" / "CloudStep insoles") and, without
    prices on both sides, most of their words must be shared (Jaccard ≥ 0.6).
 
-Stories: listings whose product-type phrases share two words ("LED Face Mask" / "LED Face Mask - Red
-Light…") form one topic; mentions that did not join a product join the topic whose type words they use
-(two of them, or the topic's own head noun when no other topic has it). Topics are anchored to listings,
-so generic words and platform names never become one. Everything is near-linear: blocking on rare
+Stories: a listing whose product-type phrase shares two words with a stronger listing that anchors a
+topic ("LED Face Mask" / "LED Face Mask - Red Light…") joins it; links go to anchors only, so types that
+merely overlap pairwise (pillowcase → sleep mask → eye pads …) never chain into one story. Mentions
+that did not join a product join the topic whose type words they use (two of them, or the topic's own
+head noun when no other topic has it). Topics are anchored to listings, so generic words and platform
+names never become one. Everything is near-linear: blocking on rare
 tokens for titles, token and token-pair indexes for brands and topics.
 """
 
@@ -322,21 +324,27 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
         if not cands:
             continue
         words = topic_tokens(it.title)
-        hit: set[int] = set()
+        shared: dict[int, int] = {}  # the brand's listings sharing type words with the mention → how many
         words_of = by_word[b]
         for w in words & words_of.keys():
-            hit.update(words_of[w])
-        if not hit:
+            for c in words_of[w]:
+                shared[c] = shared.get(c, 0) + 1
+        if not shared:
             continue  # names no type word of the brand's listings ("CloudStep" alone)
-        naming = words & type_words
+        naming: frozenset[str] | None = None
         scored: list[tuple[int, int]] = []
-        for c in hit:
+        for c, n_shared in shared.items():
             j, types, head, vocab_j = cands[c]
-            shared = words & types
-            score = len(shared) + (head in words)
             # half its type words (a one-word type counts its head noun twice), and fewer words naming
             # other listings' types
-            if 2 * len(shared) >= len(types) and score >= 2 and score > len(naming - vocab_j):
+            if 2 * n_shared < len(types):
+                continue
+            score = n_shared + (head in words)
+            if score < 2:
+                continue
+            if naming is None:
+                naming = words & type_words
+            if score > len(naming - vocab_j):
                 scored.append((score, uf.find(j)))
         if not scored:
             continue
@@ -496,26 +504,8 @@ def group_topics(its: list[TrendItem], products: Products, strength: Sequence[fl
     generic = {t for t, c in df.items() if c > limit}
     rare = max(5, len(types) // 200)  # a linking pair needs one word this rare, so topics don't chain
 
-    # listings whose type phrases share two specific words are one topic
-    parent = list(range(n_groups))
-
-    def find(g: int) -> int:
-        while parent[g] != g:
-            parent[g] = parent[parent[g]]
-            g = parent[g]
-        return g
-
-    first_with_pair: dict[tuple[str, str], int] = {}
-    for g in sorted(types):
-        for pair in combinations(sorted(types[g] - generic), 2):
-            if df[pair[0]] > rare and df[pair[1]] > rare:
-                continue
-            h = first_with_pair.setdefault(pair, g)
-            if h != g:
-                ra, rb = find(h), find(g)
-                if ra != rb:
-                    parent[max(ra, rb)] = min(ra, rb)
-    topic_of: dict[int, int] = {g: find(g) for g in types}
+    # listings whose type phrases share two specific words with a stronger listing join its topic
+    topic_of = _listing_topics(types, generic, df, rare, sorted(types, key=lambda g: (_lead_rank(lead[g], strength), g)))
     t_words: dict[int, set[str]] = defaultdict(set)
     v_words: dict[int, set[str]] = defaultdict(set)
     t_heads: dict[int, set[str]] = defaultdict(set)
@@ -529,15 +519,17 @@ def group_topics(its: list[TrendItem], products: Products, strength: Sequence[fl
     for t in sorted(t_words):
         for w in t_words[t]:
             index[w].append(t)
-
-    # mentions that did not join a product join the topic whose type words they use
-    unique_heads = {h: t for t, hs in t_heads.items() for h in hs if head_owners[h] == 1}
-    index_keys = index.keys()
     vindex: dict[str, list[int]] = defaultdict(list)
     for t in sorted(v_words):
         for w in v_words[t]:
             vindex[w].append(t)
-    vindex_keys = vindex.keys()
+    # a word in more than MAX_TOPICS_PER_WORD topics proposes none (it still counts as a shared word)
+    proposing = {w: ts for w, ts in index.items() if len(ts) <= MAX_TOPICS_PER_WORD}
+    v_specific = {t: {w for w in ws if len(vindex[w]) <= MAX_TOPICS_PER_WORD} for t, ws in v_words.items()}
+
+    # mentions that did not join a product join the topic whose type words they use
+    unique_heads = {h: t for t, hs in t_heads.items() for h in hs if head_owners[h] == 1}
+    proposing_words = proposing.keys()
     topic_members: dict[int, list[int]] = defaultdict(list)
     for g in range(n_groups):
         if g in topic_of:
@@ -549,17 +541,13 @@ def group_topics(its: list[TrendItem], products: Products, strength: Sequence[fl
             if len(group) == 1
             else frozenset(chain.from_iterable(topic_tokens(its[i].title) for i in group))
         )
-        found = words & index_keys
+        found = words & proposing_words
         if not found:
             continue
         hits: dict[int, int] = {}
         for w in found:
-            posting = index[w]
-            if len(posting) <= MAX_TOPICS_PER_WORD:
-                for t in posting:
-                    hits[t] = hits.get(t, 0) + 1
-        if not hits:
-            continue
+            for t in proposing[w]:
+                hits[t] = hits.get(t, 0) + 1
         best: tuple[int, int, int] | None = None
         top = max(hits.values())
         if top >= 2:  # two type words: the topic with the most (then the most vocabulary words) wins
@@ -567,16 +555,10 @@ def group_topics(its: list[TrendItem], products: Products, strength: Sequence[fl
                 if in_type == top:
                     key = (in_type, len(words & v_words[t]), -t)
                     best = key if best is None or key > best else best
-        else:  # one type word: it must be the topic's own head noun, or two words of its vocabulary
-            own_head = {unique_heads[w] for w in words if w in unique_heads}
-            vhits: dict[int, int] = {}
-            for w in words & vindex_keys:
-                posting = vindex[w]
-                if len(posting) <= MAX_TOPICS_PER_WORD:
-                    for t in posting:
-                        vhits[t] = vhits.get(t, 0) + 1
+        else:  # one type word: it must be the topic's own head noun, or two specific words of its vocabulary
+            own_head = {unique_heads[w] for w in words & unique_heads.keys()}
             for t in hits:
-                in_vocab = vhits.get(t, 0)
+                in_vocab = len(words & v_specific[t])
                 if in_vocab >= 2 or t in own_head:
                     key = (1, in_vocab, -t)
                     best = key if best is None or key > best else best
@@ -591,14 +573,40 @@ def group_topics(its: list[TrendItem], products: Products, strength: Sequence[fl
     return out
 
 
+def _listing_topics(
+    types: dict[int, frozenset[str]], generic: set[str], df: Counter[str], rare: int, order: list[int]
+) -> dict[int, int]:
+    """group → its topic (the smallest group of the topic), for groups led by a listing. In `order`
+    (strongest listing first), a listing that shares a pair of specific type words (one of them rare)
+    with a topic's anchor joins that anchor's topic (the one it shares most pairs with, then the
+    stronger); otherwise it anchors a topic of its own. Links only to anchors, never through members:
+    pairwise links chain ("a b" ~ "b c" ~ "c d" …) until unrelated types fill one story."""
+    anchor_of: dict[tuple[str, str], int] = {}  # a pair → the anchor holding it (at most one)
+    anchor: dict[int, int] = {}
+    position = {g: k for k, g in enumerate(order)}
+    for g in order:
+        pairs = [
+            pair for pair in combinations(sorted(types[g] - generic), 2) if df[pair[0]] <= rare or df[pair[1]] <= rare
+        ]
+        votes: dict[int, int] = {}
+        for pair in pairs:
+            a = anchor_of.get(pair)
+            if a is not None:
+                votes[a] = votes.get(a, 0) + 1
+        if votes:
+            anchor[g] = max(votes, key=lambda a: (votes[a], -position[a]))
+            continue
+        anchor[g] = g
+        for pair in pairs:
+            anchor_of[pair] = g
+    first: dict[int, int] = {}
+    for g in sorted(anchor):
+        first.setdefault(anchor[g], g)
+    return {g: first[a] for g, a in anchor.items()}
+
+
 NAME_LISTINGS = 5  # the topic's first listings (strongest product first) propose its name
 NAME_ITEMS = 60  # how many of its items vote on the form of its last word
-
-
-@lru_cache(maxsize=1 << 16)
-def _run_stems(run: tuple[str, ...]) -> frozenset[str]:
-    """The stems of a run of type-phrase words (runs recur across a topic's listings)."""
-    return frozenset(chain.from_iterable(topic_tokens(w) for w in run))
 
 
 @lru_cache(maxsize=1 << 16)
@@ -626,14 +634,17 @@ def _topic_name(  # noqa: C901 - naming rules in the order an editor applies the
         while len(phrase) > 1 and phrase[-1].isupper() and len(phrase[-1]) <= 4:
             phrase = phrase[:-1]
         return " ".join([*(display_word(w) for w in phrase[:-1]), plural(display_word(phrase[-1]))]) if phrase else ""
-    stems_of: dict[tuple[str, ...], frozenset[str]] = {}
+    stems_of: dict[tuple[str, ...], frozenset[str]] = {}  # runs of 1–3 phrase words whose stems are all topic words
     for phrase in phrases:
-        for n in range(1, min(3, len(phrase)) + 1):
-            for k in range(len(phrase) - n + 1):
-                run = phrase[k : k + n]
-                stems = _run_stems(run)
-                if stems and stems <= words:
-                    stems_of[run] = stems
+        word_stems = [topic_tokens(w) for w in phrase]
+        for k in range(len(phrase)):
+            stems: frozenset[str] = frozenset()
+            for end in range(k + 1, min(k + 3, len(phrase)) + 1):
+                stems = stems | word_stems[end - 1]
+                if stems:
+                    if not stems <= words:
+                        break  # a longer run holds these stems too
+                    stems_of[phrase[k:end]] = stems
     runs = dict.fromkeys(stems_of, 0)
     for i in islice(chain.from_iterable(products.groups[g] for g in groups), NAME_ITEMS):
         t = topic_tokens(its[i].title)
@@ -662,4 +673,3 @@ def clear_caches() -> None:
     """Forget every memoised title, link, word and run (benchmarks start each timed call cold)."""
     text.clear_caches()
     word_forms.cache_clear()
-    _run_stems.cache_clear()

@@ -17,14 +17,15 @@ import logging
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import chain
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from ..models import Trend, TrendItem
+from ..models import ProductRef, SourceEvidence, Trend, TrendItem
 from .entities import MatchConfig, Topic, group_topics, is_listing, resolve_products
-from .score import Weights, aware, single_item_story, story_fields, strength
+from .score import Run, Weights, aware, single_item_story, story_fields, strength
 from .text import item_ids, title_tokens
 
 log = logging.getLogger(__name__)
@@ -91,29 +92,33 @@ def percentiles(items: Iterable[TrendItem]) -> dict[str, tuple[float, int]]:
 
 
 def _percentiles_at(its: Sequence[TrendItem]) -> list[tuple[float, int] | None]:
-    by_source: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    s_at: list[float] = []
+    by_source: dict[str, list[int]] = defaultdict(list)
     for i, it in enumerate(its):
         sig = it.signals
-        if sig is not None and math.isfinite(sig.s):
-            by_source[it.source].append((sig.s, i))
+        s = sig.s if sig is not None else math.nan
+        s_at.append(s)
+        if math.isfinite(s):
+            by_source[it.source].append(i)
     out: list[tuple[float, int] | None] = [None] * len(its)
-    for rows in by_source.values():
-        rows.sort()  # by s; ties by position, which the averaging below ignores
-        n = len(rows)
-        if len({s for s, _ in rows}) == n:  # no ties (the usual case): rank k+1 of n
-            for k, (_, at) in enumerate(rows):
-                out[at] = ((k + 0.5) / n, n)
+    s_of = s_at.__getitem__
+    for at in by_source.values():
+        n = len(at)
+        rows = sorted(at, key=s_of)  # by s; ties keep position order, which the averaging below ignores
+        if len(set(map(s_of, at))) == n:  # no ties (the usual case): rank k+1 of n
+            for k, i in enumerate(rows):
+                out[i] = ((k + 0.5) / n, n)
             continue
-        i = 0
-        while i < n:  # rows[i:j] tie on s: they share the mean of ranks i+1..j
-            s_i = rows[i][0]
-            j = i + 1
-            while j < n and rows[j][0] == s_i:
+        k = 0
+        while k < n:  # rows[k:j] tie on s: they share the mean of ranks k+1..j
+            s_k = s_at[rows[k]]
+            j = k + 1
+            while j < n and s_at[rows[j]] == s_k:
                 j += 1
-            pn = ((i + j + 1) / 2 - 0.5) / n, n
-            for k in range(i, j):
-                out[rows[k][1]] = pn
-            i = j
+            pn = ((k + j + 1) / 2 - 0.5) / n, n
+            for m in range(k, j):
+                out[rows[m]] = pn
+            k = j
     return out
 
 
@@ -248,48 +253,69 @@ def rank_with_stats(
             gc.enable()
 
 
-def _stories(its: list[TrendItem], config: RankConfig, now: datetime) -> list[dict[str, Any]]:
-    keys = [it.key for it in its]
-    pct = {k: pn for k, pn in zip(keys, _percentiles_at(its), strict=True) if pn is not None}
+def _stories(its: list[TrendItem], keys: list[str], config: RankConfig, now: datetime) -> tuple[list[Trend], list[str]]:
+    """Every story as a `Trend` (rank 0), and the source each single-source story is charged to ("" for a
+    corroborated one). Each story's plain fields become its Trend at once, so they never pile up."""
     w = Weights(config.weights, config.default_weight, config.half_life_h, config.thin_n, config.same_story)
     products = resolve_products(its, _match_config(config))
-    strengths = [strength(it, w, now) for it in its]
-    parts = dict(zip(keys, strengths, strict=True))
-    topics = group_topics(its, products, [p[0] for p in strengths])
+    parts = [strength(it, w, now) for it in its]
+    run = Run(its, keys, _percentiles_at(its), parts, products.listing, w)
+    topics = group_topics(its, products, [p[0] for p in parts])
     niche = frozenset(t for term in config.niche_terms for t in title_tokens(term))
     phrases = _phrases(config.niche_terms) if config.niche_only else []
     strict = bool(phrases)
     excluded = _phrases(config.exclude_terms)
     done: set[int] = set()
-    out: list[dict[str, Any]] = []
+    out: list[Trend] = []
+    strongest: list[str] = []
+
+    def add(fields: dict[str, Any]) -> None:
+        _flag_excluded(fields, excluded)
+        strongest.append(fields.pop("strongest"))
+        out.append(_share_fields_set(Trend(**fields)))
+
     for g, members in enumerate(products.groups):
         topic: Topic | None = topics[g]
         if topic is None and len(members) == 1:  # most stories at scale: one item on its own
-            it = its[members[0]]
-            fields = single_item_story(it, pct, products.ids[g], None, w, parts)
+            i = members[0]
+            fields = single_item_story(run, i, products.ids[g], None)
+            it = its[i]
             if not (on_niche(it, phrases) if strict else relevant(it, niche, products.ids[g])):
                 fields["flags"].append("off_topic")
-            _flag_excluded(fields, excluded)
-            out.append(fields)
+            add(fields)
             continue
         if g in done:
             continue
         groups = topic.products if topic is not None else [g]
         done.update(groups)
-        product_items = [[its[i] for i in products.groups[h]] for h in groups]
-        positions = sorted(i for h in groups for i in products.groups[h])
-        story_items = [its[i] for i in positions]
-        product_ids = [products.ids[h] for h in groups]
-        fields = story_fields(story_items, pct, product_items, product_ids, topic.name if topic else None, w, parts)
+        product_groups = [products.groups[h] for h in groups]
+        positions = sorted(chain.from_iterable(product_groups)) if len(groups) > 1 else members
+        fields = story_fields(run, positions, product_groups, [products.ids[h] for h in groups], topic.name if topic else None)
         if strict:
+            story_items = fields["items"]
             if not (any(on_niche(it, phrases) for it in story_items) or (topic and _has_phrase(topic.name, phrases))):
                 fields["flags"].append("off_topic")
-        elif topic is None and not any(relevant(it, niche) for it in story_items):
+        elif topic is None and not any(relevant(its[i], niche) for i in positions):
             fields["flags"].append("off_topic")
-        _flag_excluded(fields, excluded)
-        out.append(fields)
+        add(fields)
     _dedupe_cluster_ids(out)
-    return out
+    return out, strongest
+
+
+_FIELDS_SET = {model: set(model.model_fields) for model in (Trend, SourceEvidence, ProductRef)}
+
+
+def _share_fields_set(trend: Trend) -> Trend:
+    """A ranked Trend and its evidence and products set every field, yet pydantic gives each model its
+    own `model_fields_set`: 3.7 KB of a one-item story's 9 KB. They share one per model instead (the same
+    names; setting a field adds a name already there, so the shared set never changes)."""
+    setattr_ = object.__setattr__
+    setattr_(trend, "__pydantic_fields_set__", _FIELDS_SET[Trend])
+    for ev in trend.evidence:
+        setattr_(ev, "__pydantic_fields_set__", _FIELDS_SET[SourceEvidence])
+    for product in trend.products:
+        setattr_(product, "__pydantic_fields_set__", _FIELDS_SET[ProductRef])
+    return trend
 
 
 def _rank(
@@ -299,46 +325,44 @@ def _rank(
     featured: Mapping[str, tuple[datetime, float, str]],
 ) -> RankResult:
     skipped: Counter[str] = Counter()
-    _, unique = _sorted_unique(_scored(items, skipped), skipped)
-    parts = _stories(unique, config, now)
+    keys, unique = _sorted_unique(_scored(items, skipped), skipped)
+    stories, strongest = _stories(unique, keys, config, now)
 
     demoted: set[int] = set()
-    for idx, f in enumerate(parts if featured else ()):
-        hits = [featured[k] for k in _cluster_keys(f["cluster_id"], f["items"]) if k in featured]
+    for idx, t in enumerate(stories if featured else ()):
+        hits = [featured[k] for k in _cluster_keys(t.cluster_id, t.items) if k in featured]
         if not hits:
             continue
-        f["flags"].append("featured_before")
-        if f["score"] > max(h[1] for h in hits) * (1 + config.featured_growth):
-            f["flags"].append("featured_grew")
+        t.flags.append("featured_before")
+        if t.score > max(h[1] for h in hits) * (1 + config.featured_growth):
+            t.flags.append("featured_grew")
         else:
             demoted.add(idx)
 
     order = sorted(
-        range(len(parts)),
-        key=lambda i: (i in demoted, -parts[i]["score"], -parts[i]["independent_sources"], parts[i]["cluster_id"]),
+        range(len(stories)),
+        key=lambda i: (i in demoted, -stories[i].score, -stories[i].independent_sources, stories[i].cluster_id),
     )
     cap = config.per_source_cap
     per_source: Counter[str] = Counter()
-    top: list[dict[str, Any]] = []
-    rest: list[dict[str, Any]] = []
+    top: list[Trend] = []
+    rest: list[Trend] = []
     for i in order:
-        f = parts[i]
-        flags = f["flags"]
+        t = stories[i]
+        flags = t.flags
         blocked = "ineligible" in flags or "excluded" in flags or (config.exclude_off_topic and "off_topic" in flags)
         if len(top) < config.top_n and not blocked:
-            src = f["strongest"]  # "" for a corroborated story: never charged to a cap
+            src = strongest[i]  # "" for a corroborated story: never charged to a cap
             if not src or per_source[src] < cap:
                 if src:
                     per_source[src] += 1
-                top.append(f)
+                top.append(t)
                 continue
             flags.append("capped")  # kept out of the top N only by its source's single-source cap
-        rest.append(f)
-    ranked: list[Trend] = []
-    for f in top + rest:
-        del f["strongest"]
-        f["rank"] = len(ranked) + 1
-        ranked.append(Trend(**f))
+        rest.append(t)
+    ranked = top + rest
+    for n, t in enumerate(ranked, 1):
+        t.rank = n
     if skipped:
         log.info("ranking skipped %s", dict(skipped))
     return RankResult(trends=ranked, top_count=len(top), skipped=dict(skipped))
@@ -357,11 +381,11 @@ def rank(
     return rank_with_stats(items, config, now, featured).trends
 
 
-def _dedupe_cluster_ids(parts: list[dict[str, Any]]) -> None:
+def _dedupe_cluster_ids(stories: list[Trend]) -> None:
     """Title-hash ids can collide for stories kept apart by guards; suffix the later ones (~2, ~3…)."""
     counts: Counter[str] = Counter()
-    for f in parts:
-        cid = f["cluster_id"]
+    for t in stories:
+        cid = t.cluster_id
         counts[cid] += 1
         if counts[cid] > 1:
-            f["cluster_id"] = f"{cid}~{counts[cid]}"
+            t.cluster_id = f"{cid}~{counts[cid]}"

@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..models import Signals, TrendItem
-from .entities import is_listing
 from .text import category_buckets, clean_title, item_ids, normalise_title, product_url_rank
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +34,25 @@ class Weights:
     same_story: Mapping[str, str] = field(default_factory=dict)
 
 
+Part = tuple[float, float, float, float]  # an item's `strength`: (w·q·d, weight, age in hours, decay)
+_NO_P = (0.0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """What story building reads of each item, by its position in the run's key-sorted items."""
+
+    items: Sequence[TrendItem]
+    keys: Sequence[str]
+    pct: Sequence[tuple[float, int] | None]  # within-source percentile and n (None: not scored)
+    parts: Sequence[Part]
+    listing: Sequence[bool]
+    w: Weights
+
+    def p(self, i: int) -> tuple[float, int]:
+        return self.pct[i] or _NO_P
+
+
 def aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
@@ -45,7 +63,7 @@ def age_h(item: TrendItem, now: datetime) -> float:
     return max(0.0, (now - aware(end)).total_seconds() / 3600.0)
 
 
-def strength(item: TrendItem, w: Weights, now: datetime) -> tuple[float, float, float, float]:
+def strength(item: TrendItem, w: Weights, now: datetime) -> Part:
     """(w·q·d, weight, age in hours, decay) of one item."""
     sig = item.signals
     weight = w.weights.get(item.source, w.default_weight)
@@ -92,14 +110,15 @@ def canonical_urls(items: Sequence[TrendItem], lead: TrendItem | None = None) ->
     return ordered
 
 
-def product_title(items: Sequence[TrendItem], parts: Mapping[str, tuple[float, float, float, float]]) -> str:
+def product_title(run: Run, members: Sequence[int]) -> str:
     """A product's name: its strongest listing's title (Amazon before TikTok Shop on ties), else its
     strongest item's cleaned title."""
-    if len(items) == 1:
-        best = items[0]
+    if len(members) == 1:
+        best = run.items[members[0]]
     else:
-        listings = [it for it in items if is_listing(it)]
-        best = max(listings or items, key=lambda it: (parts[it.key][0], it.source == "amazon", it.key))
+        its, parts, keys = run.items, run.parts, run.keys
+        listings = [i for i in members if run.listing[i]]
+        best = its[max(listings or members, key=lambda i: (parts[i][0], its[i].source == "amazon", keys[i]))]
     return clean_title(best.title) or best.title
 
 
@@ -117,83 +136,77 @@ def noisy_or(factors: Mapping[str, float], same_story: Mapping[str, str] | None 
 
 
 def story_fields(  # noqa: C901 - one story's fields computed together so each item is read once
-    items: Sequence[TrendItem],
-    pct: Mapping[str, tuple[float, int]],
-    product_groups: Sequence[Sequence[TrendItem]],
-    product_ids: Sequence[set[str]],
+    run: Run, positions: Sequence[int], product_groups: Sequence[Sequence[int]], product_ids: Sequence[set[str]],
     topic: str | None,
-    w: Weights,
-    parts: Mapping[str, tuple[float, float, float, float]],
 ) -> dict[str, Any]:
     """The fields of one `Trend` (plus "strongest" for the caps) as plain data, validated once when the
-    Trend is built. `parts`: each item's `strength` tuple; `product_ids`: each product's canonical ids."""
-    if len(items) == 1:
-        return single_item_story(items[0], pct, product_ids[0], topic, w, parts)
-    keyed = [(it.key, it) for it in items]
-    by_source: dict[str, list[tuple[str, TrendItem]]] = {}
-    for k, it in keyed:
-        by_source.setdefault(it.source, []).append((k, it))
+    Trend is built. `positions`: the story's items (ascending); `product_groups`: each product's items;
+    `product_ids`: each product's canonical ids."""
+    if len(positions) == 1:
+        return single_item_story(run, positions[0], product_ids[0], topic)
+    its, keys, parts, w = run.items, run.keys, run.parts, run.w
+    by_source: dict[str, list[int]] = {}
+    for i in positions:
+        by_source.setdefault(its[i].source, []).append(i)
 
     evidence: list[dict[str, Any]] = []
     factors: dict[str, float] = {}
-    best_sigs: list[tuple[dict[str, Any], Signals]] = []
-    best_items: list[tuple[dict[str, Any], TrendItem]] = []
+    best_of: list[tuple[dict[str, Any], int]] = []
     for source in sorted(by_source) if len(by_source) > 1 else by_source:
         group = by_source[source]
-        k, best = group[0] if len(group) == 1 else max(group, key=lambda kv: (parts[kv[0]][0], pct.get(kv[0], _NO_P)[0], kv[0]))
-        sig = best.signals
+        b = group[0] if len(group) == 1 else max(group, key=lambda i: (parts[i][0], run.p(i)[0], keys[i]))
+        sig = its[b].signals
         if sig is None:
             continue
-        f, weight, age, decay = parts[k]
-        p, n_source = pct.get(k, _NO_P)
+        f, weight, age, decay = parts[b]
+        p, n_source = run.p(b)
         ev = {
-            "source": source, "item_keys": [kk for kk, _ in group], "best_key": k, "metric": sig.metric,
+            "source": source, "item_keys": [keys[i] for i in group], "best_key": keys[b], "metric": sig.metric,
             "value": sig.value, "baseline": sig.baseline, "baseline_level": sig.baseline_level,
             "n_baseline": sig.n_baseline, "m": sig.m, "m_s": sig.m_s, "q": sig.q if sig.eligible else 0.0,
             "s": sig.s, "p": p, "n_source": n_source, "weight": weight, "age_h": age,
             "half_life_h": w.half_life_h, "decay": decay, "thin": n_source < w.thin_n, "counted": f > 0.0,
         }
         evidence.append(ev)
-        best_sigs.append((ev, sig))
-        best_items.append((ev, best))
+        best_of.append((ev, b))
         if f > 0.0:
             factors[source] = f
     score = noisy_or(factors, w.same_story)
     groups = {w.same_story.get(s, s) for s in factors}
-    counted = [ev for ev in evidence if ev["counted"]]
-    lead_ev = max(counted, key=lambda ev: (factors[ev["source"]], ev["p"], ev["source"])) if counted else None
-    if lead_ev is not None:
-        lead_key = lead_ev["best_key"]
-        lead = next(best for ev, best in best_items if ev is lead_ev)
+    counted = [(ev, b) for ev, b in best_of if ev["counted"]]
+    if counted:
+        lead_ev, lead_at = max(counted, key=lambda eb: (factors[eb[0]["source"]], eb[0]["p"], eb[0]["source"]))
     else:
-        lead_key, lead = max(keyed, key=lambda kv: (pct.get(kv[0], _NO_P)[0], kv[0]))
+        lead_ev, lead_at = None, max(positions, key=lambda i: (run.p(i)[0], keys[i]))
+    lead = its[lead_at]
 
     products: list[dict[str, Any]] = []
-    lead_product: tuple[Sequence[TrendItem], dict[str, Any]] | None = None
+    lead_product: tuple[Sequence[int], dict[str, Any]] | None = None
     for members, pids in zip(product_groups, product_ids, strict=True):
-        keys = [it.key for it in members] if len(product_groups) > 1 else [k for k, _ in keyed]
         best_by_source: dict[str, float] = {}
-        for kk, it in zip(keys, members, strict=True):
-            best_by_source[it.source] = max(best_by_source.get(it.source, 0.0), parts[kk][0])
+        for i in members:
+            src = its[i].source
+            best_by_source[src] = max(best_by_source.get(src, 0.0), parts[i][0])
         ref = {
-            "product_id": cluster_id_for(members, pids),
-            "title": product_title(members, parts),
-            "brand": next((it.brand for it in members if it.brand and is_listing(it)), None),
-            "listing": any(is_listing(it) for it in members),
-            "item_keys": keys,
+            "product_id": cluster_id_for([its[i] for i in members], pids),
+            "title": product_title(run, members),
+            "brand": next((its[i].brand for i in members if its[i].brand and run.listing[i]), None),
+            "listing": any(run.listing[i] for i in members),
+            "item_keys": [keys[i] for i in members],
             "sources": sorted(best_by_source),
             "score": score if len(product_groups) == 1 else noisy_or(best_by_source, w.same_story),
         }
         products.append(ref)
-        if lead_key in keys:
+        if lead_at in members:
             lead_product = (members, ref)
     if len(products) > 1:
         products.sort(key=lambda r: (-r["score"], r["product_id"]))
-    if lead_product is not None and (len(products) == 1 or any(is_listing(it) for it in lead_product[0])):
+    if lead_product is not None and (len(products) == 1 or any(run.listing[i] for i in lead_product[0])):
         title = lead_product[1]["title"]
     else:
         title = clean_title(lead.title) or lead.title
 
+    items = [its[i] for i in positions]
     flags: list[str] = []
     if len(groups) <= 1:
         flags.append("single_source")
@@ -201,6 +214,7 @@ def story_fields(  # noqa: C901 - one story's fields computed together so each i
         flags.append("too_recent")
     if any(ev["thin"] and ev["counted"] for ev in evidence):
         flags.append("thin")
+    best_sigs = [(ev, sig) for ev, b in best_of if (sig := its[b].signals) is not None]
     if any("estimate" in sig.flags for ev, sig in best_sigs if ev["counted"]):
         flags.append("estimate")
     if not counted:
@@ -208,17 +222,18 @@ def story_fields(  # noqa: C901 - one story's fields computed together so each i
     label, reason = label_of(best_sigs, lead_ev, w.half_life_h)
     category = next((it.category for it in (lead, *items) if it.category and it.source == "amazon"), None)
     category = category or next((it.category for it in (lead, *items) if it.category), None)
+    first = product_groups[0]
     return {
-        "cluster_id": products[0]["product_id"] if len(products) == 1 else cluster_id_for(product_groups[0], product_ids[0]),
+        "cluster_id": products[0]["product_id"] if len(products) == 1 else cluster_id_for([its[i] for i in first], product_ids[0]),
         "rank": 0,
         "title": title,
         "topic": topic,
         "canonical_urls": canonical_urls(items, lead),
         "category": category,
-        "items": list(items),
+        "items": items,
         "evidence": evidence,
         "products": products,
-        "lead_key": lead_key,
+        "lead_key": keys[lead_at],
         "independent_sources": len(groups),
         "score": score,
         "label": label,
@@ -228,23 +243,15 @@ def story_fields(  # noqa: C901 - one story's fields computed together so each i
     }
 
 
-_NO_P = (0.0, 0)
-
-
-def single_item_story(
-    it: TrendItem,
-    pct: Mapping[str, tuple[float, int]],
-    ids: set[str],
-    topic: str | None,
-    w: Weights,
-    parts: Mapping[str, tuple[float, float, float, float]],
-) -> dict[str, Any]:
+def single_item_story(run: Run, i: int, ids: set[str], topic: str | None) -> dict[str, Any]:
     """`story_fields` for a story of one item (most of them at scale), without the general bookkeeping."""
-    k = it.key
+    it = run.items[i]
+    k = run.keys[i]
     sig = it.signals
     assert sig is not None  # rank only passes scored items
-    f, weight, age, decay = parts[k]
-    p, n_source = pct.get(k, _NO_P)
+    w = run.w
+    f, weight, age, decay = run.parts[i]
+    p, n_source = run.p(i)
     counted = f > 0.0
     ev = {
         "source": it.source, "item_keys": [k], "best_key": k, "metric": sig.metric, "value": sig.value,
@@ -255,7 +262,7 @@ def single_item_story(
     }
     cid = cluster_id_for((it,), ids)
     title = clean_title(it.title) or it.title
-    score = noisy_or({it.source: f}) if counted else 0.0
+    score = 1.0 - (1.0 - min(f, 0.999999)) if counted else 0.0  # noisy_or of one factor, the same float
     flags = ["single_source"]
     if "too_recent" in sig.flags:
         flags.append("too_recent")
@@ -266,12 +273,13 @@ def single_item_story(
     if not counted:
         flags.append("ineligible")
     label, reason = label_of(((ev, sig),), ev if counted else None, w.half_life_h)
+    listing = run.listing[i]
     return {
         "cluster_id": cid, "rank": 0, "title": title, "topic": topic,
-        "canonical_urls": canonical_urls((it,), it), "category": it.category, "items": [it],
+        "canonical_urls": canonical_urls((it,), it) if it.links else [it.url] if it.url else [],
+        "category": it.category, "items": [it],
         "evidence": [ev],
-        "products": [{"product_id": cid, "title": title, "brand": it.brand if is_listing(it) else None,
-                      "listing": is_listing(it),
+        "products": [{"product_id": cid, "title": title, "brand": it.brand if listing else None, "listing": listing,
                       "item_keys": [k], "sources": [it.source], "score": score}],
         "lead_key": k, "independent_sources": 1 if counted else 0, "score": score, "label": label,
         "label_reason": reason, "flags": flags, "strongest": it.source if counted else "",

@@ -9,10 +9,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from collections.abc import Callable
 from itertools import chain
+from typing import Generic, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from ..models import TrendItem
+
+_T = TypeVar("_T")
 
 _HASHTAG = re.compile(r"[#@][^\s#@]+")
 _FILLER_PHRASES = re.compile(
@@ -61,23 +65,60 @@ def _may_strip(text: str) -> bool:
     )  # unrolled: a generator over the words costs more than the tests
 
 
-@lru_cache(maxsize=1 << 18)
-def title_tokens(title: str) -> tuple[str, ...]:
+class _Memo(dict[str, _T], Generic[_T]):
+    """`fn`'s result per argument, computed on first use. Looking one up is a single C call
+    (`memo.__getitem__`, which `map` can drive), several times cheaper than `lru_cache` for the millions
+    of words and titles a big run sees. Bounded: full at `limit`, it starts over."""
+
+    __slots__ = ("fn", "limit")
+
+    def __init__(self, fn: Callable[[str], _T], limit: int = 1 << 18) -> None:
+        super().__init__()
+        self.fn = fn
+        self.limit = limit
+
+    def __missing__(self, key: str) -> _T:
+        if len(self) >= self.limit:
+            self.clear()
+        out = self[key] = self.fn(key)
+        return out
+
+
+def _fold_token(raw: str) -> str:
+    """A raw title word as a token: "" for short, stop, filler and number words; light plural folding
+    ("blades"/"blade", "masks"/"mask")."""
+    if len(raw) < 2 or raw in _DROP or raw.isdigit():
+        return ""
+    if len(raw) > 3 and raw[-1] == "s" and raw[-2] not in "sui":
+        return raw[:-1]
+    return raw
+
+
+_TOKENS = _Memo(_fold_token)  # "" drops the word
+# the first word of every _FILLER_PHRASES alternative, as _TOKEN cuts it: no such word, no "#"/"@" and
+# no digit starting a word means _STRIP cannot match, so most titles skip it
+_STRIP_LEADS = frozenset(
+    "tik tiktok amazon must musthave musthaves new newest latest upgraded best bestseller bestsellers free "
+    "seen going limited".split()
+)
+
+
+def _title_tokens(title: str) -> tuple[str, ...]:
     """Normalised, de-duplicated tokens of a title, in first-seen order: case, emoji, punctuation,
     hashtags, pack sizes/units and marketing filler removed (§3.2)."""
-    seen: dict[str, None] = {}
     ascii_ = title.isascii()  # NFKC leaves ASCII as it is, and casefold is lower() there
     text = title.lower() if ascii_ else unicodedata.normalize("NFKC", title).casefold()
-    if _may_strip(text):
-        text = _STRIP.sub(" ", text)
-    drop = _DROP
-    for raw in (_ASCII_TOKEN if ascii_ or text.isascii() else _TOKEN).findall(text):
-        if len(raw) < 2 or raw in drop or raw.isdigit():
-            continue
-        if len(raw) > 3 and raw[-1] == "s" and raw[-2] not in "sui":
-            raw = raw[:-1]  # light plural folding: "blades"/"blade", "masks"/"mask"
-        seen[raw] = None
-    return tuple(seen)
+    find = (_ASCII_TOKEN if ascii_ or text.isascii() else _TOKEN).findall
+    raws = find(text)
+    if "#" in text or "@" in text or not _STRIP_LEADS.isdisjoint(raws) or _WORD_DIGIT.search(text):
+        raws = find(_STRIP.sub(" ", text))
+    out = dict.fromkeys(map(_TOKENS.__getitem__, raws))
+    out.pop("", None)
+    return tuple(out)
+
+
+_TITLE_TOKENS = _Memo(_title_tokens, 1 << 19)
+title_tokens = _TITLE_TOKENS.__getitem__  # `_title_tokens`, memoised
 
 
 def normalise_title(title: str) -> str:
@@ -210,31 +251,36 @@ NON_TYPE_TOKENS = frozenset(
     "youtube reddit instagram facebook twitter example under over".split()
 )
 _TYPE_SPLIT = re.compile(r",|\s[-–—|]\s|\(|\[|\bwith\b|\bfor\b|\bincludes?\b|\bby\b", re.I)
-_TYPE_MARKS = (",", " - ", " – ", " — ", " | ", "(", "[", "with", "for", "includ", " by")  # _TYPE_SPLIT's clues
 _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")  # a word, hyphenated parts kept together ("Leak-Proof")
 _HEAD_SPLIT = re.compile(r"\s(?:and|&|\+)\s", re.I)
 _SUFFIXES = ("ings", "ing", "ers", "er")
 
 
-_STEMS: dict[str, str] = {}  # token → stem (a plain dict: this runs for every token of every title)
+def _stem(token: str) -> str:
+    word = token[:-1] if token.endswith(("xe", "che", "she", "sse", "zze")) else token  # "boxe" → "box"
+    return next((word[: -len(x)] for x in _SUFFIXES if word.endswith(x) and len(word) - len(x) >= 4), word)
+
+
+_STEMS = _Memo(_stem)  # this runs for every token of every title
 
 
 def stem(token: str) -> str:
     """A light stemmer for topic matching only: "curling", "curlers", "curls" → "curl"; short words stay."""
-    found = _STEMS.get(token)
-    if found is None:
-        word = token[:-1] if token.endswith(("xe", "che", "she", "sse", "zze")) else token  # "boxe" → "box"
-        found = next((word[: -len(x)] for x in _SUFFIXES if word.endswith(x) and len(word) - len(x) >= 4), word)
-        if len(_STEMS) < 1 << 18:
-            _STEMS[token] = found
-    return found
+    return _STEMS[token]
 
 
-@lru_cache(maxsize=1 << 18)
-def topic_tokens(title: str) -> frozenset[str]:
+_TOPIC_STEMS = _Memo(lambda token: "" if token in NON_TYPE_TOKENS else _STEMS[token])
+_EMPTY = frozenset(("",))
+
+
+def _topic_tokens(title: str) -> frozenset[str]:
     """Stemmed title tokens that can name a product type (no pack, audience, colour or platform words)."""
-    stems = _STEMS
-    return frozenset(stems.get(t) or stem(t) for t in title_tokens(title) if t not in NON_TYPE_TOKENS)
+    out = frozenset(map(_TOPIC_STEMS.__getitem__, title_tokens(title)))
+    return out - _EMPTY if "" in out else out
+
+
+_TOPIC_TOKENS = _Memo(_topic_tokens, 1 << 19)
+topic_tokens = _TOPIC_TOKENS.__getitem__  # `_topic_tokens`, memoised
 
 
 @lru_cache(maxsize=1 << 16)
@@ -244,7 +290,10 @@ def type_phrase(title: str, brand: str | None = None) -> tuple[str, ...]:
     "Magnetic Phone Grip"), without the brand, specs and filler. Original spelling, for naming topics."""
     low = title.casefold()
     head = title
-    if any(mark in low for mark in _TYPE_MARKS):  # most titles at scale have none: skip the patterns
+    if (  # _TYPE_SPLIT's clues, unrolled: most titles at scale have none, and skip the patterns
+        "," in low or "(" in low or "[" in low or " by" in low or "with" in low or "for" in low or "includ" in low
+        or " - " in low or " – " in low or " — " in low or " | " in low
+    ):
         head = _TYPE_SPLIT.split(title, maxsplit=1)[0]
     if " and " in low or "&" in low or "+" in low:
         head = _HEAD_SPLIT.split(head, maxsplit=1)[0]
@@ -252,27 +301,25 @@ def type_phrase(title: str, brand: str | None = None) -> tuple[str, ...]:
         head = unicodedata.normalize("NFKC", head)
     if _may_strip(head.casefold()):
         head = _STRIP.sub(" ", head)
-    words: list[str] = []
-    for word in _WORD.findall(head):
-        folded, stems = _phrase_word(word)
-        if stems and folded != brand:
-            words.append(word)
-    return tuple(words)
+    words = _WORD.findall(head)
+    return tuple(w for w, (folded, stems) in zip(words, map(_PHRASE_WORDS.__getitem__, words), strict=True) if stems and folded != brand)
 
 
-@lru_cache(maxsize=1 << 16)
 def _phrase_word(word: str) -> tuple[str, tuple[str, ...]]:
     """A word of a type phrase: folded without hyphens (to compare with a brand), and the stems of its
-    parts that can name a type. Words recur across titles far more than titles do: cached per word."""
+    parts that can name a type. Words recur across titles far more than titles do: memoised per word."""
     parts = [p for p in word.casefold().split("-") if p]
     return "".join(parts), tuple(_word_stem(p) for p in parts if _keep(p))
+
+
+_PHRASE_WORDS = _Memo(_phrase_word, 1 << 16)
 
 
 @lru_cache(maxsize=1 << 16)
 def type_tokens(title: str, brand: str | None = None) -> frozenset[str]:
     """`type_phrase` as stemmed tokens (what topic matching compares): the same folding as `title_tokens`
     on words that are already clean, so no second pass of the title patterns."""
-    return frozenset(chain.from_iterable(_phrase_word(w)[1] for w in type_phrase(title, brand)))
+    return frozenset(chain.from_iterable(_PHRASE_WORDS[w][1] for w in type_phrase(title, brand)))
 
 
 def _keep(word: str) -> bool:
@@ -310,8 +357,7 @@ def display_word(word: str) -> str:
 
 def clear_caches() -> None:
     """Forget every memoised title and link (benchmarks start each timed call cold)."""
-    for fn in (
-        title_tokens, category_buckets, normalise_brand, link_ids, topic_tokens, type_phrase, type_tokens, _phrase_word
-    ):
+    for fn in (category_buckets, normalise_brand, link_ids, type_phrase, type_tokens):
         fn.cache_clear()
-    _STEMS.clear()
+    for memo in (_TOKENS, _STEMS, _TOPIC_STEMS, _TITLE_TOKENS, _TOPIC_TOKENS, _PHRASE_WORDS):
+        memo.clear()

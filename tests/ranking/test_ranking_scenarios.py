@@ -191,6 +191,25 @@ def test_mentions_of_a_product_type_join_its_story_and_generic_talk_does_not() -
     assert len(topics) == len(set(topics))  # no product type twice
 
 
+def test_product_types_that_only_overlap_pairwise_do_not_chain_into_one_story() -> None:
+    """Each listing shares two type words with the next (silk pillowcase → pillowcase sleep mask → sleep
+    mask eye pads → …): a pillowcase and a neck wrap are not one product type, however long the chain."""
+    chain = [
+        listing("Aurel Mulberry Silk Pillowcase", "B0CHAIN001", q=0.9),
+        listing("Brisk Silk Pillowcase Sleep Mask", "B0CHAIN002", q=0.8),
+        listing("Corvo Sleep Mask Eye Pads", "B0CHAIN003", q=0.7),
+        listing("Dune Cooling Gel Eye Pads", "B0CHAIN004", q=0.6),
+        listing("Eltra Cooling Gel Neck Wrap", "B0CHAIN005", q=0.5),
+        listing("Fenn Neck Wrap Heating Pad", "B0CHAIN006", q=0.4),
+    ]
+    trends = rank([*chain, *other_listings()], WIDE, NOW)
+    pillowcases = _story_of(trends, chain[0])
+    assert chain[1].key in {i.key for i in pillowcases.items}  # the direct link still makes one story
+    assert not {i.key for i in pillowcases.items} & {c.key for c in chain[2:]}
+    assert _story_of(trends, chain[-1]) is not pillowcases
+    assert max(sum(c.key in {i.key for i in t.items} for c in chain) for t in trends) <= 2
+
+
 def test_topic_names_read_like_an_editor_would_say_them() -> None:
     rows = [
         listing("LumaGlow LED Face Mask, 7-Color Red Light Therapy", "B0EXLEDMSK", q=0.9),
