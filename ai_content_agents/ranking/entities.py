@@ -18,8 +18,8 @@ topic ("LED Face Mask" / "LED Face Mask - Red Light…") joins it; links go to a
 merely overlap pairwise (pillowcase → sleep mask → eye pads …) never chain into one story. Mentions
 that did not join a product join the topic whose type words they use (two of them, or the topic's own
 head noun when no other topic has it). Topics are anchored to listings, so generic words and platform
-names never become one. Everything is near-linear: blocking on rare
-tokens for titles, token and token-pair indexes for brands and topics.
+names never become one. Everything is near-linear: blocking on rare tokens for titles, token and
+token-pair indexes for brands and topics.
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ import logging
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import chain
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator

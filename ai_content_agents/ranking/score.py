@@ -199,6 +199,7 @@ def story_fields(  # noqa: C901 - one story's fields computed together so each i
         products.append(ref)
         if lead_at in members:
             lead_product = (members, ref)
+    cluster_id = products[0]["product_id"]  # the story's first product (its topic's root group), before the sort
     if len(products) > 1:
         products.sort(key=lambda r: (-r["score"], r["product_id"]))
     if lead_product is not None and (len(products) == 1 or any(run.listing[i] for i in lead_product[0])):
@@ -222,9 +223,8 @@ def story_fields(  # noqa: C901 - one story's fields computed together so each i
     label, reason = label_of(best_sigs, lead_ev, w.half_life_h)
     category = next((it.category for it in (lead, *items) if it.category and it.source == "amazon"), None)
     category = category or next((it.category for it in (lead, *items) if it.category), None)
-    first = product_groups[0]
     return {
-        "cluster_id": products[0]["product_id"] if len(products) == 1 else cluster_id_for([its[i] for i in first], product_ids[0]),
+        "cluster_id": cluster_id,
         "rank": 0,
         "title": title,
         "topic": topic,

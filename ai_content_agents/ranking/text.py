@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from functools import lru_cache
-from collections.abc import Callable
 from itertools import chain
 from typing import Generic, TypeVar
 from urllib.parse import parse_qs, urlsplit
@@ -50,19 +50,20 @@ ACCESSORY_NOUNS = frozenset(
 # one pass: hashtags/mentions, then filler phrases, then specs (alternation order matters: "2026 new")
 _STRIP = re.compile(f"{_HASHTAG.pattern}|{_FILLER_PHRASES.pattern}|{_SPEC.pattern}")
 _DROP = _STOP | _FILLER_TOKENS
-# A cheap test for "could _STRIP match here?" (most titles need no stripping, and _STRIP's alternation
-# is the slow part): a hashtag or mention, a digit that starts a word (a spec, "2026 new"), or the first
-# letters of a filler phrase anywhere. Plain substring tests and one charset-led pattern: fast in re.
+# Could _STRIP match here? Most titles need no stripping, and _STRIP's alternation is the slow part: only
+# a hashtag or mention, a digit that starts a word (a spec, "2026 new"), or a word that starts a filler
+# phrase makes it worth running.
 _WORD_DIGIT = re.compile(r"[0-9](?<![^\W_][0-9])")
+# the first word of every _FILLER_PHRASES alternative, as _TOKEN cuts it
+_STRIP_LEADS = frozenset(
+    "tik tiktok amazon must musthave musthaves new newest latest upgraded best bestseller bestsellers free "
+    "seen going limited".split()
+)
 
 
-def _may_strip(text: str) -> bool:
-    return (
-        "#" in text or "@" in text or _WORD_DIGIT.search(text) is not None
-        or "tik" in text or "amazon" in text or "must" in text or "new" in text or "latest" in text
-        or "upgraded" in text or "best" in text or "free" in text or "seen" in text or "going" in text
-        or "limited" in text
-    )  # unrolled: a generator over the words costs more than the tests
+def _may_strip(text: str, words: Iterable[str]) -> bool:
+    """`words`: the (lower-case) text's words as _TOKEN cuts them."""
+    return "#" in text or "@" in text or not _STRIP_LEADS.isdisjoint(words) or _WORD_DIGIT.search(text) is not None
 
 
 class _Memo(dict[str, _T], Generic[_T]):
@@ -95,12 +96,6 @@ def _fold_token(raw: str) -> str:
 
 
 _TOKENS = _Memo(_fold_token)  # "" drops the word
-# the first word of every _FILLER_PHRASES alternative, as _TOKEN cuts it: no such word, no "#"/"@" and
-# no digit starting a word means _STRIP cannot match, so most titles skip it
-_STRIP_LEADS = frozenset(
-    "tik tiktok amazon must musthave musthaves new newest latest upgraded best bestseller bestsellers free "
-    "seen going limited".split()
-)
 
 
 def _title_tokens(title: str) -> tuple[str, ...]:
@@ -110,7 +105,7 @@ def _title_tokens(title: str) -> tuple[str, ...]:
     text = title.lower() if ascii_ else unicodedata.normalize("NFKC", title).casefold()
     find = (_ASCII_TOKEN if ascii_ or text.isascii() else _TOKEN).findall
     raws = find(text)
-    if "#" in text or "@" in text or not _STRIP_LEADS.isdisjoint(raws) or _WORD_DIGIT.search(text):
+    if _may_strip(text, raws):
         raws = find(_STRIP.sub(" ", text))
     out = dict.fromkeys(map(_TOKENS.__getitem__, raws))
     out.pop("", None)
@@ -299,7 +294,8 @@ def type_phrase(title: str, brand: str | None = None) -> tuple[str, ...]:
         head = _HEAD_SPLIT.split(head, maxsplit=1)[0]
     if not head.isascii():
         head = unicodedata.normalize("NFKC", head)
-    if _may_strip(head.casefold()):
+    low_head = head.casefold()
+    if _may_strip(low_head, _TOKEN.findall(low_head)):
         head = _STRIP.sub(" ", head)
     words = _WORD.findall(head)
     return tuple(w for w, (folded, stems) in zip(words, map(_PHRASE_WORDS.__getitem__, words), strict=True) if stems and folded != brand)
