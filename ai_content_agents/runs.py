@@ -8,6 +8,7 @@ its ranking clock: a replay of the bundled sample is ranked at the snapshot's ca
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
@@ -51,6 +52,20 @@ def _ts(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+def _filters(sample: bool | None, profile: str | None) -> tuple[str, list[object]]:
+    """The WHERE clause (and its parameters) that `latest` and `recent` share: sample or live, and profile
+    ("" → runs with no profile; None → any)."""
+    where = ["1 = 1"]
+    params: list[object] = []
+    if sample is not None:
+        where.append("sample = ?")
+        params.append(int(sample))
+    if profile is not None:
+        where.append("COALESCE(json_extract(report_json, '$.profile'), '') = ?")
+        params.append(profile)
+    return " AND ".join(where), params
+
+
 def save(store: Store, report: GatherReport, now: datetime | None = None) -> None:
     """Keep the whole run (items and trends) for later questions; the newest KEEP runs are kept."""
     at = _ts(now or datetime.now(UTC))
@@ -81,21 +96,12 @@ def latest(
     """
     now = now or datetime.now(UTC)
     since = _ts(now - timedelta(hours=max_age_h))
-    where = "stored_at >= ?"
-    params: list[object] = [since]
-    if sample is not None:
-        where += " AND sample = ?"
-        params.append(int(sample))
-    if profile is not None:
-        where += " AND COALESCE(json_extract(report_json, '$.profile'), '') = ?"
-        params.append(profile)
+    where, params = _filters(sample, profile)
     rows = store.query(
-        f"SELECT stored_at, report_json FROM stored_runs WHERE {where} ORDER BY stored_at DESC LIMIT 1", params
+        f"SELECT stored_at, report_json FROM stored_runs WHERE stored_at >= ? AND {where} ORDER BY stored_at DESC LIMIT 1",
+        [since, *params],
     )
-    if not rows:
-        return None
-    stored_at = datetime.fromisoformat(rows[0]["stored_at"])
-    return StoredRun(report=GatherReport.model_validate_json(rows[0]["report_json"]), stored_at=stored_at)
+    return _stored(rows[0]) if rows else None
 
 
 def recent(
@@ -106,19 +112,13 @@ def recent(
     profile: str | None = None,
 ) -> list[StoredRun]:
     """The stored runs, newest first (at most `limit`), filtered like `latest` but of any age."""
-    where = "1 = 1"
-    params: list[object] = []
-    if sample is not None:
-        where += " AND sample = ?"
-        params.append(int(sample))
-    if profile is not None:
-        where += " AND COALESCE(json_extract(report_json, '$.profile'), '') = ?"
-        params.append(profile)
+    where, params = _filters(sample, profile)
     rows = store.query(
         f"SELECT stored_at, report_json FROM stored_runs WHERE {where} ORDER BY stored_at DESC LIMIT ?",
         [*params, limit],
     )
-    return [
-        StoredRun(report=GatherReport.model_validate_json(r["report_json"]), stored_at=datetime.fromisoformat(r["stored_at"]))
-        for r in rows
-    ]
+    return [_stored(r) for r in rows]
+
+
+def _stored(row: sqlite3.Row) -> StoredRun:
+    return StoredRun(report=GatherReport.model_validate_json(row["report_json"]), stored_at=datetime.fromisoformat(row["stored_at"]))
