@@ -13,11 +13,13 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from ai_content_agents.agents.offline import OfflineModel
 from ai_content_agents.agents.writer_offline import section_plan
+
+from .fakes import LoopbackServer
 
 CREATED = "2026-11-20T09:00:00Z"  # fixed: nothing here reads the real date
 EXPIRES = "2026-11-21T09:00:00Z"
@@ -33,7 +35,7 @@ def offline_reply(params: dict[str, Any]) -> dict[str, Any]:
                       "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}}
 
 
-class FakeBatchServer:
+class FakeBatchServer(LoopbackServer):
     def __init__(
         self,
         *,
@@ -76,8 +78,7 @@ class FakeBatchServer:
                     return outer._results(self, m.group(1))
                 return outer._retrieve(self, m.group(1))
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._serve_with(Handler)
 
     # --- endpoints ---------------------------------------------------------------------------
     def _batch(self, batch_id: str) -> dict[str, Any]:
@@ -155,20 +156,6 @@ class FakeBatchServer:
         handler.end_headers()
         handler.wfile.write(raw)
 
-    # --- lifecycle ---------------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
-
     @property
     def requests(self) -> list[dict[str, Any]]:
         return [r for reqs in self.batches.values() for r in reqs]
-
-    def __enter__(self) -> FakeBatchServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()

@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Self
 
 import anthropic
 import httpx2
@@ -115,7 +115,29 @@ def sse_events(m: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "message_stop", {"type": "message_stop"}
 
 
-class FakeMessagesServer:
+class LoopbackServer:
+    """A ThreadingHTTPServer on 127.0.0.1:0 in a daemon thread, serving while its `with` block runs: the
+    lifecycle every fake API here shares. Subclasses build their handler, then call `_serve_with`."""
+
+    def _serve_with(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+class FakeMessagesServer(LoopbackServer):
     """ThreadingHTTPServer on 127.0.0.1:0 answering POST /v1/messages (JSON or SSE) from `responder(body)`.
 
     Counts what it receives: requests, input characters (system + messages + tools) and auth headers seen."""
@@ -153,25 +175,11 @@ class FakeMessagesServer:
                 self.end_headers()
                 self.wfile.write(raw)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
+        self._serve_with(Handler)
 
     @property
     def input_tokens(self) -> int:
         return self.input_chars // 4
-
-    def __enter__(self) -> FakeMessagesServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
 
 
 # --- a fake TikTok Shop client (only the methods the agent and approvals call) -----------------------

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -18,7 +17,7 @@ from ai_content_agents.cli import ask as ask_cli
 from ai_content_agents.store import Store
 
 from . import factories as f
-from .fakes import TEST_KEY, Script, msg, sdk_client, sse_events, text, use
+from .fakes import TEST_KEY, LoopbackServer, Script, msg, sdk_client, sse_events, text, use
 
 Raw = tuple[int, dict[str, str], bytes]
 
@@ -36,7 +35,7 @@ def _message(content: list[dict[str, Any]], stop: str = "end_turn") -> dict[str,
     return msg(content, stop)
 
 
-class RawServer:
+class RawServer(LoopbackServer):
     """A loopback /v1/messages that answers with scripted raw responses, in order (the last one repeats)."""
 
     def __init__(self, responses: list[Raw]) -> None:
@@ -58,21 +57,7 @@ class RawServer:
                 self.end_headers()
                 self.wfile.write(raw)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> RawServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
+        self._serve_with(Handler)
 
 
 def _app() -> typer.Typer:
