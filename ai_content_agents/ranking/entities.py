@@ -27,9 +27,9 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from functools import lru_cache
 from itertools import chain, combinations, islice
 
 from ..models import TrendItem
@@ -87,7 +87,8 @@ def learn_brands(its: Sequence[TrendItem]) -> frozenset[str]:
 
 
 def _learn_brands(its: Sequence[TrendItem], tokens: Sequence[tuple[str, ...]], listing: Sequence[bool]) -> frozenset[str]:
-    fields = {b for it in its if it.brand and " " not in it.brand.strip() and (b := normalise_brand(it.brand))}
+    raw = {it.brand for it in its if it.brand}  # a few thousand brand fields at most, read once each
+    fields = {b for brand in raw if " " not in brand.strip() and (b := normalise_brand(brand))}
     first: Counter[str] = Counter()
     later: set[str] = set()
     n = 0
@@ -122,7 +123,7 @@ def _item_brands(item: TrendItem, toks: tuple[str, ...], vocab: frozenset[str], 
         if own:
             return frozenset((own,))
         return frozenset((toks[0],)) if toks and toks[0] in vocab else _NO_BRANDS
-    named = vocab.intersection(toks)
+    named = _NO_BRANDS if vocab.isdisjoint(toks) else vocab.intersection(toks)  # most name none: one shared set
     return named | {own} if own else named
 
 
@@ -193,7 +194,7 @@ def _merge_meta(into: _Meta, other: _Meta) -> None:
         into.prices[cur] = (min(lo, lo0), max(hi, hi0))
 
 
-def product_ids(ids: set[str]) -> dict[str, str]:
+def product_ids(ids: Iterable[str]) -> dict[str, str]:
     """kind → id for the product ids in `ids`, or {} when it names two of a kind (a roundup)."""
     out: dict[str, str] = {}
     for i in ids:
@@ -243,16 +244,22 @@ class Products:
     """Product clusters as positions into the key-sorted items, with what topics need to know."""
 
     groups: list[list[int]]  # each ascending; groups ordered by their smallest position
-    ids: list[set[str]]  # canonical ids of each group's items
+    ids: list[AbstractSet[str]]  # canonical ids of each group's items
     listing: list[bool]  # per item position: is it a product listing
     brands: list[frozenset[str]]  # per item position
     vocab: frozenset[str]
 
 
-def _item_ids(its: Sequence[TrendItem], listing: Sequence[bool]) -> list[set[str]]:
+_NO_IDS: frozenset[str] = frozenset()
+
+
+def _item_ids(its: Sequence[TrendItem], listing: Sequence[bool]) -> list[AbstractSet[str]]:
     """Each item's ids; a mention linking two different products of a kind keeps neither link."""
-    out: list[set[str]] = []
+    out: list[AbstractSet[str]] = []
     for it, is_list in zip(its, listing, strict=True):
+        if not it.canonical_ids and not it.links:  # most mentions: one shared empty set
+            out.append(_NO_IDS)
+            continue
         ids = item_ids(it)
         if not is_list and len(ids) > 1 and not product_ids(ids) and any(i.startswith(_PRODUCT_ID_KINDS) for i in ids):
             ids = {i for i in ids if not i.startswith(_PRODUCT_ID_KINDS)}
@@ -260,7 +267,7 @@ def _item_ids(its: Sequence[TrendItem], listing: Sequence[bool]) -> list[set[str
     return out
 
 
-def _meta(it: TrendItem, brands: frozenset[str], ids: set[str]) -> _Meta:
+def _meta(it: TrendItem, brands: frozenset[str], ids: AbstractSet[str]) -> _Meta:
     meta = _Meta(brands=set(brands), product_ids=product_ids(ids), buckets=set(category_buckets(it.category)))
     if it.price is not None:
         price = float(it.price)
@@ -298,7 +305,7 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
 
     # 2) a mention naming one brand and a word of that brand's listing type joins that listing
     type_words: set[str] = set()
-    by_brand: dict[str, list[tuple[int, frozenset[str], str | None, frozenset[str]]]] = defaultdict(list)
+    by_brand: dict[str, list[tuple[int, frozenset[str], str | None, tuple[str, ...]]]] = defaultdict(list)
     for i, it in enumerate(its):
         if not listing[i]:
             continue
@@ -326,12 +333,12 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
         words = topic_tokens(it.title)
         shared: dict[int, int] = {}  # the brand's listings sharing type words with the mention → how many
         words_of = by_word[b]
-        for w in words & words_of.keys():
+        for w in words_of.keys() & words:
             for c in words_of[w]:
                 shared[c] = shared.get(c, 0) + 1
         if not shared:
             continue  # names no type word of the brand's listings ("CloudStep" alone)
-        naming: frozenset[str] | None = None
+        naming: set[str] | None = None
         scored: list[tuple[int, int]] = []
         for c, n_shared in shared.items():
             j, types, head, vocab_j = cands[c]
@@ -343,8 +350,8 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
             if score < 2:
                 continue
             if naming is None:
-                naming = words & type_words
-            if score > len(naming - vocab_j):
+                naming = type_words.intersection(words)
+            if score > len(naming.difference(vocab_j)):
                 scored.append((score, uf.find(j)))
         if not scored:
             continue
@@ -357,19 +364,19 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
             uf.union(root, ri)
 
     # 3) guarded fuzzy titles, blocked by rare tokens, within one brand
-    _fuzzy(its, tokens, uf, config)
+    _fuzzy(its, tokens, brands, uf, config)
 
     groups: dict[int, list[int]] = {}
-    gids: dict[int, set[str]] = {}
     for i in range(len(its)):
-        root = uf.find(i)
-        groups.setdefault(root, []).append(i)
-        gids.setdefault(root, set()).update(ids_of[i])
-    roots = sorted(groups)
-    return Products([groups[r] for r in roots], [gids[r] for r in roots], listing, brands, vocab)
+        groups.setdefault(uf.find(i), []).append(i)
+    members = [groups[r] for r in sorted(groups)]
+    group_ids = [ids_of[m[0]] if len(m) == 1 else set().union(*map(ids_of.__getitem__, m)) for m in members]
+    return Products(members, group_ids, listing, brands, vocab)
 
 
-def _fuzzy(its: list[TrendItem], toks: list[tuple[str, ...]], uf: _UnionFind, config: MatchConfig) -> None:  # noqa: C901 - hot path: candidate blocking and the match tests inlined for speed
+def _fuzzy(  # noqa: C901 - hot path: candidate blocking and the match tests inlined for speed
+    its: list[TrendItem], toks: list[tuple[str, ...]], brands: list[frozenset[str]], uf: _UnionFind, config: MatchConfig
+) -> None:
     """Title merges among candidates blocked on each title's rarest tokens: one title's words inside the
     other's (token_set_ratio = 100), most words shared unless prices back the match, within one brand.
 
@@ -378,7 +385,7 @@ def _fuzzy(its: list[TrendItem], toks: list[tuple[str, ...]], uf: _UnionFind, co
     word different either way (titles whose own 3 rarest tokens share a pair with ours). Only later
     items are taken from the second, so each pair is scored once."""
     need = config.min_shared_tokens
-    sets = [frozenset(t) for t in toks]
+    sets: list[frozenset[str] | None] = [None] * len(toks)  # each title's words, built when first compared
     df = Counter(chain.from_iterable(ts for ts in toks if len(ts) >= need))
     # token ids in (frequency, token) order; ids below n_single are tokens of one title only
     order = sorted(df, key=lambda t: (df[t], t))
@@ -419,6 +426,7 @@ def _fuzzy(its: list[TrendItem], toks: list[tuple[str, ...]], uf: _UnionFind, co
     window = max(1, cap // 5)
     band = config.price_band
     priced = [it.price is not None for it in its]
+    metas = uf.metas
     for i, keys in enumerate(pairs_of):
         if not keys:
             continue
@@ -434,8 +442,12 @@ def _fuzzy(its: list[TrendItem], toks: list[tuple[str, ...]], uf: _UnionFind, co
         if not found:
             continue
         si = sets[i]
+        if si is None:
+            si = sets[i] = frozenset(toks[i])
         for j in sorted(found)[:cap]:  # in index order; a dense block is cut deterministically
             sj = sets[j]
+            if sj is None:
+                sj = sets[j] = frozenset(toks[j])
             # one title's words inside the other's: token_set_ratio is 100 exactly then, so no scorer
             # is needed; titles that differ both ways name two things ("Hydro Flask …" / "Iron Flask …")
             if not (si <= sj or sj <= si):
@@ -446,7 +458,11 @@ def _fuzzy(its: list[TrendItem], toks: list[tuple[str, ...]], uf: _UnionFind, co
             if common < MIN_JACCARD * max(len(si), len(sj)) and not (priced[i] and priced[j]):
                 continue  # a short title inside a long one needs prices on both sides to back it
             ri, rj = uf.find(i), uf.find(j)
-            if ri != rj and _compatible(uf.meta(ri), uf.meta(rj), band, same_brand=True):
+            if ri == rj:
+                continue
+            if metas[ri] is None and metas[rj] is None and brands[ri] and brands[rj] and brands[ri].isdisjoint(brands[rj]):
+                continue  # two items on their own, of two brands: no need to build what they know
+            if _compatible(uf.meta(ri), uf.meta(rj), band, same_brand=True):
                 uf.union(ri, rj)
 
 
@@ -489,17 +505,16 @@ def group_topics(its: list[TrendItem], products: Products, strength: Sequence[fl
     types: dict[int, frozenset[str]] = {}
     heads: dict[int, str] = {}
     vocab: dict[int, frozenset[str]] = {}
-    df: Counter[str] = Counter()
     for g, i in enumerate(lead):
         if i is None:
             continue
         brand = listing_brand(its[i], products.vocab)
         types[g] = type_tokens(its[i].title, brand)
-        vocab[g] = topic_tokens(its[i].title) - ({brand} if brand else set())
-        df.update(types[g])
+        vocab[g] = frozenset(topic_tokens(its[i].title)).difference((brand,))
         head = head_token(its[i].title, brand)
         if head:
             heads[g] = head
+    df = Counter(chain.from_iterable(types.values()))
     limit = _generic_limit(len(types))
     generic = {t for t, c in df.items() if c > limit}
     rare = max(5, len(types) // 200)  # a linking pair needs one word this rare, so topics don't chain
@@ -525,7 +540,7 @@ def group_topics(its: list[TrendItem], products: Products, strength: Sequence[fl
             vindex[w].append(t)
     # a word in more than MAX_TOPICS_PER_WORD topics proposes none (it still counts as a shared word)
     proposing = {w: ts for w, ts in index.items() if len(ts) <= MAX_TOPICS_PER_WORD}
-    v_specific = {t: {w for w in ws if len(vindex[w]) <= MAX_TOPICS_PER_WORD} for t, ws in v_words.items()}
+    v_specific = {w: ts for w, ts in vindex.items() if len(ts) <= MAX_TOPICS_PER_WORD}  # word → topics
 
     # mentions that did not join a product join the topic whose type words they use
     unique_heads = {h: t for t, hs in t_heads.items() for h in hs if head_owners[h] == 1}
@@ -536,15 +551,15 @@ def group_topics(its: list[TrendItem], products: Products, strength: Sequence[fl
             topic_members[topic_of[g]].append(g)
             continue
         group = products.groups[g]
-        words = (
+        words: Collection[str] = (
             topic_tokens(its[group[0]].title)
             if len(group) == 1
             else frozenset(chain.from_iterable(topic_tokens(its[i].title) for i in group))
         )
-        found = words & proposing_words
+        found = proposing_words & words
         if not found:
             continue
-        hits: dict[int, int] = {}
+        hits: dict[int, int] = {}  # topic → how many of its type words the mention uses
         for w in found:
             for t in proposing[w]:
                 hits[t] = hits.get(t, 0) + 1
@@ -553,14 +568,17 @@ def group_topics(its: list[TrendItem], products: Products, strength: Sequence[fl
         if top >= 2:  # two type words: the topic with the most (then the most vocabulary words) wins
             for t, in_type in hits.items():
                 if in_type == top:
-                    key = (in_type, len(words & v_words[t]), -t)
+                    key = (in_type, len(v_words[t].intersection(words)), -t)
                     best = key if best is None or key > best else best
         else:  # one type word: it must be the topic's own head noun, or two specific words of its vocabulary
-            own_head = {unique_heads[w] for w in words & unique_heads.keys()}
-            for t in hits:
-                in_vocab = len(words & v_specific[t])
-                if in_vocab >= 2 or t in own_head:
-                    key = (1, in_vocab, -t)
+            own_head = {unique_heads[w] for w in unique_heads.keys() & words}
+            in_vocab_of: dict[int, int] = {}  # topic → how many specific words of its vocabulary the mention uses
+            for w in v_specific.keys() & words:
+                for t in v_specific[w]:
+                    in_vocab_of[t] = in_vocab_of.get(t, 0) + 1
+            for t in chain((t for t, n in in_vocab_of.items() if n >= 2), own_head):
+                if t in hits:
+                    key = (1, in_vocab_of.get(t, 0), -t)
                     best = key if best is None or key > best else best
         if best is not None:
             topic_members[-best[2]].append(g)
@@ -609,13 +627,6 @@ NAME_LISTINGS = 5  # the topic's first listings (strongest product first) propos
 NAME_ITEMS = 60  # how many of its items vote on the form of its last word
 
 
-@lru_cache(maxsize=1 << 16)
-def word_forms(title: str) -> tuple[tuple[str, str], ...]:
-    """(stem, folded word) for each word of a title that is not an "-ing" form: how items spell a type."""
-    toks = title_tokens(title.replace("-", " ") if "-" in title else title)
-    return tuple((stem(t), t) for t in toks if not t.endswith("ing"))
-
-
 def _topic_name(  # noqa: C901 - naming rules in the order an editor applies them, each one a guard
     its: list[TrendItem], products: Products, groups: list[int], lead: list[int | None], words: set[str]
 ) -> str:
@@ -640,14 +651,14 @@ def _topic_name(  # noqa: C901 - naming rules in the order an editor applies the
         for k in range(len(phrase)):
             stems: frozenset[str] = frozenset()
             for end in range(k + 1, min(k + 3, len(phrase)) + 1):
-                stems = stems | word_stems[end - 1]
+                stems = stems.union(word_stems[end - 1])
                 if stems:
                     if not stems <= words:
                         break  # a longer run holds these stems too
                     stems_of[phrase[k:end]] = stems
     runs = dict.fromkeys(stems_of, 0)
     for i in islice(chain.from_iterable(products.groups[g] for g in groups), NAME_ITEMS):
-        t = topic_tokens(its[i].title)
+        t = frozenset(topic_tokens(its[i].title))
         for run, stems in stems_of.items():
             if stems <= t:
                 runs[run] += 1
@@ -658,13 +669,16 @@ def _topic_name(  # noqa: C901 - naming rules in the order an editor applies the
         return ""
     while len(best) > 1 and best[-1].isupper() and len(best[-1]) <= 4:
         best = best[:-1]  # "Mineral Sunscreen SPF" → "mineral sunscreens"
-    last_stems = topic_tokens(best[-1])
+    last_stems = set(topic_tokens(best[-1]))
     last_stem = next(iter(last_stems)) if len(last_stems) == 1 else None
     forms: dict[str, int] = {}
     for i in islice(chain.from_iterable(products.groups[g] for g in groups), NAME_ITEMS):
-        for st, f in word_forms(its[i].title):
-            if st == last_stem:
-                forms[f] = forms.get(f, 0) + 1
+        title = its[i].title
+        if last_stem not in topic_tokens(title):
+            continue  # no word of it is a form of the last word
+        for word in title_tokens(title):
+            if stem(word) == last_stem and not word.endswith("ing"):  # how items spell it ("curlers", not "curling")
+                forms[word] = forms.get(word, 0) + 1
     last = max(forms, key=lambda f: (forms[f], -len(f), f)) if forms else display_word(best[-1])
     return " ".join([*(display_word(w) for w in best[:-1]), plural(last)])
 
@@ -672,4 +686,3 @@ def _topic_name(  # noqa: C901 - naming rules in the order an editor applies the
 def clear_caches() -> None:
     """Forget every memoised title, link, word and run (benchmarks start each timed call cold)."""
     text.clear_caches()
-    word_forms.cache_clear()

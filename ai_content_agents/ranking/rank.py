@@ -23,9 +23,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from ..models import ProductRef, SourceEvidence, Trend, TrendItem
+from ..models import Trend, TrendItem
 from .entities import MatchConfig, Topic, group_topics, is_listing, resolve_products
-from .score import Run, Weights, aware, single_item_story, story_fields, strength
+from .score import Run, Weights, aware, single_item_story, story_fields, strengths, trusted
 from .text import item_ids, title_tokens
 
 log = logging.getLogger(__name__)
@@ -253,12 +253,15 @@ def rank_with_stats(
             gc.enable()
 
 
-def _stories(its: list[TrendItem], keys: list[str], config: RankConfig, now: datetime) -> tuple[list[Trend], list[str]]:
-    """Every story as a `Trend` (rank 0), and the source each single-source story is charged to ("" for a
-    corroborated one). Each story's plain fields become its Trend at once, so they never pile up."""
+def _stories(
+    its: list[TrendItem], keys: list[str], config: RankConfig, now: datetime
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every story's `Trend` fields (rank 0; its evidence and products already models), and the source each
+    single-source story is charged to ("" for a corroborated one). Ranking reads and flags the fields; they
+    become Trends once ranked."""
     w = Weights(config.weights, config.default_weight, config.half_life_h, config.thin_n, config.same_story)
     products = resolve_products(its, _match_config(config))
-    parts = [strength(it, w, now) for it in its]
+    parts = strengths(its, w, now)
     run = Run(its, keys, _percentiles_at(its), parts, products.listing, w)
     topics = group_topics(its, products, [p[0] for p in parts])
     niche = frozenset(t for term in config.niche_terms for t in title_tokens(term))
@@ -266,13 +269,13 @@ def _stories(its: list[TrendItem], keys: list[str], config: RankConfig, now: dat
     strict = bool(phrases)
     excluded = _phrases(config.exclude_terms)
     done: set[int] = set()
-    out: list[Trend] = []
+    out: list[dict[str, Any]] = []
     strongest: list[str] = []
 
     def add(fields: dict[str, Any]) -> None:
         _flag_excluded(fields, excluded)
         strongest.append(fields.pop("strongest"))
-        out.append(_share_fields_set(Trend(**fields)))
+        out.append(fields)
 
     for g, members in enumerate(products.groups):
         topic: Topic | None = topics[g]
@@ -302,22 +305,6 @@ def _stories(its: list[TrendItem], keys: list[str], config: RankConfig, now: dat
     return out, strongest
 
 
-_FIELDS_SET = {model: set(model.model_fields) for model in (Trend, SourceEvidence, ProductRef)}
-
-
-def _share_fields_set(trend: Trend) -> Trend:
-    """A ranked Trend and its evidence and products set every field, yet pydantic gives each model its
-    own `model_fields_set`: 3.7 KB of a one-item story's 9 KB. They share one per model instead (the same
-    names; setting a field adds a name already there, so the shared set never changes)."""
-    setattr_ = object.__setattr__
-    setattr_(trend, "__pydantic_fields_set__", _FIELDS_SET[Trend])
-    for ev in trend.evidence:
-        setattr_(ev, "__pydantic_fields_set__", _FIELDS_SET[SourceEvidence])
-    for product in trend.products:
-        setattr_(product, "__pydantic_fields_set__", _FIELDS_SET[ProductRef])
-    return trend
-
-
 def _rank(
     items: Iterable[TrendItem],
     config: RankConfig,
@@ -330,26 +317,27 @@ def _rank(
 
     demoted: set[int] = set()
     for idx, t in enumerate(stories if featured else ()):
-        hits = [featured[k] for k in _cluster_keys(t.cluster_id, t.items) if k in featured]
+        hits = [featured[k] for k in _cluster_keys(t["cluster_id"], t["items"]) if k in featured]
         if not hits:
             continue
-        t.flags.append("featured_before")
-        if t.score > max(h[1] for h in hits) * (1 + config.featured_growth):
-            t.flags.append("featured_grew")
+        t["flags"].append("featured_before")
+        if t["score"] > max(h[1] for h in hits) * (1 + config.featured_growth):
+            t["flags"].append("featured_grew")
         else:
             demoted.add(idx)
 
-    order = sorted(
-        range(len(stories)),
-        key=lambda i: (i in demoted, -stories[i].score, -stories[i].independent_sources, stories[i].cluster_id),
-    )
+    # by score, then corroboration, then cluster id (unique): featured stories that did not grow sink
+    sort_keys = [(-t["score"], -t["independent_sources"], t["cluster_id"]) for t in stories]
+    order = sorted(range(len(stories)), key=sort_keys.__getitem__)
+    if demoted:
+        order = [i for i in order if i not in demoted] + [i for i in order if i in demoted]
     cap = config.per_source_cap
     per_source: Counter[str] = Counter()
-    top: list[Trend] = []
-    rest: list[Trend] = []
+    top: list[dict[str, Any]] = []
+    rest: list[dict[str, Any]] = []
     for i in order:
         t = stories[i]
-        flags = t.flags
+        flags = t["flags"]
         blocked = "ineligible" in flags or "excluded" in flags or (config.exclude_off_topic and "off_topic" in flags)
         if len(top) < config.top_n and not blocked:
             src = strongest[i]  # "" for a corroborated story: never charged to a cap
@@ -360,9 +348,10 @@ def _rank(
                 continue
             flags.append("capped")  # kept out of the top N only by its source's single-source cap
         rest.append(t)
-    ranked = top + rest
-    for n, t in enumerate(ranked, 1):
-        t.rank = n
+    ranked: list[Trend] = []
+    for n, t in enumerate(chain(top, rest), 1):
+        t["rank"] = n
+        ranked.append(trusted(Trend, t))
     if skipped:
         log.info("ranking skipped %s", dict(skipped))
     return RankResult(trends=ranked, top_count=len(top), skipped=dict(skipped))
@@ -381,11 +370,14 @@ def rank(
     return rank_with_stats(items, config, now, featured).trends
 
 
-def _dedupe_cluster_ids(stories: list[Trend]) -> None:
+def _dedupe_cluster_ids(stories: list[dict[str, Any]]) -> None:
     """Title-hash ids can collide for stories kept apart by guards; suffix the later ones (~2, ~3…)."""
-    counts: Counter[str] = Counter()
+    seen: set[str] = set()
+    repeats: Counter[str] = Counter()
     for t in stories:
-        cid = t.cluster_id
-        counts[cid] += 1
-        if counts[cid] > 1:
-            t.cluster_id = f"{cid}~{counts[cid]}"
+        cid = t["cluster_id"]
+        if cid in seen:
+            repeats[cid] += 1
+            t["cluster_id"] = f"{cid}~{repeats[cid] + 1}"
+        else:
+            seen.add(cid)

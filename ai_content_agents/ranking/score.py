@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from ..models import Signals, TrendItem
+from ..models import ProductRef, Signals, SourceEvidence, Trend, TrendItem
 from .text import category_buckets, clean_title, item_ids, normalise_title, product_url_rank
 
 @dataclass(frozen=True, slots=True)
@@ -49,31 +50,47 @@ class Run:
     listing: Sequence[bool]
     w: Weights
 
-    def p(self, i: int) -> tuple[float, int]:
-        return self.pct[i] or _NO_P
+
+_FIELDS_SET = {model: set(model.model_fields) for model in (Trend, SourceEvidence, ProductRef)}
+_M = TypeVar("_M", Trend, SourceEvidence, ProductRef)
+_new = object.__new__
+_set = object.__setattr__
+
+
+def trusted(model: type[_M], fields: dict[str, Any]) -> _M:
+    """`model.model_construct(**fields)` for fields ranking computed itself: every field given, each of its
+    declared type (the ranking tests validate every ranked Trend strictly). Validating 67k stories again
+    took a tenth of a 100k run. Instances of a model share one fields set: every field is set, so setting
+    one adds a name already there and the shared set never changes (its own copy was 3.7 KB a story)."""
+    m = _new(model)
+    _set(m, "__dict__", fields)
+    _set(m, "__pydantic_fields_set__", _FIELDS_SET[model])
+    _set(m, "__pydantic_extra__", None)
+    _set(m, "__pydantic_private__", None)
+    return m
 
 
 def aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
-def age_h(item: TrendItem, now: datetime) -> float:
-    """Hours from the end of the item's observation window: its post time, else its capture time."""
-    end = item.published_at or item.observed_at
-    return max(0.0, (now - aware(end)).total_seconds() / 3600.0)
+def strengths(its: Sequence[TrendItem], w: Weights, now: datetime) -> list[Part]:
+    """(w·q·d, weight, age in hours, decay) of each item. Age runs from the end of the item's observation
+    window: its post time, else its capture time."""
+    out: list[Part] = []
+    weights, default, half_life = w.weights, w.default_weight, w.half_life_h
+    for item in its:
+        end = item.published_at or item.observed_at
+        age = max(0.0, (now - (end if end.tzinfo is not None else end.replace(tzinfo=UTC))).total_seconds() / 3600.0)
+        decay = 2.0 ** (-age / half_life)
+        weight = weights.get(item.source, default)
+        sig = item.signals
+        q = sig.q if sig is not None and sig.eligible else 0.0
+        out.append((weight * q * decay, weight, age, decay))
+    return out
 
 
-def strength(item: TrendItem, w: Weights, now: datetime) -> Part:
-    """(w·q·d, weight, age in hours, decay) of one item."""
-    sig = item.signals
-    weight = w.weights.get(item.source, w.default_weight)
-    age = age_h(item, now)
-    decay = 2.0 ** (-age / w.half_life_h)
-    q = sig.q if sig is not None and sig.eligible else 0.0
-    return weight * q * decay, weight, age, decay
-
-
-def cluster_id_for(items: Sequence[TrendItem], ids: set[str] | None = None) -> str:
+def cluster_id_for(items: Sequence[TrendItem], ids: AbstractSet[str] | None = None) -> str:
     """Stable across runs: the smallest "asin:" id, else the smallest canonical id, else a hash of the
     smallest normalised title (with brand and category bucket, so guarded-apart twins differ)."""
     if ids is None:
@@ -85,10 +102,12 @@ def cluster_id_for(items: Sequence[TrendItem], ids: set[str] | None = None) -> s
         return min(asins)
     if ids:
         return min(ids)
-    basis = min(
-        (normalise_title(it.title), it.brand or "", ",".join(sorted(category_buckets(it.category)))) for it in items
-    )
+    basis = min(map(_title_basis, items)) if len(items) > 1 else _title_basis(items[0])
     return "title:" + hashlib.sha1("|".join(basis).encode()).hexdigest()[:16]
+
+
+def _title_basis(it: TrendItem) -> tuple[str, str, str]:
+    return normalise_title(it.title), it.brand or "", ",".join(sorted(category_buckets(it.category)))
 
 
 def canonical_urls(items: Sequence[TrendItem], lead: TrendItem | None = None) -> list[str]:
@@ -103,7 +122,7 @@ def canonical_urls(items: Sequence[TrendItem], lead: TrendItem | None = None) ->
             if link not in rank_of and (r := product_url_rank(link)) < 2:
                 rank_of[link] = r
     urls = rank_of.keys()
-    ordered = sorted(urls, key=lambda u: (rank_of[u], u))
+    ordered = [u for _, u in sorted([(r, u) for u, r in rank_of.items()])]
     if lead is not None and lead.url in urls:
         ordered.remove(lead.url)
         ordered.insert(0, lead.url)
@@ -124,6 +143,9 @@ def product_title(run: Run, members: Sequence[int]) -> str:
 
 def noisy_or(factors: Mapping[str, float], same_story: Mapping[str, str] | None = None) -> float:
     """1 − Π(1 − f) over independence groups (each group's strongest factor)."""
+    if len(factors) == 1:  # one source (most products): the same float as below
+        (f,) = factors.values()
+        return 1.0 - (1.0 - min(max(f, 0.0), 0.999999))
     best: dict[str, float] = {}
     groups = same_story or {}
     for source, f in factors.items():
@@ -136,15 +158,15 @@ def noisy_or(factors: Mapping[str, float], same_story: Mapping[str, str] | None 
 
 
 def story_fields(  # noqa: C901 - one story's fields computed together so each item is read once
-    run: Run, positions: Sequence[int], product_groups: Sequence[Sequence[int]], product_ids: Sequence[set[str]],
+    run: Run, positions: Sequence[int], product_groups: Sequence[Sequence[int]], product_ids: Sequence[AbstractSet[str]],
     topic: str | None,
 ) -> dict[str, Any]:
-    """The fields of one `Trend` (plus "strongest" for the caps) as plain data, validated once when the
-    Trend is built. `positions`: the story's items (ascending); `product_groups`: each product's items;
-    `product_ids`: each product's canonical ids."""
+    """The fields of one `Trend` (plus "strongest" for the caps) as plain data: every field, each of its
+    declared type (the Trend is built from them without validating again). `positions`: the story's items
+    (ascending); `product_groups`: each product's items; `product_ids`: each product's canonical ids."""
     if len(positions) == 1:
         return single_item_story(run, positions[0], product_ids[0], topic)
-    its, keys, parts, w = run.items, run.keys, run.parts, run.w
+    its, keys, parts, pct, w = run.items, run.keys, run.parts, run.pct, run.w
     by_source: dict[str, list[int]] = {}
     for i in positions:
         by_source.setdefault(its[i].source, []).append(i)
@@ -154,30 +176,22 @@ def story_fields(  # noqa: C901 - one story's fields computed together so each i
     best_of: list[tuple[dict[str, Any], int]] = []
     for source in sorted(by_source) if len(by_source) > 1 else by_source:
         group = by_source[source]
-        b = group[0] if len(group) == 1 else max(group, key=lambda i: (parts[i][0], run.p(i)[0], keys[i]))
+        b = group[0] if len(group) == 1 else max(group, key=lambda i: (parts[i][0], (pct[i] or _NO_P)[0], keys[i]))
         sig = its[b].signals
         if sig is None:
             continue
-        f, weight, age, decay = parts[b]
-        p, n_source = run.p(b)
-        ev = {
-            "source": source, "item_keys": [keys[i] for i in group], "best_key": keys[b], "metric": sig.metric,
-            "value": sig.value, "baseline": sig.baseline, "baseline_level": sig.baseline_level,
-            "n_baseline": sig.n_baseline, "m": sig.m, "m_s": sig.m_s, "q": sig.q if sig.eligible else 0.0,
-            "s": sig.s, "p": p, "n_source": n_source, "weight": weight, "age_h": age,
-            "half_life_h": w.half_life_h, "decay": decay, "thin": n_source < w.thin_n, "counted": f > 0.0,
-        }
+        ev = _evidence(run, b, sig, [keys[i] for i in group])
         evidence.append(ev)
         best_of.append((ev, b))
-        if f > 0.0:
-            factors[source] = f
+        if ev["counted"]:
+            factors[source] = parts[b][0]
     score = noisy_or(factors, w.same_story)
     groups = {w.same_story.get(s, s) for s in factors}
     counted = [(ev, b) for ev, b in best_of if ev["counted"]]
     if counted:
         lead_ev, lead_at = max(counted, key=lambda eb: (factors[eb[0]["source"]], eb[0]["p"], eb[0]["source"]))
     else:
-        lead_ev, lead_at = None, max(positions, key=lambda i: (run.p(i)[0], keys[i]))
+        lead_ev, lead_at = None, max(positions, key=lambda i: ((pct[i] or _NO_P)[0], keys[i]))
     lead = its[lead_at]
 
     products: list[dict[str, Any]] = []
@@ -215,12 +229,12 @@ def story_fields(  # noqa: C901 - one story's fields computed together so each i
         flags.append("too_recent")
     if any(ev["thin"] and ev["counted"] for ev in evidence):
         flags.append("thin")
-    best_sigs = [(ev, sig) for ev, b in best_of if (sig := its[b].signals) is not None]
-    if any("estimate" in sig.flags for ev, sig in best_sigs if ev["counted"]):
+    counted_sigs = [(ev["source"], sig) for ev, b in counted if (sig := its[b].signals) is not None]
+    if any("estimate" in sig.flags for _, sig in counted_sigs):
         flags.append("estimate")
     if not counted:
         flags.append("ineligible")
-    label, reason = label_of(best_sigs, lead_ev, w.half_life_h)
+    label, reason = label_of(counted_sigs, (lead_ev["source"], lead_ev["age_h"]) if lead_ev else None, w.half_life_h)
     category = next((it.category for it in (lead, *items) if it.category and it.source == "amazon"), None)
     category = category or next((it.category for it in (lead, *items) if it.category), None)
     return {
@@ -231,8 +245,8 @@ def story_fields(  # noqa: C901 - one story's fields computed together so each i
         "canonical_urls": canonical_urls(items, lead),
         "category": category,
         "items": items,
-        "evidence": evidence,
-        "products": products,
+        "evidence": [trusted(SourceEvidence, ev) for ev in evidence],
+        "products": [trusted(ProductRef, ref) for ref in products],
         "lead_key": keys[lead_at],
         "independent_sources": len(groups),
         "score": score,
@@ -243,23 +257,16 @@ def story_fields(  # noqa: C901 - one story's fields computed together so each i
     }
 
 
-def single_item_story(run: Run, i: int, ids: set[str], topic: str | None) -> dict[str, Any]:
+def single_item_story(run: Run, i: int, ids: AbstractSet[str], topic: str | None) -> dict[str, Any]:
     """`story_fields` for a story of one item (most of them at scale), without the general bookkeeping."""
     it = run.items[i]
     k = run.keys[i]
     sig = it.signals
     assert sig is not None  # rank only passes scored items
     w = run.w
-    f, weight, age, decay = run.parts[i]
-    p, n_source = run.p(i)
+    f, _, age, _ = run.parts[i]
     counted = f > 0.0
-    ev = {
-        "source": it.source, "item_keys": [k], "best_key": k, "metric": sig.metric, "value": sig.value,
-        "baseline": sig.baseline, "baseline_level": sig.baseline_level, "n_baseline": sig.n_baseline,
-        "m": sig.m, "m_s": sig.m_s, "q": sig.q if sig.eligible else 0.0, "s": sig.s, "p": p,
-        "n_source": n_source, "weight": weight, "age_h": age, "half_life_h": w.half_life_h, "decay": decay,
-        "thin": n_source < w.thin_n, "counted": counted,
-    }
+    ev = _evidence(run, i, sig, [k])
     cid = cluster_id_for((it,), ids)
     title = clean_title(it.title) or it.title
     score = 1.0 - (1.0 - min(f, 0.999999)) if counted else 0.0  # noisy_or of one factor, the same float
@@ -272,35 +279,52 @@ def single_item_story(run: Run, i: int, ids: set[str], topic: str | None) -> dic
         flags.append("estimate")
     if not counted:
         flags.append("ineligible")
-    label, reason = label_of(((ev, sig),), ev if counted else None, w.half_life_h)
+    label, reason = label_of(((it.source, sig),), (it.source, age), w.half_life_h) if counted else _NOT_COUNTED
     listing = run.listing[i]
     return {
         "cluster_id": cid, "rank": 0, "title": title, "topic": topic,
         "canonical_urls": canonical_urls((it,), it) if it.links else [it.url] if it.url else [],
         "category": it.category, "items": [it],
-        "evidence": [ev],
-        "products": [{"product_id": cid, "title": title, "brand": it.brand if listing else None, "listing": listing,
-                      "item_keys": [k], "sources": [it.source], "score": score}],
+        "evidence": [trusted(SourceEvidence, ev)],
+        "products": [trusted(ProductRef, {"product_id": cid, "title": title, "brand": it.brand if listing else None,
+                                          "listing": listing, "item_keys": [k], "sources": [it.source], "score": score})],
         "lead_key": k, "independent_sources": 1 if counted else 0, "score": score, "label": label,
         "label_reason": reason, "flags": flags, "strongest": it.source if counted else "",
     }
 
 
+def _evidence(run: Run, b: int, sig: Signals, item_keys: list[str]) -> dict[str, Any]:
+    """A `SourceEvidence`'s fields: one source's items (`item_keys`) and its best item `b` (whose `sig`)."""
+    f, weight, age, decay = run.parts[b]
+    p, n_source = run.pct[b] or _NO_P
+    w = run.w
+    return {
+        "source": run.items[b].source, "item_keys": item_keys, "best_key": run.keys[b], "metric": sig.metric,
+        "value": sig.value, "baseline": sig.baseline, "baseline_level": sig.baseline_level,
+        "n_baseline": sig.n_baseline, "m": sig.m, "m_s": sig.m_s, "q": sig.q if sig.eligible else 0.0, "s": sig.s,
+        "p": p, "n_source": n_source, "weight": weight, "age_h": age, "half_life_h": w.half_life_h,
+        "decay": decay, "thin": n_source < w.thin_n, "counted": f > 0.0,
+    }
+
+
 def label_of(
-    best: Sequence[tuple[Mapping[str, Any], Signals]], lead: Mapping[str, Any] | None, half_life_h: float
+    counted: Sequence[tuple[str, Signals]], lead: tuple[str, float] | None, half_life_h: float
 ) -> tuple[str, str]:
     """breakout: counted evidence flagged "breakout" (new, no baseline, clears the volume floor);
     climbing: counted evidence with rising velocity that is not too fresh to judge; peaked: the lead
-    evidence is older than two half-lives; else steady. The reason names the source and why."""
-    counted = [(ev["source"], sig) for ev, sig in best if ev["counted"]]
+    evidence is older than two half-lives; else steady. The reason names the source and why.
+    `counted`: (source, signals) of each counted evidence; `lead`: the lead evidence's (source, age in hours)."""
     for source, sig in counted:
         if "breakout" in sig.flags:
             return "breakout", f"{source}: new, with no earlier baseline, and above the volume floor"
     for source, sig in counted:
         if sig.velocity is not None and sig.velocity > 0 and "too_recent" not in sig.flags:
             return "climbing", f"{source}: {sig.metric} rising against its earlier level"
-    if lead is not None and lead["age_h"] > 2 * half_life_h:
-        return "peaked", f"{lead['source']}: the strongest signal is {lead['age_h'] / 24:.0f} days old"
+    if lead is not None and lead[1] > 2 * half_life_h:
+        return "peaked", f"{lead[0]}: the strongest signal is {lead[1] / 24:.0f} days old"
     if not counted:
-        return "steady", "no source shows it above its own norm"
+        return _NOT_COUNTED
     return "steady", "above its norm, with no rising velocity recorded"
+
+
+_NOT_COUNTED = ("steady", "no source shows it above its own norm")

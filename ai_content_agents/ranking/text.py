@@ -49,6 +49,7 @@ ACCESSORY_NOUNS = frozenset(
 
 # one pass: hashtags/mentions, then filler phrases, then specs (alternation order matters: "2026 new")
 _STRIP = re.compile(f"{_HASHTAG.pattern}|{_FILLER_PHRASES.pattern}|{_SPEC.pattern}")
+_STRIP_ANY_CASE = re.compile(_STRIP.pattern, re.IGNORECASE)  # on text that keeps its spelling
 _DROP = _STOP | _FILLER_TOKENS
 # Could _STRIP match here? Most titles need no stripping, and _STRIP's alternation is the slow part: only
 # a hashtag or mention, a digit that starts a word (a spec, "2026 new"), or a word that starts a filler
@@ -104,7 +105,8 @@ def _title_tokens(title: str) -> tuple[str, ...]:
     ascii_ = title.isascii()  # NFKC leaves ASCII as it is, and casefold is lower() there
     text = title.lower() if ascii_ else unicodedata.normalize("NFKC", title).casefold()
     find = (_ASCII_TOKEN if ascii_ or text.isascii() else _TOKEN).findall
-    raws = find(text)
+    # letters, digits and spaces only (most titles): the words are the split, without a regex
+    raws = text.split() if ascii_ and text.replace(" ", "").isalnum() else find(text)
     if _may_strip(text, raws):
         raws = find(_STRIP.sub(" ", text))
     out = dict.fromkeys(map(_TOKENS.__getitem__, raws))
@@ -168,6 +170,7 @@ def normalise_brand(brand: str | None) -> str | None:
 
 
 _ASIN_PATH = re.compile(r"/(?:dp|gp/product|gp/aw/d|product)/([A-Z0-9]{10})(?:[/?]|$)", re.I)
+_AMAZON_DP = re.compile(r"https://www\.amazon\.[a-z]{2,3}(?:\.[a-z]{2})?/dp/([A-Za-z0-9]{10})/?")
 _TT_PRODUCT = re.compile(r"/(?:view/product|product|pdp(?:/[^/]+)?)/(\d{6,})(?:[/?]|$)")
 
 
@@ -175,6 +178,9 @@ _TT_PRODUCT = re.compile(r"/(?:view/product|product|pdp(?:/[^/]+)?)/(\d{6,})(?:[
 def link_ids(url: str) -> tuple[str, ...]:
     """Canonical ids a link resolves to: an Amazon /dp/<ASIN> → "asin:<ASIN>", a TikTok Shop product
     page → "tiktok_product:<id>". Other links give nothing (they never join clusters)."""
+    m = _AMAZON_DP.fullmatch(url)
+    if m:  # the canonical product link (every Amazon row has one): no need to split it
+        return (f"asin:{m.group(1).upper()}",)
     low = url.lower()
     if "amazon" in low:
         if "/dp/" not in low and "/gp/" not in low and "/product/" not in low and "asin=" not in url:
@@ -207,7 +213,9 @@ def link_ids(url: str) -> tuple[str, ...]:
 def item_ids(item: TrendItem) -> set[str]:
     """The item's own canonical ids plus those derived from its outbound links."""
     if not item.links:
-        return set(item.canonical_ids).difference(("",))
+        ids = set(item.canonical_ids)
+        ids.discard("")
+        return ids
     ids = {c for c in item.canonical_ids if c}
     for link in item.links:
         ids.update(link_ids(link))
@@ -265,13 +273,13 @@ def stem(token: str) -> str:
 
 
 _TOPIC_STEMS = _Memo(lambda token: "" if token in NON_TYPE_TOKENS else _STEMS[token])
-_EMPTY = frozenset(("",))
 
 
-def _topic_tokens(title: str) -> frozenset[str]:
-    """Stemmed title tokens that can name a product type (no pack, audience, colour or platform words)."""
-    out = frozenset(map(_TOPIC_STEMS.__getitem__, title_tokens(title)))
-    return out - _EMPTY if "" in out else out
+def _topic_tokens(title: str) -> tuple[str, ...]:
+    """Stemmed title tokens that can name a product type (no pack, audience, colour or platform words).
+    A stem may repeat ("curler curling"): callers compare them as a set. A tuple, not a set: a run holds
+    one per title, and a set of seven words takes seven times the memory."""
+    return tuple(filter(None, map(_TOPIC_STEMS.__getitem__, title_tokens(title))))
 
 
 _TOPIC_TOKENS = _Memo(_topic_tokens, 1 << 19)
@@ -295,9 +303,10 @@ def type_phrase(title: str, brand: str | None = None) -> tuple[str, ...]:
     if not head.isascii():
         head = unicodedata.normalize("NFKC", head)
     low_head = head.casefold()
-    if _may_strip(low_head, _TOKEN.findall(low_head)):
-        head = _STRIP.sub(" ", head)
-    words = _WORD.findall(head)
+    plain = head.isascii() and head.replace(" ", "").isalnum()  # letters, digits, spaces: words are the split
+    if _may_strip(low_head, low_head.split() if plain else _TOKEN.findall(low_head)):
+        head = _STRIP_ANY_CASE.sub(" ", head)  # listings shout in title case: "2026 New", "Best Seller", "380 ML"
+    words = head.split() if plain else _WORD.findall(head)
     return tuple(w for w, (folded, stems) in zip(words, map(_PHRASE_WORDS.__getitem__, words), strict=True) if stems and folded != brand)
 
 
@@ -333,7 +342,7 @@ def head_token(title: str, brand: str | None = None) -> str | None:
     phrase = type_phrase(title, brand)
     if not phrase:
         return None
-    toks = topic_tokens(phrase[-1])
+    toks = set(topic_tokens(phrase[-1]))
     return next(iter(toks)) if len(toks) == 1 else None
 
 

@@ -8,9 +8,10 @@ from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 from ranking_factory import NOW
 
-from ai_content_agents.models import Signals, TrendItem
+from ai_content_agents.models import ProductRef, Signals, SourceEvidence, TrendItem
 from ai_content_agents.ranking import RankConfig, cluster_keys, item_ids, noisy_or, rank, rank_with_stats
 
 WORDS = ["portable", "blender", "mini", "usb", "led", "face", "mask", "replacement", "blades", "🔥", "#viral", "6-Pack"]
@@ -49,6 +50,18 @@ def items(draw: st.DrawFn) -> TrendItem:
     )
 
 
+def _same_as_validated(model: BaseModel) -> None:
+    """Every field of `model` (and of the models it holds) equals, and has the type of, what validating its
+    dump gives."""
+    again = type(model).model_validate(model.model_dump())
+    for name in type(model).model_fields:
+        mine, valid = getattr(model, name), getattr(again, name)
+        assert type(mine) is type(valid) and mine == valid, (type(model).__name__, name, mine, valid)
+        for m in mine if isinstance(mine, list) else ():
+            if isinstance(m, (SourceEvidence, ProductRef)):
+                _same_as_validated(m)
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(items(), max_size=40), st.integers(1, 8), st.booleans())
 def test_rank_total_and_bounded(batch: list[TrendItem], top_n: int, feature_first: bool) -> None:
@@ -60,6 +73,7 @@ def test_rank_total_and_bounded(batch: list[TrendItem], top_n: int, feature_firs
     trends = res.trends
     assert [t.rank for t in trends] == list(range(1, len(trends) + 1))
     for t in trends:
+        _same_as_validated(t)  # ranking builds Trends without validating: each must be what validation gives
         assert 0.0 <= t.score < 1.0
         assert all(0.0 <= e.p <= 1.0 and 0.0 < e.decay <= 1.0 for e in t.evidence)
         assert t.score >= max((e.weight * e.q * e.decay for e in t.evidence), default=0.0) - 1e-12

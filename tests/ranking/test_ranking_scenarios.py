@@ -225,6 +225,18 @@ def test_topic_names_read_like_an_editor_would_say_them() -> None:
     assert {"LED face masks", "lunch boxes"} <= topics
 
 
+def test_marketing_words_and_sizes_in_a_listing_title_never_name_its_type() -> None:
+    """Listing titles shout in title case ("2026 New", "Best Seller", "380 ML"): none of it is the type."""
+    rows = [
+        listing("GlowCo 2026 New LED Face Mask, Red Light Therapy", "B0EXNEWMSK", q=0.9),
+        listing("Whirl Best Seller Portable Blender 380 ML, USB Rechargeable", "B0EXNEWBLN", q=0.8),
+        listing("Curlie Amazon Finds Heatless Curler 6-Pack", "B0EXNEWCRL", q=0.7),
+        *other_listings(),
+    ]
+    topics = {t.topic for t in rank(rows, WIDE, NOW)}
+    assert {"LED face masks", "portable blenders", "heatless curlers"} <= topics, topics
+
+
 # --- caps and relevance -----------------------------------------------------------------
 
 
