@@ -43,6 +43,7 @@ from .text import (
     item_ids,
     normalise_brand,
     plural,
+    single_stem,
     stem,
     title_tokens,
     topic_tokens,
@@ -669,8 +670,7 @@ def _topic_name(  # noqa: C901 - naming rules in the order an editor applies the
         return ""
     while len(best) > 1 and best[-1].isupper() and len(best[-1]) <= 4:
         best = best[:-1]  # "Mineral Sunscreen SPF" → "mineral sunscreens"
-    last_stems = set(topic_tokens(best[-1]))
-    last_stem = next(iter(last_stems)) if len(last_stems) == 1 else None
+    last_stem = single_stem(best[-1])
     forms: dict[str, int] = {}
     for i in islice(chain.from_iterable(products.groups[g] for g in groups), NAME_ITEMS):
         title = its[i].title
@@ -684,5 +684,5 @@ def _topic_name(  # noqa: C901 - naming rules in the order an editor applies the
 
 
 def clear_caches() -> None:
-    """Forget every memoised title, link, word and run (benchmarks start each timed call cold)."""
+    """Forget every memoised title, link and word (benchmarks start each timed call cold)."""
     text.clear_caches()

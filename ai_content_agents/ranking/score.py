@@ -82,7 +82,7 @@ def strengths(its: Sequence[TrendItem], w: Weights, now: datetime) -> list[Part]
     weights, default, half_life = w.weights, w.default_weight, w.half_life_h
     for item in its:
         end = item.published_at or item.observed_at
-        age = max(0.0, (now - (end if end.tzinfo is not None else end.replace(tzinfo=UTC))).total_seconds() / 3600.0)
+        age = max(0.0, (now - aware(end)).total_seconds() / 3600.0)
         decay = 2.0 ** (-age / half_life)
         weight = weights.get(item.source, default)
         sig = item.signals
@@ -270,7 +270,7 @@ def single_item_story(run: Run, i: int, ids: AbstractSet[str], topic: str | None
     ev = _evidence(run, i, sig, [k])
     cid = cluster_id_for((it,), ids)
     title = clean_title(it.title) or it.title
-    score = 1.0 - (1.0 - min(f, 0.999999)) if counted else 0.0  # noisy_or of one factor, the same float
+    score = noisy_or({it.source: f}) if counted else 0.0
     flags = ["single_source"]
     if "too_recent" in sig.flags:
         flags.append("too_recent")
@@ -284,7 +284,7 @@ def single_item_story(run: Run, i: int, ids: AbstractSet[str], topic: str | None
     listing = run.listing[i]
     return {
         "cluster_id": cid, "rank": 0, "title": title, "topic": topic,
-        "canonical_urls": canonical_urls((it,), it) if it.links else [it.url] if it.url else [],
+        "canonical_urls": canonical_urls((it,), it),
         "category": it.category, "items": [it],
         "evidence": [trusted(SourceEvidence, ev)],
         "products": [trusted(ProductRef, {"product_id": cid, "title": title, "brand": it.brand if listing else None,

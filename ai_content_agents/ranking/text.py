@@ -67,6 +67,11 @@ def _may_strip(text: str, words: Iterable[str]) -> bool:
     return "#" in text or "@" in text or not _STRIP_LEADS.isdisjoint(words) or _WORD_DIGIT.search(text) is not None
 
 
+def _plain(text: str) -> bool:
+    """ASCII letters, digits and spaces only (most titles): the words are the split, no regex needed."""
+    return text.isascii() and text.replace(" ", "").isalnum()
+
+
 class _Memo(dict[str, _T], Generic[_T]):
     """`fn`'s result per argument, computed on first use. Looking one up is a single C call
     (`memo.__getitem__`, which `map` can drive), several times cheaper than `lru_cache` for the millions
@@ -105,8 +110,7 @@ def _title_tokens(title: str) -> tuple[str, ...]:
     ascii_ = title.isascii()  # NFKC leaves ASCII as it is, and casefold is lower() there
     text = title.lower() if ascii_ else unicodedata.normalize("NFKC", title).casefold()
     find = (_ASCII_TOKEN if ascii_ or text.isascii() else _TOKEN).findall
-    # letters, digits and spaces only (most titles): the words are the split, without a regex
-    raws = text.split() if ascii_ and text.replace(" ", "").isalnum() else find(text)
+    raws = text.split() if _plain(text) else find(text)
     if _may_strip(text, raws):
         raws = find(_STRIP.sub(" ", text))
     out = dict.fromkeys(map(_TOKENS.__getitem__, raws))
@@ -303,11 +307,12 @@ def type_phrase(title: str, brand: str | None = None) -> tuple[str, ...]:
     if not head.isascii():
         head = unicodedata.normalize("NFKC", head)
     low_head = head.casefold()
-    plain = head.isascii() and head.replace(" ", "").isalnum()  # letters, digits, spaces: words are the split
+    plain = _plain(head)
     if _may_strip(low_head, low_head.split() if plain else _TOKEN.findall(low_head)):
         head = _STRIP_ANY_CASE.sub(" ", head)  # listings shout in title case: "2026 New", "Best Seller", "380 ML"
     words = head.split() if plain else _WORD.findall(head)
-    return tuple(w for w, (folded, stems) in zip(words, map(_PHRASE_WORDS.__getitem__, words), strict=True) if stems and folded != brand)
+    looked_up = zip(words, map(_PHRASE_WORDS.__getitem__, words), strict=True)
+    return tuple(w for w, (folded, stems) in looked_up if stems and folded != brand)
 
 
 def _phrase_word(word: str) -> tuple[str, tuple[str, ...]]:
@@ -340,10 +345,13 @@ def _word_stem(word: str) -> str:
 def head_token(title: str, brand: str | None = None) -> str | None:
     """The head noun of a listing's type phrase (its last word): "blender", "mask", "grip", "box"."""
     phrase = type_phrase(title, brand)
-    if not phrase:
-        return None
-    toks = set(topic_tokens(phrase[-1]))
-    return next(iter(toks)) if len(toks) == 1 else None
+    return single_stem(phrase[-1]) if phrase else None
+
+
+def single_stem(word: str) -> str | None:
+    """A word's one topic stem ("Curlers" → "curl"); None when it has none or several ("Leak-Proof")."""
+    stems = set(topic_tokens(word))
+    return stems.pop() if len(stems) == 1 else None
 
 
 def plural(word: str) -> str:
