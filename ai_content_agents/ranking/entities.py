@@ -31,6 +31,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from itertools import chain, combinations, islice
+from typing import NamedTuple
 
 from ..models import TrendItem
 from . import text
@@ -46,6 +47,7 @@ from .text import (
     single_stem,
     stem,
     title_tokens,
+    topic_stems,
     topic_tokens,
     type_phrase,
     type_tokens,
@@ -126,12 +128,6 @@ def _item_brands(item: TrendItem, toks: tuple[str, ...], vocab: frozenset[str], 
         return frozenset((toks[0],)) if toks and toks[0] in vocab else _NO_BRANDS
     named = _NO_BRANDS if vocab.isdisjoint(toks) else vocab.intersection(toks)  # most name none: one shared set
     return named | {own} if own else named
-
-
-def listing_brand(item: TrendItem, vocab: frozenset[str]) -> str | None:
-    """The brand word to drop from a listing title when reading its product type."""
-    toks = title_tokens(item.title)
-    return toks[0] if toks and toks[0] in vocab else None
 
 
 # --------------------------------------------------------------------------------------
@@ -240,6 +236,15 @@ class _UnionFind:
         return ra
 
 
+class ListingType(NamedTuple):
+    """What a listing's title says it is."""
+
+    brand: str | None  # the brand word the title leads with (left out of the rest)
+    phrase: tuple[str, ...]  # `type_phrase`: "LED Face Mask"
+    words: frozenset[str]  # `type_tokens`: {"led", "face", "mask"}
+    head: str | None  # `head_token`: "mask"
+
+
 @dataclass(slots=True)
 class Products:
     """Product clusters as positions into the key-sorted items, with what topics need to know."""
@@ -249,6 +254,9 @@ class Products:
     listing: list[bool]  # per item position: is it a product listing
     brands: list[frozenset[str]]  # per item position
     vocab: frozenset[str]
+    tokens: list[tuple[str, ...]]  # per item position: its title tokens
+    types: dict[int, ListingType]  # per listing position
+    topic_words: list[tuple[str, ...]]  # per item position: its title's `topic_stems`
 
 
 _NO_IDS: frozenset[str] = frozenset()
@@ -280,6 +288,7 @@ def _meta(it: TrendItem, brands: frozenset[str], ids: AbstractSet[str]) -> _Meta
 def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # noqa: C901 - hot path (100k items): blocking, exact-id and price-band merges inlined for speed
     """Group items (key-sorted, unique keys) into products: ids, then brand mentions, then fuzzy titles."""
     tokens = [title_tokens(it.title) for it in its]
+    topic_words = list(map(topic_stems, tokens))
     listing = [is_listing(it) for it in its]
     vocab = _learn_brands(its, tokens, listing)
     brands = [_item_brands(it, toks, vocab, is_list) for it, toks, is_list in zip(its, tokens, listing, strict=True)]
@@ -289,9 +298,15 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
     # 1) canonical ids: an ASIN is an ASIN, whatever the titles say (but never two ASINs in one product).
     # Each id keeps one item per product that holds it: when the first holder's product has since taken
     # another ASIN (a roundup naming two), a later item with the id still meets the others that hold it.
+    held = Counter(chain.from_iterable(ids_of))
+    common_ids = {cid for cid, n in held.items() if n > 1}  # an id no other item holds joins nothing
     holders: dict[str, list[int]] = {}
     for i, ids in enumerate(ids_of):
+        if common_ids.isdisjoint(ids):
+            continue
         for cid in sorted(ids) if len(ids) > 1 else ids:
+            if cid not in common_ids:
+                continue
             seen = holders.setdefault(cid, [])
             ri = uf.find(i)
             for j in seen:
@@ -307,46 +322,48 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
     # 2) a mention naming one brand and a word of that brand's listing type joins that listing
     type_words: set[str] = set()
     by_brand: dict[str, list[tuple[int, frozenset[str], str | None, tuple[str, ...]]]] = defaultdict(list)
+    listing_types: dict[int, ListingType] = {}
     for i, it in enumerate(its):
         if not listing[i]:
             continue
-        brand = listing_brand(it, vocab)
-        types = type_tokens(it.title, brand)
+        brand = toks[0] if (toks := tokens[i]) and toks[0] in vocab else None  # dropped when reading its type
+        phrase = type_phrase(it.title, brand)
+        types = type_tokens(phrase)
+        head = head_token(phrase)
+        listing_types[i] = ListingType(brand, phrase, types, head)
         type_words |= types
-        head = head_token(it.title, brand)
         for b in brands[i]:
-            by_brand[b].append((i, types, head, topic_tokens(it.title)))
-    # a brand's listings by type word: a mention is only scored against listings it shares a word with
-    by_word: dict[str, dict[str, list[int]]] = {}
+            by_brand[b].append((i, types, head, topic_words[i]))
+    # a brand's listings by type word: a mention is only scored against listings it shares a word with;
+    # and how many of them it must share with each (half its type words, rounded up)
+    by_word: dict[str, tuple[dict[str, list[int]], list[int]]] = {}
     for b, cands in by_brand.items():
         words_of: dict[str, list[int]] = {}
         for c, (_, types, _, _) in enumerate(cands):
             for w in types:
                 words_of.setdefault(w, []).append(c)
-        by_word[b] = words_of
-    for i, it in enumerate(its):
+        by_word[b] = words_of, [(len(types) + 1) // 2 for _, types, _, _ in cands]
+    for i in range(len(its)):
         if listing[i] or len(brands[i]) != 1:
             continue
-        b = next(iter(brands[i]))
-        cands = by_brand.get(b) or []
-        if not cands:
+        (b,) = brands[i]
+        if b not in by_word:
             continue
-        words = topic_tokens(it.title)
+        words = topic_words[i]
         shared: dict[int, int] = {}  # the brand's listings sharing type words with the mention → how many
-        words_of = by_word[b]
+        words_of, half = by_word[b]
         for w in words_of.keys() & words:
             for c in words_of[w]:
                 shared[c] = shared.get(c, 0) + 1
-        if not shared:
-            continue  # names no type word of the brand's listings ("CloudStep" alone)
         naming: set[str] | None = None
         scored: list[tuple[int, int]] = []
+        cands = by_brand[b]
         for c, n_shared in shared.items():
-            j, types, head, vocab_j = cands[c]
             # half its type words (a one-word type counts its head noun twice), and fewer words naming
             # other listings' types
-            if 2 * n_shared < len(types):
+            if n_shared < half[c]:
                 continue
+            j, types, head, vocab_j = cands[c]
             score = n_shared + (head in words)
             if score < 2:
                 continue
@@ -372,7 +389,7 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
         groups.setdefault(uf.find(i), []).append(i)
     members = [groups[r] for r in sorted(groups)]
     group_ids = [ids_of[m[0]] if len(m) == 1 else set().union(*map(ids_of.__getitem__, m)) for m in members]
-    return Products(members, group_ids, listing, brands, vocab)
+    return Products(members, group_ids, listing, brands, vocab, tokens, listing_types, topic_words)
 
 
 def _fuzzy(  # noqa: C901 - hot path: candidate blocking and the match tests inlined for speed
@@ -395,14 +412,15 @@ def _fuzzy(  # noqa: C901 - hot path: candidate blocking and the match tests inl
     n_single = bisect_right(df_of, 1)
     postings: list[set[int]] = [set() for _ in order]
     n_tok = len(order)
-    # each title's pairs among its 3 rarest shared tokens, as ints (a·n_tok + b, a < b), and the titles
-    # holding each pair, in index order; the first pair is (rarest, second rarest)
-    pairs_of: list[tuple[int, ...]] = []
+    # each title's two rarest shared tokens (its containment block); the titles holding each pair among
+    # its 3 rarest, as ints (a·n_tok + b, a < b), in index order; and those pairs more than one title holds
+    rarest: list[tuple[int, int] | None] = []
     pair_index: dict[int, list[int]] = {}
+    held_twice: list[list[int]] = []
     get_id = tid.__getitem__
     for i, ti in enumerate(toks):
         if len(ti) < need:
-            pairs_of.append(())
+            rarest.append(None)
             continue
         tok_ids = sorted(map(get_id, ti))
         if tok_ids[0] < n_single:
@@ -410,35 +428,46 @@ def _fuzzy(  # noqa: C901 - hot path: candidate blocking and the match tests inl
         for k in tok_ids:
             postings[k].add(i)
         if len(tok_ids) >= 3:
-            a, b, c = tok_ids[0] * n_tok, tok_ids[1], tok_ids[2]
-            keys: tuple[int, ...] = (a + b, a + c, b * n_tok + c)
+            a, b, c = tok_ids[0], tok_ids[1], tok_ids[2]
+            keys: tuple[int, ...] = (a * n_tok + b, a * n_tok + c, b * n_tok + c)
         elif len(tok_ids) == 2:
-            keys = (tok_ids[0] * n_tok + tok_ids[1],)
+            a, b = tok_ids
+            keys = (a * n_tok + b,)
         else:
-            keys = ()
-        pairs_of.append(keys)
+            rarest.append(None)
+            continue
+        rarest.append((a, b))
         for key in keys:
             bucket = pair_index.get(key)
             if bucket is None:
                 pair_index[key] = [i]
             else:
                 bucket.append(i)
+                if len(bucket) == 2:
+                    held_twice.append(bucket)
     cap = config.block_cap
+    # one word different either way: a title meets the next `window` titles of each pair it shares
     window = max(1, cap // 5)
+    later: dict[int, set[int]] = {}
+    for bucket in held_twice:
+        for p in range(len(bucket) - 1):
+            ahead = bucket[p + 1 : p + 1 + window]
+            met = later.get(bucket[p])
+            if met is None:
+                later[bucket[p]] = set(ahead)
+            else:
+                met.update(ahead)
     band = config.price_band
     priced = [it.price is not None for it in its]
     metas = uf.metas
-    for i, keys in enumerate(pairs_of):
-        if not keys:
+    for i, pair in enumerate(rarest):
+        if pair is None:
             continue
-        r0, r1 = divmod(keys[0], n_tok)
+        r0, r1 = pair
         found = postings[r0] & postings[r1] if df_of[r0] <= cap else set()
-        for key in keys:
-            bucket = pair_index[key]
-            if len(bucket) > 1:
-                start = bisect_right(bucket, i)
-                if start < len(bucket):
-                    found.update(bucket[start : start + window])
+        met = later.get(i)
+        if met is not None:
+            found |= met
         found.discard(i)
         if not found:
             continue
@@ -491,7 +520,7 @@ def _lead_rank(lead: int | None, strength: Sequence[float]) -> float:
     return -strength[lead] if lead is not None else 1.0
 
 
-def group_topics(its: list[TrendItem], products: Products, strength: Sequence[float]) -> list[Topic | None]:  # noqa: C901 - hot path: topic resolution over token indexes, inlined for speed (bench/ranking.py)
+def group_topics(products: Products, strength: Sequence[float]) -> list[Topic | None]:  # noqa: C901 - hot path: topic resolution over token indexes, inlined for speed (bench/ranking.py)
     """A topic per product group (None: the group stands alone). `strength` ranks listings within a group
     (the strongest listing names its product type)."""
     n_groups = len(products.groups)
@@ -506,13 +535,12 @@ def group_topics(its: list[TrendItem], products: Products, strength: Sequence[fl
     types: dict[int, frozenset[str]] = {}
     heads: dict[int, str] = {}
     vocab: dict[int, frozenset[str]] = {}
+    topic_words = products.topic_words
     for g, i in enumerate(lead):
         if i is None:
             continue
-        brand = listing_brand(its[i], products.vocab)
-        types[g] = type_tokens(its[i].title, brand)
-        vocab[g] = frozenset(topic_tokens(its[i].title)).difference((brand,))
-        head = head_token(its[i].title, brand)
+        brand, _, types[g], head = products.types[i]
+        vocab[g] = frozenset(topic_words[i]).difference((brand,))
         if head:
             heads[g] = head
     df = Counter(chain.from_iterable(types.values()))
@@ -553,9 +581,7 @@ def group_topics(its: list[TrendItem], products: Products, strength: Sequence[fl
             continue
         group = products.groups[g]
         words: Collection[str] = (
-            topic_tokens(its[group[0]].title)
-            if len(group) == 1
-            else frozenset(chain.from_iterable(topic_tokens(its[i].title) for i in group))
+            topic_words[group[0]] if len(group) == 1 else frozenset(chain.from_iterable(map(topic_words.__getitem__, group)))
         )
         found = proposing_words & words
         if not found:
@@ -586,7 +612,7 @@ def group_topics(its: list[TrendItem], products: Products, strength: Sequence[fl
     out: list[Topic | None] = [None] * n_groups
     for t, gs in topic_members.items():
         by_strength = sorted(gs, key=lambda g: (_lead_rank(lead[g], strength), g))
-        topic = Topic(name=_topic_name(its, products, by_strength, lead, t_words[t]), products=sorted(gs, key=lambda g: g != t))
+        topic = Topic(name=_topic_name(products, by_strength, lead, t_words[t]), products=sorted(gs, key=lambda g: g != t))
         for g in gs:
             out[g] = topic
     return out
@@ -629,18 +655,14 @@ NAME_ITEMS = 60  # how many of its items vote on the form of its last word
 
 
 def _topic_name(  # noqa: C901 - naming rules in the order an editor applies them, each one a guard
-    its: list[TrendItem], products: Products, groups: list[int], lead: list[int | None], words: set[str]
+    products: Products, groups: list[int], lead: list[int | None], words: set[str]
 ) -> str:
     """The product type as readers say it: the longest 2–3-word run of a listing's type phrase that
     several items of the story use (at least 2, and 30% as many as use its most used word; a run half as
     common as that word beats a longer, rarer one), else the strongest listing's whole type phrase; its
     last word in the form the items use most ("curler" over "curling"), plural. "LED face masks",
     "heatless curlers", "magnetic phone grips". Its first NAME_ITEMS items vote (deterministic: key order)."""
-    phrases = [
-        tuple(type_phrase(its[i].title, listing_brand(its[i], products.vocab)))
-        for g in groups[:NAME_LISTINGS]
-        if (i := lead[g]) is not None
-    ]
+    phrases = [products.types[i].phrase for g in groups[:NAME_LISTINGS] if (i := lead[g]) is not None]
     if len(groups) == 1:  # one product: its own type phrase
         phrase = phrases[0]
         while len(phrase) > 1 and phrase[-1].isupper() and len(phrase[-1]) <= 4:
@@ -657,12 +679,21 @@ def _topic_name(  # noqa: C901 - naming rules in the order an editor applies the
                     if not stems <= words:
                         break  # a longer run holds these stems too
                     stems_of[phrase[k:end]] = stems
-    runs = dict.fromkeys(stems_of, 0)
-    for i in islice(chain.from_iterable(products.groups[g] for g in groups), NAME_ITEMS):
-        t = frozenset(topic_tokens(its[i].title))
-        for run, stems in stems_of.items():
+    voters = list(islice(chain.from_iterable(products.groups[g] for g in groups), NAME_ITEMS))
+    topic_words = products.topic_words
+    # runs are counted by their stems (phrases of several listings share them), over the distinct sets of
+    # topic words the voters use (items of one product mostly use the same ones)
+    in_words = frozenset(words).intersection
+    used: dict[frozenset[str], int] = {}
+    for i in voters:
+        t = in_words(topic_words[i])
+        used[t] = used.get(t, 0) + 1
+    votes = dict.fromkeys(stems_of.values(), 0)
+    for t, n in used.items():
+        for stems in votes:
             if stems <= t:
-                runs[run] += 1
+                votes[stems] += n
+    runs = {run: votes[stems] for run, stems in stems_of.items()}
     top = max(runs.values(), default=0)
     multi = [r for r in runs if len(r) > 1 and runs[r] >= max(2, 0.3 * top)]
     best = max(multi, key=lambda r: (runs[r] >= top / 2, len(r), runs[r], r)) if multi else next((p for p in phrases if p), ())
@@ -672,11 +703,10 @@ def _topic_name(  # noqa: C901 - naming rules in the order an editor applies the
         best = best[:-1]  # "Mineral Sunscreen SPF" → "mineral sunscreens"
     last_stem = single_stem(best[-1])
     forms: dict[str, int] = {}
-    for i in islice(chain.from_iterable(products.groups[g] for g in groups), NAME_ITEMS):
-        title = its[i].title
-        if last_stem not in topic_tokens(title):
+    for i in voters:
+        if last_stem not in topic_words[i]:
             continue  # no word of it is a form of the last word
-        for word in title_tokens(title):
+        for word in products.tokens[i]:
             if stem(word) == last_stem and not word.endswith("ing"):  # how items spell it ("curlers", not "curling")
                 forms[word] = forms.get(word, 0) + 1
     last = max(forms, key=lambda f: (forms[f], -len(f), f)) if forms else display_word(best[-1])

@@ -263,7 +263,7 @@ def _stories(
     products = resolve_products(its, _match_config(config))
     parts = strengths(its, w, now)
     run = Run(its, keys, _percentiles_at(its), parts, products.listing, w)
-    topics = group_topics(its, products, [p[0] for p in parts])
+    topics = group_topics(products, [p[0] for p in parts])
     niche = frozenset(t for term in config.niche_terms for t in title_tokens(term))
     phrases = _phrases(config.niche_terms) if config.niche_only else []
     strict = bool(phrases)

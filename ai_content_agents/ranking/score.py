@@ -98,6 +98,9 @@ def cluster_id_for(items: Sequence[TrendItem], ids: AbstractSet[str] | None = No
         ids = set()
         for it in items:
             ids |= item_ids(it)
+    if len(ids) == 1:  # most products
+        (only,) = ids
+        return only
     asins = [i for i in ids if i.startswith("asin:")]
     if asins:
         return min(asins)
@@ -122,9 +125,8 @@ def canonical_urls(items: Sequence[TrendItem], lead: TrendItem | None = None) ->
         for link in it.links:
             if link not in rank_of and (r := product_url_rank(link)) < 2:
                 rank_of[link] = r
-    urls = rank_of.keys()
-    ordered = [u for _, u in sorted([(r, u) for u, r in rank_of.items()])]
-    if lead is not None and lead.url in urls:
+    ordered = sorted(sorted(rank_of), key=rank_of.__getitem__)  # by (rank, url): the second sort is stable
+    if lead is not None and lead.url in rank_of:
         ordered.remove(lead.url)
         ordered.insert(0, lead.url)
     return ordered
@@ -197,16 +199,23 @@ def story_fields(  # noqa: C901 - one story's fields computed together so each i
 
     products: list[dict[str, Any]] = []
     lead_product: tuple[Sequence[int], dict[str, Any]] | None = None
+    listing = run.listing
     for members, pids in zip(product_groups, product_ids, strict=True):
         best_by_source: dict[str, float] = {}
+        brand: str | None = None  # of its first listing that names one
+        listed = False
         for i in members:
-            src = its[i].source
+            it = its[i]
+            src = it.source
             best_by_source[src] = max(best_by_source.get(src, 0.0), parts[i][0])
+            if listing[i]:
+                listed = True
+                brand = brand or it.brand or None
         ref = {
-            "product_id": cluster_id_for([its[i] for i in members], pids),
+            "product_id": cluster_id_for(() if pids else [its[i] for i in members], pids),  # items: when no id
             "title": product_title(run, members),
-            "brand": next((its[i].brand for i in members if its[i].brand and run.listing[i]), None),
-            "listing": any(run.listing[i] for i in members),
+            "brand": brand,
+            "listing": listed,
             "item_keys": [keys[i] for i in members],
             "sources": sorted(best_by_source),
             "score": score if len(product_groups) == 1 else noisy_or(best_by_source, w.same_story),

@@ -228,6 +228,9 @@ def item_ids(item: TrendItem) -> set[str]:
 
 def product_url_rank(url: str) -> int:
     """0 for Amazon product pages, 1 for TikTok Shop product pages, 2 otherwise (sort key)."""
+    low = url.lower()
+    if "amazon" not in low and "tiktok" not in low:
+        return 2  # what link_ids says without a cache entry: most URLs a story cites are posts and videos
     ids = link_ids(url)
     if not ids:
         return 2
@@ -279,18 +282,22 @@ def stem(token: str) -> str:
 _TOPIC_STEMS = _Memo(lambda token: "" if token in NON_TYPE_TOKENS else _STEMS[token])
 
 
+def topic_stems(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """Of a title's tokens, the stems that can name a product type (no pack, audience, colour or platform
+    words). A stem may repeat ("curler curling"): callers compare them as a set. A tuple, not a set: a run
+    holds one per title, and a set of seven words takes seven times the memory."""
+    return tuple(filter(None, map(_TOPIC_STEMS.__getitem__, tokens)))
+
+
 def _topic_tokens(title: str) -> tuple[str, ...]:
-    """Stemmed title tokens that can name a product type (no pack, audience, colour or platform words).
-    A stem may repeat ("curler curling"): callers compare them as a set. A tuple, not a set: a run holds
-    one per title, and a set of seven words takes seven times the memory."""
-    return tuple(filter(None, map(_TOPIC_STEMS.__getitem__, title_tokens(title))))
+    """`topic_stems` of a title."""
+    return topic_stems(title_tokens(title))
 
 
 _TOPIC_TOKENS = _Memo(_topic_tokens, 1 << 19)
 topic_tokens = _TOPIC_TOKENS.__getitem__  # `_topic_tokens`, memoised
 
 
-@lru_cache(maxsize=1 << 16)
 def type_phrase(title: str, brand: str | None = None) -> tuple[str, ...]:
     """The words of a listing title that say what the product is, in order: the text before the first
     comma, dash, bracket, "with" or "for", and before "and"/"&" (so "Magnetic Phone Grip and Stand" →
@@ -325,11 +332,10 @@ def _phrase_word(word: str) -> tuple[str, tuple[str, ...]]:
 _PHRASE_WORDS = _Memo(_phrase_word, 1 << 16)
 
 
-@lru_cache(maxsize=1 << 16)
-def type_tokens(title: str, brand: str | None = None) -> frozenset[str]:
-    """`type_phrase` as stemmed tokens (what topic matching compares): the same folding as `title_tokens`
+def type_tokens(phrase: tuple[str, ...]) -> frozenset[str]:
+    """A `type_phrase` as stemmed tokens (what topic matching compares): the same folding as `title_tokens`
     on words that are already clean, so no second pass of the title patterns."""
-    return frozenset(chain.from_iterable(_PHRASE_WORDS[w][1] for w in type_phrase(title, brand)))
+    return frozenset(chain.from_iterable(_PHRASE_WORDS[w][1] for w in phrase))
 
 
 def _keep(word: str) -> bool:
@@ -342,9 +348,8 @@ def _word_stem(word: str) -> str:
     return stem(word)
 
 
-def head_token(title: str, brand: str | None = None) -> str | None:
-    """The head noun of a listing's type phrase (its last word): "blender", "mask", "grip", "box"."""
-    phrase = type_phrase(title, brand)
+def head_token(phrase: tuple[str, ...]) -> str | None:
+    """The head noun of a listing's `type_phrase` (its last word): "blender", "mask", "grip", "box"."""
     return single_stem(phrase[-1]) if phrase else None
 
 
@@ -370,7 +375,7 @@ def display_word(word: str) -> str:
 
 def clear_caches() -> None:
     """Forget every memoised title and link (benchmarks start each timed call cold)."""
-    for fn in (category_buckets, normalise_brand, link_ids, type_phrase, type_tokens):
+    for fn in (category_buckets, normalise_brand, link_ids):
         fn.cache_clear()
     for memo in (_TOKENS, _STEMS, _TOPIC_STEMS, _TITLE_TOKENS, _TOPIC_TOKENS, _PHRASE_WORDS):
         memo.clear()
