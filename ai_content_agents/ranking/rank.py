@@ -185,8 +185,9 @@ def relevant(item: TrendItem, niche: frozenset[str], ids: Iterable[str] | None =
     `ids`: the item's canonical ids when the caller has them."""
     if is_listing(item) or item.is_commerce:
         return True
-    if any(i.startswith(("asin:", "tiktok_product:")) for i in (item_ids(item) if ids is None else ids)):
-        return True
+    for i in item_ids(item) if ids is None else ids:
+        if i.startswith(("asin:", "tiktok_product:")):
+            return True
     return bool(niche) and not niche.isdisjoint(title_tokens(item.title))
 
 
@@ -277,13 +278,18 @@ def _stories(
         strongest.append(fields.pop("strongest"))
         out.append(fields)
 
+    listing = products.listing
     for g, members in enumerate(products.groups):
         topic: Topic | None = topics[g]
         if topic is None and len(members) == 1:  # most stories at scale: one item on its own
             i = members[0]
-            fields = single_item_story(run, i, products.ids[g], None)
+            ids = products.ids[g]
+            fields = single_item_story(run, i, ids, None)
             it = its[i]
-            if not (on_niche(it, phrases) if strict else relevant(it, niche, products.ids[g])):
+            if strict:
+                if not on_niche(it, phrases):
+                    fields["flags"].append("off_topic")
+            elif not (listing[i] or relevant(it, niche, ids)):
                 fields["flags"].append("off_topic")
             add(fields)
             continue
