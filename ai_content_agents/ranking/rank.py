@@ -286,10 +286,7 @@ def _stories(
             ids = products.ids[g]
             fields = single_item_story(run, i, ids, None)
             it = its[i]
-            if strict:
-                if not on_niche(it, phrases):
-                    fields["flags"].append("off_topic")
-            elif not (listing[i] or relevant(it, niche, ids)):
+            if not (on_niche(it, phrases) if strict else listing[i] or relevant(it, niche, ids)):
                 fields["flags"].append("off_topic")
             add(fields)
             continue
