@@ -335,14 +335,16 @@ def _rank(
     if demoted:
         order = [i for i in order if i not in demoted] + [i for i in order if i in demoted]
     cap = config.per_source_cap
+    top_n, exclude_off_topic = config.top_n, config.exclude_off_topic
     per_source: Counter[str] = Counter()
     top: list[dict[str, Any]] = []
     rest: list[dict[str, Any]] = []
     for i in order:
         t = stories[i]
         flags = t["flags"]
-        blocked = "ineligible" in flags or "excluded" in flags or (config.exclude_off_topic and "off_topic" in flags)
-        if len(top) < config.top_n and not blocked:
+        if len(top) < top_n and not (
+            "ineligible" in flags or "excluded" in flags or (exclude_off_topic and "off_topic" in flags)
+        ):
             src = strongest[i]  # "" for a corroborated story: never charged to a cap
             if not src or per_source[src] < cap:
                 if src:

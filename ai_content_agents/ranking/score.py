@@ -82,7 +82,9 @@ def strengths(its: Sequence[TrendItem], w: Weights, now: datetime) -> list[Part]
     weights, default, half_life = w.weights, w.default_weight, w.half_life_h
     for item in its:
         end = item.published_at or item.observed_at
-        age = max(0.0, (now - aware(end)).total_seconds() / 3600.0)
+        age = (now - (end if end.tzinfo is not None else aware(end))).total_seconds() / 3600.0
+        if age < 0.0:
+            age = 0.0
         decay = 2.0 ** (-age / half_life)
         weight = weights.get(item.source, default)
         sig = item.signals
