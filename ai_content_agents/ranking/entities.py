@@ -120,12 +120,16 @@ def item_brands(item: TrendItem, vocab: frozenset[str], listing: bool | None = N
 _NO_BRANDS: frozenset[str] = frozenset()
 
 
+def _leading_brand(toks: tuple[str, ...], vocab: frozenset[str]) -> str | None:
+    """A listing title's brand word: its first token, when the run knows it as a brand."""
+    return toks[0] if toks and toks[0] in vocab else None
+
+
 def _item_brands(item: TrendItem, toks: tuple[str, ...], vocab: frozenset[str], listing: bool) -> frozenset[str]:
     own = normalise_brand(item.brand) if item.brand else None
     if listing:
-        if own:
-            return frozenset((own,))
-        return frozenset((toks[0],)) if toks and toks[0] in vocab else _NO_BRANDS
+        lead = own or _leading_brand(toks, vocab)
+        return frozenset((lead,)) if lead else _NO_BRANDS
     named = _NO_BRANDS if vocab.isdisjoint(toks) else vocab.intersection(toks)  # most name none: one shared set
     return named | {own} if own else named
 
@@ -321,28 +325,27 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
 
     # 2) a mention naming one brand and a word of that brand's listing type joins that listing
     type_words: set[str] = set()
-    by_brand: dict[str, list[tuple[int, frozenset[str], str | None, tuple[str, ...]]]] = defaultdict(list)
+    by_brand: dict[str, list[int]] = defaultdict(list)  # brand → its listings' positions
     listing_types: dict[int, ListingType] = {}
     for i, it in enumerate(its):
         if not listing[i]:
             continue
-        brand = toks[0] if (toks := tokens[i]) and toks[0] in vocab else None  # dropped when reading its type
+        brand = _leading_brand(tokens[i], vocab)  # left out when reading its type
         phrase = type_phrase(it.title, brand)
         types = type_tokens(phrase)
-        head = head_token(phrase)
-        listing_types[i] = ListingType(brand, phrase, types, head)
+        listing_types[i] = ListingType(brand, phrase, types, head_token(phrase))
         type_words |= types
         for b in brands[i]:
-            by_brand[b].append((i, types, head, topic_words[i]))
+            by_brand[b].append(i)
     # a brand's listings by type word: a mention is only scored against listings it shares a word with;
     # and how many of them it must share with each (half its type words, rounded up)
     by_word: dict[str, tuple[dict[str, list[int]], list[int]]] = {}
     for b, cands in by_brand.items():
         words_of: dict[str, list[int]] = {}
-        for c, (_, types, _, _) in enumerate(cands):
-            for w in types:
+        for c, j in enumerate(cands):
+            for w in listing_types[j].words:
                 words_of.setdefault(w, []).append(c)
-        by_word[b] = words_of, [(len(types) + 1) // 2 for _, types, _, _ in cands]
+        by_word[b] = words_of, [(len(listing_types[j].words) + 1) // 2 for j in cands]
     for i in range(len(its)):
         if listing[i] or len(brands[i]) != 1:
             continue
@@ -363,13 +366,14 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
             # other listings' types
             if n_shared < half[c]:
                 continue
-            j, types, head, vocab_j = cands[c]
+            j = cands[c]
+            head = listing_types[j].head
             score = n_shared + (head in words)
             if score < 2:
                 continue
             if naming is None:
                 naming = type_words.intersection(words)
-            if score > len(naming.difference(vocab_j)):
+            if score > len(naming.difference(topic_words[j])):
                 scored.append((score, uf.find(j)))
         if not scored:
             continue

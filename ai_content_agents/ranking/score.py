@@ -82,9 +82,7 @@ def strengths(its: Sequence[TrendItem], w: Weights, now: datetime) -> list[Part]
     weights, default, half_life = w.weights, w.default_weight, w.half_life_h
     for item in its:
         end = item.published_at or item.observed_at
-        age = (now - (end if end.tzinfo is not None else aware(end))).total_seconds() / 3600.0
-        if age < 0.0:
-            age = 0.0
+        age = max(0.0, (now - aware(end)).total_seconds() / 3600.0)
         decay = 2.0 ** (-age / half_life)
         weight = weights.get(item.source, default)
         sig = item.signals
@@ -214,7 +212,7 @@ def story_fields(  # noqa: C901 - one story's fields computed together so each i
                 listed = True
                 brand = brand or it.brand or None
         ref = {
-            "product_id": cluster_id_for(() if pids else [its[i] for i in members], pids),  # items: when no id
+            "product_id": cluster_id_for([its[i] for i in members], pids),
             "title": product_title(run, members),
             "brand": brand,
             "listing": listed,

@@ -178,10 +178,18 @@ _AMAZON_DP = re.compile(r"https://www\.amazon\.[a-z]{2,3}(?:\.[a-z]{2})?/dp/([A-
 _TT_PRODUCT = re.compile(r"/(?:view/product|product|pdp(?:/[^/]+)?)/(\d{6,})(?:[/?]|$)")
 
 
-@lru_cache(maxsize=1 << 18)
 def link_ids(url: str) -> tuple[str, ...]:
     """Canonical ids a link resolves to: an Amazon /dp/<ASIN> → "asin:<ASIN>", a TikTok Shop product
     page → "tiktok_product:<id>". Other links give nothing (they never join clusters)."""
+    low = url.lower()
+    if "amazon" not in low and "tiktok" not in low:
+        return ()  # most links (posts, videos, link-in-bio pages): said without a cache entry
+    return _shop_link_ids(url)
+
+
+@lru_cache(maxsize=1 << 18)
+def _shop_link_ids(url: str) -> tuple[str, ...]:
+    """`link_ids` of a link that names Amazon or TikTok."""
     m = _AMAZON_DP.fullmatch(url)
     if m:  # the canonical product link (every Amazon row has one): no need to split it
         return (f"asin:{m.group(1).upper()}",)
@@ -189,10 +197,7 @@ def link_ids(url: str) -> tuple[str, ...]:
     if "amazon" in low:
         if "/dp/" not in low and "/gp/" not in low and "/product/" not in low and "asin=" not in url:
             return ()  # a cheap test before urlsplit: no product path and no asin= query, no ASIN
-    elif "tiktok" in low:
-        if "product/" not in url and "/pdp" not in url:
-            return ()
-    else:
+    elif "product/" not in url and "/pdp" not in url:  # a TikTok link that is no shop product page
         return ()
     try:
         parts = urlsplit(url.strip())
@@ -228,9 +233,6 @@ def item_ids(item: TrendItem) -> set[str]:
 
 def product_url_rank(url: str) -> int:
     """0 for Amazon product pages, 1 for TikTok Shop product pages, 2 otherwise (sort key)."""
-    low = url.lower()
-    if "amazon" not in low and "tiktok" not in low:
-        return 2  # what link_ids says without a cache entry: most URLs a story cites are posts and videos
     ids = link_ids(url)
     if not ids:
         return 2
@@ -375,7 +377,7 @@ def display_word(word: str) -> str:
 
 def clear_caches() -> None:
     """Forget every memoised title and link (benchmarks start each timed call cold)."""
-    for fn in (category_buckets, normalise_brand, link_ids):
+    for fn in (category_buckets, normalise_brand, _shop_link_ids):
         fn.cache_clear()
     for memo in (_TOKENS, _STEMS, _TOPIC_STEMS, _TITLE_TOKENS, _TOPIC_TOKENS, _PHRASE_WORDS):
         memo.clear()
