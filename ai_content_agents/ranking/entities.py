@@ -28,7 +28,6 @@ import math
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from itertools import chain, combinations, islice
 from typing import NamedTuple
@@ -47,6 +46,7 @@ from .text import (
     single_stem,
     stem,
     title_tokens,
+    tokenise_title,
     topic_stems,
     topic_tokens,
     type_phrase,
@@ -86,12 +86,14 @@ def learn_brands(its: Sequence[TrendItem]) -> frozenset[str]:
     """Brand words of this run: one-word brand fields of any item, and the first title word of listings
     that never appears later in any listing title and leads at most a fifth of them ("LumaGlow" yes;
     "Portable", "Example" no), the latter only with enough listings for "never later" to mean something."""
-    return _learn_brands(its, [title_tokens(it.title) for it in its], [is_listing(it) for it in its])
+    return _learn_brands([it.brand for it in its], [title_tokens(it.title) for it in its], [is_listing(it) for it in its])
 
 
-def _learn_brands(its: Sequence[TrendItem], tokens: Sequence[tuple[str, ...]], listing: Sequence[bool]) -> frozenset[str]:
-    raw = {it.brand for it in its if it.brand}  # a few thousand brand fields at most, read once each
-    fields = {b for brand in raw if " " not in brand.strip() and (b := normalise_brand(brand))}
+def _learn_brands(
+    brand_fields: Sequence[str | None], tokens: Sequence[tuple[str, ...]], listing: Sequence[bool]
+) -> frozenset[str]:
+    distinct = set(brand_fields)  # a few thousand brand fields at most: each read once
+    fields = {b for brand in distinct if brand and " " not in brand.strip() and (b := normalise_brand(brand))}
     first: Counter[str] = Counter()
     later: set[str] = set()
     n = 0
@@ -111,12 +113,6 @@ def _learn_brands(its: Sequence[TrendItem], tokens: Sequence[tuple[str, ...]], l
     ) | fields
 
 
-def item_brands(item: TrendItem, vocab: frozenset[str], listing: bool | None = None) -> frozenset[str]:
-    """Brands an item is about: a listing's own brand (its field, else its leading brand word); for a
-    mention, the brand field plus every brand word its title names."""
-    return _item_brands(item, title_tokens(item.title), vocab, is_listing(item) if listing is None else listing)
-
-
 _NO_BRANDS: frozenset[str] = frozenset()
 
 
@@ -125,8 +121,10 @@ def _leading_brand(toks: tuple[str, ...], vocab: frozenset[str]) -> str | None:
     return toks[0] if toks and toks[0] in vocab else None
 
 
-def _item_brands(item: TrendItem, toks: tuple[str, ...], vocab: frozenset[str], listing: bool) -> frozenset[str]:
-    own = normalise_brand(item.brand) if item.brand else None
+def _item_brands(brand_field: str | None, toks: tuple[str, ...], vocab: frozenset[str], listing: bool) -> frozenset[str]:
+    """Brands an item is about: a listing's own brand (its brand field, else its leading brand word); for a
+    mention, the brand field plus every brand word its title (`toks`) names."""
+    own = normalise_brand(brand_field) if brand_field else None
     if listing:
         lead = own or _leading_brand(toks, vocab)
         return frozenset((lead,)) if lead else _NO_BRANDS
@@ -254,7 +252,7 @@ class Products:
     """Product clusters as positions into the key-sorted items, with what topics need to know."""
 
     groups: list[list[int]]  # each ascending; groups ordered by their smallest position
-    ids: list[AbstractSet[str]]  # canonical ids of each group's items
+    ids: list[Collection[str]]  # canonical ids of each group's items (distinct)
     listing: list[bool]  # per item position: is it a product listing
     brands: list[frozenset[str]]  # per item position
     vocab: frozenset[str]
@@ -266,21 +264,26 @@ class Products:
 _NO_IDS: frozenset[str] = frozenset()
 
 
-def _item_ids(its: Sequence[TrendItem], listing: Sequence[bool]) -> list[AbstractSet[str]]:
-    """Each item's ids; a mention linking two different products of a kind keeps neither link."""
-    out: list[AbstractSet[str]] = []
+def _item_ids(its: Sequence[TrendItem], listing: Sequence[bool]) -> list[Collection[str]]:
+    """Each item's ids (distinct); a mention linking two different products of a kind keeps neither link."""
+    out: list[Collection[str]] = []
     for it, is_list in zip(its, listing, strict=True):
-        if not it.canonical_ids and not it.links:  # most mentions: one shared empty set
-            out.append(_NO_IDS)
-            continue
-        ids = item_ids(it)
+        if not it.links:
+            cids = it.canonical_ids
+            if not cids:  # most mentions: one shared empty set
+                out.append(_NO_IDS)
+                continue
+            if len(cids) == 1 and cids[0]:  # most items: their one id, without a set of it
+                out.append((cids[0],))
+                continue
+        ids: Collection[str] = item_ids(it)
         if not is_list and len(ids) > 1 and not product_ids(ids) and any(i.startswith(_PRODUCT_ID_KINDS) for i in ids):
             ids = {i for i in ids if not i.startswith(_PRODUCT_ID_KINDS)}
         out.append(ids)
     return out
 
 
-def _meta(it: TrendItem, brands: frozenset[str], ids: AbstractSet[str]) -> _Meta:
+def _meta(it: TrendItem, brands: frozenset[str], ids: Collection[str]) -> _Meta:
     meta = _Meta(brands=set(brands), product_ids=product_ids(ids), buckets=set(category_buckets(it.category)))
     if it.price is not None:
         price = float(it.price)
@@ -291,11 +294,14 @@ def _meta(it: TrendItem, brands: frozenset[str], ids: AbstractSet[str]) -> _Meta
 
 def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # noqa: C901 - hot path (100k items): blocking, exact-id and price-band merges inlined for speed
     """Group items (key-sorted, unique keys) into products: ids, then brand mentions, then fuzzy titles."""
-    tokens = [title_tokens(it.title) for it in its]
+    tokens = [tokenise_title(it.title) for it in its]
     topic_words = list(map(topic_stems, tokens))
     listing = [is_listing(it) for it in its]
-    vocab = _learn_brands(its, tokens, listing)
-    brands = [_item_brands(it, toks, vocab, is_list) for it, toks, is_list in zip(its, tokens, listing, strict=True)]
+    brand_fields = [it.brand for it in its]
+    vocab = _learn_brands(brand_fields, tokens, listing)
+    brands = [
+        _item_brands(b, toks, vocab, is_list) for b, toks, is_list in zip(brand_fields, tokens, listing, strict=True)
+    ]
     ids_of = _item_ids(its, listing)
     uf = _UnionFind(len(its), lambda i: _meta(its[i], brands[i], ids_of[i]))
 
@@ -419,8 +425,8 @@ def _fuzzy(  # noqa: C901 - hot path: candidate blocking and the match tests inl
     # each title's two rarest shared tokens (its containment block); the titles holding each pair among
     # its 3 rarest, as ints (a·n_tok + b, a < b), in index order; and those pairs more than one title holds
     rarest: list[tuple[int, int] | None] = []
-    pair_index: dict[int, list[int]] = {}
-    held_twice: list[list[int]] = []
+    first_holder: dict[int, int] = {}  # a pair → the one title holding it so far
+    shared: dict[int, list[int]] = {}  # a pair more than one title holds → those titles
     get_id = tid.__getitem__
     for i, ti in enumerate(toks):
         if len(ti) < need:
@@ -442,18 +448,16 @@ def _fuzzy(  # noqa: C901 - hot path: candidate blocking and the match tests inl
             continue
         rarest.append((a, b))
         for key in keys:
-            bucket = pair_index.get(key)
-            if bucket is None:
-                pair_index[key] = [i]
-            else:
+            bucket = shared.get(key)
+            if bucket is not None:
                 bucket.append(i)
-                if len(bucket) == 2:
-                    held_twice.append(bucket)
+            elif (j := first_holder.setdefault(key, i)) != i:
+                shared[key] = [j, i]
     cap = config.block_cap
     # one word different either way: a title meets the next `window` titles of each pair it shares
     window = max(1, cap // 5)
     later: dict[int, set[int]] = {}
-    for bucket in held_twice:
+    for bucket in shared.values():
         for p in range(len(bucket) - 1):
             ahead = bucket[p + 1 : p + 1 + window]
             met = later.get(bucket[p])

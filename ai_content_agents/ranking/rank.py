@@ -210,8 +210,6 @@ def _has_phrase(text: str, phrases: Sequence[frozenset[str]]) -> bool:
 
 def _flag_excluded(fields: dict[str, Any], excluded: list[frozenset[str]]) -> None:
     """Flag a story whose title or product type holds every word of an exclude term."""
-    if not excluded:
-        return
     if _has_phrase(f"{fields.get('title') or ''} {fields.get('topic') or ''}", excluded):
         fields["flags"].append("excluded")
 
@@ -262,9 +260,9 @@ def _stories(
     become Trends once ranked."""
     w = Weights(config.weights, config.default_weight, config.half_life_h, config.thin_n, config.same_story)
     products = resolve_products(its, _match_config(config))
-    parts = strengths(its, w, now)
-    run = Run(its, keys, _percentiles_at(its), parts, products.listing, w)
-    topics = group_topics(products, [p[0] for p in parts])
+    strength = strengths(its, w, now)
+    run = Run(its, keys, _percentiles_at(its), strength, products.listing, w)
+    topics = group_topics(products, strength.f)
     niche = frozenset(t for term in config.niche_terms for t in title_tokens(term))
     phrases = _phrases(config.niche_terms) if config.niche_only else []
     strict = bool(phrases)
@@ -273,10 +271,11 @@ def _stories(
     out: list[dict[str, Any]] = []
     strongest: list[str] = []
 
-    def add(fields: dict[str, Any]) -> None:
-        _flag_excluded(fields, excluded)
-        strongest.append(fields.pop("strongest"))
+    def add(fields: dict[str, Any], src: str) -> None:
+        if excluded:
+            _flag_excluded(fields, excluded)
         out.append(fields)
+        strongest.append(src)
 
     listing = products.listing
     for g, members in enumerate(products.groups):
@@ -284,11 +283,11 @@ def _stories(
         if topic is None and len(members) == 1:  # most stories at scale: one item on its own
             i = members[0]
             ids = products.ids[g]
-            fields = single_item_story(run, i, ids, None)
+            fields, src = single_item_story(run, i, ids, None)
             it = its[i]
             if not (on_niche(it, phrases) if strict else listing[i] or relevant(it, niche, ids)):
                 fields["flags"].append("off_topic")
-            add(fields)
+            add(fields, src)
             continue
         if g in done:
             continue
@@ -296,14 +295,14 @@ def _stories(
         done.update(groups)
         product_groups = [products.groups[h] for h in groups]
         positions = sorted(chain.from_iterable(product_groups)) if len(groups) > 1 else members
-        fields = story_fields(run, positions, product_groups, [products.ids[h] for h in groups], topic.name if topic else None)
+        fields, src = story_fields(run, positions, product_groups, [products.ids[h] for h in groups], topic.name if topic else None)
         if strict:
             story_items = fields["items"]
             if not (any(on_niche(it, phrases) for it in story_items) or (topic and _has_phrase(topic.name, phrases))):
                 fields["flags"].append("off_topic")
         elif topic is None and not any(relevant(its[i], niche) for i in positions):
             fields["flags"].append("off_topic")
-        add(fields)
+        add(fields, src)
     _dedupe_cluster_ids(out)
     return out, strongest
 

@@ -16,11 +16,12 @@ independent sources beat one; one extreme item (q ≈ 0.95) still beats two weak
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
-from collections.abc import Set as AbstractSet
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from ..models import ProductRef, Signals, SourceEvidence, Trend, TrendItem
 from .text import category_buckets, clean_title, item_ids, normalise_title, product_url_rank
@@ -35,8 +36,16 @@ class Weights:
     same_story: Mapping[str, str] = field(default_factory=dict)
 
 
-Part = tuple[float, float, float, float]  # an item's `strength`: (w·q·d, weight, age in hours, decay)
 _NO_P = (0.0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Strengths:
+    """Per item position (parallel lists: no tuple per item): w·q·d, age in hours, decay."""
+
+    f: list[float]
+    age: list[float]
+    decay: list[float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +55,7 @@ class Run:
     items: Sequence[TrendItem]
     keys: Sequence[str]
     pct: Sequence[tuple[float, int] | None]  # within-source percentile and n (None: not scored)
-    parts: Sequence[Part]
+    strength: Strengths
     listing: Sequence[bool]
     w: Weights
 
@@ -54,7 +63,11 @@ class Run:
 _FIELDS_SET = {model: set(model.model_fields) for model in (Trend, SourceEvidence, ProductRef)}
 _M = TypeVar("_M", Trend, SourceEvidence, ProductRef)
 _new = object.__new__
-_set = object.__setattr__
+# BaseModel's slots, set through their descriptors (no lookup of the name on the model's type each time)
+_set_dict = vars(BaseModel)["__dict__"].__set__
+_set_fields_set = vars(BaseModel)["__pydantic_fields_set__"].__set__
+_set_extra = vars(BaseModel)["__pydantic_extra__"].__set__
+_set_private = vars(BaseModel)["__pydantic_private__"].__set__
 
 
 def trusted(model: type[_M], fields: dict[str, Any]) -> _M:
@@ -64,10 +77,10 @@ def trusted(model: type[_M], fields: dict[str, Any]) -> _M:
     fields set: every field is set, so setting one adds a name already there and the shared set never
     changes (its own copy was 3.7 KB a story)."""
     m = _new(model)
-    _set(m, "__dict__", fields)
-    _set(m, "__pydantic_fields_set__", _FIELDS_SET[model])
-    _set(m, "__pydantic_extra__", None)
-    _set(m, "__pydantic_private__", None)
+    _set_dict(m, fields)
+    _set_fields_set(m, _FIELDS_SET[model])
+    _set_extra(m, None)
+    _set_private(m, None)
     return m
 
 
@@ -75,29 +88,31 @@ def aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
-def strengths(its: Sequence[TrendItem], w: Weights, now: datetime) -> list[Part]:
-    """(w·q·d, weight, age in hours, decay) of each item. Age runs from the end of the item's observation
+def strengths(its: Sequence[TrendItem], w: Weights, now: datetime) -> Strengths:
+    """w·q·d, age in hours and decay of each item. Age runs from the end of the item's observation
     window: its post time, else its capture time."""
-    out: list[Part] = []
+    f: list[float] = []
+    ages: list[float] = []
+    decays: list[float] = []
     weights, default, half_life = w.weights, w.default_weight, w.half_life_h
     for item in its:
         end = item.published_at or item.observed_at
         age = max(0.0, (now - aware(end)).total_seconds() / 3600.0)
         decay = 2.0 ** (-age / half_life)
-        weight = weights.get(item.source, default)
         sig = item.signals
         q = sig.q if sig is not None and sig.eligible else 0.0
-        out.append((weight * q * decay, weight, age, decay))
-    return out
+        f.append(weights.get(item.source, default) * q * decay)
+        ages.append(age)
+        decays.append(decay)
+    return Strengths(f, ages, decays)
 
 
-def cluster_id_for(items: Sequence[TrendItem], ids: AbstractSet[str] | None = None) -> str:
+def cluster_id_for(items: Sequence[TrendItem], ids: Collection[str] | None = None) -> str:
     """Stable across runs: the smallest "asin:" id, else the smallest canonical id, else a hash of the
-    smallest normalised title (with brand and category bucket, so guarded-apart twins differ)."""
+    smallest normalised title (with brand and category bucket, so guarded-apart twins differ).
+    `ids`: the items' distinct canonical ids, when the caller has them."""
     if ids is None:
-        ids = set()
-        for it in items:
-            ids |= item_ids(it)
+        ids = set().union(*map(item_ids, items))
     if len(ids) == 1:  # most products
         (only,) = ids
         return only
@@ -138,9 +153,9 @@ def product_title(run: Run, members: Sequence[int]) -> str:
     if len(members) == 1:
         best = run.items[members[0]]
     else:
-        its, parts, keys = run.items, run.parts, run.keys
+        its, f, keys = run.items, run.strength.f, run.keys
         listings = [i for i in members if run.listing[i]]
-        best = its[max(listings or members, key=lambda i: (parts[i][0], its[i].source == "amazon", keys[i]))]
+        best = its[max(listings or members, key=lambda i: (f[i], its[i].source == "amazon", keys[i]))]
     return clean_title(best.title) or best.title
 
 
@@ -161,15 +176,16 @@ def noisy_or(factors: Mapping[str, float], same_story: Mapping[str, str] | None 
 
 
 def story_fields(  # noqa: C901 - one story's fields computed together so each item is read once
-    run: Run, positions: Sequence[int], product_groups: Sequence[Sequence[int]], product_ids: Sequence[AbstractSet[str]],
+    run: Run, positions: Sequence[int], product_groups: Sequence[Sequence[int]], product_ids: Sequence[Collection[str]],
     topic: str | None,
-) -> dict[str, Any]:
-    """The fields of one `Trend` (plus "strongest" for the caps) as plain data: every field, each of its
-    declared type (the Trend is built from them without validating again). `positions`: the story's items
-    (ascending); `product_groups`: each product's items; `product_ids`: each product's canonical ids."""
+) -> tuple[dict[str, Any], str]:
+    """The fields of one `Trend` as plain data: every field, each of its declared type (the Trend is built
+    from them without validating again); and the source a single-source story is charged to for the caps
+    ("" for a corroborated one). `positions`: the story's items (ascending); `product_groups`: each
+    product's items; `product_ids`: each product's canonical ids."""
     if len(positions) == 1:
         return single_item_story(run, positions[0], product_ids[0], topic)
-    its, keys, parts, pct, w = run.items, run.keys, run.parts, run.pct, run.w
+    its, keys, f, pct, w = run.items, run.keys, run.strength.f, run.pct, run.w
     by_source: dict[str, list[int]] = {}
     for i in positions:
         by_source.setdefault(its[i].source, []).append(i)
@@ -179,7 +195,7 @@ def story_fields(  # noqa: C901 - one story's fields computed together so each i
     best_of: list[tuple[dict[str, Any], int]] = []
     for source in sorted(by_source) if len(by_source) > 1 else by_source:
         group = by_source[source]
-        b = group[0] if len(group) == 1 else max(group, key=lambda i: (parts[i][0], (pct[i] or _NO_P)[0], keys[i]))
+        b = group[0] if len(group) == 1 else max(group, key=lambda i: (f[i], (pct[i] or _NO_P)[0], keys[i]))
         sig = its[b].signals
         if sig is None:
             continue
@@ -187,7 +203,7 @@ def story_fields(  # noqa: C901 - one story's fields computed together so each i
         evidence.append(ev)
         best_of.append((ev, b))
         if ev["counted"]:
-            factors[source] = parts[b][0]
+            factors[source] = f[b]
     score = noisy_or(factors, w.same_story)
     groups = {w.same_story.get(s, s) for s in factors}
     counted = [(ev, b) for ev, b in best_of if ev["counted"]]
@@ -207,12 +223,12 @@ def story_fields(  # noqa: C901 - one story's fields computed together so each i
         for i in members:
             it = its[i]
             src = it.source
-            best_by_source[src] = max(best_by_source.get(src, 0.0), parts[i][0])
+            best_by_source[src] = max(best_by_source.get(src, 0.0), f[i])
             if listing[i]:
                 listed = True
                 brand = brand or it.brand or None
         ref = {
-            "product_id": cluster_id_for([its[i] for i in members], pids),
+            "product_id": next(iter(pids)) if len(pids) == 1 else cluster_id_for([its[i] for i in members], pids),
             "title": product_title(run, members),
             "brand": brand,
             "listing": listed,
@@ -263,23 +279,22 @@ def story_fields(  # noqa: C901 - one story's fields computed together so each i
         "label": label,
         "label_reason": reason,
         "flags": flags,
-        "strongest": lead_ev["source"] if len(groups) == 1 and lead_ev is not None else "",
-    }
+    }, lead_ev["source"] if len(groups) == 1 and lead_ev is not None else ""
 
 
-def single_item_story(run: Run, i: int, ids: AbstractSet[str], topic: str | None) -> dict[str, Any]:
+def single_item_story(run: Run, i: int, ids: Collection[str], topic: str | None) -> tuple[dict[str, Any], str]:
     """`story_fields` for a story of one item (most of them at scale), without the general bookkeeping."""
     it = run.items[i]
     k = run.keys[i]
     sig = it.signals
     assert sig is not None  # rank only passes scored items
     w = run.w
-    f, _, age, _ = run.parts[i]
+    f = run.strength.f[i]
     counted = f > 0.0
     ev = _evidence(run, i, sig, [k])
     cid = cluster_id_for((it,), ids)
     title = clean_title(it.title) or it.title
-    score = noisy_or({it.source: f}) if counted else 0.0
+    score = 1.0 - (1.0 - min(f, 0.999999)) if counted else 0.0  # noisy_or of its one factor
     flags = ["single_source"]
     if "too_recent" in sig.flags:
         flags.append("too_recent")
@@ -289,7 +304,7 @@ def single_item_story(run: Run, i: int, ids: AbstractSet[str], topic: str | None
         flags.append("estimate")
     if not counted:
         flags.append("ineligible")
-    label, reason = label_of(((it.source, sig),), (it.source, age), w.half_life_h) if counted else _NOT_COUNTED
+    label, reason = label_of(((it.source, sig),), (it.source, run.strength.age[i]), w.half_life_h) if counted else _NOT_COUNTED
     listing = run.listing[i]
     return {
         "cluster_id": cid, "rank": 0, "title": title, "topic": topic,
@@ -299,21 +314,22 @@ def single_item_story(run: Run, i: int, ids: AbstractSet[str], topic: str | None
         "products": [trusted(ProductRef, {"product_id": cid, "title": title, "brand": it.brand if listing else None,
                                           "listing": listing, "item_keys": [k], "sources": [it.source], "score": score})],
         "lead_key": k, "independent_sources": 1 if counted else 0, "score": score, "label": label,
-        "label_reason": reason, "flags": flags, "strongest": it.source if counted else "",
-    }
+        "label_reason": reason, "flags": flags,
+    }, it.source if counted else ""
 
 
 def _evidence(run: Run, b: int, sig: Signals, item_keys: list[str]) -> dict[str, Any]:
     """A `SourceEvidence`'s fields: one source's items (`item_keys`) and its best item `b` (whose `sig`)."""
-    f, weight, age, decay = run.parts[b]
+    st = run.strength
     p, n_source = run.pct[b] or _NO_P
     w = run.w
+    source = run.items[b].source
     return {
-        "source": run.items[b].source, "item_keys": item_keys, "best_key": run.keys[b], "metric": sig.metric,
+        "source": source, "item_keys": item_keys, "best_key": run.keys[b], "metric": sig.metric,
         "value": sig.value, "baseline": sig.baseline, "baseline_level": sig.baseline_level,
         "n_baseline": sig.n_baseline, "m": sig.m, "m_s": sig.m_s, "q": sig.q if sig.eligible else 0.0, "s": sig.s,
-        "p": p, "n_source": n_source, "weight": weight, "age_h": age, "half_life_h": w.half_life_h,
-        "decay": decay, "thin": n_source < w.thin_n, "counted": f > 0.0,
+        "p": p, "n_source": n_source, "weight": w.weights.get(source, w.default_weight), "age_h": st.age[b],
+        "half_life_h": w.half_life_h, "decay": st.decay[b], "thin": n_source < w.thin_n, "counted": st.f[b] > 0.0,
     }
 
 

@@ -104,9 +104,10 @@ def _fold_token(raw: str) -> str:
 _TOKENS = _Memo(_fold_token)  # "" drops the word
 
 
-def _title_tokens(title: str) -> tuple[str, ...]:
+def tokenise_title(title: str) -> tuple[str, ...]:
     """Normalised, de-duplicated tokens of a title, in first-seen order: case, emoji, punctuation,
-    hashtags, pack sizes/units and marketing filler removed (§3.2)."""
+    hashtags, pack sizes/units and marketing filler removed (§3.2). Not memoised: for a run's own titles,
+    each read once (a memo of 100k titles seen once is only a big dict); `title_tokens` for the rest."""
     ascii_ = title.isascii()  # NFKC leaves ASCII as it is, and casefold is lower() there
     text = title.lower() if ascii_ else unicodedata.normalize("NFKC", title).casefold()
     find = (_ASCII_TOKEN if ascii_ or text.isascii() else _TOKEN).findall
@@ -118,8 +119,8 @@ def _title_tokens(title: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-_TITLE_TOKENS = _Memo(_title_tokens, 1 << 19)
-title_tokens = _TITLE_TOKENS.__getitem__  # `_title_tokens`, memoised
+_TITLE_TOKENS = _Memo(tokenise_title, 1 << 19)
+title_tokens = _TITLE_TOKENS.__getitem__  # `tokenise_title`, memoised
 
 
 def normalise_title(title: str) -> str:
@@ -182,14 +183,13 @@ def link_ids(url: str) -> tuple[str, ...]:
     """Canonical ids a link resolves to: an Amazon /dp/<ASIN> → "asin:<ASIN>", a TikTok Shop product
     page → "tiktok_product:<id>". Other links give nothing (they never join clusters)."""
     low = url.lower()
-    if "amazon" not in low and "tiktok" not in low:
-        return ()  # most links (posts, videos, link-in-bio pages): said without a cache entry
-    return _shop_link_ids(url)
+    if "amazon" in low or ("tiktok" in low and ("product/" in url or "/pdp" in url)):
+        return _SHOP_LINK_IDS[url]
+    return ()  # most links (posts, videos, link-in-bio pages): said without a cache entry
 
 
-@lru_cache(maxsize=1 << 18)
 def _shop_link_ids(url: str) -> tuple[str, ...]:
-    """`link_ids` of a link that names Amazon or TikTok."""
+    """`link_ids` of a link that names Amazon, or TikTok and a product path."""
     m = _AMAZON_DP.fullmatch(url)
     if m:  # the canonical product link (every Amazon row has one): no need to split it
         return (f"asin:{m.group(1).upper()}",)
@@ -217,6 +217,9 @@ def _shop_link_ids(url: str) -> tuple[str, ...]:
         if m:
             return (f"tiktok_product:{m.group(1)}",)
     return ()
+
+
+_SHOP_LINK_IDS = _Memo(_shop_link_ids)
 
 
 def item_ids(item: TrendItem) -> set[str]:
@@ -274,11 +277,8 @@ def _stem(token: str) -> str:
 
 
 _STEMS = _Memo(_stem)  # this runs for every token of every title
-
-
-def stem(token: str) -> str:
-    """A light stemmer for topic matching only: "curling", "curlers", "curls" → "curl"; short words stay."""
-    return _STEMS[token]
+# A light stemmer for topic matching only: "curling", "curlers", "curls" → "curl"; short words stay.
+stem = _STEMS.__getitem__  # `_stem`, memoised
 
 
 _TOPIC_STEMS = _Memo(lambda token: "" if token in NON_TYPE_TOKENS else _STEMS[token])
@@ -321,7 +321,7 @@ def type_phrase(title: str, brand: str | None = None) -> tuple[str, ...]:
         head = _STRIP_ANY_CASE.sub(" ", head)  # listings shout in title case: "2026 New", "Best Seller", "380 ML"
     words = head.split() if plain else _WORD.findall(head)
     looked_up = zip(words, map(_PHRASE_WORDS.__getitem__, words), strict=True)
-    return tuple(w for w, (folded, stems) in looked_up if stems and folded != brand)
+    return tuple([w for w, (folded, stems) in looked_up if stems and folded != brand])
 
 
 def _phrase_word(word: str) -> tuple[str, tuple[str, ...]]:
@@ -377,7 +377,7 @@ def display_word(word: str) -> str:
 
 def clear_caches() -> None:
     """Forget every memoised title and link (benchmarks start each timed call cold)."""
-    for fn in (category_buckets, normalise_brand, _shop_link_ids):
+    for fn in (category_buckets, normalise_brand):
         fn.cache_clear()
-    for memo in (_TOKENS, _STEMS, _TOPIC_STEMS, _TITLE_TOKENS, _TOPIC_TOKENS, _PHRASE_WORDS):
+    for memo in (_TOKENS, _STEMS, _TOPIC_STEMS, _TITLE_TOKENS, _TOPIC_TOKENS, _PHRASE_WORDS, _SHOP_LINK_IDS):
         memo.clear()
