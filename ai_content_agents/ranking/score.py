@@ -228,7 +228,7 @@ def story_fields(  # noqa: C901 - one story's fields computed together so each i
                 listed = True
                 brand = brand or it.brand or None
         ref = {
-            "product_id": next(iter(pids)) if len(pids) == 1 else cluster_id_for([its[i] for i in members], pids),
+            "product_id": cluster_id_for([its[i] for i in members], pids),
             "title": product_title(run, members),
             "brand": brand,
             "listing": listed,
@@ -294,7 +294,7 @@ def single_item_story(run: Run, i: int, ids: Collection[str], topic: str | None)
     ev = _evidence(run, i, sig, [k])
     cid = cluster_id_for((it,), ids)
     title = clean_title(it.title) or it.title
-    score = 1.0 - (1.0 - min(f, 0.999999)) if counted else 0.0  # noisy_or of its one factor
+    score = noisy_or({it.source: f}) if counted else 0.0
     flags = ["single_source"]
     if "too_recent" in sig.flags:
         flags.append("too_recent")

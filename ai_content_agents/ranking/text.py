@@ -194,11 +194,8 @@ def _shop_link_ids(url: str) -> tuple[str, ...]:
     if m:  # the canonical product link (every Amazon row has one): no need to split it
         return (f"asin:{m.group(1).upper()}",)
     low = url.lower()
-    if "amazon" in low:
-        if "/dp/" not in low and "/gp/" not in low and "/product/" not in low and "asin=" not in url:
-            return ()  # a cheap test before urlsplit: no product path and no asin= query, no ASIN
-    elif "product/" not in url and "/pdp" not in url:  # a TikTok link that is no shop product page
-        return ()
+    if "amazon" in low and "/dp/" not in low and "/gp/" not in low and "/product/" not in low and "asin=" not in url:
+        return ()  # a cheap test before urlsplit: no product path and no asin= query, no ASIN
     try:
         parts = urlsplit(url.strip())
     except ValueError:
