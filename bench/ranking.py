@@ -5,11 +5,13 @@ hashtags, pack sizes, dropped/reordered words) that names the product's brand, a
 link, so clustering does real work. Amazon titles lead with the brand, as real listings do. One new
 product in ten is a look-alike of an earlier one: the same words under another brand, another ASIN
 (the "Hydro Flask" / "Iron Flask" case), so merging on title similarity alone would mix them. Every
-item carries an evidence strength q from its multiplier, as the source scorers give it. Only rank() is timed; generating items is not. Each size runs in its own fresh process,
-twice, sizes alternating, and each process times two calls; the best time per size counts. Peak
-memory is the growth of the process's peak RSS (resource ru_maxrss) across a process's first 100k
-rank() call (the larger of the two processes), i.e. what ranking adds on top of holding the items. Clustering quality against the generator's ground truth is reported too
-(duplicate recall, share of items in clusters that mix products).
+item carries an evidence strength q from its multiplier, as the source scorers give it. Only rank() is
+timed; generating items is not. Each size runs in its own fresh process, three times, sizes
+alternating, and each process times two calls; the best time per size counts, and the spread between a
+size's fastest and slowest process says how noisy the machine was meanwhile. Peak memory is the growth
+of the process's peak RSS (resource ru_maxrss) across a process's first 100k rank() call (the largest
+of those processes), i.e. what ranking adds on top of holding the items. Clustering quality against the
+generator's ground truth is reported too (duplicate recall, share of items in clusters that mix products).
 
 Vocabulary: pseudo-words with Zipf frequencies (a few descriptors are very common, model/feature
 words mostly rare), 5–8 tokens a title.
@@ -249,11 +251,13 @@ def _measure_in_fresh_process(n: int, seed: int) -> dict[str, float]:
     return json.loads(out.stdout)
 
 
-def run(rounds: int = 2) -> dict[str, float]:
+def run(rounds: int = 3) -> dict[str, float]:
     """Each size runs in its own fresh process, sizes alternating, `rounds` times; the best time per
     size counts. A fresh process per size keeps the heap the previous size left behind (freed but
     fragmented arenas) from slowing the next one, and alternating keeps machine noise from landing
-    on one size only."""
+    on one size only. Three rounds, not two: a 200k process runs twice as long as a 100k one, so a
+    burst of noise is likelier to hit all of its samples; one more sample per size makes the ratio
+    less a matter of luck (the instruction count itself grows 2.01× from 100k to 200k)."""
     runs: dict[int, list[dict[str, float]]] = {100_000: [], 200_000: []}
     for _ in range(rounds):
         for n, seed in ((100_000, 7), (200_000, 8)):
@@ -271,6 +275,11 @@ def run(rounds: int = 2) -> dict[str, float]:
         "ranking_100k_peak_mb": round(max(r["peak_mb"] for r in runs[100_000]), 1),
         "ranking_200k_s": round(t200, 3),
         "ranking_200k_over_100k": round(t200 / t100, 3),
+        # the slowest process over the fastest, for the noisier size: near 1 on a quiet machine; well
+        # above it, the ratio above is worth measuring again
+        "ranking_timing_spread": round(
+            max(max(r["seconds"] for r in rs) / min(r["seconds"] for r in rs) for rs in runs.values()), 3
+        ),
         # the same 100k items through a fixed tokenise-count-sort workload in the same processes: the
         # ranking time in units of this machine's speed right now
         "ranking_100k_baseline_s": round(base100, 3),
