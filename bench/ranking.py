@@ -257,7 +257,7 @@ def run(rounds: int = 3) -> dict[str, float]:
     fragmented arenas) from slowing the next one, and alternating keeps machine noise from landing
     on one size only. Three rounds, not two: a 200k process runs twice as long as a 100k one, so a
     burst of noise is likelier to hit all of its samples; one more sample per size makes the ratio
-    less a matter of luck (the instruction count itself grows 2.01× from 100k to 200k)."""
+    less a matter of luck."""
     runs: dict[int, list[dict[str, float]]] = {100_000: [], 200_000: []}
     for _ in range(rounds):
         for n, seed in ((100_000, 7), (200_000, 8)):
