@@ -5,7 +5,8 @@ Products, strictest first:
    links several different products (a roundup) joins none of them by link.
 2. Brands decide identity. The run's brand vocabulary is learned from listing titles (Amazon and TikTok
    Shop titles lead with the brand: a first word that never appears later in another listing title and
-   does not lead most of them) and one-word brand fields. A caption, post or video title that names
+   does not lead most of them; in a run of a few listings, only such words spelled as brands, "PuffPod")
+   and one-word brand fields. A caption, post or video title that names
    exactly one brand as a whole word *and* at least half of that brand's listing type words, counting its
    head noun twice ("LED mask", "blender"), joins that listing; a tie between two listings joins neither.
 3. Guarded fuzzy titles last, only within one brand (or when neither side names one), never across two
@@ -25,6 +26,7 @@ token-pair indexes for brands and topics.
 from __future__ import annotations
 
 import math
+import re
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
@@ -79,18 +81,21 @@ class MatchConfig:
 # --------------------------------------------------------------------------------------
 
 
-MIN_LISTINGS_FOR_BRANDS = 10  # with fewer listings, "never appears later" says nothing: use brand fields only
+MIN_LISTINGS_FOR_BRANDS = 10  # with fewer listings, "never appears later" says little: only CamelCase words count
 
 
 def learn_brands(its: Sequence[TrendItem]) -> frozenset[str]:
     """Brand words of this run: one-word brand fields of any item, and the first title word of listings
     that never appears later in any listing title and leads at most a fifth of them ("LumaGlow" yes;
-    "Portable", "Example" no), the latter only with enough listings for "never later" to mean something."""
-    return _learn_brands([it.brand for it in its], [title_tokens(it.title) for it in its], [is_listing(it) for it in its])
+    "Portable", "Example" no). With fewer than MIN_LISTINGS_FOR_BRANDS listings "never later" means little,
+    so only such first words spelled as brands are ("PuffPod", not "Portable")."""
+    return _learn_brands(
+        [it.brand for it in its], [title_tokens(it.title) for it in its], [is_listing(it) for it in its], [it.title for it in its]
+    )
 
 
 def _learn_brands(
-    brand_fields: Sequence[str | None], tokens: Sequence[tuple[str, ...]], listing: Sequence[bool]
+    brand_fields: Sequence[str | None], tokens: Sequence[tuple[str, ...]], listing: Sequence[bool], titles: Sequence[str]
 ) -> frozenset[str]:
     distinct = set(brand_fields)  # a few thousand brand fields at most: each read once
     fields = {b for brand in distinct if brand and " " not in brand.strip() and (b := normalise_brand(brand))}
@@ -103,14 +108,22 @@ def _learn_brands(
         n += 1
         first[toks[0]] += 1
         later.update(toks[1:])
-    if n < MIN_LISTINGS_FOR_BRANDS:
-        return frozenset(fields)
     limit = max(3, n // 5)
-    return frozenset(
+    learned = {
         t
         for t, c in first.items()
         if c <= limit and t not in later and len(t) >= 3 and not t.isdigit() and t not in NON_TYPE_TOKENS
-    ) | fields
+    }
+    if n < MIN_LISTINGS_FOR_BRANDS:  # too few listings for "never later" to say much: only words spelled as brands
+        spelled = {
+            tok for t, is_list in zip(titles, listing, strict=True) if is_list for w in _CAMEL_CASE.findall(t) for tok in title_tokens(w)
+        }
+        learned &= spelled
+    return frozenset(learned | fields)
+
+
+# a word with a capital after a small letter ("LumaGlow", "BlendGo"): spelled as a brand, not a dictionary word
+_CAMEL_CASE = re.compile(r"\b[A-Za-z]*[a-z][A-Z][A-Za-z]*\b")
 
 
 _NO_BRANDS: frozenset[str] = frozenset()
@@ -298,7 +311,7 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
     topic_words = list(map(topic_stems, tokens))
     listing = [is_listing(it) for it in its]
     brand_fields = [it.brand for it in its]
-    vocab = _learn_brands(brand_fields, tokens, listing)
+    vocab = _learn_brands(brand_fields, tokens, listing, [it.title for it in its])
     brands = [
         _item_brands(b, toks, vocab, is_list) for b, toks, is_list in zip(brand_fields, tokens, listing, strict=True)
     ]
@@ -557,7 +570,9 @@ def group_topics(products: Products, strength: Sequence[float]) -> list[Topic | 
     rare = max(5, len(types) // 200)  # a linking pair needs one word this rare, so topics don't chain
 
     # listings whose type phrases share two specific words with a stronger listing join its topic
-    topic_of = _listing_topics(types, generic, df, rare, sorted(types, key=lambda g: (_lead_rank(lead[g], strength), g)))
+    topic_of = _listing_topics(
+        types, heads, generic, df, rare, sorted(types, key=lambda g: (_lead_rank(lead[g], strength), g))
+    )
     t_words: dict[int, set[str]] = defaultdict(set)
     v_words: dict[int, set[str]] = defaultdict(set)
     t_heads: dict[int, set[str]] = defaultdict(set)
@@ -620,27 +635,37 @@ def group_topics(products: Products, strength: Sequence[float]) -> list[Topic | 
     out: list[Topic | None] = [None] * n_groups
     for t, gs in topic_members.items():
         by_strength = sorted(gs, key=lambda g: (_lead_rank(lead[g], strength), g))
-        topic = Topic(name=_topic_name(products, by_strength, lead, t_words[t]), products=sorted(gs, key=lambda g: g != t))
+        words = t_words[t]
+        listed = [types[g] for g in gs if g in types]
+        if generic and len(listed) > 1:  # a generic word every listing's type has ("travel pillow") names it too
+            words = words | generic.intersection(*listed)
+        topic = Topic(name=_topic_name(products, by_strength, lead, words), products=sorted(gs, key=lambda g: g != t))
         for g in gs:
             out[g] = topic
     return out
 
 
 def _listing_topics(
-    types: dict[int, frozenset[str]], generic: set[str], df: Counter[str], rare: int, order: list[int]
+    types: dict[int, frozenset[str]], heads: dict[int, str], generic: set[str], df: Counter[str], rare: int,
+    order: list[int],
 ) -> dict[int, int]:
     """group → its topic (the smallest group of the topic), for groups led by a listing. In `order`
-    (strongest listing first), a listing that shares a pair of specific type words (one of them rare)
-    with a topic's anchor joins that anchor's topic (the one it shares most pairs with, then the
-    stronger); otherwise it anchors a topic of its own. Links only to anchors, never through members:
-    pairwise links chain ("a b" ~ "b c" ~ "c d" …) until unrelated types fill one story."""
+    (strongest listing first), a listing that shares a pair of type words (one of them rare) with a
+    topic's anchor joins that anchor's topic (the one it shares most pairs with, then the stronger);
+    otherwise it anchors a topic of its own. Both words are specific, or one is a generic word in front
+    of both listings' head noun ("travel pillow" in a travel list). Links only to anchors, never through members: pairwise links chain ("a b" ~ "b c" ~ "c d" …) until
+    unrelated types fill one story."""
     anchor_of: dict[tuple[str, str], int] = {}  # a pair → the anchor holding it (at most one)
     anchor: dict[int, int] = {}
     position = {g: k for k, g in enumerate(order)}
     for g in order:
-        pairs = [
-            pair for pair in combinations(sorted(types[g] - generic), 2) if df[pair[0]] <= rare or df[pair[1]] <= rare
-        ]
+        words = types[g]
+        specific = words - generic
+        pairs = list(combinations(sorted(specific), 2))
+        head = heads.get(g)
+        if head in specific and len(specific) < len(words):
+            pairs += [(w, head) if w < head else (head, w) for w in words & generic]
+        pairs = [pair for pair in pairs if df[pair[0]] <= rare or df[pair[1]] <= rare]
         votes: dict[int, int] = {}
         for pair in pairs:
             a = anchor_of.get(pair)
@@ -677,6 +702,7 @@ def _topic_name(  # noqa: C901 - naming rules in the order an editor applies the
             phrase = phrase[:-1]
         return " ".join([*(display_word(w) for w in phrase[:-1]), plural(display_word(phrase[-1]))]) if phrase else ""
     stems_of: dict[tuple[str, ...], frozenset[str]] = {}  # runs of 1–3 phrase words whose stems are all topic words
+    endings = {phrase[-k:] for phrase in phrases for k in (2, 3)}  # runs that end with their phrase's head noun
     for phrase in phrases:
         word_stems = [topic_tokens(w) for w in phrase]
         for k in range(len(phrase)):
@@ -703,8 +729,13 @@ def _topic_name(  # noqa: C901 - naming rules in the order an editor applies the
                 votes[stems] += n
     runs = {run: votes[stems] for run, stems in stems_of.items()}
     top = max(runs.values(), default=0)
-    multi = [r for r in runs if len(r) > 1 and runs[r] >= max(2, 0.3 * top)]
-    best = max(multi, key=lambda r: (runs[r] >= top / 2, len(r), runs[r], r)) if multi else next((p for p in phrases if p), ())
+    # a run ending in a participle ("Wide Mouth Insulated") describes the type, it does not name it
+    multi = [r for r in runs if len(r) > 1 and runs[r] >= max(2, 0.3 * top) and not _participle(r[-1])]
+    best = (
+        max(multi, key=lambda r: (runs[r] >= top / 2, len(r), r in endings, runs[r], r))
+        if multi
+        else next((p for p in phrases if p), ())
+    )
     if not best:
         return ""
     while len(best) > 1 and best[-1].isupper() and len(best[-1]) <= 4:
@@ -719,6 +750,10 @@ def _topic_name(  # noqa: C901 - naming rules in the order an editor applies the
                 forms[word] = forms.get(word, 0) + 1
     last = max(forms, key=lambda f: (forms[f], -len(f), f)) if forms else display_word(best[-1])
     return " ".join([*(display_word(w) for w in best[:-1]), plural(last)])
+
+
+def _participle(word: str) -> bool:
+    return len(word) > 4 and word.casefold().endswith("ed")
 
 
 def clear_caches() -> None:

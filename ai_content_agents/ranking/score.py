@@ -58,6 +58,18 @@ class Run:
     strength: Strengths
     listing: Sequence[bool]
     w: Weights
+    brands: Mapping[int, str] = field(default_factory=dict)  # listing position → the brand word its title leads with
+
+    def brand(self, i: int) -> str | None:
+        """A listing's brand: its brand field, else the brand word its title leads with, as the title spells it."""
+        it = self.items[i]
+        if it.brand:
+            return it.brand
+        word = self.brands.get(i)
+        if word is None:
+            return None
+        lead = it.title.lstrip()[: len(word)]
+        return lead if lead.casefold() == word else word
 
 
 _FIELDS_SET = {model: set(model.model_fields) for model in (Trend, SourceEvidence, ProductRef)}
@@ -226,7 +238,7 @@ def story_fields(  # noqa: C901 - one story's fields computed together so each i
             best_by_source[src] = max(best_by_source.get(src, 0.0), f[i])
             if listing[i]:
                 listed = True
-                brand = brand or it.brand or None
+                brand = brand or run.brand(i)
         ref = {
             "product_id": cluster_id_for([its[i] for i in members], pids),
             "title": product_title(run, members),
@@ -311,7 +323,7 @@ def single_item_story(run: Run, i: int, ids: Collection[str], topic: str | None)
         "canonical_urls": canonical_urls((it,), it),
         "category": it.category, "items": [it],
         "evidence": [trusted(SourceEvidence, ev)],
-        "products": [trusted(ProductRef, {"product_id": cid, "title": title, "brand": it.brand if listing else None,
+        "products": [trusted(ProductRef, {"product_id": cid, "title": title, "brand": run.brand(i) if listing else None,
                                           "listing": listing, "item_keys": [k], "sources": [it.source], "score": score})],
         "lead_key": k, "independent_sources": 1 if counted else 0, "score": score, "label": label,
         "label_reason": reason, "flags": flags,
@@ -336,18 +348,19 @@ def _evidence(run: Run, b: int, sig: Signals, item_keys: list[str]) -> dict[str,
 def label_of(
     counted: Sequence[tuple[str, Signals]], lead: tuple[str, float] | None, half_life_h: float
 ) -> tuple[str, str]:
-    """breakout: counted evidence flagged "breakout" (new, no baseline, clears the volume floor);
-    climbing: counted evidence with rising velocity that is not too fresh to judge; peaked: the lead
-    evidence is older than two half-lives; else steady. The reason names the source and why.
-    `counted`: (source, signals) of each counted evidence; `lead`: the lead evidence's (source, age in hours)."""
+    """peaked: the lead evidence is older than two half-lives (whatever it showed then, it is old news);
+    breakout: counted evidence flagged "breakout" (new, no baseline, clears the volume floor); climbing:
+    counted evidence with rising velocity that is not too fresh to judge; else steady. The reason names the
+    source and why. `counted`: (source, signals) of each counted evidence; `lead`: the lead evidence's
+    (source, age in hours)."""
+    if lead is not None and lead[1] > 2 * half_life_h:
+        return "peaked", f"{lead[0]}: the strongest signal is {lead[1] / 24:.0f} days old"
     for source, sig in counted:
         if "breakout" in sig.flags:
             return "breakout", f"{source}: new, with no earlier baseline, and above the volume floor"
     for source, sig in counted:
         if sig.velocity is not None and sig.velocity > 0 and "too_recent" not in sig.flags:
             return "climbing", f"{source}: {sig.metric} rising against its earlier level"
-    if lead is not None and lead[1] > 2 * half_life_h:
-        return "peaked", f"{lead[0]}: the strongest signal is {lead[1] / 24:.0f} days old"
     if not counted:
         return _NOT_COUNTED
     return "steady", "above its norm, with no rising velocity recorded"

@@ -7,7 +7,9 @@ comes from, in order (recorded as Signals.baseline_level):
 - **history**: this project's stored snapshots of the same list (previous position / position now);
 - **prior**: a Movers & Shakers row with no movement of its own ("previously unranked", or a list that
   shows no percents) gets the population prior of its list: the median page ratio of the list's other
-  rows (else of every M&S row in this run). Being on M&S is itself evidence of movement;
+  rows (else of every M&S row in this run). Being on M&S is itself evidence of movement. A breakout
+  (previously unranked, now at sales rank ≤ 1,000) takes at least 5,000 / its rank: it had no rank at
+  all, so it came from past the volume floor;
 - **none**: a Best Sellers row seen for the first time: no evidence of movement, q = 0.
 
 **Volume** tempers the gain (trends_scoring §1.1, "Amazon volume"): a percent says how far an item moved,
@@ -78,6 +80,9 @@ UNKNOWN_VOLUME_N = 3.0  # M&S row without a sales rank: volume unknown, thin
 REVIEWS_FULL = 100.0  # fewer reviews scale the volume pseudo-count down (to at most a quarter)
 MAX_SALES_RANK = 5_000  # volume floor: a worse current sales rank is one or two sales a day
 BREAKOUT_RANK = 1_000  # "previously unranked" at this sales rank or better is a breakout
+# "previously unranked" had no sales rank at all: at least as far back as the volume floor, so a new entry
+# moved at least UNRANKED_RANK / its rank (the list's median mover can understate that a lot)
+UNRANKED_RANK = MAX_SALES_RANK
 
 # keys that may carry the page's percent gain or "Sales rank: 52 (previously 1,840)" (unverified)
 PERCENT_KEYS = ("percentageChange", "percentChange", "percentage_change", "salesRankChange", "rankChange", "movement")
@@ -380,6 +385,10 @@ def score(items: list[TrendItem], history: Mapping[str, list[Observation]] | Non
                 flags.append("previously_unranked")
                 if rank is not None and rank <= BREAKOUT_RANK:
                     flags.append("breakout")
+                    bound = UNRANKED_RANK / rank
+                    if ratio is None or bound > ratio:  # the list's movers may have moved less than it did
+                        ratio, n_base = bound, 0
+                        level, kind = "prior", f"lower bound: unranked before, i.e. past sales rank {UNRANKED_RANK:,}"
                 else:
                     eligible = False
                     flags.append("unconfirmed")

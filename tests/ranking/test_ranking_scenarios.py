@@ -7,6 +7,7 @@ or come from `stats.strength` where the test is about a multiplier.
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 
 import pytest
 from ranking_factory import NOW, item, listing, other_listings
@@ -237,6 +238,32 @@ def test_marketing_words_and_sizes_in_a_listing_title_never_name_its_type() -> N
     assert {"LED face masks", "portable blenders", "heatless curlers"} <= topics, topics
 
 
+def test_a_small_run_of_listings_still_reads_brands_and_product_types() -> None:
+    """One Movers & Shakers list of eight rows, as a user's own export might be: brands spelled as brands
+    stay out of type names, two travel pillows are one story although "travel" is on half the list, and a
+    listing whose type ends in an adjective is named by its noun."""
+    rows = [
+        listing("PuffPod Memory Foam Travel Pillow, Neck Support for Flights", "B0TESTPIL1", q=0.9),
+        listing("RoamRest Inflatable Travel Pillow", "B0ROAMPIL1", q=0.5),
+        listing("VoltGo Universal Travel Adapter", "B0TESTADP1", q=0.3),
+        listing("TrekTag Travel Luggage Tags 2-Pack", "B0TREKTAG1", q=0.2),
+        listing("HydroLite Wide Mouth Insulated Water Bottle, 32 oz", "B0TESTBTL1", q=0.6),
+        listing("AquaPeak Wide Mouth Insulated Water Bottle", "B0TESTBTL2", q=0.4),
+        listing("PackRight Packing Cubes Set of 6", "B0TESTCUB1", q=0.1),
+        item("tiktok", "the PuffPod travel pillow saved my 14h flight", q=0.8),
+    ]
+    trends = rank(rows, WIDE, NOW)
+    pillows = _story_of(trends, rows[0])
+    assert pillows.topic == "travel pillows" and rows[1].key in {i.key for i in pillows.items}
+    assert {p.brand for p in pillows.products} == {"PuffPod", "RoamRest"}  # as the titles spell them
+    assert _same_product(trends, rows[0], rows[-1])  # the caption names the brand and its type
+    assert _story_of(trends, rows[2]) is not pillows
+    bottles = _story_of(trends, rows[4])
+    assert bottles.topic is not None and bottles.topic.endswith("water bottles"), bottles.topic
+    topics = [t.topic for t in trends if t.topic]
+    assert len(topics) == len(set(topics)) and not any("puffpod" in t or "voltgo" in t for t in topics), topics
+
+
 # --- caps and relevance -----------------------------------------------------------------
 
 
@@ -291,6 +318,16 @@ def test_labels_carry_their_reason() -> None:
     assert by[new.key].label == "breakout" and "youtube" in by[new.key].label_reason
     assert by[rising.key].label == "climbing" and "amazon" in by[rising.key].label_reason
     assert by[flat.key].label == "steady" and by[flat.key].label_reason
+
+
+def test_a_climb_seen_weeks_ago_is_peaked_now() -> None:
+    """Replaying an old snapshot weeks later: what was climbing then is old news now."""
+    rising = listing("Riser Gadget Two", "B0RISE0001", q=0.6, velocity=340.0)
+    breakout = item("youtube", "brand new channel video one", q=0.7, flags=["breakout"], is_commerce=True)
+    later = NOW + timedelta(weeks=7)
+    by = {t.lead_key: t for t in rank([rising, breakout], RankConfig(top_n=50, half_life_h=84), later)}
+    assert by[rising.key].label == "peaked" and "amazon" in by[rising.key].label_reason
+    assert by[breakout.key].label == "peaked" and "49 days" in by[breakout.key].label_reason
 
 
 # --- history and determinism --------------------------------------------------------------

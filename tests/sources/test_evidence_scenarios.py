@@ -159,6 +159,21 @@ def test_amazon_previously_unranked_at_a_strong_rank_is_a_breakout() -> None:
     assert weak is not None and not weak.eligible and "breakout" not in weak.flags and weak.q == 0.0
 
 
+def test_amazon_previously_unranked_at_a_strong_rank_leads_a_list_of_modest_movers() -> None:
+    """It had no sales rank at all and now sells at rank 85: a bigger move than +60% to +150% rows show,
+    however little the rest of its list moved."""
+    modest = [
+        amazon_row(f"B0MODEST0{k}", k + 2, percent=f"{pct}%", movement=f"Sales rank: {now} (previously {prev})", reviews=1_500)
+        for k, (pct, now, prev) in enumerate([(150, 300, 750), (90, 800, 1_520), (60, 1_500, 2_400), (120, 200, 440)])
+    ]
+    rows = [amazon_row("B0NEWENTRY", 1, percent="previously unranked", movement="Sales rank: 85 (previously unranked)",
+                       reviews=640), *modest]
+    items = {i.canonical_ids[0]: i for i in amazon.score(list(amazon.parse(rows, NOW)), {})}
+    new = items["asin:B0NEWENTRY"].signals
+    assert new is not None and new.eligible and "breakout" in new.flags
+    assert new.q > 0.3 and all(new.q > items[f"asin:B0MODEST0{k}"].signals.q for k in range(4))  # type: ignore[union-attr]
+
+
 # --- YouTube ---------------------------------------------------------------------------------------
 
 
