@@ -124,7 +124,7 @@ def _replay(snapshot: Path | None, as_of: str | None, mode: pipeline.Mode) -> tu
 
 def _progress_line(report: SourceReport) -> None:
     style = STATUS_STYLE.get(report.status, "")
-    detail = f"{report.items} items" if report.items else ""
+    detail = f"{report.items} items" if report.items or report.skipped_items else ""
     if report.skipped_items:
         detail += f", {report.skipped_items} malformed skipped"
     if report.cut:
@@ -178,10 +178,14 @@ def run_gather(
         raise fail(f"{exc}. Drop --live to fall back to the sample data.") from None
     except SnapshotError as exc:
         raise fail(str(exc)) from None
+    if replay is not None and not report.items:  # nothing to rank: no issue of empty sections (an error, not prose)
+        asked = ", ".join(names) if names else "the enabled sources"
+        raise fail(f"no data: snapshot {replay.label} has no usable rows for {asked}; nothing to rank or write.")
     if replay is None and not names:  # a whole run (live, or the sample): later questions read it
         runs.save(store, report)
     if report.sample and not quiet:
-        console.print("[bold white on red] SAMPLE DATA [/] no live source produced data; using the bundled snapshot.")
+        why = "the bundled snapshot, as asked" if mode == "sample" else "no live source produced data; using the bundled snapshot"
+        console.print(f"[bold white on red] SAMPLE DATA [/] {why}.")
     return report
 
 
@@ -350,6 +354,7 @@ def trends(
 
     from .. import runs
     from ..newsletter.evidence import TrendsExport
+    from ..newsletter.sections import featurable
     from ..sources import meta
 
     settings = load_settings(profile)
@@ -388,7 +393,15 @@ def trends(
         ("flags", {"style": "dim", "min_width": 6, "max_width": 18, "overflow": "fold"}),
     ):
         table.add_column(col, **kw)
+    in_top = len(featurable(report.trends, settings.top_n))  # the capped top N leads the ranking
+    if len(top) > in_top:
+        table.caption = (
+            f"Above the line, the top stories ({in_top} qualified for AICA_TOP_N={settings.top_n}); below it, what "
+            "the top leaves out (capped, off topic, ineligible or excluded) and the rest, by score."
+        )
     for t in top:
+        if t.rank == in_top + 1:
+            table.add_section()
         table.add_row(
             str(t.rank),
             escape(f"{t.topic}: {t.title}" if t.topic else t.title),

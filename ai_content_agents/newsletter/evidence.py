@@ -63,6 +63,10 @@ class SourceFacts(BaseModel):
     window: str = ""
     percentile: float  # within-source, this run
     strength: float = 0.0  # evidence strength q of this source's best item
+    counted: bool = False  # this source's evidence counts towards the story's score
+    # when the item is not the story's named product: another product's name (about_product) or the story's type
+    about: str = ""
+    about_product: bool = False
     n_source: int
     flags: list[str] = Field(default_factory=list)
     figures: list[Figure] = Field(default_factory=list)
@@ -254,6 +258,7 @@ def baseline_label(item: TrendItem) -> str:
 
 def source_facts(trend: Trend, item: TrendItem, ev_source: str | None = None) -> SourceFacts:
     ev = next((e for e in trend.evidence if e.source == (ev_source or item.source)), None)
+    about, about_product = story.about(trend, item)
     return SourceFacts(
         source=item.source,
         source_label=source_label(item.source),
@@ -273,6 +278,9 @@ def source_facts(trend: Trend, item: TrendItem, ev_source: str | None = None) ->
         window=item.window,
         percentile=round(ev.p, 3) if ev else 0.0,
         strength=round(ev.q, 3) if ev else 0.0,
+        counted=ev.counted if ev else False,
+        about=about,
+        about_product=about_product,
         n_source=ev.n_source if ev else 0,
         flags=sorted(set(item.signals.flags if item.signals else []) | ({"thin"} if ev and ev.thin else set())),
         figures=item_figures(item),

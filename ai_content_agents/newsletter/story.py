@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from ..models import SourceEvidence, SourceKind, Trend, TrendItem
+from ..models import ProductRef, SourceEvidence, SourceKind, Trend, TrendItem
 from ..sources import meta, names
 
 
@@ -97,10 +97,28 @@ def short_name(title: str) -> str:
     return " ".join(words[:NAME_MAX_WORDS]) or title.strip()
 
 
+def named_product(trend: Trend) -> ProductRef | None:
+    """The product a story's copy names: its strongest product with a listing."""
+    listed = {it.key for it in trend.items if is_listing(it)}
+    return next((p for p in trend.products if p.listing or listed.intersection(p.item_keys)), None)
+
+
+def about(trend: Trend, item: TrendItem) -> tuple[str, bool]:
+    """What an item of the story is about when it is not the named product: (another product's short name, True),
+    or (the story's product type, False) for a mention that only shares the type; ("", False) for the named
+    product's own items. Copy says it, so one product's figures are never read as another's."""
+    named = named_product(trend)
+    if named is None or item.key in named.item_keys:
+        return "", False
+    own = next((p for p in trend.products if item.key in p.item_keys), None)
+    if own is not None and own.listing:
+        return short_name(own.title), True
+    return trend.topic or "", False
+
+
 def name(trend: Trend) -> str | None:
     """The product the story is about, as a short name, or None when no listing or topic anchors it."""
-    listed = {it.key for it in trend.items if is_listing(it)}
-    named = next((p for p in trend.products if p.listing or listed.intersection(p.item_keys)), None)
+    named = named_product(trend)
     if named is not None:
         return short_name(named.title)
     lead = lead_item(trend)

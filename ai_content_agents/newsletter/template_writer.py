@@ -60,6 +60,7 @@ class _Story:
         self.name = _u(p.name) or _u(p.topic) or ""
         self.ref = (_u(p.ref) or self.name) if p.name else (_u(p.topic) or "the product")
         self.by_source = {ev.source: ev for ev in p.evidence}
+        self.counted = {s for s, ev in self.by_source.items() if ev.counted}  # the sources that agree it is a trend
         self.lead = p.facts(p.lead) or (p.evidence[0] if p.evidence else None)
         self.flags = set(p.flags) | {f for ev in p.evidence for f in ev.flags}
 
@@ -102,10 +103,21 @@ class _Story:
         return f"as of {ev.observed}" if ev.observed else ""
 
     # --- sentences -------------------------------------------------------------------------------------
-    def fact(self, ev: SourceFacts, *, long: bool = True, k: int = 0) -> str:
-        """One source's numbers with its source and window, as a clause (`k` varies the wording within a line)."""
+    @staticmethod
+    def about(ev: SourceFacts) -> str:
+        """Whose numbers these are when they are not the named product's: another product's, or the type's."""
+        if not ev.about:
+            return ""
+        if ev.about_product:
+            return f" for your {_u(ev.about)}" if ev.source == "tiktok_shop" else f" for {_u(ev.about)}"
+        return f", on {_u(ev.about)} in general"
+
+    def fact(self, ev: SourceFacts, *, long: bool = True, k: int = 0, about: bool = True) -> str:
+        """One source's numbers with its source and window, as a clause (`k` varies the wording within a line);
+        `about`: say whose numbers they are when they are not the named product's."""
+        whose = self.about(ev) if about else ""
         if ev.source == "amazon":
-            return self._amazon(ev, long, k)
+            return self._amazon(ev, long, k) + whose
         lead = self.primary(ev)
         mult = self.multiple(ev)
         parts = []
@@ -120,7 +132,7 @@ class _Story:
         elif ev.source == "reddit":
             sub = f"r/{_u(ev.group).removeprefix('r/')}" if ev.group else "Reddit"
             text = _pick((f"{numbers} on {sub} {when}", f"a {sub} thread drew {numbers} {when}",
-                          f"{numbers} for a post on {sub} {when}"), self.slot + k)
+                          f"{numbers} for a post on {sub} {when}", f"a post on {sub} got {numbers} {when}"), self.slot + k)
         else:
             who = _u(ev.author)
             handle = (f"@{who}" if ev.source in ("tiktok", "x") else who) if who else ""
@@ -131,7 +143,7 @@ class _Story:
                               f"{numbers} for {handle} on {ev.source_label} {when}"), self.slot + k)
             else:
                 text = f"{numbers} on {ev.source_label} {when}"
-        text = text.strip()
+        text = text.strip() + whose
         if long and mult is not None and ev.baseline_label:
             text += f", {mult.display} {ev.baseline_label}"
         return text
@@ -173,13 +185,28 @@ class _Story:
         return key.split(":", 1)[0]
 
     def corroboration(self, exclude: set[str]) -> str:
+        """The other sources' numbers (three at most): those that count as agreeing, then those that do not
+        (near their norm)."""
         others = self.others(exclude)
-        if not others:
-            return ""
-        clauses = [self.fact(ev, long=False, k=i + 1) for i, ev in enumerate(others[:3])]
-        lead = _pick(("Also showing up: ", "Not confined to a single platform: ", "Elsewhere: ", "The other sources agree: ",
-                      "Backing it up: "), self.slot)
-        return lead + "; ".join(clauses) + "."
+        agree = [ev for ev in others if ev.counted][:3]
+        quiet = [ev for ev in others if not ev.counted][: 3 - len(agree)]
+        out = []
+        if agree:
+            lead = _pick(("Also showing up", "Not confined to a single platform", "Elsewhere", "The other sources agree",
+                          "Backing it up"), self.slot)
+            out.append(self._clauses(lead, agree, 1))
+        if quiet:
+            lead = _pick(("Also mentioned, near usual numbers", "Seen too, without beating the norm",
+                          "Mentioned at ordinary levels"), self.slot)
+            out.append(self._clauses(lead, quiet, len(agree) + 1))
+        return " ".join(out)
+
+    def _clauses(self, lead: str, evs: list[SourceFacts], k: int) -> str:
+        """`lead`: clause; clause. When every clause is about the story's type rather than its product, say so once."""
+        abouts = {ev.about if ev.about and not ev.about_product else "" for ev in evs}
+        common = abouts.pop() if len(evs) > 1 and len(abouts) == 1 else ""
+        clauses = [self.fact(ev, long=False, k=k + i, about=not common) for i, ev in enumerate(evs)]
+        return f"{lead}{f', on {_u(common)} in general' if common else ''}: " + "; ".join(clauses) + "."
 
     def commerce(self) -> bool:
         return "amazon" in self.by_source or "tiktok_shop" in self.by_source
@@ -204,7 +231,7 @@ class _Story:
                       f"At {price}, {self.ref} sells on proof, not impulse."), self.slot)
 
     def why(self, section: str) -> str:
-        srcs = set(self.by_source)
+        srcs = self.counted
         social = [self.by_source[s].source_label for s in ("tiktok", "youtube", "reddit", "x") if s in srcs]
         if section == S.CREATORS and self.lead is not None:
             video = self.p.facts(self.p.video) or self.lead
@@ -221,6 +248,10 @@ class _Story:
             line = self.price_line()
             if line:
                 return line
+        shop = self.by_source.get("tiktok_shop")
+        if shop is not None and shop.counted and shop.about and self.p.corroborated:
+            return (f"Your shop already sells {'its own ' + _u(shop.about) if shop.about_product else 'one of these'} while "
+                    f"{social[0] if social else 'Amazon'} keeps {self.ref} in view: a ready answer to the demand.")
         if "tiktok_shop" in srcs and self.p.corroborated:
             return _pick((f"It is already selling in your shop while {social[0] if social else 'Amazon'} keeps the attention "
                           "coming: stock matters more than awareness now.",
@@ -286,7 +317,7 @@ def _headline(st: _Story, section: str) -> str:
     amz = st.by_source.get("amazon")
     gain = st.metric(amz, "percent_gain")
     pos = st.metric(amz, "position")
-    srcs = set(st.by_source)
+    srcs = st.counted
     if section == S.TOP or (section == S.AMAZON and amz is not None):
         if p.corroborated and st.commerce() and srcs & {"tiktok", "youtube"}:
             social = "TikTok" if "tiktok" in srcs else "YouTube"
@@ -294,7 +325,7 @@ def _headline(st: _Story, section: str) -> str:
                           f"{name} takes off on {social} and Amazon at once",
                           f"{social} talks up {name} while Amazon sales climb",
                           f"{name}: Amazon buyers and {social} viewers move together"), st.slot)
-        if p.corroborated and "tiktok_shop" in srcs:
+        if p.corroborated and "tiktok_shop" in srcs and not st.by_source["tiktok_shop"].about:
             return f"{name} is selling in your shop and beyond"
         if gain is not None:
             return _pick((f"{name} jumps {gain.display} on Amazon", f"{name} climbs {gain.display} in Amazon sales rank",
@@ -358,12 +389,15 @@ def action(st: _Story, section: str, focus: SourceFacts | None) -> str:
     p, ref = st.p, st.ref
     srcs = set(st.by_source)
     if "tiktok_shop" in srcs:
+        shop = st.by_source["tiktok_shop"]
+        if shop.about:  # the shop sells another product of the story: act on that one
+            ref = f"your {_u(shop.about)}" if shop.about_product else f"your own {_u(shop.about)}"
         # as many wordings as an issue has slots (1 + 3 + 3 + 3), so no two stories share one
         return _pick((f"Check stock and ad budget on {ref} in your shop today; it is selling now.",
                       f"Keep {ref} in stock in your shop and pin the best-performing video this week.",
                       f"Raise the reorder point on {ref} before the weekend and line up another creator video.",
                       f"Put {ref} at the top of your shop showcase and test a bundle with your best seller.",
-                      f"Send {ref} samples to two affiliates this week while demand is rising.",
+                      f"Send {ref} samples to your best affiliates this week while demand is rising.",
                       f"Turn the best {ref} clip into a Spark Ad and cap the daily spend while it proves itself.",
                       f"Add {ref} to a shop flash deal for the weekend and watch conversion against last week.",
                       f"Ask your top affiliate for a fresh {ref} video with a different opening.",
@@ -414,7 +448,7 @@ def thread_copy(p: TrendPayload, slot: int, attached_to: str | None) -> TrendCop
     listed = [ev for ev in (p.facts(k) for k in p.threads) if ev is not None]
     claimed = {c.key for c in p.claims}
     thread = next((ev for ev in listed if ev.key in claimed), None) or (listed[0] if listed else None)
-    name = st.name or st.ref
+    name = (_u(thread.about) if thread is not None and thread.about else "") or st.name or st.ref
     where = "X"
     if thread is not None and thread.source == "reddit" and thread.group:
         where = f"r/{_u(thread.group).removeprefix('r/')}"
@@ -456,7 +490,7 @@ def section_intro(key: str, payloads: Sequence[TrendPayload]) -> str:
     if key == S.TOP:
         p = payloads[0]
         if p.corroborated:
-            labels = [ev.source_label for ev in p.evidence]
+            labels = [ev.source_label for ev in p.evidence if ev.counted]  # a source near its norm confirms nothing
             uniq = list(dict.fromkeys(labels))
             every = "both show it" if len(uniq) == 2 else "all show it"
             return f"The strongest story that more than one source confirms: {', '.join(uniq[:-1])} and {uniq[-1]} {every}."

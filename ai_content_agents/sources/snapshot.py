@@ -111,7 +111,7 @@ class Snapshot:
         if not manifest_file.is_file():
             raise SnapshotError(
                 f"no {MANIFEST} in snapshot {label} (it names one JSON list per source and the captured_at time; "
-                "see the README, 'Snapshots')"
+                "see the README, 'Replay a snapshot')"
             )
         data = _load_json(manifest_file, where)
         if not isinstance(data, dict) or "captured_at" not in data or "files" not in data:

@@ -8,6 +8,7 @@ or an explicit --as-of.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import UTC, datetime
 from importlib import resources
@@ -153,6 +154,49 @@ def test_trends_json_lists_every_member_item_with_its_figures(snap: Path) -> Non
             fields = {f["field"] for f in it["figures"]}
             assert {f"{it['source']}.metrics.{name}" for name in it["metrics"]} <= fields
             assert "raw" not in it
+
+
+def _documented_json_fields() -> dict[str, set[str]]:
+    """The README's `trends --json` table: each row's path (`sources[]`, `trends[].products[]`…) → the field
+    names its description lists in backticks."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = readme.split("`trends --json` prints one object", 1)[1].split("\n## ", 1)[0]
+    out: dict[str, set[str]] = {}
+    for row in table.splitlines():
+        cells = [c.strip() for c in row.strip().strip("|").split("|")]
+        if len(cells) == 2 and cells[0].startswith("`"):
+            names = re.findall(r"`([^`]+)`", cells[0])
+            out[names[0]] = set(names[1:]) | set(re.findall(r"`([a-z_]+)`", cells[1]))
+    return out
+
+
+def test_the_readme_documents_every_field_trends_json_prints(snap: Path) -> None:
+    data = trends_json("--snapshot", str(snap))
+    doc = _documented_json_fields()
+    t = data["trends"][0]
+    printed = {
+        "sources[]": data["sources"][0], "trends[].products[]": t["products"][0], "trends[].evidence[]": t["evidence"][0],
+        "trends[].items[].signals": t["items"][0]["signals"], "trends[].items[].figures[]": t["items"][0]["figures"][0],
+    }
+    for path, obj in printed.items():
+        assert set(obj) <= doc[path], (path, set(obj) - doc[path])
+    top_level = {k for k in doc if "." not in k and "[" not in k}
+    assert set(data) <= top_level | {"sources", "trends"}, set(data) - top_level
+    story = doc["trends[].rank"] | {"rank", "items", "evidence", "products", "sources"}
+    assert set(t) <= story, set(t) - story
+    item_fields = doc["trends[].items[]"] | {"signals", "figures"}
+    assert set(t["items"][0]) <= item_fields, set(t["items"][0]) - item_fields
+
+
+@pytest.mark.parametrize("command", ["newsletter", "trends"])
+def test_a_replay_with_no_rows_for_the_asked_sources_is_an_error_not_an_empty_issue(command: str, tmp_path: Path) -> None:
+    snap = write_snapshot(tmp_path / "snap", files={"amazon": "amazon.json"})
+    out = tmp_path / "out"
+    result = runner.invoke(app, [command, "--snapshot", str(snap), "--sources", "youtube", "--out", str(out)]
+                           if command == "newsletter" else [command, "--snapshot", str(snap), "--sources", "youtube"])
+    assert result.exit_code == 2, result.output
+    assert "no data" in result.output and "youtube" in result.output and "Traceback" not in result.output
+    assert not out.exists()
 
 
 def test_the_bundled_directory_is_the_sample_and_says_so() -> None:

@@ -86,6 +86,30 @@ def test_the_trends_table_reads_at_80_columns(tmp_path, monkeypatch) -> None:  #
         assert cells[4] in ("breakout", "climbing", "peaked", "steady"), line
 
 
+def test_the_trends_table_draws_a_line_under_the_top_stories(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Off-topic, capped and ineligible stories are outside the top N: a reader sees where it ends."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "160")
+    result = runner.invoke(app, ["trends", "--sample", "-n", "30"], terminal_width=160)
+    assert result.exit_code == 0
+    rows: list[tuple[int, str, bool]] = []  # (rank, flags, below the line)
+    below = False
+    for line in result.output.splitlines():
+        below = below or line.startswith("├")
+        cells = [c.strip() for c in line.strip().strip("│").split("│")]
+        if len(cells) == 6 and cells[0].isdigit():
+            rows.append((int(cells[0]), cells[5], below))
+        elif len(cells) == 6 and rows and not cells[0]:  # a wrapped flags cell
+            rank, flags, under = rows[-1]
+            rows[-1] = (rank, f"{flags} {cells[5]}", under)
+    hidden = ("off topic", "ineligible", "capped", "excluded")
+    assert [r for r, _, _ in rows] == list(range(1, 31))
+    assert any(under for *_, under in rows), "no line under the top stories"
+    for rank, flags, under in rows:
+        assert under == any(h in flags for h in hidden), (rank, flags)
+    assert "Above the line" in result.output
+
+
 def test_ask_shop_without_a_shop_points_to_commands_that_exist(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["ask", "--shop", "how is my shop doing?"])

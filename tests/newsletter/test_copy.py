@@ -73,3 +73,57 @@ def test_quality_figures_are_in_the_json(tmp_path) -> None:  # type: ignore[no-u
     paths = render(issue(), tmp_path)
     data = json.loads(paths["json"].read_text())
     assert data["quality"]["distinct_line_share"] >= 0.9 and data["quality"]["max_phrase_repeats"] <= 2
+
+
+def _mask_story_with_a_shop_product_of_its_own():  # type: ignore[no-untyped-def]
+    """LED face masks: LumaGlow's listing; the user's own shop mask, a product of its own; a thread on
+    LED masks that names no brand; an X post at its usual numbers (not counted)."""
+    from ai_content_agents.models import ProductRef
+
+    lumaglow = [
+        S.item("amazon", "B0EXLEDMSK", "LumaGlow LED Face Mask, 7-Color Red Light Therapy Mask",
+               {"position": 1, "percent_gain": 2340}, m_s=18.0, level="page", q=0.9, price="89.99",
+               category="Beauty & Personal Care", window="24 h sales-rank change", asin="B0EXLEDMSK"),
+    ]
+    shop = S.item("tiktok_shop", "product:1729384756102938002", "Glow Goods LED Face Mask", {"units_sold": 96},
+                  m_s=3.0, level="history", q=0.5, price="59.00", window="7 d to Nov 20")
+    thread = S.item("reddit", "1qx9aa1", "are LED face masks worth it?", {"score": 940, "comments": 310}, m_s=7.7,
+                    level="group", q=0.7, kind="median upvotes/hour of the subreddit", group="SkincareAddiction")
+    quiet = S.item("x", "1990402934276321999", "LED mask flash deal is live", {"likes": 41}, m_s=1.1, level="author",
+                   q=0.0, kind="the author's median likes", author="someone_else")
+    t = S.story("story:led-masks", 1, [*lumaglow, shop, thread, quiet], topic="LED face masks",
+                counted={"amazon", "tiktok_shop", "reddit"}, score=0.99)
+    t.products = [
+        ProductRef(product_id="asin:B0EXLEDMSK", title=lumaglow[0].title, listing=True, brand="LumaGlow",
+                   item_keys=[i.key for i in lumaglow], sources=["amazon"], score=0.99),
+        ProductRef(product_id="tiktok_product:1729384756102938002", title=shop.title, listing=True, brand="Glow Goods",
+                   item_keys=[shop.key], sources=["tiktok_shop"], score=0.5),
+        ProductRef(product_id="reddit:1qx9aa1", title=thread.title, item_keys=[thread.key], sources=["reddit"], score=0.7),
+        ProductRef(product_id="x:1990402934276321999", title=quiet.title, item_keys=[quiet.key], sources=["x"], score=0.0),
+    ]
+    return t
+
+
+def test_a_story_of_several_products_keeps_each_products_figures_its_own() -> None:
+    from ai_content_agents.newsletter.evidence import trend_payload
+    from ai_content_agents.newsletter.template_writer import story_copy
+
+    trend = _mask_story_with_a_shop_product_of_its_own()
+    for slot in range(10):  # every wording the writer can choose
+        copy = story_copy(trend_payload(trend), "top", slot)
+        assert copy.headline.startswith("LumaGlow") and "your shop" not in copy.headline, copy.headline
+        text = copy.corroboration
+        shop_clause = next(c for c in text.replace(". ", "; ").split("; ") if "96" in c)
+        assert "Glow Goods LED Face Mask" in shop_clause, text  # the shop's units are its own mask's, not LumaGlow's
+        thread_clause = next(c for c in text.replace(". ", "; ").split("; ") if "940" in c)
+        assert "LED face masks in general" in thread_clause or "on LED face masks in general:" in text, text
+        agree, _, rest = text.partition(". ")
+        assert "41 likes" not in agree and "41 likes" in rest, text  # not counted: never said to agree
+        assert "LumaGlow" not in copy.why_it_matters or "your shop" not in copy.why_it_matters, copy.why_it_matters
+        assert "Glow Goods LED Face Mask" in copy.action and "LumaGlow" not in copy.action, copy.action
+        section = TemplateWriter().write_section(
+            SECTION_SPECS[0].model_copy(update={"first_slot": slot}), [trend], S.report([trend])
+        )
+        assert "Amazon, Reddit and your TikTok Shop all show it" in section.intro, section.intro  # X did not count
+        check = factcheck.check_section(section, [trend])
+        assert check.passed, [f.text for f in check.figures if not f.grounded]
