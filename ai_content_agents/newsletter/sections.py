@@ -164,8 +164,8 @@ def select_candidates(  # noqa: C901 - the editorial selection rules, in priorit
         if c.cluster_id in used:
             continue
         homes = [k for k in c.fits if k != TOP]
-        if homes and homes[0] == SELLERS:
-            deferred.append(c)
+        if homes and homes[0] == SELLERS and not (c.corroborated and len(homes) > 1):
+            deferred.append(c)  # led by a thread: written up there (a corroborated story gets its full write-up)
             continue
         for key in homes:
             if key != SELLERS and room(key):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 
 import html
+import zlib
 from collections.abc import Sequence
 
 from .evidence import Claim, Figure, SourceFacts, TrendPayload, trend_payload
@@ -45,6 +46,15 @@ _UNIT = {"score": "upvotes", "likes": "likes", "plays": "plays", "views": "views
 def _u(text: str | None) -> str:
     """Payload strings reach the offline model escaped for the prompt; copy shows them as written."""
     return html.unescape(text or "")
+
+
+def _sentence(clause: str) -> str:
+    """A clause as the start of a sentence: its first letter capitalised, except a name spelled as it is
+    ("r/TikTokShop", "@handle", "iPhone")."""
+    first = clause.split(" ", 1)[0]
+    if first.startswith(("r/", "@")) or first[1:2].isupper():
+        return clause
+    return clause[:1].upper() + clause[1:]
 
 
 def _pick(options: Sequence[str], slot: int) -> str:
@@ -98,8 +108,9 @@ class _Story:
                           f"first up {ev.published}"), self.slot * 3 + k)
         if _timed(ev.window) and ev.observed:
             span = " ".join(ev.window.split()[:2])
+            # by story only: each story's slot is its own, so consecutive stories say a window three ways
             return _pick((f"in the {span} to {ev.observed}", f"over the {span} ending {ev.observed}",
-                          f"in {span}, as of {ev.observed}"), self.slot + k)
+                          f"in {span}, as of {ev.observed}"), self.slot)
         return f"as of {ev.observed}" if ev.observed else ""
 
     # --- sentences -------------------------------------------------------------------------------------
@@ -132,7 +143,8 @@ class _Story:
         elif ev.source == "reddit":
             sub = f"r/{_u(ev.group).removeprefix('r/')}" if ev.group else "Reddit"
             text = _pick((f"{numbers} on {sub} {when}", f"a {sub} thread drew {numbers} {when}",
-                          f"{numbers} for a post on {sub} {when}", f"a post on {sub} got {numbers} {when}"), self.slot + k)
+                          f"{numbers} for a post on {sub} {when}", f"{sub} gave a post {numbers} {when}"),
+                         self.slot + k + zlib.crc32(ev.key.encode()))  # spread by the post too
         else:
             who = _u(ev.author)
             handle = (f"@{who}" if ev.source in ("tiktok", "x") else who) if who else ""
@@ -164,7 +176,13 @@ class _Story:
                 f"up {gain.display} in Amazon sales rank {when}, reaching {pos.display} in {cat}",
             ), self.slot + k)
         if pos is not None and vel is not None:
-            return f"{pos.display} in {cat} on Amazon as of {ev.observed}, its rank up {vel.display} on our previous snapshot"
+            return _pick((f"{pos.display} in {cat} on Amazon as of {ev.observed}, its rank up {vel.display} on our previous snapshot",
+                          f"a rank up {vel.display} on our previous snapshot of Amazon's list, now {pos.display} in {cat} "
+                          f"({ev.observed})",
+                          f"Amazon lists it at {pos.display} in {cat} on {ev.observed}, its rank {vel.display} better than "
+                          "in our last snapshot",
+                          f"{pos.display} in {cat} on Amazon by {ev.observed}: {vel.display} up on the rank we last stored"),
+                         self.slot * 7 + k)
         if pos is not None:
             return f"{pos.display} in {cat} on Amazon as of {ev.observed}"
         return f"listed in {cat} on Amazon as of {ev.observed}"
@@ -202,11 +220,19 @@ class _Story:
         return " ".join(out)
 
     def _clauses(self, lead: str, evs: list[SourceFacts], k: int) -> str:
-        """`lead`: clause; clause. When every clause is about the story's type rather than its product, say so once."""
-        abouts = {ev.about if ev.about and not ev.about_product else "" for ev in evs}
-        common = abouts.pop() if len(evs) > 1 and len(abouts) == 1 else ""
-        clauses = [self.fact(ev, long=False, k=k + i, about=not common) for i, ev in enumerate(evs)]
-        return f"{lead}{f', on {_u(common)} in general' if common else ''}: " + "; ".join(clauses) + "."
+        """`lead`: clause; clause. Numbers about the story's type rather than a product come last, under one
+        "on <type> in general"."""
+        general = [ev for ev in evs if ev.about and not ev.about_product]
+        specific = [ev for ev in evs if ev not in general]
+        out = []
+        if specific:
+            out.append(f"{lead}: " + "; ".join(self.fact(ev, long=False, k=k + i) for i, ev in enumerate(specific)) + ".")
+        if general:
+            topic = _u(general[0].about)
+            head = f"On {topic} in general" if specific else f"{lead}, on {topic} in general"
+            clauses = [self.fact(ev, long=False, k=k + len(specific) + i, about=False) for i, ev in enumerate(general)]
+            out.append(f"{head}: " + "; ".join(clauses) + ".")
+        return " ".join(out)
 
     def commerce(self) -> bool:
         return "amazon" in self.by_source or "tiktok_shop" in self.by_source
@@ -363,7 +389,7 @@ def story_copy(p: TrendPayload, section: str, slot: int) -> TrendCopy:
     signal = ""
     if focus is not None:
         clause = st.fact(focus)
-        signal = clause[0].upper() + clause[1:] + "."
+        signal = _sentence(clause) + "."
     claim = ""
     if section == S.CREATORS and focus is not None and not st.name:  # no product we can name: let the caption say it
         caption = _excerpt(_u(focus.item_title))
@@ -438,7 +464,7 @@ def _claim_line(c: Claim, slot: int) -> str:
     verb = _pick(("reports", "writes", "says", "claims"), slot)
     tail = _pick(("that is their claim, not our measurement", "their figure, not our measurement",
                   "a claim we report, not our measurement"), slot)
-    return f"{who[0].upper() + who[1:]} {verb} “{quote}”; {tail}."
+    return f"{_sentence(who)} {verb} “{quote}”; {tail}."
 
 
 def thread_copy(p: TrendPayload, slot: int, attached_to: str | None) -> TrendCopy:
@@ -458,7 +484,7 @@ def thread_copy(p: TrendPayload, slot: int, attached_to: str | None) -> TrendCop
     signal = ""
     if thread is not None:
         clause = st.fact(thread)
-        signal = clause[0].upper() + clause[1:] + "."
+        signal = _sentence(clause) + "."
     claim = next((c for c in p.claims if thread is None or c.key == thread.key), None) or (p.claims[0] if p.claims else None)
     if attached_to:
         there = attached_to[0].lower() + attached_to[1:] if attached_to.startswith("The ") else attached_to

@@ -88,3 +88,14 @@ def test_capped_and_ineligible_stories_are_never_featured() -> None:
     stories[2].flags.append("ineligible")
     featured = featured_ids(ids(select(stories)))
     assert "story:blenders" not in featured and "story:grips" not in featured
+
+
+def test_a_corroborated_story_led_by_a_thread_is_written_up_in_full_and_its_thread_attached() -> None:
+    """A lunch box a Reddit thread leads and Amazon confirms is a story for Amazon movers, with the thread beside it
+    in What sellers are saying, not only a thread."""
+    masks, lunchboxes = S.masks(), S.lunchboxes()
+    lunchboxes.rank = 2
+    assert story.corroborated(lunchboxes) and story.lead_item(lunchboxes).source == "reddit"  # type: ignore[union-attr]
+    picks = ids(select([masks, lunchboxes]))
+    assert picks[AMAZON] == ["story:lunchboxes"]
+    assert "story:lunchboxes" in picks[SELLERS]  # its thread, attached to the write-up
