@@ -182,7 +182,7 @@ class _Story:
                           f"Amazon lists it at {pos.display} in {cat} on {ev.observed}, its rank {vel.display} better than "
                           "in our last snapshot",
                           f"{pos.display} in {cat} on Amazon by {ev.observed}: {vel.display} up on the rank we last stored"),
-                         self.slot * 7 + k)
+                         self.slot * 7 + k)  # 7 ≡ 3 (mod 4): consecutive stories take all four wordings
         if pos is not None:
             return f"{pos.display} in {cat} on Amazon as of {ev.observed}"
         return f"listed in {cat} on Amazon as of {ev.observed}"
@@ -276,8 +276,11 @@ class _Story:
                 return line
         shop = self.by_source.get("tiktok_shop")
         if shop is not None and shop.counted and shop.about and self.p.corroborated:
-            return (f"Your shop already sells {'its own ' + _u(shop.about) if shop.about_product else 'one of these'} while "
-                    f"{social[0] if social else 'Amazon'} keeps {self.ref} in view: a ready answer to the demand.")
+            own = f"its own {_u(shop.about)}" if shop.about_product else "one of these"
+            where = social[0] if social else "Amazon"
+            return _pick((f"Your shop already sells {own} while {where} keeps {self.ref} in view: a ready answer to the demand.",
+                          f"With {own} in your shop already, the attention {where} gives {self.ref} can land on your listing."),
+                         self.slot)
         if "tiktok_shop" in srcs and self.p.corroborated:
             return _pick((f"It is already selling in your shop while {social[0] if social else 'Amazon'} keeps the attention "
                           "coming: stock matters more than awareness now.",

@@ -6,9 +6,9 @@ Products, strictest first:
 2. Brands decide identity. The run's brand vocabulary is learned from listing titles (Amazon and TikTok
    Shop titles lead with the brand: a first word that never appears later in another listing title and
    does not lead most of them; in a run of a few listings, only such words spelled as brands, "PuffPod")
-   and one-word brand fields. A caption, post or video title that names
-   exactly one brand as a whole word *and* at least half of that brand's listing type words, counting its
-   head noun twice ("LED mask", "blender"), joins that listing; a tie between two listings joins neither.
+   and one-word brand fields. A caption, post or video title that names exactly one brand as a whole
+   word *and* at least half of that brand's listing type words, counting its head noun twice ("LED mask",
+   "blender"), joins that listing; a tie between two listings joins neither.
 3. Guarded fuzzy titles last, only within one brand (or when neither side names one), never across two
    ASINs or two shop products, a category or a price band. One title's words must hold the other's
    (titles that differ both ways name two things: "CloudStep slippers" / "CloudStep insoles") and, without
@@ -569,7 +569,7 @@ def group_topics(products: Products, strength: Sequence[float]) -> list[Topic | 
     generic = {t for t, c in df.items() if c > limit}
     rare = max(5, len(types) // 200)  # a linking pair needs one word this rare, so topics don't chain
 
-    # listings whose type phrases share two specific words with a stronger listing join its topic
+    # listings whose type phrases share two type words with a stronger listing join its topic
     topic_of = _listing_topics(
         types, heads, generic, df, rare, sorted(types, key=lambda g: (_lead_rank(lead[g], strength), g))
     )
@@ -653,8 +653,8 @@ def _listing_topics(
     (strongest listing first), a listing that shares a pair of type words (one of them rare) with a
     topic's anchor joins that anchor's topic (the one it shares most pairs with, then the stronger);
     otherwise it anchors a topic of its own. Both words are specific, or one is a generic word in front
-    of both listings' head noun ("travel pillow" in a travel list). Links only to anchors, never through members: pairwise links chain ("a b" ~ "b c" ~ "c d" …) until
-    unrelated types fill one story."""
+    of both listings' head noun ("travel pillow" in a travel list). Links only to anchors, never through
+    members: pairwise links chain ("a b" ~ "b c" ~ "c d" …) until unrelated types fill one story."""
     anchor_of: dict[tuple[str, str], int] = {}  # a pair → the anchor holding it (at most one)
     anchor: dict[int, int] = {}
     position = {g: k for k, g in enumerate(order)}
