@@ -207,7 +207,7 @@ def thumbnail_item(trend: Trend) -> TrendItem | None:
 
 
 # --- third-party claims -------------------------------------------------------------------------------
-_CLAUSE = re.compile(r"[^.!?…\n;]+")
+_CLAUSE = re.compile(r"(?:[^.!?…\n;]|(?<=\d)\.(?=\d))+")  # a decimal point ("$9.99") does not end a clause
 _DIGIT = re.compile(r"\d")
 _CLAIM_WORDS = re.compile(
     r"\b(?:sold|sells|selling|sales|units?|orders?|revenue|profit|made|mo|month|day|days|hours?|restock|"

@@ -27,7 +27,7 @@ INTROS: dict[str, str] = {
 }
 EMPTY: dict[str, str] = {
     S.TOP: "No story named a product strongly enough to lead this issue.",
-    S.CREATORS: "No creator video ran far enough ahead of its norm this week.",
+    S.CREATORS: "No creator video beyond the stories above ran far enough ahead of its norm this week.",
     S.AMAZON: "No Amazon listing moved enough this week to feature.",
     S.SELLERS: "No seller thread about a product stood out this week.",
     S.ACTIONS: "Nothing to act on this week.",
@@ -71,6 +71,8 @@ class _Story:
         self.ref = (_u(p.ref) or self.name) if p.name else (_u(p.topic) or "the product")
         self.by_source = {ev.source: ev for ev in p.evidence}
         self.counted = {s for s, ev in self.by_source.items() if ev.counted}  # the sources that agree it is a trend
+        # those whose numbers are the named product's own (not another product's, not the type's in general)
+        self.own = {s for s in self.counted if not self.by_source[s].about}
         self.lead = p.facts(p.lead) or (p.evidence[0] if p.evidence else None)
         self.flags = set(p.flags) | {f for ev in p.evidence for f in ev.flags}
 
@@ -214,8 +216,8 @@ class _Story:
                           "Backing it up"), self.slot)
             out.append(self._clauses(lead, agree, 1))
         if quiet:
-            lead = _pick(("Also mentioned, near usual numbers", "Seen too, without beating the norm",
-                          "Mentioned at ordinary levels"), self.slot)
+            lead = _pick(("Also in the data, near usual numbers", "Seen too, without beating the norm",
+                          "At ordinary levels"), self.slot)
             out.append(self._clauses(lead, quiet, len(agree) + 1))
         return " ".join(out)
 
@@ -297,6 +299,11 @@ class _Story:
                       f"Interest in {self.ref} is running well ahead of the norm for where it was posted."), self.slot)
 
     def caveat(self, section: str) -> str:
+        if self.p.label == "peaked":  # a replay weeks on, or a story kept alive by old numbers
+            return _pick((f"The numbers behind {self.ref} are old by now, so it may have peaked: check it still moves first.",
+                          f"Stale signal: {self.ref} may be past its peak, so recheck the curve before you commit stock.",
+                          f"These figures on {self.ref} have aged; treat it as a story that may already be fading."),
+                         self.slot)
         if "too_recent" in self.flags:
             return _pick(("It is very fresh, so early numbers can still swing either way.",
                           "Posted within the last day or so: confirm the curve before you commit stock."), self.slot)
@@ -346,7 +353,7 @@ def _headline(st: _Story, section: str) -> str:
     amz = st.by_source.get("amazon")
     gain = st.metric(amz, "percent_gain")
     pos = st.metric(amz, "position")
-    srcs = st.counted
+    srcs = st.own  # a headline says what the named product itself does
     if section == S.TOP or (section == S.AMAZON and amz is not None):
         if p.corroborated and st.commerce() and srcs & {"tiktok", "youtube"}:
             social = "TikTok" if "tiktok" in srcs else "YouTube"
@@ -492,7 +499,7 @@ def thread_copy(p: TrendPayload, slot: int, attached_to: str | None) -> TrendCop
     if attached_to:
         there = attached_to[0].lower() + attached_to[1:] if attached_to.startswith("The ") else attached_to
         why = _pick((f"This is the sellers' side of {st.ref}, written up above in {there}.",
-                     f"Read it next to the {there} entry on {st.ref}: it shows how sellers are handling it.",
+                     f"Read it next to the entry on {st.ref} in {there}: it shows how sellers are handling it.",
                      f"It adds the sellers' view to {st.ref}, covered in {there}."), slot)
     else:
         why = _pick(("Seller threads show where supply and margins are heading before the listings do.",

@@ -566,12 +566,16 @@ def group_topics(products: Products, strength: Sequence[float]) -> list[Topic | 
             heads[g] = head
     df = Counter(chain.from_iterable(types.values()))
     limit = _generic_limit(len(types))
-    generic = {t for t, c in df.items() if c > limit}
+    head_df = Counter(heads.values())
+    # a word in many listings' types is generic ("set", "portable"), unless it heads most of them: then it
+    # is the type itself ("frother" on a kitchen list with four frothers)
+    generic = {t for t, c in df.items() if c > limit and 2 * head_df[t] < c}
+    nouns = head_df.keys() - generic  # words that head some listing's type: what a generic word can qualify
     rare = max(5, len(types) // 200)  # a linking pair needs one word this rare, so topics don't chain
 
     # listings whose type phrases share two type words with a stronger listing join its topic
     topic_of = _listing_topics(
-        types, heads, generic, df, rare, sorted(types, key=lambda g: (_lead_rank(lead[g], strength), g))
+        types, heads, nouns, generic, df, rare, sorted(types, key=lambda g: (_lead_rank(lead[g], strength), g))
     )
     t_words: dict[int, set[str]] = defaultdict(set)
     v_words: dict[int, set[str]] = defaultdict(set)
@@ -646,15 +650,16 @@ def group_topics(products: Products, strength: Sequence[float]) -> list[Topic | 
 
 
 def _listing_topics(
-    types: dict[int, frozenset[str]], heads: dict[int, str], generic: set[str], df: Counter[str], rare: int,
-    order: list[int],
+    types: dict[int, frozenset[str]], heads: dict[int, str], nouns: Collection[str], generic: set[str],
+    df: Counter[str], rare: int, order: list[int],
 ) -> dict[int, int]:
     """group → its topic (the smallest group of the topic), for groups led by a listing. In `order`
     (strongest listing first), a listing that shares a pair of type words (one of them rare) with a
     topic's anchor joins that anchor's topic (the one it shares most pairs with, then the stronger);
-    otherwise it anchors a topic of its own. Both words are specific, or one is a generic word in front
-    of both listings' head noun ("travel pillow" in a travel list). Links only to anchors, never through
-    members: pairwise links chain ("a b" ~ "b c" ~ "c d" …) until unrelated types fill one story."""
+    otherwise it anchors a topic of its own. Both words are specific, or one is a generic word and the
+    other a head noun ("travel pillow" in a travel list). An accessory never joins the type it serves
+    ("Air Fryer Liners" / "Air Fryer"). Links only to anchors, never through members: pairwise links
+    chain ("a b" ~ "b c" ~ "c d" …) until unrelated types fill one story."""
     anchor_of: dict[tuple[str, str], int] = {}  # a pair → the anchor holding it (at most one)
     anchor: dict[int, int] = {}
     position = {g: k for k, g in enumerate(order)}
@@ -662,14 +667,16 @@ def _listing_topics(
         words = types[g]
         specific = words - generic
         pairs = list(combinations(sorted(specific), 2))
-        head = heads.get(g)
-        if head in specific and len(specific) < len(words):
-            pairs += [(w, head) if w < head else (head, w) for w in words & generic]
+        if len(specific) < len(words):
+            qualifiers = words & generic
+            for noun in specific.intersection(nouns):
+                pairs += [(w, noun) if w < noun else (noun, w) for w in qualifiers]
         pairs = [pair for pair in pairs if df[pair[0]] <= rare or df[pair[1]] <= rare]
+        head = heads.get(g)
         votes: dict[int, int] = {}
         for pair in pairs:
             a = anchor_of.get(pair)
-            if a is not None:
+            if a is not None and not _serves(head, heads.get(a), types[a]) and not _serves(heads.get(a), head, words):
                 votes[a] = votes.get(a, 0) + 1
         if votes:
             anchor[g] = max(votes, key=lambda a: (votes[a], -position[a]))
@@ -681,6 +688,14 @@ def _listing_topics(
     for g in sorted(anchor):
         first.setdefault(anchor[g], g)
     return {g: first[a] for g, a in anchor.items()}
+
+
+_ACCESSORY_HEADS = frozenset(filter(None, map(single_stem, ACCESSORY_NOUNS)))
+
+
+def _serves(head: str | None, other_head: str | None, other_words: frozenset[str]) -> bool:
+    """A type headed by an accessory noun that the other type does not name is an accessory of it."""
+    return head is not None and head != other_head and head in _ACCESSORY_HEADS and head not in other_words
 
 
 NAME_LISTINGS = 5  # the topic's first listings (strongest product first) propose its name
@@ -731,8 +746,13 @@ def _topic_name(  # noqa: C901 - naming rules in the order an editor applies the
     top = max(runs.values(), default=0)
     # a run ending in a participle ("Wide Mouth Insulated") describes the type, it does not name it
     multi = [r for r in runs if len(r) > 1 and runs[r] >= max(2, 0.3 * top) and not _participle(r[-1])]
+
+    def use(word: str) -> int:  # how many voters use the word
+        return votes.get(frozenset(topic_tokens(word)), 0)
+
+    # the name ends with its most used word ("milk frother", not "milk frother handheld"), then the longest run
     best = (
-        max(multi, key=lambda r: (runs[r] >= top / 2, len(r), r in endings, runs[r], r))
+        max(multi, key=lambda r: (runs[r] >= top / 2, use(r[-1]) >= max(map(use, r)), len(r), r in endings, runs[r], r))
         if multi
         else next((p for p in phrases if p), ())
     )

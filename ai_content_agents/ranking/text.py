@@ -43,7 +43,7 @@ _STOP = frozenset(
 # Head nouns that make a title an accessory of another product ("blender" vs "blender replacement blades").
 ACCESSORY_NOUNS = frozenset(
     "blade replacement case cover refill charger cable strap stand part holder mount lid filter adapter "
-    "protector sleeve pouch nozzle attachment accessory spare".split()
+    "protector sleeve pouch nozzle attachment accessory spare liner".split()
 )
 
 
@@ -309,7 +309,9 @@ def type_phrase(title: str, brand: str | None = None) -> tuple[str, ...]:
     ):
         head = _TYPE_SPLIT.split(title, maxsplit=1)[0]
     if " and " in low or "&" in low or "+" in low:
-        head = _HEAD_SPLIT.split(head, maxsplit=1)[0]
+        first = _HEAD_SPLIT.split(head, maxsplit=1)[0]
+        if len(first.split()) > 1:  # "Knead & Co Bread Basket", "Salt & Pepper Grinder": one word is no type
+            head = first
     if not head.isascii():
         head = unicodedata.normalize("NFKC", head)
     low_head = head.casefold()

@@ -202,6 +202,8 @@ def _parse_row(row: dict, observed: datetime) -> TrendItem | str:
         video_id = tiktok_video_id(web_url) or ""
     if not video_id:
         return "no id"
+    if not web_url and row.get("playCount") is None:  # the actor's rows always carry both
+        return "error row" if row.get("error") or row.get("errorDescription") else "not a video row"
     author = as_dict(row.get("authorMeta"))
     handle = as_str(author.get("name"))
     text = as_text(row.get("text"))

@@ -79,3 +79,11 @@ def test_post_titles_whitelist_nothing_but_product_names_keep_their_numbers() ->
     assert not check("signal", "Back at $35.", blenders).passed  # the caption says "under $35"; the listing is $34.99
     payload = trend_payload(blenders)
     assert payload.title_listing and any("18 oz" in p for p in payload.products)
+
+
+def test_a_quoted_claim_keeps_its_numbers_whole() -> None:
+    """A decimal point is not the end of a sentence: "$9.99" is never quoted as "$9"."""
+    from ai_content_agents.newsletter.story import claim_in
+
+    assert claim_in("SilkWave satin scrunchies 12 pack for $9.99. Best deal ever") == "SilkWave satin scrunchies 12 pack for $9.99"
+    assert claim_in("Sold 1,200 units in 2.5 days! AMA") == "Sold 1,200 units in 2.5 days"

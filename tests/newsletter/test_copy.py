@@ -7,7 +7,7 @@ import json
 
 from ai_content_agents.newsletter import factcheck, quality
 from ai_content_agents.newsletter.compose import compose
-from ai_content_agents.newsletter.sections import SECTION_SPECS
+from ai_content_agents.newsletter.sections import SECTION_SPECS, TOP
 from ai_content_agents.newsletter.template_writer import TemplateWriter
 
 from . import stories as S
@@ -110,7 +110,7 @@ def test_a_story_of_several_products_keeps_each_products_figures_its_own() -> No
 
     trend = _mask_story_with_a_shop_product_of_its_own()
     for slot in range(10):  # every wording the writer can choose
-        copy = story_copy(trend_payload(trend), "top", slot)
+        copy = story_copy(trend_payload(trend), TOP, slot)
         assert copy.headline.startswith("LumaGlow") and "your shop" not in copy.headline, copy.headline
         text = copy.corroboration
         shop_clause = next(c for c in text.replace(". ", "; ").split("; ") if "96" in c)
@@ -128,3 +128,33 @@ def test_a_story_of_several_products_keeps_each_products_figures_its_own() -> No
         assert "Amazon, Reddit and your TikTok Shop all show it" in section.intro, section.intro  # X did not count
         check = factcheck.check_section(section, [trend])
         assert check.passed, [f.text for f in check.figures if not f.grounded]
+
+
+def test_a_story_whose_strongest_signal_is_old_says_it_may_have_peaked() -> None:
+    """A replay weeks after its snapshot: ranking labels the stories peaked, and the copy must not read as news."""
+    from ai_content_agents.newsletter.evidence import trend_payload
+    from ai_content_agents.newsletter.template_writer import story_copy
+
+    old = S.masks().model_copy(update={"label": "peaked", "label_reason": "amazon: the strongest signal is 49 days old"})
+    for slot in range(6):
+        caveat = story_copy(trend_payload(old), TOP, slot).caveat
+        assert "peak" in caveat or "fading" in caveat, caveat
+    assert "peak" not in story_copy(trend_payload(S.masks()), TOP, 0).caveat
+
+
+def test_a_headline_credits_a_platform_only_with_the_named_products_own_numbers() -> None:
+    """A TikTok video on LED masks in general that never names LumaGlow: LumaGlow is not "spreading on TikTok"."""
+    from ai_content_agents.models import ProductRef
+    from ai_content_agents.newsletter.evidence import trend_payload
+    from ai_content_agents.newsletter.template_writer import story_copy
+
+    base = _mask_story_with_a_shop_product_of_its_own()
+    video = S.item("tiktok", "7438100000069516999", "LED masks: worth it?", {"plays": 940_000}, m_s=9.0,
+                   level="author", q=0.8, kind="the creator's median plays", author="skin_by_sam")
+    trend = S.story("story:led-masks", 1, [*base.items, video], topic="LED face masks",
+                    counted={"amazon", "tiktok_shop", "reddit", "tiktok"}, score=0.99)
+    trend.products = [*base.products, ProductRef(product_id=video.key, title=video.title, item_keys=[video.key],
+                                                 sources=["tiktok"], score=0.8)]
+    for slot in range(6):
+        copy = story_copy(trend_payload(trend), TOP, slot)
+        assert "TikTok" not in copy.headline, copy.headline

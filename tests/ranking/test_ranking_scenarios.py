@@ -264,6 +264,37 @@ def test_a_small_run_of_listings_still_reads_brands_and_product_types() -> None:
     assert len(topics) == len(set(topics)) and not any("puffpod" in t or "voltgo" in t for t in topics), topics
 
 
+def test_a_type_common_on_its_list_is_one_story_and_an_accessory_is_not_its_type() -> None:
+    """A kitchen Movers & Shakers list with four milk frothers (two brands, your shop's own): one story,
+    however common "milk" and "frother" are on the list. Air fryer liners are not air fryers."""
+    frothers = [
+        listing("Frothly Electric Milk Frother Handheld, Rechargeable Foam Maker", "B0FROTH001", q=0.9),
+        listing("Frothly Milk Frother with Stand, Double Whisk", "B0FROTH002", q=0.6),
+        listing("Whiskr Milk Frother Handheld, Rechargeable Foam Maker for Lattes", "B0WHISK001", q=0.5),
+        item("tiktok_shop", "Handheld Milk Frother - Rechargeable Foam Maker", q=0.4, sid="p77",
+             canonical_ids=["tiktok_product:1729384756102938077"], brand="Glow Goods", age_h=None),
+    ]
+    fryer = listing("CrispWave Air Fryer 6 Qt, 8-in-1 Digital Touchscreen", "B0CRISP001", q=0.7)
+    liners = listing("Parchly Air Fryer Liners, 100 Pcs Disposable Parchment Paper", "B0PARCH001", q=0.6)
+    others = [listing(title, f"B0KITCH{k:03d}", q=0.3) for k, title in enumerate((
+        "MinceMate Electric Food Chopper, 3 Cup", "Sparkle Electric Wine Opener, Rechargeable Corkscrew",
+        "BrewMax Cold Brew Coffee Maker, 2 Quart", "ChillCore Countertop Nugget Ice Maker",
+        "HerbHaus Herb Keeper, Fresh Herb Saver", "PeelPro Vegetable Peeler Set of 3",
+        "QuikDry Dish Drying Mat, Extra Large", "ScoopIt Stainless Ice Cream Scoop",
+        "LunaLite Cordless Table Lamp, Rechargeable", "ToastyBoy 2-Slice Toaster, Extra Wide Slots",
+        "Zestra Stainless Steel Garlic Press", "Bellora Non-Stick Frying Pan 12 Inch with Lid",
+    ))]
+    mention = item("tiktok", "IronPeak vs the expensive one, honest take", q=0.8)  # names a brand, not a type
+    tumbler = listing("IronPeak Insulated Tumbler 40 oz with Handle", "B0IRONP001", q=0.4)
+    trends = rank([*frothers, fryer, liners, *others, tumbler, mention], WIDE, NOW)
+    story = _story_of(trends, frothers[0])
+    assert {i.key for i in story.items} >= {f.key for f in frothers}, story.topic
+    assert story.topic is not None and story.topic.endswith("milk frothers"), story.topic  # "handheld milk frothers" too
+    assert sum(1 for t in trends if t.topic and "frother" in t.topic) == 1
+    assert _story_of(trends, liners) is not _story_of(trends, fryer)
+    assert "off_topic" not in _story_of(trends, mention).flags  # a brand this run sells is a product signal
+
+
 # --- caps and relevance -----------------------------------------------------------------
 
 

@@ -71,6 +71,20 @@ def test_tiktok_realistic_and_odd_rows() -> None:
     assert coded.published_at == datetime(2026, 11, 19, 9, tzinfo=UTC)
 
 
+def test_tiktok_rows_that_are_not_videos_are_counted_skips() -> None:
+    """An Apify error row, and rows of another actor saved as tiktok.json: nothing to rank, nothing invented."""
+    rows = [
+        {"id": "7400000000000000555", "error": "Video is private", "url": "https://www.tiktok.com/@x/video/7400000000000000555"},
+        {"id": "3300000000000000001", "shortCode": "C1a2b3", "url": "https://www.instagram.com/p/C1a2b3/",
+         "likesCount": 120, "caption": "an Instagram post"},
+        {"id": "1"},
+        TT[0],
+    ]
+    parsed = tiktok.parse(rows, OBS)
+    assert parsed.skipped == {"error row": 1, "not a video row": 2}
+    assert [i.raw["id"] for i in parsed if i.raw] == [TT[0]["id"]]
+
+
 def test_tiktok_commerce_detection() -> None:
     row = copy.deepcopy(TT[0])
     row.update(text="just a video", hasTikTokShopProduct=False, isAd=False)
