@@ -279,7 +279,7 @@ def _stories(
         strongest.append(src)
 
     listing = products.listing
-    brands = products.brands  # naming a brand this run sells is a product signal
+    names_brand = products.brands  # naming a brand this run sells is a product signal
     for g, members in enumerate(products.groups):
         topic: Topic | None = topics[g]
         if topic is None and len(members) == 1:  # most stories at scale: one item on its own
@@ -287,7 +287,7 @@ def _stories(
             ids = products.ids[g]
             fields, src = single_item_story(run, i, ids, None)
             it = its[i]
-            if not (on_niche(it, phrases) if strict else listing[i] or brands[i] or relevant(it, niche, ids)):
+            if not (on_niche(it, phrases) if strict else listing[i] or names_brand[i] or relevant(it, niche, ids)):
                 fields["flags"].append("off_topic")
             add(fields, src)
             continue
@@ -302,7 +302,7 @@ def _stories(
             story_items = fields["items"]
             if not (any(on_niche(it, phrases) for it in story_items) or (topic and _has_phrase(topic.name, phrases))):
                 fields["flags"].append("off_topic")
-        elif topic is None and not any(brands[i] or relevant(its[i], niche) for i in positions):
+        elif topic is None and not any(names_brand[i] or relevant(its[i], niche) for i in positions):
             fields["flags"].append("off_topic")
         add(fields, src)
     _dedupe_cluster_ids(out)
