@@ -93,8 +93,10 @@ def short_name(title: str) -> str:
     Phone Grip". Cut at the first comma, dash, bar, bracket or colon, then before "and/with/for", at most 5 words."""
     text = re.split(r",|\s[-–—|]\s|\s\(|:\s", title, maxsplit=1)[0].strip()
     text = re.split(r"\s+(?:and|with|for|&)\s+", text, maxsplit=1)[0].strip()
-    words = text.split()
-    return " ".join(words[:NAME_MAX_WORDS]) or title.strip()
+    words = text.split()[:NAME_MAX_WORDS]
+    while len(words) > 1 and not any(c.isalpha() for c in words[-1]):
+        words.pop()  # "… Screen Protector 2" (of "2 Pack") ends at the word before
+    return " ".join(words) or title.strip()
 
 
 def named_product(trend: Trend) -> ProductRef | None:
@@ -139,12 +141,13 @@ def reference(display: str | None, topic: str | None = None) -> str:
     words = display.split()
     if len(words) > 2 and re.search(r"[a-z][A-Z]", words[0]):
         return words[0]
-    return " ".join(words[:2]) if len(words) > 3 else display
+    return display  # two words of it ("Magnetic Clear") name nothing
 
 
 def product_anchor(trend: Trend) -> bool:
-    """The story stands on a product: ranking resolved one, or a listing, or an item links to one."""
-    if trend.products or trend.topic:
+    """The story stands on a product: a product type, a listing, or an item that links to one (every story has
+    products, a thread alone is one too: that is not enough)."""
+    if trend.topic or any(p.listing for p in trend.products):
         return True
     return any(is_listing(it) or any(c.startswith(("asin:", "tiktok_product:")) for c in it.canonical_ids)
                for it in trend.items)
@@ -198,12 +201,19 @@ def amazon_item(trend: Trend) -> TrendItem | None:
 
 
 def thumbnail_item(trend: Trend) -> TrendItem | None:
-    """The item whose picture shows the product best: a listing first, then the lead, then any item with one."""
+    """The item whose picture shows the product best: the named product's listing first, then any listing, then
+    the lead, then any item with one."""
     pictured = [it for it in trend.items if it.thumbnail]
     if not pictured:
         return None
+    named = named_product(trend)
+    own = set(named.item_keys) if named is not None else set()
     lead = lead_item(trend)
-    return next((it for it in pictured if is_listing(it)), None) or (lead if lead in pictured else pictured[0])
+    return (
+        next((it for it in pictured if is_listing(it) and it.key in own), None)
+        or next((it for it in pictured if is_listing(it)), None)
+        or (lead if lead in pictured else pictured[0])
+    )
 
 
 # --- third-party claims -------------------------------------------------------------------------------

@@ -263,15 +263,16 @@ class _Story:
         social = [self.by_source[s].source_label for s in ("tiktok", "youtube", "reddit", "x") if s in srcs]
         if section == S.CREATORS and self.lead is not None:
             video = self.p.facts(self.p.video) or self.lead
+            ref = _u(video.about) or self.ref  # what the video shows: the named product, another, or the type
             if video.creator_relative:
                 return _pick(("When a video beats its own creator's norm this far, the product did the work, not the "
                               "account's size.",
-                              f"The creator's usual audience cannot explain this one; {self.ref} itself is pulling views.",
+                              f"The creator's usual audience cannot explain this one; {ref} itself is pulling views.",
                               "An account outperforming itself is the earliest sign a product format is catching on."),
                              self.slot)
-            return _pick((f"It outruns the other videos in its hashtag, so {self.ref} is getting attention on its own merits.",
+            return _pick((f"It outruns the other videos in its hashtag, so {ref} is getting attention on its own merits.",
                           "Beating the hashtag's usual numbers this clearly is how product formats start to spread.",
-                          f"Among many similar posts, the one about {self.ref} is the one people stop for."), self.slot)
+                          f"Among many similar posts, the one about {ref} is the one people stop for."), self.slot)
         if section == S.AMAZON:
             line = self.price_line()
             if line:
@@ -361,7 +362,7 @@ def _headline(st: _Story, section: str) -> str:
                           f"{name} takes off on {social} and Amazon at once",
                           f"{social} talks up {name} while Amazon sales climb",
                           f"{name}: Amazon buyers and {social} viewers move together"), st.slot)
-        if p.corroborated and "tiktok_shop" in srcs and not st.by_source["tiktok_shop"].about:
+        if p.corroborated and "tiktok_shop" in srcs and len(srcs) > 1:  # the named product's own numbers, twice
             return f"{name} is selling in your shop and beyond"
         if gain is not None:
             return _pick((f"{name} jumps {gain.display} on Amazon", f"{name} climbs {gain.display} in Amazon sales rank",
@@ -374,7 +375,7 @@ def _headline(st: _Story, section: str) -> str:
         mult = st.multiple(video)
         who = f"@{_u(video.author)}" if video and video.author and video.source == "tiktok" else (
             _u(video.author) if video and video.author else "A creator")
-        subject = name or "a product video"
+        subject = (_u(video.about) if video is not None and video.about else "") or name or "a product video"
         unit = "plays" if video is not None and video.source == "tiktok" else "views"
         if not name and mult is not None:
             return _pick((f"{who}'s latest video runs {mult.display} the usual {unit}",

@@ -381,14 +381,11 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
         scored: list[tuple[int, int]] = []
         cands = by_brand[b]
         for c, n_shared in shared.items():
-            # half its type words (a one-word type counts its head noun twice), and fewer words naming
-            # other listings' types
-            if n_shared < half[c]:
-                continue
+            # half its type words, its head noun counted twice ("VoltNest charger" for "VoltNest 65W USB-C
+            # Wall Charger"), and fewer words naming other listings' types
             j = cands[c]
-            head = listing_types[j].head
-            score = n_shared + (head in words)
-            if score < 2:
+            score = n_shared + (listing_types[j].head in words)
+            if score < half[c] or score < 2:
                 continue
             if naming is None:
                 naming = type_words.intersection(words)
@@ -657,10 +654,12 @@ def _listing_topics(
     (strongest listing first), a listing that shares a pair of type words (one of them rare) with a
     topic's anchor joins that anchor's topic (the one it shares most pairs with, then the stronger);
     otherwise it anchors a topic of its own. Both words are specific, or one is a generic word and the
-    other a head noun ("travel pillow" in a travel list). An accessory never joins the type it serves
+    other a head noun ("travel pillow" in a travel list), or two listings of one head noun share one more
+    word, however common ("phone case" on a list of cases). An accessory never joins the type it serves
     ("Air Fryer Liners" / "Air Fryer"). Links only to anchors, never through members: pairwise links
     chain ("a b" ~ "b c" ~ "c d" …) until unrelated types fill one story."""
     anchor_of: dict[tuple[str, str], int] = {}  # a pair → the anchor holding it (at most one)
+    anchor_of_head: dict[tuple[str, str], int] = {}  # (head noun, another word) → the anchor of that head
     anchor: dict[int, int] = {}
     position = {g: k for k, g in enumerate(order)}
     for g in order:
@@ -673,10 +672,17 @@ def _listing_topics(
                 pairs += [(w, noun) if w < noun else (noun, w) for w in qualifiers]
         pairs = [pair for pair in pairs if df[pair[0]] <= rare or df[pair[1]] <= rare]
         head = heads.get(g)
+        # the head noun and one more word, however common, with an anchor of the same head noun: "Rugged Phone
+        # Case" / "Slim Phone Case" on a list of twenty cases
+        same_head = [(head, w) for w in words if w != head] if head is not None and head not in generic else []
         votes: dict[int, int] = {}
         for pair in pairs:
             a = anchor_of.get(pair)
             if a is not None and not _serves(head, heads.get(a), types[a]) and not _serves(heads.get(a), head, words):
+                votes[a] = votes.get(a, 0) + 1
+        for key in same_head:
+            a = anchor_of_head.get(key)
+            if a is not None:
                 votes[a] = votes.get(a, 0) + 1
         if votes:
             anchor[g] = max(votes, key=lambda a: (votes[a], -position[a]))
@@ -684,6 +690,8 @@ def _listing_topics(
         anchor[g] = g
         for pair in pairs:
             anchor_of[pair] = g
+        for key in same_head:
+            anchor_of_head[key] = g
     first: dict[int, int] = {}
     for g in sorted(anchor):
         first.setdefault(anchor[g], g)

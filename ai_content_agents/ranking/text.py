@@ -27,7 +27,7 @@ _FILLER_PHRASES = re.compile(
 _UNITS = (
     r"pack|packs|pk|pcs|pc|pieces?|count|ct|ml|millilit(?:er|re)s?|l|lit(?:er|re)s?|oz|fl\s*oz|g|grams?|kg|lbs?|"
     r"in|inch|inches|cm|mm|ft|qt|w|watts?|mah|v|volts?|blades?|speeds?|colou?rs?|modes?|layers?|sets?|units?|"
-    r"sheets?|capsules?|tablets?|servings?|x"
+    r"sheets?|capsules?|tablets?|servings?|mg|mcg|iu|billion(?:\s+cfus?)?|cfus?|x"
 )
 _SPEC = re.compile(rf"\b\d+(?:[.,]\d+)?\s*-?\s*(?:{_UNITS})\b")
 _TOKEN = re.compile(r"[^\W_]+")

@@ -99,3 +99,20 @@ def test_a_corroborated_story_led_by_a_thread_is_written_up_in_full_and_its_thre
     picks = ids(select([masks, lunchboxes]))
     assert picks[AMAZON] == ["story:lunchboxes"]
     assert "story:lunchboxes" in picks[SELLERS]  # its thread, attached to the write-up
+
+
+def test_a_thread_about_no_product_stays_out_even_when_ranking_made_it_a_product_of_its_own() -> None:
+    """Ranking gives every story at least one product (a lone thread is one); that is no product to write about."""
+    from ai_content_agents.models import ProductRef
+
+    tweet = S.restock_tweet()
+    tweet.products = [ProductRef(product_id=tweet.cluster_id, title=tweet.title, item_keys=[i.key for i in tweet.items],
+                                 sources=["x"], score=0.8)]
+    assert not story.product_anchor(tweet)
+    assert tweet.cluster_id not in featured_ids(ids(select([S.masks(), tweet])))
+
+
+def test_a_product_name_never_ends_on_a_pack_size() -> None:
+    assert story.short_name("ZenShield Tempered Glass Screen Protector 2 Pack") == "ZenShield Tempered Glass Screen Protector"
+    assert story.reference("Magnetic Clear Phone Case") == "Magnetic Clear Phone Case"  # not "Magnetic Clear"
+    assert story.reference("LumaGlow LED Face Mask") == "LumaGlow"
