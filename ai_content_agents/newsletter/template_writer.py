@@ -117,7 +117,7 @@ class _Story:
 
     # --- sentences -------------------------------------------------------------------------------------
     @staticmethod
-    def about(ev: SourceFacts) -> str:
+    def whose(ev: SourceFacts) -> str:
         """Whose numbers these are when they are not the named product's: another product's, or the type's."""
         if not ev.about:
             return ""
@@ -128,7 +128,7 @@ class _Story:
     def fact(self, ev: SourceFacts, *, long: bool = True, k: int = 0, about: bool = True) -> str:
         """One source's numbers with its source and window, as a clause (`k` varies the wording within a line);
         `about`: say whose numbers they are when they are not the named product's."""
-        whose = self.about(ev) if about else ""
+        whose = self.whose(ev) if about else ""
         if ev.source == "amazon":
             return self._amazon(ev, long, k) + whose
         lead = self.primary(ev)

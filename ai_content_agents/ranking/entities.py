@@ -89,13 +89,11 @@ def learn_brands(its: Sequence[TrendItem]) -> frozenset[str]:
     that never appears later in any listing title and leads at most a fifth of them ("LumaGlow" yes;
     "Portable", "Example" no). With fewer than MIN_LISTINGS_FOR_BRANDS listings "never later" means little,
     so only such first words spelled as brands are ("PuffPod", not "Portable")."""
-    return _learn_brands(
-        [it.brand for it in its], [title_tokens(it.title) for it in its], [is_listing(it) for it in its], [it.title for it in its]
-    )
+    return _learn_brands([it.brand for it in its], [title_tokens(it.title) for it in its], [is_listing(it) for it in its], its)
 
 
 def _learn_brands(
-    brand_fields: Sequence[str | None], tokens: Sequence[tuple[str, ...]], listing: Sequence[bool], titles: Sequence[str]
+    brand_fields: Sequence[str | None], tokens: Sequence[tuple[str, ...]], listing: Sequence[bool], its: Sequence[TrendItem]
 ) -> frozenset[str]:
     distinct = set(brand_fields)  # a few thousand brand fields at most: each read once
     fields = {b for brand in distinct if brand and " " not in brand.strip() and (b := normalise_brand(brand))}
@@ -116,7 +114,11 @@ def _learn_brands(
     }
     if n < MIN_LISTINGS_FOR_BRANDS:  # too few listings for "never later" to say much: only words spelled as brands
         spelled = {
-            tok for t, is_list in zip(titles, listing, strict=True) if is_list for w in _CAMEL_CASE.findall(t) for tok in title_tokens(w)
+            tok
+            for it, is_list in zip(its, listing, strict=True)
+            if is_list
+            for w in _CAMEL_CASE.findall(it.title)
+            for tok in title_tokens(w)
         }
         learned &= spelled
     return frozenset(learned | fields)
@@ -311,7 +313,7 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
     topic_words = list(map(topic_stems, tokens))
     listing = [is_listing(it) for it in its]
     brand_fields = [it.brand for it in its]
-    vocab = _learn_brands(brand_fields, tokens, listing, [it.title for it in its])
+    vocab = _learn_brands(brand_fields, tokens, listing, its)
     brands = [
         _item_brands(b, toks, vocab, is_list) for b, toks, is_list in zip(brand_fields, tokens, listing, strict=True)
     ]

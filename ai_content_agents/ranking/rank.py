@@ -261,8 +261,7 @@ def _stories(
     w = Weights(config.weights, config.default_weight, config.half_life_h, config.thin_n, config.same_story)
     products = resolve_products(its, _match_config(config))
     strength = strengths(its, w, now)
-    brands = {i: t.brand for i, t in products.types.items() if t.brand}
-    run = Run(its, keys, _percentiles_at(its), strength, products.listing, w, brands)
+    run = Run(its, keys, _percentiles_at(its), strength, products.listing, w, products.types)
     topics = group_topics(products, strength.f)
     niche = frozenset(t for term in config.niche_terms for t in title_tokens(term))
     phrases = _phrases(config.niche_terms) if config.niche_only else []

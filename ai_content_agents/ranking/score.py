@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from ..models import ProductRef, Signals, SourceEvidence, Trend, TrendItem
+from .entities import ListingType
 from .text import category_buckets, clean_title, item_ids, normalise_title, product_url_rank
 
 @dataclass(frozen=True, slots=True)
@@ -58,14 +59,15 @@ class Run:
     strength: Strengths
     listing: Sequence[bool]
     w: Weights
-    brands: Mapping[int, str] = field(default_factory=dict)  # listing position → the brand word its title leads with
+    types: Mapping[int, ListingType] = field(default_factory=dict)  # listing position → what its title says it is
 
     def brand(self, i: int) -> str | None:
         """A listing's brand: its brand field, else the brand word its title leads with, as the title spells it."""
         it = self.items[i]
         if it.brand:
             return it.brand
-        word = self.brands.get(i)
+        listing_type = self.types.get(i)
+        word = listing_type.brand if listing_type is not None else None
         if word is None:
             return None
         lead = it.title.lstrip()[: len(word)]
