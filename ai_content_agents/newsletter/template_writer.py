@@ -57,6 +57,19 @@ def _sentence(clause: str) -> str:
     return clause[:1].upper() + clause[1:]
 
 
+_PLURAL_FORMS = {"is": "are", "has": "have", "its": "their"}
+
+
+def _agree(subject: str, verb: str) -> str:
+    """`verb` (third person singular, or "its") as `subject` takes it: "Clippers jump", "Eyelashes are", "Mask jumps"."""
+    last = subject.rsplit(" ", 1)[-1].casefold()
+    if len(last) <= 3 or not last.endswith("s") or last.endswith(("ss", "us", "is")):
+        return verb
+    if verb in _PLURAL_FORMS:
+        return _PLURAL_FORMS[verb]
+    return verb[:-2] if verb.endswith(("ches", "shes", "sses", "xes")) else verb[:-1]
+
+
 def _pick(options: Sequence[str], slot: int) -> str:
     return options[slot % len(options)]
 
@@ -144,7 +157,8 @@ class _Story:
             text = _pick((f"{numbers} in your TikTok Shop {when}", f"your TikTok Shop logged {numbers} {when}"), self.slot + k)
         elif ev.source == "reddit":
             sub = f"r/{_u(ev.group).removeprefix('r/')}" if ev.group else "Reddit"
-            text = _pick((f"{numbers} on {sub} {when}", f"a {sub} thread drew {numbers} {when}",
+            a_sub = f"an {sub}" if sub.startswith("r/") else f"a {sub}"  # "an r/…", said "an ar-slash"
+            text = _pick((f"{numbers} on {sub} {when}", f"{a_sub} thread drew {numbers} {when}",
                           f"{numbers} for a post on {sub} {when}", f"{sub} gave a post {numbers} {when}"),
                          self.slot + k + zlib.crc32(ev.key.encode()))  # spread by the post too
         else:
@@ -249,14 +263,14 @@ class _Story:
         if value < 20:
             return _pick((f"At {price} it is an impulse buy, the kind short videos convert best.",
                           f"A {price} price tag needs no deliberation, which is why it travels on social.",
-                          f"At {price}, {self.ref} sits squarely in add-to-cart territory."), self.slot)
+                          f"At {price}, {self.ref} {_agree(self.ref, 'sits')} squarely in add-to-cart territory."), self.slot)
         if value < 60:
             return _pick((f"At {price} it is a considered but easy purchase, squarely in gifting range.",
                           f"{price} puts {self.ref} in the upgrade-and-gift bracket heading into the holidays.",
                           f"At {price} shoppers compare a little, then buy; reviews will decide the winner."), self.slot)
         return _pick((f"At {price} buyers research first, so reviews and comparison content will carry the sale.",
                       f"{price} is a premium ticket: expect buyers to watch long reviews before they commit.",
-                      f"At {price}, {self.ref} sells on proof, not impulse."), self.slot)
+                      f"At {price}, {self.ref} {_agree(self.ref, 'sells')} on proof, not impulse."), self.slot)
 
     def why(self, section: str) -> str:
         srcs = self.counted
@@ -267,7 +281,7 @@ class _Story:
             if video.creator_relative:
                 return _pick(("When a video beats its own creator's norm this far, the product did the work, not the "
                               "account's size.",
-                              f"The creator's usual audience cannot explain this one; {ref} itself is pulling views.",
+                              f"The creator's usual audience cannot explain this one; {ref} {_agree(ref, 'is')} pulling views.",
                               "An account outperforming itself is the earliest sign a product format is catching on."),
                              self.slot)
             return _pick((f"It outruns the other videos in its hashtag, so {ref} is getting attention on its own merits.",
@@ -352,24 +366,32 @@ def _links(p: TrendPayload, first: str = "") -> list[str]:
 def _headline(st: _Story, section: str) -> str:
     p, name = st.p, st.name
     amz = st.by_source.get("amazon")
+
+    def says(verb: str) -> str:
+        return _agree(name, verb)
+
     gain = st.metric(amz, "percent_gain")
     pos = st.metric(amz, "position")
     srcs = st.own  # a headline says what the named product itself does
     if section == S.TOP or (section == S.AMAZON and amz is not None):
         if p.corroborated and st.commerce() and srcs & {"tiktok", "youtube"}:
             social = "TikTok" if "tiktok" in srcs else "YouTube"
-            return _pick((f"{name} is selling on Amazon and spreading on {social}",
-                          f"{name} takes off on {social} and Amazon at once",
+            return _pick((f"{name} {says('is')} selling on Amazon and spreading on {social}",
+                          f"{name} {says('takes')} off on {social} and Amazon at once",
                           f"{social} talks up {name} while Amazon sales climb",
                           f"{name}: Amazon buyers and {social} viewers move together"), st.slot)
         if p.corroborated and "tiktok_shop" in srcs and len(srcs) > 1:  # the named product's own numbers, twice
-            return f"{name} is selling in your shop and beyond"
+            return f"{name} {says('is')} selling in your shop and beyond"
         if gain is not None:
-            return _pick((f"{name} jumps {gain.display} on Amazon", f"{name} climbs {gain.display} in Amazon sales rank",
-                          f"{name} surges {gain.display} up Amazon's list"), st.slot)
+            return _pick((f"{name} {says('jumps')} {gain.display} on Amazon",
+                          f"{name} {says('climbs')} {gain.display} in Amazon sales rank",
+                          f"{name} {says('surges')} {gain.display} up Amazon's list"), st.slot)
         if pos is not None:
-            return _pick((f"{name} reaches {pos.display} on Amazon", f"{name} moves up to {pos.display} on Amazon"), st.slot)
-        return f"{name} is moving on more than one platform" if p.corroborated else f"{name} is outrunning its norm"
+            return _pick((f"{name} {says('reaches')} {pos.display} on Amazon",
+                          f"{name} {says('moves')} up to {pos.display} on Amazon"), st.slot)
+        if p.corroborated:
+            return f"{name} {says('is')} moving on more than one platform"
+        return f"{name} {says('is')} outrunning {says('its')} norm"
     if section == S.CREATORS:
         video = p.facts(p.video) or st.lead
         mult = st.multiple(video)
@@ -383,9 +405,9 @@ def _headline(st: _Story, section: str) -> str:
         if mult is not None:
             return _pick((f"{subject}: {who}'s video runs {mult.display} its norm",
                           f"{who} gets {mult.display} the usual {unit} with {subject}",
-                          f"{subject} lifts {who} to {mult.display} the usual {unit}"), st.slot)
+                          f"{subject} {_agree(subject, 'lifts')} {who} to {mult.display} the usual {unit}"), st.slot)
         return f"{who}'s {subject} video is pulling ahead"
-    return f"{name} is outrunning its norm"
+    return f"{name} {says('is')} outrunning {says('its')} norm"
 
 
 def story_copy(p: TrendPayload, section: str, slot: int) -> TrendCopy:

@@ -4,21 +4,24 @@ Products, strictest first:
 1. Canonical ids (ASINs, TikTok Shop product ids, from the item or a link in its text). A mention that
    links several different products (a roundup) joins none of them by link.
 2. Brands decide identity. The run's brand vocabulary is learned from listing titles (Amazon and TikTok
-   Shop titles lead with the brand: a first word that never appears later in another listing title and
-   does not lead most of them; in a run of a few listings, only such words spelled as brands, "PuffPod")
-   and one-word brand fields. A caption, post or video title that names exactly one brand as a whole
-   word *and* at least half of that brand's listing type words, counting its head noun twice ("LED mask",
-   "blender"), joins that listing; a tie between two listings joins neither.
+   Shop titles lead with the brand: a first word that never appears later in another listing title, does
+   not lead most of them and is no common descriptor ("Travel", "Ultra"); in a run of a few listings, only
+   such words spelled as brands, "PuffPod"; or the maker after "by": "… Pads by PureFace") and one-word
+   brand fields. A caption, post or video title that names exactly one brand as a whole word *and* at
+   least half of that brand's listing type words, counting its head noun twice ("LED mask", "blender";
+   "lashes" says "eyelashes" here), joins that listing; a tie between two listings joins neither.
 3. Guarded fuzzy titles last, only within one brand (or when neither side names one), never across two
    ASINs or two shop products, a category or a price band. One title's words must hold the other's
    (titles that differ both ways name two things: "CloudStep slippers" / "CloudStep insoles") and, without
    prices on both sides, most of their words must be shared (Jaccard ≥ 0.6).
 
 Stories: a listing whose product-type phrase shares two words with a stronger listing that anchors a
-topic ("LED Face Mask" / "LED Face Mask - Red Light…") joins it; links go to anchors only, so types that
-merely overlap pairwise (pillowcase → sleep mask → eye pads …) never chain into one story. Mentions
-that did not join a product join the topic whose type words they use (two of them, or the topic's own
-head noun when no other topic has it). Topics are anchored to listings, so generic words and platform
+topic ("LED Face Mask" / "LED Face Mask - Red Light…"), one of them a head noun or what both do
+("Heatless Curling …"), joins it; "memory foam" alone does not make a pillow and slippers one type.
+Links go to anchors only, so types that merely overlap pairwise (pillowcase → sleep mask → eye pads …)
+never chain into one story. Mentions that did not join a product join the topic whose type words they
+use (two of them; or the topic's own head noun when no other topic has it, or with the generic words of
+the topic's type: "wireless charging stands" where "wireless" and "charging" are on every other listing). Topics are anchored to listings, so generic words and platform
 names never become one. Everything is near-linear: blocking on rare tokens for titles, token and
 token-pair indexes for brands and topics.
 """
@@ -85,11 +88,32 @@ MIN_LISTINGS_FOR_BRANDS = 10  # with fewer listings, "never appears later" says 
 
 
 def learn_brands(its: Sequence[TrendItem]) -> frozenset[str]:
-    """Brand words of this run: one-word brand fields of any item, and the first title word of listings
-    that never appears later in any listing title and leads at most a fifth of them ("LumaGlow" yes;
-    "Portable", "Example" no). With fewer than MIN_LISTINGS_FOR_BRANDS listings "never later" means little,
-    so only such first words spelled as brands are ("PuffPod", not "Portable")."""
+    """Brand words of this run: one-word brand fields of any item, the maker a listing title names after
+    "by", and the first title word of listings that never appears later in any listing title, leads at most
+    a fifth of them and is no common descriptor ("LumaGlow" yes; "Portable", "Example", "Travel" no). With
+    fewer than MIN_LISTINGS_FOR_BRANDS listings "never later" means little, so only such first words spelled
+    as brands are ("PuffPod", not "Portable")."""
     return _learn_brands([it.brand for it in its], [title_tokens(it.title) for it in its], [is_listing(it) for it in its], its)
+
+
+# Words unbranded listing titles lead with ("Travel Size Mini Hair Straightener", "Ultra-Soft … by PureFace"):
+# on a short list they can look like brands (they lead one title and appear in no other)
+_DESCRIPTORS = frozenset(
+    "travel mini ultra super extra large small big professional portable electric wireless rechargeable "
+    "automatic adjustable reusable waterproof heavy stainless upgraded universal magnetic organic natural "
+    "handheld cordless foldable smart soft luxury deluxe classic".split()
+)
+# "… Makeup Remover Pads by PureFace, 16 Pack": a maker named after "by", where the type ends
+_BY_BRAND = re.compile(r"\bby\s+([A-Z][\w'’]*[A-Za-z0-9])(?=\s*(?:$|[,(|\[]|\s[-–—]\s))")
+
+
+def _by_brand(title: str) -> str | None:
+    """The brand word a listing title names after "by" (its first word is then no brand)."""
+    if " by " not in title:
+        return None
+    m = _BY_BRAND.search(title)
+    toks = title_tokens(m.group(1)) if m else ()
+    return toks[0] if len(toks) == 1 and len(toks[0]) >= 3 and toks[0] not in NON_TYPE_TOKENS else None
 
 
 def _learn_brands(
@@ -99,18 +123,24 @@ def _learn_brands(
     fields = {b for brand in distinct if brand and " " not in brand.strip() and (b := normalise_brand(brand))}
     first: Counter[str] = Counter()
     later: set[str] = set()
+    by: set[str] = set()
     n = 0
-    for toks, is_list in zip(tokens, listing, strict=True):
+    for toks, is_list, it in zip(tokens, listing, its, strict=True):
         if not is_list or not toks:
             continue
         n += 1
-        first[toks[0]] += 1
+        maker = _by_brand(it.title)
+        if maker is None:
+            first[toks[0]] += 1
+        else:
+            by.add(maker)
         later.update(toks[1:])
     limit = max(3, n // 5)
     learned = {
         t
         for t, c in first.items()
         if c <= limit and t not in later and len(t) >= 3 and not t.isdigit() and t not in NON_TYPE_TOKENS
+        and t not in _DESCRIPTORS
     }
     if n < MIN_LISTINGS_FOR_BRANDS:  # too few listings for "never later" to say much: only words spelled as brands
         spelled = {
@@ -121,7 +151,7 @@ def _learn_brands(
             for tok in title_tokens(w)
         }
         learned &= spelled
-    return frozenset(learned | fields)
+    return frozenset(learned | fields | by)
 
 
 # a word with a capital after a small letter ("LumaGlow", "BlendGo"): spelled as a brand, not a dictionary word
@@ -131,20 +161,31 @@ _CAMEL_CASE = re.compile(r"\b[A-Za-z]*[a-z][A-Z][A-Za-z]*\b")
 _NO_BRANDS: frozenset[str] = frozenset()
 
 
-def _leading_brand(toks: tuple[str, ...], vocab: frozenset[str]) -> str | None:
-    """A listing title's brand word: its first token, when the run knows it as a brand."""
+def _title_brand(title: str, toks: tuple[str, ...], vocab: frozenset[str]) -> str | None:
+    """A listing title's brand word, when the run knows it as a brand: the maker after "by", else its first token."""
+    maker = _by_brand(title)
+    if maker is not None:
+        return maker if maker in vocab else None
     return toks[0] if toks and toks[0] in vocab else None
 
 
-def _item_brands(brand_field: str | None, toks: tuple[str, ...], vocab: frozenset[str], listing: bool) -> frozenset[str]:
-    """Brands an item is about: a listing's own brand (its brand field, else its leading brand word); for a
+def _item_brands(it: TrendItem, toks: tuple[str, ...], vocab: frozenset[str], listing: bool) -> frozenset[str]:
+    """Brands an item is about: a listing's own brand (its brand field, else its title's brand word); for a
     mention, the brand field plus every brand word its title (`toks`) names."""
-    own = normalise_brand(brand_field) if brand_field else None
+    own = normalise_brand(it.brand) if it.brand else None
     if listing:
-        lead = own or _leading_brand(toks, vocab)
+        lead = own or _title_brand(it.title, toks, vocab)
         return frozenset((lead,)) if lead else _NO_BRANDS
     named = _NO_BRANDS if vocab.isdisjoint(toks) else vocab.intersection(toks)  # most name none: one shared set
     return named | {own} if own else named
+
+
+def _says_head(head: str | None, words: Collection[str]) -> bool:
+    """Do a mention's words name a listing's head noun: the noun itself, or the last part of a compound
+    ("phone" for "smartphone", "lashes" for "eyelashes"). Only ever weighed with the brand and another word."""
+    if head is None:
+        return False
+    return head in words or any(len(w) >= 4 and len(head) >= len(w) + 3 and head.endswith(w) for w in words)
 
 
 # --------------------------------------------------------------------------------------
@@ -314,9 +355,7 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
     listing = [is_listing(it) for it in its]
     brand_fields = [it.brand for it in its]
     vocab = _learn_brands(brand_fields, tokens, listing, its)
-    brands = [
-        _item_brands(b, toks, vocab, is_list) for b, toks, is_list in zip(brand_fields, tokens, listing, strict=True)
-    ]
+    brands = [_item_brands(it, toks, vocab, is_list) for it, toks, is_list in zip(its, tokens, listing, strict=True)]
     ids_of = _item_ids(its, listing)
     uf = _UnionFind(len(its), lambda i: _meta(its[i], brands[i], ids_of[i]))
 
@@ -351,7 +390,7 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
     for i, it in enumerate(its):
         if not listing[i]:
             continue
-        brand = _leading_brand(tokens[i], vocab)  # left out when reading its type
+        brand = _title_brand(it.title, tokens[i], vocab)  # left out when reading its type
         phrase = type_phrase(it.title, brand)
         types = type_tokens(phrase)
         listing_types[i] = ListingType(brand, phrase, types, head_token(phrase))
@@ -389,7 +428,7 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
             if n_shared < half[c]:
                 continue
             j = cands[c]
-            score = n_shared + (listing_types[j].head in words)
+            score = n_shared + _says_head(listing_types[j].head, words)
             if score < 2:
                 continue
             if naming is None:
@@ -556,13 +595,14 @@ def group_topics(products: Products, strength: Sequence[float]) -> list[Topic | 
         listings = [i for i in members if is_list[i]]
         lead.append(max(listings, key=lambda i: (strength[i], -i)) if listings else None)
     types: dict[int, frozenset[str]] = {}
+    phrases: dict[int, tuple[str, ...]] = {}
     heads: dict[int, str] = {}
     vocab: dict[int, frozenset[str]] = {}
     topic_words = products.topic_words
     for g, i in enumerate(lead):
         if i is None:
             continue
-        brand, _, types[g], head = products.types[i]
+        brand, phrases[g], types[g], head = products.types[i]
         vocab[g] = frozenset(topic_words[i]).difference((brand,))
         if head:
             heads[g] = head
@@ -577,13 +617,15 @@ def group_topics(products: Products, strength: Sequence[float]) -> list[Topic | 
 
     # listings whose type phrases share two type words with a stronger listing join its topic
     topic_of = _listing_topics(
-        types, heads, nouns, generic, df, rare, sorted(types, key=lambda g: (_lead_rank(lead[g], strength), g))
+        types, heads, phrases, nouns, generic, df, rare, sorted(types, key=lambda g: (_lead_rank(lead[g], strength), g))
     )
     t_words: dict[int, set[str]] = defaultdict(set)
     v_words: dict[int, set[str]] = defaultdict(set)
     t_heads: dict[int, set[str]] = defaultdict(set)
+    t_generic: dict[int, set[str]] = defaultdict(set)  # the generic words of its listings' types ("wireless")
     for g, t in topic_of.items():
         t_words[t] |= types[g] - generic
+        t_generic[t] |= types[g] & generic
         v_words[t] |= vocab[g] - generic
         if g in heads and heads[g] not in generic:
             t_heads[t].add(heads[g])
@@ -602,6 +644,10 @@ def group_topics(products: Products, strength: Sequence[float]) -> list[Topic | 
 
     # mentions that did not join a product join the topic whose type words they use
     unique_heads = {h: t for t, hs in t_heads.items() for h in hs if head_owners[h] == 1}
+    head_topics: dict[str, list[int]] = defaultdict(list)  # a head noun → the topics it heads
+    for t, hs in t_heads.items():
+        for h in hs:
+            head_topics[h].append(t)
     proposing_words = proposing.keys()
     topic_members: dict[int, list[int]] = defaultdict(list)
     for g in range(n_groups):
@@ -619,25 +665,30 @@ def group_topics(products: Products, strength: Sequence[float]) -> list[Topic | 
         for w in found:
             for t in proposing[w]:
                 hits[t] = hits.get(t, 0) + 1
-        best: tuple[int, int, int] | None = None
+        best: tuple[int, int, int, int] | None = None
         top = max(hits.values())
         if top >= 2:  # two type words: the topic with the most (then the most vocabulary words) wins
             for t, in_type in hits.items():
                 if in_type == top:
-                    key = (in_type, len(v_words[t].intersection(words)), -t)
+                    key = (in_type, 0, len(v_words[t].intersection(words)), -t)
                     best = key if best is None or key > best else best
-        else:  # one type word: it must be the topic's own head noun, or two specific words of its vocabulary
+        else:  # one type word: the topic's own head noun, or a head noun with the topic's generic words
+            # ("wireless charging stand" when "wireless" and "charging" are everywhere), or two specific words
+            # of its vocabulary; type words before vocabulary
             own_head = {unique_heads[w] for w in unique_heads.keys() & words}
+            qualified = {
+                t: n for w in head_topics.keys() & words for t in head_topics[w] if (n := len(t_generic[t].intersection(words)))
+            }
             in_vocab_of: dict[int, int] = {}  # topic → how many specific words of its vocabulary the mention uses
             for w in v_specific.keys() & words:
                 for t in v_specific[w]:
                     in_vocab_of[t] = in_vocab_of.get(t, 0) + 1
-            for t in chain((t for t, n in in_vocab_of.items() if n >= 2), own_head):
+            for t in chain((t for t, n in in_vocab_of.items() if n >= 2), own_head, qualified):
                 if t in hits:
-                    key = (1, in_vocab_of.get(t, 0), -t)
+                    key = (1, qualified.get(t, 0), in_vocab_of.get(t, 0), -t)
                     best = key if best is None or key > best else best
         if best is not None:
-            topic_members[-best[2]].append(g)
+            topic_members[-best[3]].append(g)
     out: list[Topic | None] = [None] * n_groups
     for t, gs in topic_members.items():
         by_strength = sorted(gs, key=lambda g: (_lead_rank(lead[g], strength), g))
@@ -652,13 +703,14 @@ def group_topics(products: Products, strength: Sequence[float]) -> list[Topic | 
 
 
 def _listing_topics(
-    types: dict[int, frozenset[str]], heads: dict[int, str], nouns: Collection[str], generic: set[str],
-    df: Counter[str], rare: int, order: list[int],
+    types: dict[int, frozenset[str]], heads: dict[int, str], phrases: dict[int, tuple[str, ...]], nouns: Collection[str],
+    generic: set[str], df: Counter[str], rare: int, order: list[int],
 ) -> dict[int, int]:
     """group → its topic (the smallest group of the topic), for groups led by a listing. In `order`
     (strongest listing first), a listing that shares a pair of type words (one of them rare) with a
     topic's anchor joins that anchor's topic (the one it shares most pairs with, then the stronger);
-    otherwise it anchors a topic of its own. Both words are specific, or one is a generic word and the
+    otherwise it anchors a topic of its own. One word of the pair is the head noun of either listing ("memory
+    foam" alone links a pillow to slippers). Both words are specific, or one is a generic word and the
     other a head noun ("travel pillow" in a travel list), or two listings of one head noun share one more
     word, however common ("phone case" on a list of cases). An accessory never joins the type it serves
     ("Air Fryer Liners" / "Air Fryer"). Links only to anchors, never through members: pairwise links
@@ -683,7 +735,14 @@ def _listing_topics(
         votes: dict[int, int] = {}
         for pair in pairs:
             a = anchor_of.get(pair)
-            if a is not None and not _serves(head, heads.get(a), types[a]) and not _serves(heads.get(a), head, words):
+            if a is None:
+                continue
+            a_head = heads.get(a)
+            # without either head noun, a pair says what both are made of ("memory foam": a pillow, slippers),
+            # unless it says what both do ("heatless curling": a rod headband, a ribbon)
+            if head not in pair and a_head not in pair and (_doing(phrases[g]) | _doing(phrases[a])).isdisjoint(pair):
+                continue
+            if not _serves(head, a_head, types[a]) and not _serves(a_head, head, words):
                 votes[a] = votes.get(a, 0) + 1
         for key in same_head:
             a = anchor_of_head.get(key)
@@ -701,6 +760,11 @@ def _listing_topics(
     for g in sorted(anchor):
         first.setdefault(anchor[g], g)
     return {g: first[a] for g, a in anchor.items()}
+
+
+def _doing(phrase: tuple[str, ...]) -> frozenset[str]:
+    """Stems of the words in a type phrase that say what the product does ("Curling", "Charging")."""
+    return frozenset(filter(None, (single_stem(w) for w in phrase if len(w) > 5 and w.casefold().endswith("ing"))))
 
 
 _ACCESSORY_HEADS = frozenset(filter(None, map(single_stem, ACCESSORY_NOUNS)))
@@ -725,9 +789,7 @@ def _topic_name(  # noqa: C901 - naming rules in the order an editor applies the
     "heatless curlers", "magnetic phone grips". Its first NAME_ITEMS items vote (deterministic: key order)."""
     phrases = [products.types[i].phrase for g in groups[:NAME_LISTINGS] if (i := lead[g]) is not None]
     if len(groups) == 1:  # one product: its own type phrase
-        phrase = phrases[0]
-        while len(phrase) > 1 and phrase[-1].isupper() and len(phrase[-1]) <= 4:
-            phrase = phrase[:-1]
+        phrase = _readable(phrases[0])
         return " ".join([*(display_word(w) for w in phrase[:-1]), plural(display_word(phrase[-1]))]) if phrase else ""
     stems_of: dict[tuple[str, ...], frozenset[str]] = {}  # runs of 1–3 phrase words whose stems are all topic words
     endings = {phrase[-k:] for phrase in phrases for k in (2, 3)}  # runs that end with their phrase's head noun
@@ -764,15 +826,13 @@ def _topic_name(  # noqa: C901 - naming rules in the order an editor applies the
         return votes.get(frozenset(topic_tokens(word)), 0)
 
     # the name ends with its most used word ("milk frother", not "milk frother handheld"), then the longest run
-    best = (
+    best = _readable(
         max(multi, key=lambda r: (runs[r] >= top / 2, use(r[-1]) >= max(map(use, r)), len(r), r in endings, runs[r], r))
         if multi
         else next((p for p in phrases if p), ())
     )
     if not best:
         return ""
-    while len(best) > 1 and best[-1].isupper() and len(best[-1]) <= 4:
-        best = best[:-1]  # "Mineral Sunscreen SPF" → "mineral sunscreens"
     last_stem = single_stem(best[-1])
     forms: dict[str, int] = {}
     for i in voters:
@@ -783,6 +843,20 @@ def _topic_name(  # noqa: C901 - naming rules in the order an editor applies the
                 forms[word] = forms.get(word, 0) + 1
     last = max(forms, key=lambda f: (forms[f], -len(f), f)) if forms else display_word(best[-1])
     return " ".join([*(display_word(w) for w in best[:-1]), plural(last)])
+
+
+MAX_NAME_WORDS = 4  # "memory foam travel pillows"; not "ultra-soft reusable makeup remover pads"
+
+
+def _readable(phrase: tuple[str, ...]) -> tuple[str, ...]:
+    """A type phrase as a name: no model numbers ("X9"), no trailing code ("Mineral Sunscreen SPF"), its last
+    MAX_NAME_WORDS words (what comes first is a brand the run could not learn, or a feature)."""
+    words = phrase
+    if phrase and not any(c.isdigit() for c in phrase[-1]):  # a model before the noun; a code as the noun stays
+        words = tuple(w for w in phrase if not any(c.isdigit() for c in w))
+    while len(words) > 1 and words[-1].isupper() and len(words[-1]) <= 4:
+        words = words[:-1]
+    return words[-MAX_NAME_WORDS:]
 
 
 def _participle(word: str) -> bool:

@@ -62,7 +62,7 @@ class Run:
     types: Mapping[int, ListingType] = field(default_factory=dict)  # listing position → what its title says it is
 
     def brand(self, i: int) -> str | None:
-        """A listing's brand: its brand field, else the brand word its title leads with, as the title spells it."""
+        """A listing's brand: its brand field, else the brand word of its title, as the title spells it."""
         it = self.items[i]
         if it.brand:
             return it.brand
@@ -70,8 +70,9 @@ class Run:
         word = listing_type.brand if listing_type is not None else None
         if word is None:
             return None
-        lead = it.title.lstrip()[: len(word)]
-        return lead if lead.casefold() == word else word
+        at = it.title.casefold().find(word)
+        spelled = it.title[at : at + len(word)] if at >= 0 else ""
+        return spelled if spelled.casefold() == word else word
 
 
 _FIELDS_SET = {model: set(model.model_fields) for model in (Trend, SourceEvidence, ProductRef)}

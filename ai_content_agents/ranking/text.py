@@ -260,7 +260,7 @@ NON_TYPE_TOKENS = frozenset(
     "set kit pack pair piece bundle combo adult kid women men woman man girl boy unisex black white pink red "
     "blue green grey gray beige brown purple gold silver rose matte shop store find haul review video product "
     "item deal sale price order restock link bio code thing stuff everything anything week today compatible "
-    "youtube reddit instagram facebook twitter example under over".split()
+    "youtube reddit instagram facebook twitter example under over size".split()
 )
 _TYPE_SPLIT = re.compile(r",|\s[-–—|]\s|\(|\[|\bwith\b|\bfor\b|\bincludes?\b|\bby\b", re.I)
 _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")  # a word, hyphenated parts kept together ("Leak-Proof")
@@ -297,10 +297,14 @@ _TOPIC_TOKENS = _Memo(_topic_tokens, 1 << 19)
 topic_tokens = _TOPIC_TOKENS.__getitem__  # `_topic_tokens`, memoised
 
 
+# the second word of a two-word brand ("Example Labs", "Knead & Co"), never the start of a product type
+_BRAND_TAILS = frozenset("labs co inc llc ltd company brands naturals".split())
+
+
 def type_phrase(title: str, brand: str | None = None) -> tuple[str, ...]:
     """The words of a listing title that say what the product is, in order: the text before the first
     comma, dash, bracket, "with" or "for", and before "and"/"&" (so "Magnetic Phone Grip and Stand" →
-    "Magnetic Phone Grip"), without the brand, specs and filler. Original spelling, for naming topics."""
+    "Magnetic Phone Grip") or a "no" after the type ("Dog Harness No Pull"), without the brand, specs and filler. Original spelling, for naming topics."""
     low = title.casefold()
     head = title
     if (  # _TYPE_SPLIT's clues, unrolled: most titles at scale have none, and skip the patterns
@@ -320,7 +324,13 @@ def type_phrase(title: str, brand: str | None = None) -> tuple[str, ...]:
         head = _STRIP_ANY_CASE.sub(" ", head)  # listings shout in title case: "2026 New", "Best Seller", "380 ML"
     words = head.split() if plain else _WORD.findall(head)
     looked_up = zip(words, map(_PHRASE_WORDS.__getitem__, words), strict=True)
-    return tuple([w for w, (folded, stems) in looked_up if stems and folded != brand])
+    phrase = [w for w, (folded, stems) in looked_up if stems and folded != brand]
+    if len(phrase) > 1 and phrase[0].casefold() in _BRAND_TAILS:  # "(Example) Labs Niacinamide Serum"
+        phrase = phrase[1:]
+    if " no " in low:  # "Dog Harness No Pull": what follows "no" after the type is a feature
+        cut = next((k for k, w in enumerate(phrase) if k and w.casefold() == "no"), None)
+        phrase = phrase[:cut]
+    return tuple(phrase)
 
 
 def _phrase_word(word: str) -> tuple[str, tuple[str, ...]]:

@@ -4,6 +4,7 @@ a specific "why", caveats only when they add something, no stock sentence repeat
 from __future__ import annotations
 
 import json
+import re
 
 from ai_content_agents.newsletter import factcheck, quality
 from ai_content_agents.newsletter.compose import compose
@@ -158,3 +159,26 @@ def test_a_headline_credits_a_platform_only_with_the_named_products_own_numbers(
     for slot in range(6):
         copy = story_copy(trend_payload(trend), TOP, slot)
         assert "TikTok" not in copy.headline, copy.headline
+
+
+def test_a_plural_product_name_takes_a_plural_verb_and_a_subreddit_takes_an() -> None:
+    """"ClawCare Cat Nail Clippers jump", not "jumps"; "an r/cats thread", not "a r/cats thread"."""
+    from ai_content_agents.newsletter.evidence import trend_payload
+    from ai_content_agents.newsletter.template_writer import story_copy
+
+    clippers = S.story("story:clippers", 1, [
+        S.item("amazon", "B0PET00003", "ClawCare Cat Nail Clippers with Guard", {"position": 4, "percent_gain": 650},
+               m_s=6.0, level="page", q=0.83, price="12.99", category="Pet Supplies", window="24 h sales-rank change",
+               asin="B0PET00003"),
+        S.item("reddit", "1k30100", "ClawCare clippers finally made nail day painless", {"score": 820, "comments": 95},
+               m_s=5.0, level="group", q=0.6, kind="median upvotes/hour of the subreddit", group="cats",
+               author="example_redditor"),
+    ], topic="cat nail clippers", product="ClawCare Cat Nail Clippers", brand="ClawCare", score=0.9)
+    texts = []
+    for slot in range(12):  # every wording the writer can choose
+        copy = story_copy(trend_payload(clippers), TOP, slot)
+        texts.append(" ".join([copy.headline, copy.signal, copy.corroboration, copy.why_it_matters, copy.action]))
+    said = " | ".join(texts)
+    assert not re.search(r"Clippers (is|jumps|climbs|surges|reaches|moves|takes)\b", said), said
+    assert re.search(r"Clippers (jump|climb|surge)\b", said), said
+    assert not re.search(r"\ba r/", said, re.I) and "an r/cats thread" in said, said

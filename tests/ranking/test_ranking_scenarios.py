@@ -316,6 +316,66 @@ def test_a_list_of_many_cases_makes_one_phone_case_story() -> None:
     assert _story_of(trends, gummies).topic == "melatonin gummies"
 
 
+def test_products_made_of_the_same_material_are_not_one_type() -> None:
+    """One travel list: a memory foam pillow and memory foam slippers share two words, but "memory foam" says
+    what they are made of, not what they are. Another memory foam pillow is the same type."""
+    pillow = listing("PuffPod Memory Foam Travel Pillow, Neck Support for Flights", "B0TESTPIL1", q=0.9, category="Travel")
+    slippers = listing("CloudStep Memory Foam Slippers for Women", "B0CLOUDS01", q=0.6, category="Travel")
+    neck = listing("NapNest Memory Foam Neck Pillow", "B0NAPNEST1", q=0.5, category="Travel")
+    trends = rank([pillow, slippers, neck, *other_listings()], WIDE, NOW)
+    assert _story_of(trends, slippers) is not _story_of(trends, pillow)
+    assert _story_of(trends, neck) is _story_of(trends, pillow)
+
+
+def test_a_brand_mention_in_other_words_for_its_type_joins_its_listing() -> None:
+    """Captions say "lashes" where the listing says "eyelashes" and "phone" where it says "smartphone"; with the
+    brand and another word of the listing's type (here its model), they are that product."""
+    lashes = listing("LashLux Magnetic Eyelashes Kit with Eyeliner, 10 Pairs", "B0LASHMAG1", q=0.9)
+    serum = listing("LashLux Lash Growth Serum, Eyelash Enhancer, 3ml", "B0LASHSER1", q=0.6)
+    phone = listing("Nuvo X9 Smartphone, 128GB, Unlocked, 6.7 inch Display", "B0NUVOX901", q=0.8)
+    on_lashes = item("tiktok", "LashLux magnetic lashes on in 30 seconds, no glue", q=0.7)
+    review = item("reddit", "Nuvo X9 review: best budget phone of 2027?", q=0.6)
+    unboxing = item("tiktok", "Nuvo X9 unboxing: a $199 phone that feels flagship", q=0.5)
+    trends = rank([lashes, serum, phone, on_lashes, review, unboxing, *other_listings()], WIDE, NOW)
+    assert _same_product(trends, lashes, on_lashes) and not _same_product(trends, serum, on_lashes)
+    assert _same_product(trends, phone, review) and _same_product(trends, phone, unboxing)
+
+
+def test_a_post_about_a_type_joins_the_story_its_type_words_name() -> None:
+    """On a phone-accessories list "wireless" and "charging" are on many listings, so they name no type alone;
+    but a post about "wireless charging stands" is about the charging stand, not the adjustable phone stand,
+    though it says "desk" as the phone stand's listing does."""
+    charging = listing("VoltNest 3-in-1 Wireless Charging Stand for iPhone, AirPods and Apple Watch", "B0STND0001", q=0.9)
+    desk = listing("Lamicall Adjustable Phone Stand for Desk, Aluminum Cell Phone Holder", "B0STND0002", q=0.5)
+    others = [listing(t, f"B0WIRE{k:04d}", q=0.3) for k, t in enumerate((
+        "SoundBud Wireless Earbuds, Bluetooth 5.3", "VoltNest 15W Wireless Charger Pad for iPhone",
+        "ChargeDock Foldable Wireless Charging Station", "VoltNest 65W USB-C Wall Charger, GaN",
+        "ZenShield Tempered Glass Screen Protector", "OtterLite Slim Phone Case for iPhone 16",
+        "CaseCo Clear Phone Case", "MagMount Magnetic Car Phone Holder"))]
+    post = item("x", "wireless charging stands are the most underrated desk upgrade of 2027", q=0.7)
+    trends = rank([charging, desk, *others, post, *other_listings()], WIDE, NOW)
+    assert _story_of(trends, post) is _story_of(trends, charging)
+    assert _story_of(trends, desk) is not _story_of(trends, charging)
+
+
+def test_a_product_type_is_named_without_brand_model_or_feature_words() -> None:
+    """Titles carry brands of two words or after "by", model numbers, descriptors and features after the noun; the type is what
+    an editor would call it, in at most four words, and the brand is the maker's."""
+    rows = {
+        "memory foam travel pillows": listing("Zenvo Memory Foam Travel Pillow, Neck Support", "B0ZENVO001", q=0.9),
+        "dog harnesses": listing("TrailTail Dog Harness No Pull, Reflective", "B0TRAIL001", q=0.8),
+        "niacinamide serums": listing("Nordic Labs 10% Niacinamide Serum, 1 fl oz", "B0NORDIC01", q=0.75),
+        "reusable makeup remover pads": listing("Ultra-Soft Reusable Makeup Remover Pads by PureFace, 16 Pack", "B0PUREPAD1", q=0.7),
+        "smartphones": listing("Nuvo X9 Smartphone, 128GB, Unlocked, 6.7 inch Display", "B0NUVOX901", q=0.6),
+        "travel mini hair straighteners": listing("Travel Size Mini Hair Straightener, Dual Voltage", "B0MINISTR1", q=0.5),
+    }
+    trends = rank([*rows.values(), *other_listings()], WIDE, NOW)
+    assert {name: _story_of(trends, it).topic for name, it in rows.items()} == {name: name for name in rows}
+    brands = {p.title: p.brand for t in trends for p in t.products}
+    assert brands[rows["reusable makeup remover pads"].title] == "PureFace"
+    assert brands[rows["travel mini hair straighteners"].title] is None
+
+
 # --- caps and relevance -----------------------------------------------------------------
 
 
