@@ -88,14 +88,17 @@ def corroborated(trend: Trend) -> bool:
     return "single_source" not in trend.flags and len({e.source for e in trend.evidence if e.counted}) >= 2
 
 
+_SIZE = re.compile(r"\d+(?:[.,]\d+)?-?(?:ml|l|oz|g|kg|mg|lbs?|pcs|pk|ct|mah|w|in|ft|qt|cm|mm)", re.I)  # "30ml", "40oz"
+
+
 def short_name(title: str) -> str:
     """A listing title as a name people say: "SnapGrip Magnetic Phone Grip and Stand, MagSafe…" → "SnapGrip Magnetic
     Phone Grip". Cut at the first comma, dash, bar, bracket or colon, then before "and/with/for", at most 5 words."""
     text = re.split(r",|\s[-–—|]\s|\s\(|:\s", title, maxsplit=1)[0].strip()
     text = re.split(r"\s+(?:and|with|for|&)\s+", text, maxsplit=1)[0].strip()
     words = text.split()[:NAME_MAX_WORDS]
-    while len(words) > 1 and not any(c.isalpha() for c in words[-1]):
-        words.pop()  # "… Screen Protector 2" (of "2 Pack") ends at the word before
+    while len(words) > 1 and (not any(c.isalpha() for c in words[-1]) or _SIZE.fullmatch(words[-1])):
+        words.pop()  # "… Screen Protector 2" (of "2 Pack"), "… Serum 30ml" end at the word before
     return " ".join(words) or title.strip()
 
 

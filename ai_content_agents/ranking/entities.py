@@ -21,9 +21,9 @@ topic ("LED Face Mask" / "LED Face Mask - Red Light…"), one of them a head nou
 Links go to anchors only, so types that merely overlap pairwise (pillowcase → sleep mask → eye pads …)
 never chain into one story. Mentions that did not join a product join the topic whose type words they
 use (two of them; or the topic's own head noun when no other topic has it, or with the generic words of
-the topic's type: "wireless charging stands" where "wireless" and "charging" are on every other listing). Topics are anchored to listings, so generic words and platform
-names never become one. Everything is near-linear: blocking on rare tokens for titles, token and
-token-pair indexes for brands and topics.
+the topic's type: "wireless charging stands" where "wireless" and "charging" are on many listings).
+Topics are anchored to listings, so generic words and platform names never become one. Everything is
+near-linear: blocking on rare tokens for titles, token and token-pair indexes for brands and topics.
 """
 
 from __future__ import annotations
@@ -709,8 +709,9 @@ def _listing_topics(
     """group → its topic (the smallest group of the topic), for groups led by a listing. In `order`
     (strongest listing first), a listing that shares a pair of type words (one of them rare) with a
     topic's anchor joins that anchor's topic (the one it shares most pairs with, then the stronger);
-    otherwise it anchors a topic of its own. One word of the pair is the head noun of either listing ("memory
-    foam" alone links a pillow to slippers). Both words are specific, or one is a generic word and the
+    otherwise it anchors a topic of its own. One word of the pair is the head noun of either listing or
+    says what both do ("Heatless Curling …"): "memory foam" alone does not make a pillow and slippers one
+    type. Both words are specific, or one is a generic word and the
     other a head noun ("travel pillow" in a travel list), or two listings of one head noun share one more
     word, however common ("phone case" on a list of cases). An accessory never joins the type it serves
     ("Air Fryer Liners" / "Air Fryer"). Links only to anchors, never through members: pairwise links

@@ -114,5 +114,7 @@ def test_a_thread_about_no_product_stays_out_even_when_ranking_made_it_a_product
 
 def test_a_product_name_never_ends_on_a_pack_size() -> None:
     assert story.short_name("ZenShield Tempered Glass Screen Protector 2 Pack") == "ZenShield Tempered Glass Screen Protector"
+    assert story.short_name("Vitamin C Brightening Serum 30ml") == "Vitamin C Brightening Serum"  # nor on a size
+    assert story.short_name("Insulated Tumbler 40oz") == "Insulated Tumbler"
     assert story.reference("Magnetic Clear Phone Case") == "Magnetic Clear Phone Case"  # not "Magnetic Clear"
     assert story.reference("LumaGlow LED Face Mask") == "LumaGlow"
