@@ -188,6 +188,14 @@ def _says_head(head: str | None, words: Collection[str]) -> bool:
     return head in words or any(len(w) >= 4 and len(head) >= len(w) + 3 and head.endswith(w) for w in words)
 
 
+# a figure that tells one model of a brand from another: power, capacity, storage, refresh rate ("65W", "10000mAh")
+_MODEL_SPEC = re.compile(r"\b(\d+(?:\.\d+)?)\s?(w|mah|gb|tb|hz)\b", re.IGNORECASE)
+
+
+def _model_specs(title: str) -> frozenset[str]:
+    return frozenset(f"{n}{unit.casefold()}" for n, unit in _MODEL_SPEC.findall(title))
+
+
 # --------------------------------------------------------------------------------------
 # Products
 # --------------------------------------------------------------------------------------
@@ -424,10 +432,13 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
         for c, n_shared in shared.items():
             # half its type words (a one-word type counts its head noun twice), and fewer words naming
             # other listings' types. The head noun alone is not enough for a longer type: on the bench's
-            # look-alike set, "brand + head noun" raised the share of items in mixed products from 0.0088 to 0.0119
+            # look-alike set, "brand + head noun" raised the share of items in mixed products from 0.0088 to 0.0119.
+            # A model spec both titles give ("VoltNest 65W charger") counts as a type word.
+            j = cands[c]
+            if n_shared + 1 == half[c] and not _model_specs(its[i].title).isdisjoint(_model_specs(its[j].title)):
+                n_shared += 1
             if n_shared < half[c]:
                 continue
-            j = cands[c]
             score = n_shared + _says_head(listing_types[j].head, words)
             if score < 2:
                 continue
@@ -644,10 +655,11 @@ def group_topics(products: Products, strength: Sequence[float]) -> list[Topic | 
 
     # mentions that did not join a product join the topic whose type words they use
     unique_heads = {h: t for t, hs in t_heads.items() for h in hs if head_owners[h] == 1}
-    head_topics: dict[str, list[int]] = defaultdict(list)  # a head noun → the topics it heads
+    shared_heads: dict[str, list[int]] = defaultdict(list)  # a head noun of several topics → those topics
     for t, hs in t_heads.items():
         for h in hs:
-            head_topics[h].append(t)
+            if head_owners[h] > 1:
+                shared_heads[h].append(t)
     proposing_words = proposing.keys()
     topic_members: dict[int, list[int]] = defaultdict(list)
     for g in range(n_groups):
@@ -676,9 +688,11 @@ def group_topics(products: Products, strength: Sequence[float]) -> list[Topic | 
             # ("wireless charging stand" when "wireless" and "charging" are everywhere), or two specific words
             # of its vocabulary; type words before vocabulary
             own_head = {unique_heads[w] for w in unique_heads.keys() & words}
-            qualified = {
-                t: n for w in head_topics.keys() & words for t in head_topics[w] if (n := len(t_generic[t].intersection(words)))
-            }
+            qualified: dict[int, int] = {}  # topic → how many of its generic type words the mention uses
+            if not generic.isdisjoint(words):
+                for t in chain(own_head, *map(shared_heads.__getitem__, shared_heads.keys() & words)):
+                    if n := len(t_generic[t].intersection(words)):
+                        qualified[t] = n
             in_vocab_of: dict[int, int] = {}  # topic → how many specific words of its vocabulary the mention uses
             for w in v_specific.keys() & words:
                 for t in v_specific[w]:
@@ -846,6 +860,7 @@ def _topic_name(  # noqa: C901 - naming rules in the order an editor applies the
     return " ".join([*(display_word(w) for w in best[:-1]), plural(last)])
 
 
+_DIGIT = re.compile(r"\d").search
 MAX_NAME_WORDS = 4  # "memory foam travel pillows"; not "ultra-soft reusable makeup remover pads"
 
 
@@ -853,8 +868,8 @@ def _readable(phrase: tuple[str, ...]) -> tuple[str, ...]:
     """A type phrase as a name: no model numbers ("X9"), no trailing code ("Mineral Sunscreen SPF"), its last
     MAX_NAME_WORDS words (what comes first is a brand the run could not learn, or a feature)."""
     words = phrase
-    if phrase and not any(c.isdigit() for c in phrase[-1]):  # a model before the noun; a code as the noun stays
-        words = tuple(w for w in phrase if not any(c.isdigit() for c in w))
+    if phrase and not _DIGIT(phrase[-1]):  # a model before the noun; a code as the noun stays
+        words = tuple(w for w in phrase if not _DIGIT(w))
     while len(words) > 1 and words[-1].isupper() and len(words[-1]) <= 4:
         words = words[:-1]
     return words[-MAX_NAME_WORDS:]

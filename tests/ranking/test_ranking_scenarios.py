@@ -329,16 +329,24 @@ def test_products_made_of_the_same_material_are_not_one_type() -> None:
 
 def test_a_brand_mention_in_other_words_for_its_type_joins_its_listing() -> None:
     """Captions say "lashes" where the listing says "eyelashes" and "phone" where it says "smartphone"; with the
-    brand and another word of the listing's type (here its model), they are that product."""
+    brand and another word of the listing's type (here its model), they are that product. So is a caption that
+    gives the brand, the head noun and the listing's own power rating."""
     lashes = listing("LashLux Magnetic Eyelashes Kit with Eyeliner, 10 Pairs", "B0LASHMAG1", q=0.9)
     serum = listing("LashLux Lash Growth Serum, Eyelash Enhancer, 3ml", "B0LASHSER1", q=0.6)
     phone = listing("Nuvo X9 Smartphone, 128GB, Unlocked, 6.7 inch Display", "B0NUVOX901", q=0.8)
     on_lashes = item("tiktok", "LashLux magnetic lashes on in 30 seconds, no glue", q=0.7)
     review = item("reddit", "Nuvo X9 review: best budget phone of 2027?", q=0.6)
     unboxing = item("tiktok", "Nuvo X9 unboxing: a $199 phone that feels flagship", q=0.5)
-    trends = rank([lashes, serum, phone, on_lashes, review, unboxing, *other_listings()], WIDE, NOW)
+    charger = listing("VoltNest 65W USB-C Wall Charger, GaN, 3 Ports", "B0VOLTN065", q=0.7)
+    pad = listing("VoltNest 15W Wireless Charger Pad for iPhone", "B0VOLTN015", q=0.5)
+    died = item("reddit", "VoltNest 65W charger died after 3 weeks, anyone else?", q=0.6)  # its model, not its words
+    vague = item("x", "VoltNest 100W charger when?", q=0.3)  # a charger this run does not list
+    rows = [lashes, serum, phone, charger, pad, on_lashes, review, unboxing, died, vague, *other_listings()]
+    trends = rank(rows, WIDE, NOW)
     assert _same_product(trends, lashes, on_lashes) and not _same_product(trends, serum, on_lashes)
     assert _same_product(trends, phone, review) and _same_product(trends, phone, unboxing)
+    assert _same_product(trends, charger, died) and not _same_product(trends, pad, died)
+    assert not _same_product(trends, charger, vague) and not _same_product(trends, pad, vague)
 
 
 def test_a_post_about_a_type_joins_the_story_its_type_words_name() -> None:
