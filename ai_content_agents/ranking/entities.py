@@ -34,6 +34,7 @@ from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import chain, combinations, islice
 from typing import NamedTuple
 
@@ -159,6 +160,7 @@ _CAMEL_CASE = re.compile(r"\b[A-Za-z]*[a-z][A-Z][A-Za-z]*\b")
 
 
 _NO_BRANDS: frozenset[str] = frozenset()
+_DIGIT = re.compile(r"\d").search
 
 
 def _title_brand(title: str, toks: tuple[str, ...], vocab: frozenset[str]) -> str | None:
@@ -178,14 +180,6 @@ def _item_brands(it: TrendItem, toks: tuple[str, ...], vocab: frozenset[str], li
         return frozenset((lead,)) if lead else _NO_BRANDS
     named = _NO_BRANDS if vocab.isdisjoint(toks) else vocab.intersection(toks)  # most name none: one shared set
     return named | {own} if own else named
-
-
-def _says_head(head: str | None, words: Collection[str]) -> bool:
-    """Do a mention's words name a listing's head noun: the noun itself, or the last part of a compound
-    ("phone" for "smartphone", "lashes" for "eyelashes"). Only ever weighed with the brand and another word."""
-    if head is None:
-        return False
-    return head in words or any(len(w) >= 4 and len(head) >= len(w) + 3 and head.endswith(w) for w in words)
 
 
 # a figure that tells one model of a brand from another: power, capacity, storage, refresh rate ("65W", "10000mAh")
@@ -311,6 +305,22 @@ class ListingType(NamedTuple):
     head: str | None  # `head_token`: "mask"
 
 
+def _says_head(listing: ListingType, words: Collection[str], heads: Collection[str | None]) -> bool:
+    """Do a mention's words name a listing's head noun: the noun itself, or the last part of a compound
+    ("phone" for "smartphone", "lashes" for "eyelashes"). Only ever weighed with the brand and another word.
+    A part that heads a listing of its own in this run ("phone" beside "headphones") is that other product,
+    unless a model code both name says which ("Nuvo X9 phone", "X9 Smartphone")."""
+    head = listing.head
+    if head is None:
+        return False
+    if head in words:
+        return True
+    part = next((w for w in words if len(w) >= 4 and len(head) >= len(w) + 3 and head.endswith(w)), None)
+    if part is None:
+        return False
+    return part not in heads or any(map(_DIGIT, listing.words.intersection(words)))
+
+
 @dataclass(slots=True)
 class Products:
     """Product clusters as positions into the key-sorted items, with what topics need to know."""
@@ -414,6 +424,7 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
             for w in listing_types[j].words:
                 words_of.setdefault(w, []).append(c)
         by_word[b] = words_of, [(len(listing_types[j].words) + 1) // 2 for j in cands]
+    run_heads = {t.head for t in listing_types.values()}
     for i in range(len(its)):
         if listing[i] or len(brands[i]) != 1:
             continue
@@ -439,7 +450,7 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
                 n_shared += 1
             if n_shared < half[c]:
                 continue
-            score = n_shared + _says_head(listing_types[j].head, words)
+            score = n_shared + _says_head(listing_types[j], words, run_heads)
             if score < 2:
                 continue
             if naming is None:
@@ -655,10 +666,11 @@ def group_topics(products: Products, strength: Sequence[float]) -> list[Topic | 
 
     # mentions that did not join a product join the topic whose type words they use
     unique_heads = {h: t for t, hs in t_heads.items() for h in hs if head_owners[h] == 1}
-    shared_heads: dict[str, list[int]] = defaultdict(list)  # a head noun of several topics → those topics
+    # a head noun of several topics → those topics (of no more topics than a word that proposes them)
+    shared_heads: dict[str, list[int]] = defaultdict(list)
     for t, hs in t_heads.items():
         for h in hs:
-            if head_owners[h] > 1:
+            if 1 < head_owners[h] <= MAX_TOPICS_PER_WORD:
                 shared_heads[h].append(t)
     proposing_words = proposing.keys()
     topic_members: dict[int, list[int]] = defaultdict(list)
@@ -755,7 +767,7 @@ def _listing_topics(
             a_head = heads.get(a)
             # without either head noun, a pair says what both are made of ("memory foam": a pillow, slippers),
             # unless it says what both do ("heatless curling": a rod headband, a ribbon)
-            if head not in pair and a_head not in pair and (_doing(phrases[g]) | _doing(phrases[a])).isdisjoint(pair):
+            if head not in pair and a_head not in pair and (_doing(phrases[g]) & _doing(phrases[a])).isdisjoint(pair):
                 continue
             if not _serves(head, a_head, types[a]) and not _serves(a_head, head, words):
                 votes[a] = votes.get(a, 0) + 1
@@ -777,6 +789,7 @@ def _listing_topics(
     return {g: first[a] for g, a in anchor.items()}
 
 
+@lru_cache(maxsize=1 << 14)
 def _doing(phrase: tuple[str, ...]) -> frozenset[str]:
     """Stems of the words in a type phrase that say what the product does ("Curling", "Charging")."""
     return frozenset(filter(None, (single_stem(w) for w in phrase if len(w) > 5 and w.casefold().endswith("ing"))))
@@ -860,7 +873,6 @@ def _topic_name(  # noqa: C901 - naming rules in the order an editor applies the
     return " ".join([*(display_word(w) for w in best[:-1]), plural(last)])
 
 
-_DIGIT = re.compile(r"\d").search
 MAX_NAME_WORDS = 4  # "memory foam travel pillows"; not "ultra-soft reusable makeup remover pads"
 
 
@@ -881,4 +893,5 @@ def _participle(word: str) -> bool:
 
 def clear_caches() -> None:
     """Forget every memoised title, link and word (benchmarks start each timed call cold)."""
+    _doing.cache_clear()
     text.clear_caches()

@@ -341,8 +341,14 @@ def test_a_brand_mention_in_other_words_for_its_type_joins_its_listing() -> None
     pad = listing("VoltNest 15W Wireless Charger Pad for iPhone", "B0VOLTN015", q=0.5)
     died = item("reddit", "VoltNest 65W charger died after 3 weeks, anyone else?", q=0.6)  # its model, not its words
     vague = item("x", "VoltNest 100W charger when?", q=0.3)  # a charger this run does not list
-    rows = [lashes, serum, phone, charger, pad, on_lashes, review, unboxing, died, vague, *other_listings()]
+    # a run that sells phones tells a phone from headphones
+    headphones = listing("Tono Bluetooth Headphones, Over Ear", "B0TONO0001", q=0.4)
+    basic = listing("Kallo Basic Phone, Unlocked", "B0KALLO001", q=0.3)
+    on_phone = item("tiktok", "wait, Tono makes a bluetooth phone now?", q=0.3)
+    rows = [lashes, serum, phone, charger, pad, headphones, basic, on_lashes, review, unboxing, died, vague, on_phone,
+            *other_listings()]
     trends = rank(rows, WIDE, NOW)
+    assert not _same_product(trends, headphones, on_phone)
     assert _same_product(trends, lashes, on_lashes) and not _same_product(trends, serum, on_lashes)
     assert _same_product(trends, phone, review) and _same_product(trends, phone, unboxing)
     assert _same_product(trends, charger, died) and not _same_product(trends, pad, died)
