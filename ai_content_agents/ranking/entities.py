@@ -186,6 +186,7 @@ def _item_brands(it: TrendItem, toks: tuple[str, ...], vocab: frozenset[str], li
 _MODEL_SPEC = re.compile(r"\b(\d+(?:\.\d+)?)\s?(w|mah|gb|tb|hz)\b", re.IGNORECASE)
 
 
+@lru_cache(maxsize=1 << 16)
 def _model_specs(title: str) -> frozenset[str]:
     return frozenset(f"{n}{unit.casefold()}" for n, unit in _MODEL_SPEC.findall(title))
 
@@ -894,4 +895,5 @@ def _participle(word: str) -> bool:
 def clear_caches() -> None:
     """Forget every memoised title, link and word (benchmarks start each timed call cold)."""
     _doing.cache_clear()
+    _model_specs.cache_clear()
     text.clear_caches()
