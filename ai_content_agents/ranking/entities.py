@@ -85,6 +85,8 @@ class MatchConfig:
 # --------------------------------------------------------------------------------------
 
 
+RARE_TYPE_WORD = 3  # a type word in at most this many listings says which product it is
+FEW_LISTINGS = 4  # a brand with at most this many listings: a mention naming it and one word of one is that one
 MIN_LISTINGS_FOR_BRANDS = 10  # with fewer listings, "never appears later" says little: only CamelCase words count
 
 
@@ -171,12 +173,20 @@ def _title_brand(title: str, toks: tuple[str, ...], vocab: frozenset[str]) -> st
     return toks[0] if toks and toks[0] in vocab else None
 
 
-def _item_brands(it: TrendItem, toks: tuple[str, ...], vocab: frozenset[str], listing: bool) -> frozenset[str]:
-    """Brands an item is about: a listing's own brand (its brand field, else its title's brand word); for a
-    mention, the brand field plus every brand word its title (`toks`) names."""
-    own = normalise_brand(it.brand) if it.brand else None
+def _field_brand(field: str, vocab: frozenset[str]) -> str | None:
+    """A brand field as a brand: a shop's name that starts with a brand of the run ("StrideDesk Official",
+    "Aurelle Jewelry", "Luxe&Lark Official") is that brand; any other field is itself."""
+    first = title_tokens(field.split(None, 1)[0]) if field.strip() else ()
+    return first[0] if first and first[0] in vocab else normalise_brand(field)
+
+
+def _item_brands(
+    own: str | None, title: str, toks: tuple[str, ...], vocab: frozenset[str], listing: bool
+) -> frozenset[str]:
+    """Brands an item is about: a listing's own brand (`own`, from its brand field, else its title's brand
+    word); for a mention, its own plus every brand word its title (`toks`) names."""
     if listing:
-        lead = own or _title_brand(it.title, toks, vocab)
+        lead = own or _title_brand(title, toks, vocab)
         return frozenset((lead,)) if lead else _NO_BRANDS
     named = _NO_BRANDS if vocab.isdisjoint(toks) else vocab.intersection(toks)  # most name none: one shared set
     return named | {own} if own else named
@@ -187,8 +197,19 @@ _MODEL_SPEC = re.compile(r"\b(\d+(?:\.\d+)?)\s?(w|mah|gb|tb|hz)\b", re.IGNORECAS
 
 
 @lru_cache(maxsize=1 << 16)
-def _model_specs(title: str) -> frozenset[str]:
-    return frozenset(f"{n}{unit.casefold()}" for n, unit in _MODEL_SPEC.findall(title))
+def _model_specs(title: str) -> frozenset[tuple[str, str]]:
+    return frozenset((n, unit.casefold()) for n, unit in _MODEL_SPEC.findall(title))
+
+
+def _same_model(a: str, b: str) -> bool | None:
+    """Do two titles give the same model spec (True), different figures of one unit (False: "100W" vs "65W"),
+    or nothing to compare (None)?"""
+    sa, sb = _model_specs(a), _model_specs(b)
+    if not sa or not sb:
+        return None
+    if not sa.isdisjoint(sb):
+        return True
+    return False if {u for _, u in sa} & {u for _, u in sb} else None
 
 
 # --------------------------------------------------------------------------------------
@@ -374,7 +395,11 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
     listing = [is_listing(it) for it in its]
     brand_fields = [it.brand for it in its]
     vocab = _learn_brands(brand_fields, tokens, listing, its)
-    brands = [_item_brands(it, toks, vocab, is_list) for it, toks, is_list in zip(its, tokens, listing, strict=True)]
+    own_of = {f: _field_brand(f, vocab) for f in set(brand_fields) if f}  # a few thousand fields at most
+    brands = [
+        _item_brands(own_of[it.brand] if it.brand else None, it.title, toks, vocab, is_list)
+        for it, toks, is_list in zip(its, tokens, listing, strict=True)
+    ]
     ids_of = _item_ids(its, listing)
     uf = _UnionFind(len(its), lambda i: _meta(its[i], brands[i], ids_of[i]))
 
@@ -409,7 +434,7 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
     for i, it in enumerate(its):
         if not listing[i]:
             continue
-        brand = _title_brand(it.title, tokens[i], vocab)  # left out when reading its type
+        brand = next(iter(brands[i]), None)  # left out when reading its type
         phrase = type_phrase(it.title, brand)
         types = type_tokens(phrase)
         listing_types[i] = ListingType(brand, phrase, types, head_token(phrase))
@@ -426,44 +451,59 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
                 words_of.setdefault(w, []).append(c)
         by_word[b] = words_of, [(len(listing_types[j].words) + 1) // 2 for j in cands]
     run_heads = {t.head for t in listing_types.values()}
+    type_df = Counter(chain.from_iterable(t.words for t in listing_types.values()))
+    # a mention naming one brand joins the brand's listing it names; so does a brand's TikTok Shop product, by its
+    # own type words, with the brand's Amazon listing ("StrideDesk Official" sells the StrideDesk walking pad)
     for i in range(len(its)):
-        if listing[i] or len(brands[i]) != 1:
+        in_shop = listing[i] and its[i].source == "tiktok_shop"
+        if (listing[i] and not in_shop) or len(brands[i]) != 1:
             continue
         (b,) = brands[i]
         if b not in by_word:
             continue
-        words = topic_words[i]
+        words: Collection[str] = listing_types[i].words if in_shop else topic_words[i]
         shared: dict[int, int] = {}  # the brand's listings sharing type words with the mention → how many
         words_of, half = by_word[b]
         for w in words_of.keys() & words:
             for c in words_of[w]:
-                shared[c] = shared.get(c, 0) + 1
+                if not (in_shop and its[by_brand[b][c]].source == "tiktok_shop"):
+                    shared[c] = shared.get(c, 0) + 1
         naming: set[str] | None = None
-        scored: list[tuple[int, int]] = []
+        scored: list[tuple[int, int, frozenset[str]]] = []
         cands = by_brand[b]
+        # a brand with a few listings: one word of one of them is unambiguous enough ("ReboundMax gun")
+        few = len(cands) <= FEW_LISTINGS
+        need = 1 if few else 2
         for c, n_shared in shared.items():
             # half its type words (a one-word type counts its head noun twice), and fewer words naming
             # other listings' types. The head noun alone is not enough for a longer type: on the bench's
             # look-alike set, "brand + head noun" raised the share of items in mixed products from 0.0088 to 0.0119.
             # A model spec both titles give ("VoltNest 65W charger") counts as a type word.
             j = cands[c]
-            if n_shared + 1 == half[c] and not _model_specs(its[i].title).isdisjoint(_model_specs(its[j].title)):
+            spec = _same_model(its[i].title, its[j].title)
+            if spec is False:
+                continue  # "VoltNest 100W charger" is not its 65W charger
+            if spec and n_shared + 1 == half[c]:
                 n_shared += 1
-            if n_shared < half[c]:
+            if n_shared < (1 if few else half[c]):
                 continue
-            score = n_shared + _says_head(listing_types[j], words, run_heads)
-            if score < 2:
+            head_named = _says_head(listing_types[j], words, run_heads)
+            if n_shared < half[c] and not head_named and all(type_df[w] > RARE_TYPE_WORD for w in listing_types[j].words.intersection(words)):
+                continue  # one word of a few listings' brand, and a common one ("portable"), says too little
+            score = n_shared + head_named
+            if score < need:
                 continue
             if naming is None:
                 naming = type_words.intersection(words)
             if score > len(naming.difference(topic_words[j])):
-                scored.append((score, uf.find(j)))
+                scored.append((score, uf.find(j), listing_types[j].words))
         if not scored:
             continue
-        scored.sort(reverse=True)
-        best, root = scored[0]
-        if best < 2 or any(s == best and r != root for s, r in scored[1:]):
-            continue  # two type words (or the head noun) of one of the brand's listings, unambiguously
+        scored.sort(key=lambda x: (-x[0], x[1]))
+        best, root, kind = scored[0]
+        if any(s == best and r != root and w != kind for s, r, w in scored[1:]):
+            continue  # a tie between two of the brand's listings of different types: neither
+
         ri = uf.find(i)
         if ri != root and _compatible(uf.meta(root), uf.meta(ri), config.price_band, same_brand=False):
             uf.union(root, ri)
@@ -766,6 +806,8 @@ def _listing_topics(
             if a is None:
                 continue
             a_head = heads.get(a)
+            if a_head == head and _other_kind(phrases[g], phrases[a], nouns):
+                continue
             # without either head noun, a pair says what both are made of ("memory foam": a pillow, slippers),
             # unless it says what both do ("heatless curling": a rod headband, a ribbon)
             if head not in pair and a_head not in pair and (_doing(phrases[g]) & _doing(phrases[a])).isdisjoint(pair):
@@ -774,7 +816,7 @@ def _listing_topics(
                 votes[a] = votes.get(a, 0) + 1
         for key in same_head:
             a = anchor_of_head.get(key)
-            if a is not None:
+            if a is not None and not _other_kind(phrases[g], phrases[a], nouns):
                 votes[a] = votes.get(a, 0) + 1
         if votes:
             anchor[g] = max(votes, key=lambda a: (votes[a], -position[a]))
@@ -788,6 +830,19 @@ def _listing_topics(
     for g in sorted(anchor):
         first.setdefault(anchor[g], g)
     return {g: first[a] for g, a in anchor.items()}
+
+
+def _other_kind(a: tuple[str, ...], b: tuple[str, ...], nouns: Collection[str]) -> bool:
+    """Two phrases of one head noun whose words before it differ, one of them a product of the run itself:
+    "Treadmill Mat" is a mat for a treadmill, not a "Yoga Mat"."""
+    pre_a, pre_b = _pre_head(a), _pre_head(b)
+    return pre_a is not None and pre_b is not None and pre_a != pre_b and (pre_a in nouns or pre_b in nouns)
+
+
+@lru_cache(maxsize=1 << 14)
+def _pre_head(phrase: tuple[str, ...]) -> str | None:
+    """The stem of the word before a type phrase's head noun ("treadmill" in "Anti-Slip Treadmill Mat")."""
+    return single_stem(phrase[-2]) if len(phrase) > 1 else None
 
 
 @lru_cache(maxsize=1 << 14)
@@ -895,5 +950,6 @@ def _participle(word: str) -> bool:
 def clear_caches() -> None:
     """Forget every memoised title, link and word (benchmarks start each timed call cold)."""
     _doing.cache_clear()
+    _pre_head.cache_clear()
     _model_specs.cache_clear()
     text.clear_caches()

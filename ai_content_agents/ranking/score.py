@@ -25,7 +25,7 @@ from pydantic import BaseModel
 
 from ..models import ProductRef, Signals, SourceEvidence, Trend, TrendItem
 from .entities import ListingType
-from .text import category_buckets, clean_title, item_ids, normalise_title, product_url_rank
+from .text import category_buckets, clean_title, item_ids, normalise_title, product_url_rank, title_tokens
 
 @dataclass(frozen=True, slots=True)
 class Weights:
@@ -62,17 +62,21 @@ class Run:
     types: Mapping[int, ListingType] = field(default_factory=dict)  # listing position → what its title says it is
 
     def brand(self, i: int) -> str | None:
-        """A listing's brand: its brand field, else the brand word of its title, as the title spells it."""
+        """A listing's brand, as it is spelled: its brand field, without a shop's suffix when the run knows the
+        brand ("StrideDesk Official" → "StrideDesk"), else the brand word of its title ("Luxe&Lark")."""
         it = self.items[i]
-        if it.brand:
-            return it.brand
         listing_type = self.types.get(i)
         word = listing_type.brand if listing_type is not None else None
+        if it.brand:
+            first = it.brand.split(None, 1)[0]
+            return first if word and first != it.brand.strip() and title_tokens(first)[:1] == (word,) else it.brand
         if word is None:
             return None
         at = it.title.casefold().find(word)
-        spelled = it.title[at : at + len(word)] if at >= 0 else ""
-        return spelled if spelled.casefold() == word else word
+        if at < 0:
+            return word
+        spelled = it.title[at:].split(None, 1)[0].rstrip(",;:.)")  # the whole word it is part of ("Luxe&Lark")
+        return spelled if title_tokens(spelled)[:1] == (word,) else word
 
 
 _FIELDS_SET = {model: set(model.model_fields) for model in (Trend, SourceEvidence, ProductRef)}

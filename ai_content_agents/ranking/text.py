@@ -297,6 +297,7 @@ _TOPIC_TOKENS = _Memo(_topic_tokens, 1 << 19)
 topic_tokens = _TOPIC_TOKENS.__getitem__  # `_topic_tokens`, memoised
 
 
+_FEATURE_MARKS = frozenset(("no", "under", "over"))  # "… Harness No Pull", "… Treadmill Under Desk"
 # the second word of a two-word brand ("Example Labs", "Knead & Co"), never the start of a product type
 _BRAND_TAILS = frozenset("labs co inc llc ltd company brands naturals".split())
 
@@ -304,7 +305,12 @@ _BRAND_TAILS = frozenset("labs co inc llc ltd company brands naturals".split())
 def type_phrase(title: str, brand: str | None = None) -> tuple[str, ...]:
     """The words of a listing title that say what the product is, in order: the text before the first
     comma, dash, bracket, "with" or "for", and before "and"/"&" (so "Magnetic Phone Grip and Stand" →
-    "Magnetic Phone Grip") or a "no" after the type ("Dog Harness No Pull"), without the brand, specs and filler. Original spelling, for naming topics."""
+    "Magnetic Phone Grip") or a "no", "under" or "over" after the type ("Dog Harness No Pull", "Walking Pad
+    Under Desk"), without the brand, specs and filler. Original spelling, for naming topics."""
+    if brand and "&" in title:
+        first, _, rest = title.partition(" ")
+        if "&" in first and title_tokens(first)[:1] == (brand,):  # "Luxe&Lark Diaper Caddy": all of the brand goes
+            title = rest
     low = title.casefold()
     head = title
     if (  # _TYPE_SPLIT's clues, unrolled: most titles at scale have none, and skip the patterns
@@ -324,12 +330,13 @@ def type_phrase(title: str, brand: str | None = None) -> tuple[str, ...]:
         head = _STRIP_ANY_CASE.sub(" ", head)  # listings shout in title case: "2026 New", "Best Seller", "380 ML"
     words = head.split() if plain else _WORD.findall(head)
     looked_up = zip(words, map(_PHRASE_WORDS.__getitem__, words), strict=True)
-    phrase = [w for w, (folded, stems) in looked_up if stems and folded != brand]
+    marked = " no " in low or " under " in low or " over " in low or low.startswith(("no ", "under ", "over "))
+    phrase = [w for w, (folded, stems) in looked_up if (stems or (marked and folded in _FEATURE_MARKS)) and folded != brand]
     if len(phrase) > 1 and phrase[0].casefold() in _BRAND_TAILS:  # "(Example) Labs Niacinamide Serum"
         phrase = phrase[1:]
-    if " no " in low:  # "Dog Harness No Pull": what follows "no" after the type is a feature
-        cut = next((k for k, w in enumerate(phrase) if k and w.casefold() == "no"), None)
-        phrase = phrase[:cut]
+    if marked:  # "Dog Harness No Pull", "Walking Pad Treadmill Under Desk": after the type, a feature follows
+        cut = next((k for k, w in enumerate(phrase) if k and w.casefold() in _FEATURE_MARKS), None)
+        phrase = [w for w in phrase[:cut] if w.casefold() not in _FEATURE_MARKS]  # "Under Desk Treadmill" keeps its type
     return tuple(phrase)
 
 

@@ -142,12 +142,14 @@ def test_same_brand_different_product_types_never_merge() -> None:
     talk_a = item("x", "cloudstep memory foam slippers restock", q=0.3)
     talk_b = item("youtube", "cloudstep memory foam insoles long-term", q=0.3)
     vague = item("youtube", "CloudStep slippers: worth it?", q=0.2)  # the brand and the head noun only
-    trends = rank([slippers, insoles, on_slippers, on_insoles, talk_a, talk_b, vague, *other_listings()], WIDE, NOW)
+    other = item("x", "CloudStep memory foam, any good?", q=0.2)  # words both of its listings have
+    trends = rank([slippers, insoles, on_slippers, on_insoles, talk_a, talk_b, vague, other, *other_listings()], WIDE, NOW)
     assert not _same_product(trends, slippers, insoles)
     assert _same_product(trends, slippers, on_slippers) and _same_product(trends, insoles, on_insoles)
     assert not _same_product(trends, talk_a, talk_b)
-    # one word of a three-word type is too little to claim the product, but it is the same kind of thing
-    assert not _same_product(trends, slippers, vague) and not _same_product(trends, insoles, vague)
+    # a brand with two listings: its slippers are the only ones it lists; "memory foam" could be either
+    assert _same_product(trends, slippers, vague) and not _same_product(trends, insoles, vague)
+    assert not _same_product(trends, slippers, other) and not _same_product(trends, insoles, other)
 
 
 def test_two_asins_never_merge_however_alike_their_titles() -> None:
@@ -327,6 +329,21 @@ def test_products_made_of_the_same_material_are_not_one_type() -> None:
     assert _story_of(trends, neck) is _story_of(trends, pillow)
 
 
+def test_a_brand_with_one_listing_is_named_by_one_word_of_its_type() -> None:
+    """ReboundMax lists one massage gun: "ReboundMax gun on my calves" is about it, though its title says "Massage
+    Gun Deep Tissue, Percussion Muscle Massager". A brand with many listings needs more than one word (the bench's
+    look-alike set measures why)."""
+    gun = listing("ReboundMax Massage Gun Deep Tissue, Percussion Muscle Massager with 6 Heads", "B0FMGUNMX1", q=0.5)
+    caption = item("tiktok", "ReboundMax gun on my calves after leg day", q=0.4)
+    many = [listing(f"Zentro {t}", f"B0ZENTRO{k:02d}", q=0.2) for k, t in enumerate((
+        "Massage Gun Mini Portable", "Foam Roller Deep Tissue", "Yoga Mat Extra Thick", "Resistance Bands Set",
+        "Jump Rope Speed Cable"))]
+    zentro = item("tiktok", "Zentro gun after leg day", q=0.3)
+    trends = rank([gun, caption, *many, zentro, *other_listings()], WIDE, NOW)
+    assert _same_product(trends, gun, caption)
+    assert not _same_product(trends, many[0], zentro)
+
+
 def test_a_brand_mention_in_other_words_for_its_type_joins_its_listing() -> None:
     """Captions say "lashes" where the listing says "eyelashes" and "phone" where it says "smartphone"; with the
     brand and another word of the listing's type (here its model), they are that product. So is a caption that
@@ -379,15 +396,37 @@ def test_a_product_type_is_named_without_brand_model_or_feature_words() -> None:
         "memory foam travel pillows": listing("Zenvo Memory Foam Travel Pillow, Neck Support", "B0ZENVO001", q=0.9),
         "dog harnesses": listing("TrailTail Dog Harness No Pull, Reflective", "B0TRAIL001", q=0.8),
         "niacinamide serums": listing("Nordic Labs 10% Niacinamide Serum, 1 fl oz", "B0NORDIC01", q=0.75),
+        "diaper caddy organizers": listing("Luxe&Lark Diaper Caddy Organizer, Felt Nursery Storage", "B0LUXE0001", q=0.72),
         "reusable makeup remover pads": listing("Ultra-Soft Reusable Makeup Remover Pads by PureFace, 16 Pack", "B0PUREPAD1", q=0.7),
         "smartphones": listing("Nuvo X9 Smartphone, 128GB, Unlocked, 6.7 inch Display", "B0NUVOX901", q=0.6),
         "travel mini hair straighteners": listing("Travel Size Mini Hair Straightener, Dual Voltage", "B0MINISTR1", q=0.5),
     }
-    trends = rank([*rows.values(), *other_listings()], WIDE, NOW)
+    tour = item("tiktok", "desk tour 2026", q=0.5)  # "Under Desk" says where the walking pad goes, not what it is
+    rows["walking pad treadmills"] = listing("StrideDesk Walking Pad Treadmill Under Desk, 2.5HP Portable", "B0STRIDE01", q=0.4)
+    trends = rank([*rows.values(), tour, *other_listings()], WIDE, NOW)
     assert {name: _story_of(trends, it).topic for name, it in rows.items()} == {name: name for name in rows}
+    assert _story_of(trends, tour) is not _story_of(trends, rows["walking pad treadmills"])
     brands = {p.title: p.brand for t in trends for p in t.products}
     assert brands[rows["reusable makeup remover pads"].title] == "PureFace"
     assert brands[rows["travel mini hair straighteners"].title] is None
+    assert brands[rows["diaper caddy organizers"].title] == "Luxe&Lark"
+
+
+def test_a_shops_products_carry_its_brand_and_a_mat_for_a_treadmill_is_no_yoga_mat() -> None:
+    """TikTok Shop rows name the shop ("StrideDesk Official"): its products are StrideDesk's, and the shop's
+    walking pad is the StrideDesk walking pad on Amazon. A treadmill mat shares "mat" and "slip" with a yoga mat,
+    but it is a mat for a treadmill, a product of this run."""
+    pad = listing("StrideDesk Walking Pad Treadmill Under Desk, 2.5HP Portable", "B0STRIDE01", q=0.9)
+    walkease = listing("WalkEase Under Desk Treadmill, Portable Mini Treadmill", "B0WALKEZ01", q=0.3)
+    yoga = listing("ZenFlow Non-Slip Yoga Mat, 1/4 Inch Thick", "B0ZENFLOW1", q=0.4)
+    shop = [item("tiktok_shop", title, q=q, sid=f"p{k}", canonical_ids=[f"tiktok_product:17290000000001{k:02d}"],
+                 brand="StrideDesk Official", age_h=None)
+            for k, (title, q) in enumerate((("Walking Pad Under Desk Treadmill with Remote", 0.6),
+                                            ("Anti-Slip Treadmill Mat for Walking Pad", 0.3)))]
+    trends = rank([pad, walkease, yoga, *shop, *other_listings()], WIDE, NOW)
+    assert _same_product(trends, pad, shop[0])
+    assert {p.brand for t in trends for p in t.products if shop[1].key in p.item_keys} == {"StrideDesk"}
+    assert _story_of(trends, shop[1]) is not _story_of(trends, yoga)
 
 
 # --- caps and relevance -----------------------------------------------------------------
