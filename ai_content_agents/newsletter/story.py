@@ -24,7 +24,7 @@ def sources_of_kind(kind: SourceKind) -> tuple[str, ...]:
 CREATOR_MIN_MULTIPLE = 3.0
 # a thread is worth quoting when it beats its community's usual engagement by this much
 THREAD_MIN_MULTIPLE = 2.0
-NAME_MAX_WORDS = 5
+NAME_MAX_WORDS = 6
 SELLER_SUBREDDITS = frozenset(
     s.lower()
     for s in (
@@ -88,17 +88,24 @@ def corroborated(trend: Trend) -> bool:
     return "single_source" not in trend.flags and len({e.source for e in trend.evidence if e.counted}) >= 2
 
 
+_PACK = re.compile(r"\s+\d+\s*-?\s*(?:pack|pk|count|ct|pcs|pieces|pairs?|sets?)\s*$", re.I)  # "… 2 Pack"
 _SIZE = re.compile(r"\d+(?:[.,]\d+)?-?(?:ml|l|oz|g|kg|mg|lbs?|pcs|pk|ct|mah|w|in|ft|qt|cm|mm)", re.I)  # "30ml", "40oz"
 
 
 def short_name(title: str) -> str:
     """A listing title as a name people say: "SnapGrip Magnetic Phone Grip and Stand, MagSafe…" → "SnapGrip Magnetic
-    Phone Grip". Cut at the first comma, dash, bar, bracket or colon, then before "and/with/for", at most 5 words."""
+    Phone Grip". Cut at the first comma, dash, bar, bracket or colon, then before "and/with/for/under/no/compatible", at most
+    NAME_MAX_WORDS words: the brand and the words that end on the product's noun ("Aurelle Gold Plated Chunky Hoop
+    Earrings", not "Aurelle 14K Gold Plated Chunky")."""
     text = re.split(r",|\s[-–—|]\s|\s\(|:\s", title, maxsplit=1)[0].strip()
-    text = re.split(r"\s+(?:and|with|for|&)\s+", text, maxsplit=1)[0].strip()
-    words = text.split()[:NAME_MAX_WORDS]
+    text = re.split(r"\s+(?:and|with|for|&|under|over|no|compatible)\s+", text, maxsplit=1, flags=re.I)[0].strip()
+    words = _PACK.sub("", text).split() or text.split()  # "… Screen Protector 2 Pack" ends at "Protector"
     while len(words) > 1 and (not any(c.isalpha() for c in words[-1]) or _SIZE.fullmatch(words[-1])):
-        words.pop()  # "… Screen Protector 2" (of "2 Pack"), "… Serum 30ml" end at the word before
+        words.pop()  # "… Screen Protector 2", "… Serum 30ml" end at the word before
+    if len(words) > NAME_MAX_WORDS:  # a grade or size ("14K") goes first, then the words after the brand
+        words = [w for w in words if not any(c.isdigit() for c in w)] or words
+        if len(words) > NAME_MAX_WORDS:  # the brand and the words that end on the noun
+            words = [words[0], *words[1 - NAME_MAX_WORDS :]]
     return " ".join(words) or title.strip()
 
 

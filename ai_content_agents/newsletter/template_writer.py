@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import zlib
+from urllib.parse import urlsplit
 from collections.abc import Sequence
 
 from .evidence import Claim, Figure, SourceFacts, TrendPayload, trend_payload
@@ -55,6 +56,11 @@ def _sentence(clause: str) -> str:
     if first.startswith(("r/", "@")) or first[1:2].isupper():
         return clause
     return clause[:1].upper() + clause[1:]
+
+
+def _poss(name: str) -> str:
+    """A name's possessive: "Affordable Gold Reviews'", "@glowdiaries's" (a handle keeps its 's)."""
+    return f"{name}'" if name.endswith("s") and not name.startswith("@") else f"{name}'s"
 
 
 _PLURAL_FORMS = {"is": "are", "has": "have", "its": "their"}
@@ -118,9 +124,8 @@ class _Story:
         if ev.window.startswith("since") and ev.published:
             # short variants, rotated by story and clause: any five words in a row then include the date or
             # the item's own words, so no phrase repeats across an issue
-            return _pick((f"since {ev.published}", f"up since {ev.published}", f"from {ev.published} on",
-                          f"(posted {ev.published})", f"live since {ev.published}", f"out since {ev.published}",
-                          f"first up {ev.published}"), self.slot * 3 + k)
+            return _pick((f"since {ev.published}", f"(posted {ev.published})", f"(up since {ev.published})",
+                          f"(published {ev.published})", f"(online since {ev.published})"), self.slot * 3 + k)
         if _timed(ev.window) and ev.observed:
             span = " ".join(ev.window.split()[:2])
             # by story only: each story's slot is its own, so consecutive stories say a window three ways
@@ -153,7 +158,10 @@ class _Story:
             parts.append(f"{c.display} comments")
         numbers = " and ".join(parts) or "a standout showing"
         when = self.when(ev, k)
-        if ev.source == "tiktok_shop":
+        if ev.source == "tiktok_shop" and ev.key.startswith("tiktok_shop:video:"):  # a video's sales, not the product's
+            text = _pick((f"{numbers} through one video in your TikTok Shop {when}",
+                          f"one video in your TikTok Shop drove {numbers} {when}"), self.slot + k)
+        elif ev.source == "tiktok_shop":
             text = _pick((f"{numbers} in your TikTok Shop {when}", f"your TikTok Shop logged {numbers} {when}"), self.slot + k)
         elif ev.source == "reddit":
             sub = f"r/{_u(ev.group).removeprefix('r/')}" if ev.group else "Reddit"
@@ -166,8 +174,8 @@ class _Story:
             handle = (f"@{who}" if ev.source in ("tiktok", "x") else who) if who else ""
             kind = "post" if ev.source == "x" else "video"
             if handle:
-                text = _pick((f"{numbers} on {handle}'s {ev.source_label} {kind} {when}",
-                              f"{handle}'s {kind} on {ev.source_label} drew {numbers} {when}",
+                text = _pick((f"{numbers} on {_poss(handle)} {ev.source_label} {kind} {when}",
+                              f"{_poss(handle)} {kind} on {ev.source_label} drew {numbers} {when}",
                               f"{numbers} for {handle} on {ev.source_label} {when}"), self.slot + k)
             else:
                 text = f"{numbers} on {ev.source_label} {when}"
@@ -181,6 +189,8 @@ class _Story:
         pos = self.metric(ev, "position")
         vel = next((f for f in ev.figures if f.field == "amazon.signals.velocity"), None)
         cat = _u(ev.category) or "its category"
+        if "movers" in (ev.group or "").casefold():  # a place on Movers & Shakers, not a sales rank
+            cat = _pick((f"{cat} Movers & Shakers", f"the {cat} movers list", f"{cat} movers"), self.slot + k)
         when = self.when(ev, k + 1)
         if gain is not None and pos is not None:
             if not long:
@@ -274,7 +284,8 @@ class _Story:
 
     def why(self, section: str) -> str:
         srcs = self.counted
-        social = [self.by_source[s].source_label for s in ("tiktok", "youtube", "reddit", "x") if s in srcs]
+        # platforms talking about the named product itself (not about its type in general)
+        social = [self.by_source[s].source_label for s in ("tiktok", "youtube", "reddit", "x") if s in self.own]
         if section == S.CREATORS and self.lead is not None:
             video = self.p.facts(self.p.video) or self.lead
             ref = _u(video.about) or self.ref  # what the video shows: the named product, another, or the type
@@ -357,10 +368,16 @@ def _money_value(display: str) -> float | None:
 
 # --- per section ---------------------------------------------------------------------------------------
 def _links(p: TrendPayload, first: str = "") -> list[str]:
+    """Up to two links, one per site: a second "View on Amazon" would be another product's listing."""
     urls = [first] if first else []
     urls += [ev.url for ev in p.evidence if ev.key == p.lead]
-    urls += list(p.canonical_urls)
-    return list(dict.fromkeys(u for u in urls if u))[:2]
+    others = {ev.url for ev in p.evidence if ev.about_product}  # another product's page is not this one's
+    urls += [u for u in p.canonical_urls if u not in others]
+    out: dict[str, str] = {}  # site → its first link
+    for u in urls:
+        if u:
+            out.setdefault((urlsplit(u).hostname or "").removeprefix("www."), u)
+    return list(out.values())[:2]
 
 
 def _headline(st: _Story, section: str) -> str:
@@ -400,13 +417,13 @@ def _headline(st: _Story, section: str) -> str:
         subject = (_u(video.about) if video is not None and video.about else "") or name or "a product video"
         unit = "plays" if video is not None and video.source == "tiktok" else "views"
         if not name and mult is not None:
-            return _pick((f"{who}'s latest video runs {mult.display} the usual {unit}",
+            return _pick((f"{_poss(who)} latest video runs {mult.display} the usual {unit}",
                           f"{who} posts a video at {mult.display} the usual {unit}"), st.slot)
         if mult is not None:
-            return _pick((f"{subject}: {who}'s video runs {mult.display} its norm",
+            return _pick((f"{subject}: {_poss(who)} video runs {mult.display} its norm",
                           f"{who} gets {mult.display} the usual {unit} with {subject}",
                           f"{subject} {_agree(subject, 'lifts')} {who} to {mult.display} the usual {unit}"), st.slot)
-        return f"{who}'s {subject} video is pulling ahead"
+        return f"{_poss(who)} {subject} video is pulling ahead"
     return f"{name} {says('is')} outrunning {says('its')} norm"
 
 
@@ -428,11 +445,12 @@ def story_copy(p: TrendPayload, section: str, slot: int) -> TrendCopy:
         caption = _excerpt(_u(focus.item_title))
         who = f"@{_u(focus.author)}" if focus.author and focus.source == "tiktok" else _u(focus.author) or focus.source_label
         if caption:
-            claim = f"The caption, by {who}: “{caption}”"
+            label = {"youtube": "The title", "x": "The post", "reddit": "The post"}.get(focus.source, "The caption")
+            claim = f"{label}, by {who}: “{caption}”"
     return TrendCopy(
         cluster_id=p.cluster_id,
         claim=claim,
-        headline=_headline(st, section),
+        headline=_sentence(_headline(st, section)),
         signal=signal,
         why_it_matters=st.why(section),
         corroboration=st.corroboration({focus.key} if focus else set()),
@@ -464,14 +482,14 @@ def action(st: _Story, section: str, focus: SourceFacts | None) -> str:
                       f"Set a low-stock alert on {ref} so a sell-out does not stall the momentum."), st.slot)
     if section == S.CREATORS and focus is not None and not st.name:
         handle = f"@{_u(focus.author)}" if focus.author and focus.source == "tiktok" else _u(focus.author) or "the creator"
-        return _pick((f"Study {handle}'s hook and test the same demo with your own product in a single post this week.",
+        return _pick((f"Study {_poss(handle)} hook and test the same demo with your own product in a single post this week.",
                       f"Ask {handle} what they would charge to feature your product in the same format.",
-                      f"Save {handle}'s video as a reference and brief your next creator on its first seconds."), st.slot)
+                      f"Save {_poss(handle)} video as a reference and brief your next creator on its first seconds."), st.slot)
     if section == S.CREATORS and focus is not None:
         handle = f"@{_u(focus.author)}" if focus.author and focus.source == "tiktok" else _u(focus.author) or "the creator"
         tag = f" in #{_u(focus.group)}" if focus.group and focus.source == "tiktok" and " " not in focus.group else ""
         return _pick((f"Brief a few creators{tag} on the hook {handle} used, linking your own {ref} alternative.",
-                      f"Study {handle}'s opening seconds and test the same demo of {ref} in a single post this week.",
+                      f"Study {_poss(handle)} opening seconds and test the same demo of {ref} in a single post this week.",
                       f"Offer {handle} a paid repost or a sample of your closest product while the video is hot."), st.slot)
     if "amazon" in srcs and p.price:
         return _pick((f"Put your closest product next to the {p.price} {ref} listing and close the gap in price or bundle.",
@@ -513,17 +531,18 @@ def thread_copy(p: TrendPayload, slot: int, attached_to: str | None) -> TrendCop
         where = f"r/{_u(thread.group).removeprefix('r/')}"
     elif thread is not None and thread.author:
         where = f"X (@{_u(thread.author)})"
-    headline = _pick((f"On {where}: {name}", f"{where} weighs in on {name}", f"{name}, as {where} sees it"), slot)
+    headline = _sentence(_pick((f"On {where}: {name}", f"{where} weighs in on {name}", f"{name}, as {where} sees it"), slot))
     signal = ""
     if thread is not None:
         clause = st.fact(thread)
         signal = _sentence(clause) + "."
-    claim = next((c for c in p.claims if thread is None or c.key == thread.key), None) or (p.claims[0] if p.claims else None)
+    # the thread's own claim: never another item's quoted under this thread's name
+    claim = next((c for c in p.claims if thread is None or c.key == thread.key), None)
     if attached_to:
         there = attached_to[0].lower() + attached_to[1:] if attached_to.startswith("The ") else attached_to
-        why = _pick((f"This is the sellers' side of {st.ref}, written up above in {there}.",
-                     f"Read it next to the entry on {st.ref} in {there}: it shows how sellers are handling it.",
-                     f"It adds the sellers' view to {st.ref}, covered in {there}."), slot)
+        why = _pick((f"This is the view from the thread on {st.ref}, written up above in {there}.",
+                     f"Read it next to the entry on {st.ref} in {there}: it shows how people who buy and sell it talk.",
+                     f"It adds a first-hand view to {st.ref}, covered in {there}."), slot)
     else:
         why = _pick(("Seller threads show where supply and margins are heading before the listings do.",
                      f"People who stock {st.ref} are comparing notes in public, which usually comes before a wave of copies."),

@@ -182,3 +182,29 @@ def test_a_plural_product_name_takes_a_plural_verb_and_a_subreddit_takes_an() ->
     assert not re.search(r"Clippers (is|jumps|climbs|surges|reaches|moves|takes)\b", said), said
     assert re.search(r"Clippers (jump|climb|surge)\b", said), said
     assert not re.search(r"\ba r/", said, re.I) and "an r/cats thread" in said, said
+
+
+def test_amazon_places_links_and_shop_videos_say_what_they_are() -> None:
+    """A place on Movers & Shakers is no sales rank; a second "View on Amazon" would be the look-alike's listing;
+    units a shop video drove are the video's, not the product's."""
+    from ai_content_agents.newsletter.evidence import trend_payload
+    from ai_content_agents.newsletter.template_writer import story_copy
+
+    pad = S.item("amazon", "B0FWALKPD1", "StrideDesk Walking Pad Treadmill Under Desk, 2.5HP Portable",
+                 {"position": 1, "percent_gain": 2639}, m_s=20.0, level="page", q=0.9, price="229.99",
+                 category="Sports & Outdoors", window="24 h sales-rank change", asin="B0FWALKPD1")
+    pad.group = "movers-and-shakers/sporting-goods"
+    other = S.item("amazon", "B0FWALKEZ1", "WalkEase Under Desk Treadmill, Portable Mini Treadmill",
+                   {"position": 9, "percent_gain": 150}, m_s=2.0, level="page", q=0.3, price="199.99",
+                   category="Sports & Outdoors", window="24 h sales-rank change", asin="B0FWALKEZ1")
+    video = S.item("tiktok_shop", "video:7449000000000000201", "my 3pm walking pad reset", {"units_sold": 180},
+                   m_s=3.0, level="history", q=0.6, kind="trailing 21 d before the window", window="7 d to Nov 20")
+    trend = S.story("story:pads", 1, [pad, other, video], topic="walking pads", product=pad.title, brand="StrideDesk",
+                    score=0.99)
+    for slot in range(6):
+        copy = story_copy(trend_payload(trend), TOP, slot)
+        text = " ".join([copy.signal, copy.corroboration])
+        assert "Movers & Shakers" in text or "movers" in text, text
+        assert not re.search(r"#1 in Sports & Outdoors(?! [Mm]overs)", text), text
+        assert sum("amazon.com" in u for u in copy.links) <= 1, copy.links
+        assert "180 units sold" not in text or "video" in text, text

@@ -116,5 +116,9 @@ def test_a_product_name_never_ends_on_a_pack_size() -> None:
     assert story.short_name("ZenShield Tempered Glass Screen Protector 2 Pack") == "ZenShield Tempered Glass Screen Protector"
     assert story.short_name("Vitamin C Brightening Serum 30ml") == "Vitamin C Brightening Serum"  # nor on a size
     assert story.short_name("Insulated Tumbler 40oz") == "Insulated Tumbler"
+    # a long name keeps its brand and the words that end on its noun, not a cut mid-phrase
+    assert story.short_name("Aurelle 14K Gold Plated Chunky Hoop Earrings for Women") == "Aurelle Gold Plated Chunky Hoop Earrings"
+    assert story.short_name("StrideDesk Walking Pad Treadmill Under Desk, 2.5HP") == "StrideDesk Walking Pad Treadmill"
+    assert story.short_name("StrapHaus Braided Solo Loop Band Compatible with Apple Watch") == "StrapHaus Braided Solo Loop Band"
     assert story.reference("Magnetic Clear Phone Case") == "Magnetic Clear Phone Case"  # not "Magnetic Clear"
     assert story.reference("LumaGlow LED Face Mask") == "LumaGlow"
