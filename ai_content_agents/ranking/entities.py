@@ -176,6 +176,8 @@ def _title_brand(title: str, toks: tuple[str, ...], vocab: frozenset[str]) -> st
 def _field_brand(field: str, vocab: frozenset[str]) -> str | None:
     """A brand field as a brand: a shop's name that starts with a brand of the run ("StrideDesk Official",
     "Aurelle Jewelry", "Luxe&Lark Official") is that brand; any other field is itself."""
+    if field.isalnum():  # one plain word (most brand fields): itself
+        return normalise_brand(field)
     first = title_tokens(field.split(None, 1)[0]) if field.strip() else ()
     return first[0] if first and first[0] in vocab else normalise_brand(field)
 
@@ -480,10 +482,7 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
             # look-alike set, "brand + head noun" raised the share of items in mixed products from 0.0088 to 0.0119.
             # A model spec both titles give ("VoltNest 65W charger") counts as a type word.
             j = cands[c]
-            spec = _same_model(its[i].title, its[j].title)
-            if spec is False:
-                continue  # "VoltNest 100W charger" is not its 65W charger
-            if spec and n_shared + 1 == half[c]:
+            if n_shared + 1 == half[c] and _same_model(its[i].title, its[j].title):
                 n_shared += 1
             if n_shared < (1 if few else half[c]):
                 continue
@@ -495,8 +494,8 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
                 continue
             if naming is None:
                 naming = type_words.intersection(words)
-            if score > len(naming.difference(topic_words[j])):
-                scored.append((score, uf.find(j), listing_types[j].words))
+            if score > len(naming.difference(topic_words[j])) and _same_model(its[i].title, its[j].title) is not False:
+                scored.append((score, uf.find(j), listing_types[j].words))  # "VoltNest 100W" is not its 65W charger
         if not scored:
             continue
         scored.sort(key=lambda x: (-x[0], x[1]))
