@@ -486,10 +486,12 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
                 n_shared += 1
             if n_shared < (1 if few else half[c]):
                 continue
-            head_named = _says_head(listing_types[j], words, run_heads)
-            if n_shared < half[c] and not head_named and all(type_df[w] > RARE_TYPE_WORD for w in listing_types[j].words.intersection(words)):
+            lt = listing_types[j]
+            if n_shared < half[c] and all(type_df[w] > RARE_TYPE_WORD for w in lt.words.intersection(words)) and not (
+                _says_head(lt, words, run_heads)
+            ):
                 continue  # one word of a few listings' brand, and a common one ("portable"), says too little
-            score = n_shared + head_named
+            score = n_shared + _says_head(lt, words, run_heads)
             if score < need:
                 continue
             if naming is None:

@@ -330,13 +330,15 @@ def type_phrase(title: str, brand: str | None = None) -> tuple[str, ...]:
         head = _STRIP_ANY_CASE.sub(" ", head)  # listings shout in title case: "2026 New", "Best Seller", "380 ML"
     words = head.split() if plain else _WORD.findall(head)
     looked_up = zip(words, map(_PHRASE_WORDS.__getitem__, words), strict=True)
-    marked = " no " in low or " under " in low or " over " in low or low.startswith(("no ", "under ", "over "))
-    phrase = [w for w, (folded, stems) in looked_up if (stems or (marked and folded in _FEATURE_MARKS)) and folded != brand]
+    if " no " in low or " under " in low or " over " in low or low.startswith(("no ", "under ", "over ")):
+        # "Dog Harness No Pull", "Walking Pad Treadmill Under Desk": after the type, a feature follows
+        marked = [w for w, (folded, stems) in looked_up if (stems or folded in _FEATURE_MARKS) and folded != brand]
+        cut = next((k for k, w in enumerate(marked) if k and w.casefold() in _FEATURE_MARKS), None)
+        phrase = [w for w in marked[:cut] if w.casefold() not in _FEATURE_MARKS]  # "Under Desk Treadmill" keeps its type
+    else:
+        phrase = [w for w, (folded, stems) in looked_up if stems and folded != brand]
     if len(phrase) > 1 and phrase[0].casefold() in _BRAND_TAILS:  # "(Example) Labs Niacinamide Serum"
-        phrase = phrase[1:]
-    if marked:  # "Dog Harness No Pull", "Walking Pad Treadmill Under Desk": after the type, a feature follows
-        cut = next((k for k, w in enumerate(phrase) if k and w.casefold() in _FEATURE_MARKS), None)
-        phrase = [w for w in phrase[:cut] if w.casefold() not in _FEATURE_MARKS]  # "Under Desk Treadmill" keeps its type
+        del phrase[0]
     return tuple(phrase)
 
 
