@@ -367,6 +367,8 @@ def label_of(
             return "breakout", f"{source}: new, with no earlier baseline, and above the volume floor"
     for source, sig in counted:
         if sig.velocity is not None and sig.velocity > 0 and "too_recent" not in sig.flags:
+            if sig.metric.endswith("_per_hour"):  # a rate since posting (Reddit), not a change on a stored capture
+                return "climbing", f"{source}: still gaining {sig.metric.removesuffix('_per_hour')} by the hour"
             return "climbing", f"{source}: {sig.metric} rising against its earlier level"
     if not counted:
         return _NOT_COUNTED

@@ -485,6 +485,16 @@ def test_labels_carry_their_reason() -> None:
     assert by[flat.key].label == "steady" and by[flat.key].label_reason
 
 
+def test_a_reddit_posts_rate_is_not_called_a_rise_on_an_earlier_capture() -> None:
+    """Reddit's velocity is the post's upvotes per hour since posting: its label must not claim an earlier level
+    that no capture recorded."""
+    post = item("reddit", "this lint roller actually works", q=0.6, is_commerce=True, velocity=120.0)
+    assert post.signals is not None
+    post = post.model_copy(update={"signals": post.signals.model_copy(update={"metric": "upvotes_per_hour"})})
+    story = rank([post], WIDE, NOW)[0]
+    assert story.label == "climbing" and "earlier" not in story.label_reason and "reddit" in story.label_reason
+
+
 def test_a_climb_seen_weeks_ago_is_peaked_now() -> None:
     """Replaying an old snapshot weeks later: what was climbing then is old news now."""
     rising = listing("Riser Gadget Two", "B0RISE0001", q=0.6, velocity=340.0)
