@@ -454,6 +454,7 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
         by_word[b] = words_of, [(len(listing_types[j].words) + 1) // 2 for j in cands]
     run_heads = {t.head for t in listing_types.values()}
     type_df = Counter(chain.from_iterable(t.words for t in listing_types.values()))
+    rare_words: dict[int, frozenset[str]] = {}  # a listing → its type words in at most RARE_TYPE_WORD listings
     # a mention naming one brand joins the brand's listing it names; so does a brand's TikTok Shop product, by its
     # own type words, with the brand's Amazon listing ("StrideDesk Official" sells the StrideDesk walking pad)
     for i in range(len(its)):
@@ -487,11 +488,14 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
             if n_shared < (1 if few else half[c]):
                 continue
             lt = listing_types[j]
-            if n_shared < half[c] and all(type_df[w] > RARE_TYPE_WORD for w in lt.words.intersection(words)) and not (
-                _says_head(lt, words, run_heads)
-            ):
-                continue  # one word of a few listings' brand, and a common one ("portable"), says too little
-            score = n_shared + _says_head(lt, words, run_heads)
+            head_named = lt.head in words
+            if n_shared < half[c] and not head_named:  # one word of a few listings' brand: a rare one, or the head
+                rare = rare_words.get(j)
+                if rare is None:
+                    rare = rare_words[j] = frozenset(w for w in lt.words if type_df[w] <= RARE_TYPE_WORD)
+                if rare.isdisjoint(words) and not _says_head(lt, words, run_heads):
+                    continue  # a common word ("portable") says too little
+            score = n_shared + (head_named or _says_head(lt, words, run_heads))
             if score < need:
                 continue
             if naming is None:
