@@ -7,9 +7,12 @@ Products, strictest first:
    Shop titles lead with the brand: a first word that never appears later in another listing title, does
    not lead most of them and is no common descriptor ("Travel", "Ultra"); in a run of a few listings, only
    such words spelled as brands, "PuffPod"; or the maker after "by": "… Pads by PureFace") and one-word
-   brand fields. A caption, post or video title that names exactly one brand as a whole word *and* at
-   least half of that brand's listing type words, counting its head noun twice ("LED mask", "blender";
-   "lashes" says "eyelashes" here), joins that listing; a tie between two listings joins neither.
+   brand fields; a shop's name that starts with a brand ("StrideDesk Official") is that brand. A caption,
+   post or video title that names exactly one brand as a whole word *and* at least half of that brand's
+   listing type words, counting its head noun twice ("LED mask", "blender"; "lashes" says "eyelashes"
+   here; a model spec both give, "65W", counts as one), joins that listing; for a brand with a few
+   listings, its head noun or one rare word of it is enough ("ReboundMax gun"); a tie between two
+   listings joins neither. A brand's TikTok Shop product joins its Amazon listing the same way.
 3. Guarded fuzzy titles last, only within one brand (or when neither side names one), never across two
    ASINs or two shop products, a category or a price band. One title's words must hold the other's
    (titles that differ both ways name two things: "CloudStep slippers" / "CloudStep insoles") and, without
@@ -17,7 +20,8 @@ Products, strictest first:
 
 Stories: a listing whose product-type phrase shares two words with a stronger listing that anchors a
 topic ("LED Face Mask" / "LED Face Mask - Red Light…"), one of them a head noun or what both do
-("Heatless Curling …"), joins it; "memory foam" alone does not make a pillow and slippers one type.
+("Heatless Curling …"), joins it; "memory foam" alone does not make a pillow and slippers one type, and
+a word before the head noun that is another product of the run makes a type of its own ("Treadmill Mat").
 Links go to anchors only, so types that merely overlap pairwise (pillowcase → sleep mask → eye pads …)
 never chain into one story. Mentions that did not join a product join the topic whose type words they
 use (two of them; or the topic's own head noun when no other topic has it, or with the generic words of
