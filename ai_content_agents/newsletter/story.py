@@ -103,7 +103,7 @@ def short_name(title: str) -> str:
     while len(words) > 1 and (not any(c.isalpha() for c in words[-1]) or _SIZE.fullmatch(words[-1])):
         words.pop()  # "… Screen Protector 2", "… Serum 30ml" end at the word before
     if len(words) > NAME_MAX_WORDS:  # a grade or size ("14K") goes first, then the words after the brand
-        words = [w for w in words if not any(c.isdigit() for c in w)] or words
+        words = [w for w in words if not _DIGIT.search(w)] or words
         if len(words) > NAME_MAX_WORDS:  # the brand and the words that end on the noun
             words = [words[0], *words[1 - NAME_MAX_WORDS :]]
     return " ".join(words) or title.strip()

@@ -492,14 +492,18 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
             if n_shared < (1 if few else half[c]):
                 continue
             lt = listing_types[j]
-            head_named = lt.head in words
+            head_named: bool | None = lt.head in words or None  # None: not read yet (the compound check costs more)
             if n_shared < half[c] and not head_named:  # one word of a few listings' brand: a rare one, or the head
                 rare = rare_words.get(j)
                 if rare is None:
                     rare = rare_words[j] = frozenset(w for w in lt.words if type_df[w] <= RARE_TYPE_WORD)
-                if rare.isdisjoint(words) and not _says_head(lt, words, run_heads):
-                    continue  # a common word ("portable") says too little
-            score = n_shared + (head_named or _says_head(lt, words, run_heads))
+                if rare.isdisjoint(words):
+                    head_named = _says_head(lt, words, run_heads)
+                    if not head_named:
+                        continue  # a common word ("portable") says too little
+            if head_named is None:
+                head_named = _says_head(lt, words, run_heads)
+            score = n_shared + head_named
             if score < need:
                 continue
             if naming is None:
@@ -787,9 +791,10 @@ def _listing_topics(
     topic's anchor joins that anchor's topic (the one it shares most pairs with, then the stronger);
     otherwise it anchors a topic of its own. One word of the pair is the head noun of either listing or
     says what both do ("Heatless Curling …"): "memory foam" alone does not make a pillow and slippers one
-    type. Both words are specific, or one is a generic word and the
-    other a head noun ("travel pillow" in a travel list), or two listings of one head noun share one more
-    word, however common ("phone case" on a list of cases). An accessory never joins the type it serves
+    type. Both words are specific, or one is a generic word and the other a head noun ("travel pillow" in
+    a travel list), or two listings of one head noun share one more word, however common ("phone case" on
+    a list of cases); two listings of one head noun whose words before it differ, one of those a product of
+    the run, are two types ("Treadmill Mat" / "Yoga Mat"). An accessory never joins the type it serves
     ("Air Fryer Liners" / "Air Fryer"). Links only to anchors, never through members: pairwise links
     chain ("a b" ~ "b c" ~ "c d" …) until unrelated types fill one story."""
     anchor_of: dict[tuple[str, str], int] = {}  # a pair → the anchor holding it (at most one)
