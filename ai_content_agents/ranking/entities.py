@@ -674,6 +674,7 @@ def group_topics(products: Products, strength: Sequence[float]) -> list[Topic | 
     phrases: dict[int, tuple[str, ...]] = {}
     heads: dict[int, str] = {}
     vocab: dict[int, frozenset[str]] = {}
+    brand_groups: dict[str, list[int]] = defaultdict(list)  # a brand → the groups its listings lead
     topic_words = products.topic_words
     for g, i in enumerate(lead):
         if i is None:
@@ -682,6 +683,8 @@ def group_topics(products: Products, strength: Sequence[float]) -> list[Topic | 
         vocab[g] = frozenset(topic_words[i]).difference((brand,))
         if head:
             heads[g] = head
+        if brand:
+            brand_groups[brand].append(g)
     df = Counter(chain.from_iterable(types.values()))
     limit = _generic_limit(len(types))
     head_df = Counter(heads.values())
@@ -736,6 +739,10 @@ def group_topics(products: Products, strength: Sequence[float]) -> list[Topic | 
         words: Collection[str] = (
             topic_words[group[0]] if len(group) == 1 else frozenset(chain.from_iterable(map(topic_words.__getitem__, group)))
         )
+        brands = products.brands[group[0]] if len(group) == 1 else frozenset().union(*map(products.brands.__getitem__, group))
+        if brands and (named := _named_by_brands(brands, words, brand_groups, types, topic_of)) is not None:
+            topic_members[named].append(g)
+            continue
         found = proposing_words & words
         if not found:
             continue
@@ -780,6 +787,30 @@ def group_topics(products: Products, strength: Sequence[float]) -> list[Topic | 
         for g in gs:
             out[g] = topic
     return out
+
+
+def _named_by_brands(
+    brands: Collection[str], words: Collection[str], brand_groups: dict[str, list[int]], types: dict[int, frozenset[str]],
+    topic_of: dict[int, int],
+) -> int | None:
+    """The topic a post's brands name, each by a word of its own listings' types that only one of its types has
+    ("Solenna huggies"; not "Aurelle gold" when Aurelle sells gold hoops and a gold necklace): the topic most of
+    them name, if one does. A post comparing brands is about none of their products, but about their type."""
+    votes: dict[int, int] = {}
+    for b in brands:
+        topics_of_word: dict[str, set[int]] = {}
+        for g in brand_groups.get(b, ()):
+            for w in types[g].intersection(words):
+                topics_of_word.setdefault(w, set()).add(topic_of[g])
+        named = {t for ts in topics_of_word.values() if len(ts) == 1 for t in ts}
+        if len(named) == 1:
+            t = named.pop()
+            votes[t] = votes.get(t, 0) + 1
+    if not votes:
+        return None
+    top = max(votes.values())
+    best = [t for t, n in votes.items() if n == top]
+    return best[0] if len(best) == 1 else None
 
 
 def _listing_topics(

@@ -389,6 +389,25 @@ def test_a_post_about_a_type_joins_the_story_its_type_words_name() -> None:
     assert _story_of(trends, desk) is not _story_of(trends, charging)
 
 
+def test_a_post_naming_two_brands_joins_the_story_of_their_type() -> None:
+    """A post comparing brands is about no one product, but it is about the type those brands sell here: the
+    huggie hoops, though it says only "huggies" or "hoops". A brand word with a type its listings of two
+    types share ("gold", Aurelle's necklace and hoops) says no type."""
+    hoops = listing("Aurelle 14K Gold Plated Chunky Hoop Earrings for Women, Lightweight", "B0JHOOPS01", q=0.9)
+    necklace = listing("Aurelle Dainty Paperclip Chain Necklace, 14K Gold Plated, 18 inch", "B0JNECKL01", q=0.5)
+    solenne = listing("Solenne Gold Huggie Hoop Earrings, 14K Plated Small Hoops for Women", "B0JHUGGI01", q=0.3)
+    solenna = listing("Solenna Gold Huggie Hoop Earrings, 14K Plated Small Hoops for Women", "B0JHUGGI02", q=0.4)
+    psa = item("x", "PSA: Solenne and Solenna are different sellers. the Solenna huggies tarnished in a week", q=0.6)
+    tested = item("youtube", "Amazon gold hoops tested: Aurelle vs Solenne vs Solenna", q=0.5)
+    haul = item("tiktok", "Aurelle and Glint gold haul, all under $30", q=0.4)
+    trends = rank([hoops, necklace, solenne, solenna, psa, tested, haul, *other_listings()], WIDE, NOW)
+    huggies = _story_of(trends, solenna)
+    assert _story_of(trends, psa) is huggies and not _same_product(trends, solenna, psa)
+    assert _story_of(trends, tested) in (huggies, _story_of(trends, hoops))
+    assert _story_of(trends, tested) is not _story_of(trends, necklace)
+    assert _story_of(trends, haul) not in (_story_of(trends, hoops), _story_of(trends, necklace))
+
+
 def test_a_product_type_is_named_without_brand_model_or_feature_words() -> None:
     """Titles carry brands of two words or after "by", model numbers, descriptors and features after the noun; the type is what
     an editor would call it, in at most four words, and the brand is the maker's."""
