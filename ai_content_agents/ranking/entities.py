@@ -39,7 +39,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import chain, combinations, islice
+from itertools import chain, combinations, compress, islice, pairwise
 from typing import NamedTuple
 
 from ..models import TrendItem
@@ -459,11 +459,12 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
     run_heads = {t.head for t in listing_types.values()}
     type_df = Counter(chain.from_iterable(t.words for t in listing_types.values()))
     rare_words: dict[int, frozenset[str]] = {}  # a listing → its type words in at most RARE_TYPE_WORD listings
-    # a mention naming one brand joins the brand's listing it names; so does a brand's TikTok Shop product, by its
-    # own type words, with the brand's Amazon listing ("StrideDesk Official" sells the StrideDesk walking pad)
-    for i in range(len(its)):
-        in_shop = listing[i] and its[i].source == "tiktok_shop"
-        if (listing[i] and not in_shop) or len(brands[i]) != 1:
+    # a brand's TikTok Shop product joins, by its own type words, the brand's Amazon listing ("StrideDesk Official"
+    # sells the StrideDesk walking pad); then a mention naming one brand joins the brand's product it names
+    in_shop_listing = [listing[i] and its[i].source == "tiktok_shop" for i in range(len(its))]
+    for i in chain(compress(range(len(its)), in_shop_listing), (i for i in range(len(its)) if not listing[i])):
+        in_shop = in_shop_listing[i]
+        if len(brands[i]) != 1:
             continue
         (b,) = brands[i]
         if b not in by_word:
@@ -471,7 +472,8 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
         words: Collection[str] = listing_types[i].words if in_shop else topic_words[i]
         shared: dict[int, int] = {}  # the brand's listings sharing type words with the mention → how many
         words_of, half = by_word[b]
-        for w in words_of.keys() & words:
+        common = words_of.keys() & words
+        for w in common:
             for c in words_of[w]:
                 if not (in_shop and its[by_brand[b][c]].source == "tiktok_shop"):
                     shared[c] = shared.get(c, 0) + 1
@@ -489,7 +491,14 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
             j = cands[c]
             if n_shared + 1 == half[c] and _same_model(its[i].title, its[j].title):
                 n_shared += 1
-            if n_shared < (1 if few else half[c]):
+            # or, said together, the two words that end its type or come before its head noun, when no other
+            # product of the brand has them and the mention names none of the brand's other types ("Aurelle chunky
+            # hoops"; both words of its Amazon listing and of its TikTok Shop listing, one product)
+            if n_shared < (1 if few else half[c]) and not (
+                2 <= n_shared == len(common)
+                and _says_type_end(listing_types[j].phrase, topic_words[i])
+                and all(uf.find(cands[k]) == uf.find(j) for w in common for k in words_of[w])
+            ):
                 continue
             lt = listing_types[j]
             head_named: bool | None = lt.head in words or None  # None: not read yet (the compound check costs more)
@@ -884,6 +893,19 @@ def _other_kind(a: tuple[str, ...], b: tuple[str, ...], nouns: Collection[str]) 
     return pre_a is not None and pre_b is not None and pre_a != pre_b and (pre_a in nouns or pre_b in nouns)
 
 
+def _says_type_end(phrase: tuple[str, ...], words: Sequence[str]) -> bool:
+    """A mention's words (in order) hold the two words that end a type phrase, or the two before its head noun,
+    side by side: "chunky hoops" of "Gold Plated Chunky Hoop Earrings"."""
+    ends = _type_ends(phrase)
+    return bool(ends) and not ends.isdisjoint(pairwise(words))
+
+
+@lru_cache(maxsize=1 << 14)
+def _type_ends(phrase: tuple[str, ...]) -> frozenset[tuple[str, str]]:
+    stems = [single_stem(w) for w in phrase[-3:]]
+    return frozenset((a, b) for a, b in pairwise(stems) if a is not None and b is not None)
+
+
 @lru_cache(maxsize=1 << 14)
 def _pre_head(phrase: tuple[str, ...]) -> str | None:
     """The stem of the word before a type phrase's head noun ("treadmill" in "Anti-Slip Treadmill Mat")."""
@@ -996,5 +1018,6 @@ def clear_caches() -> None:
     """Forget every memoised title, link and word (benchmarks start each timed call cold)."""
     _doing.cache_clear()
     _pre_head.cache_clear()
+    _type_ends.cache_clear()
     _model_specs.cache_clear()
     text.clear_caches()

@@ -344,6 +344,27 @@ def test_a_brand_with_one_listing_is_named_by_one_word_of_its_type() -> None:
     assert not _same_product(trends, many[0], zentro)
 
 
+def test_a_brand_with_many_listings_is_named_by_two_words_only_one_of_them_has() -> None:
+    """Aurelle lists six pieces; "the Aurelle chunky hoops I wear every day" names two words of its hoops'
+    title that none of its other listings has, so it is about the hoops, though the title says "Gold Plated
+    Chunky Hoop Earrings". "Aurelle gold plated haul" uses words three of them share: it is about none."""
+    titles = (
+        "Aurelle 14K Gold Plated Chunky Hoop Earrings for Women, Lightweight",
+        "Aurelle Dainty Paperclip Chain Necklace, 14K Gold Plated, 18 inch",
+        "Aurelle Stackable Rings Set, 5 Pcs Gold Plated Thin Stacking Rings",
+        "Aurelle Pearl Drop Earrings, Sterling Silver",
+        "Aurelle Tennis Bracelet, Cubic Zirconia",
+        "Aurelle Travel Jewelry Case with Mirror",
+    )
+    rows = [listing(t, f"B0AUREL{k:03d}", q=0.5 - 0.05 * k) for k, t in enumerate(titles)]
+    hoops = rows[0]
+    caption = item("tiktok", "the Aurelle chunky hoops I wear every single day. under $20", q=0.6)
+    haul = item("tiktok", "Aurelle gold plated haul, is it worth it?", q=0.4)
+    trends = rank([*rows, caption, haul, *other_listings(30)], WIDE, NOW)  # six of 36 listings: a brand
+    assert _same_product(trends, hoops, caption)
+    assert not any(_same_product(trends, r, haul) for r in rows)
+
+
 def test_a_brand_mention_in_other_words_for_its_type_joins_its_listing() -> None:
     """Captions say "lashes" where the listing says "eyelashes" and "phone" where it says "smartphone"; with the
     brand and another word of the listing's type (here its model), they are that product. So is a caption that
