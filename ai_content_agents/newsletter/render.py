@@ -39,10 +39,11 @@ def footer(nl: Newsletter) -> str:
     ok = sum(1 for s in nl.report.sources if s.status in ("ok", "partial", "stale"))
     note = f"Fact-check: {grounded}/{total} figures grounded in the data"
     if claims:
-        note += f"; {claims} third-party claim(s) quoted and attributed, not counted as our figures"
+        said = "1 third-party claim" if claims == 1 else f"{claims} third-party claims"
+        note += f"; {said} quoted and attributed, not counted as our figures"
     note += f". Sources with data: {ok}/{len(nl.report.sources)}."
     if nl.withheld:
-        note += f" {len(nl.withheld)} section(s) withheld."
+        note += " 1 section withheld." if len(nl.withheld) == 1 else f" {len(nl.withheld)} sections withheld."
     if nl.sample:
         note = "SAMPLE DATA. " + note
     return note

@@ -208,3 +208,17 @@ def test_amazon_places_links_and_shop_videos_say_what_they_are() -> None:
         assert not re.search(r"#1 in Sports & Outdoors(?! [Mm]overs)", text), text
         assert sum("amazon.com" in u for u in copy.links) <= 1, copy.links
         assert "180 units sold" not in text or "video" in text, text
+
+
+def test_the_footer_counts_claims_and_withheld_sections_in_words_that_agree() -> None:
+    from ai_content_agents.newsletter.render import footer
+
+    nl = issue()
+    claims = sum(len(c.claims) for c in nl.factcheck)
+    assert claims >= 1
+    text = footer(nl)
+    assert "(s)" not in text
+    assert (f"{claims} third-party claims quoted" if claims > 1 else "1 third-party claim quoted") in text
+    one = nl.model_copy(deep=True)
+    one.sections[0].error = "the writer timed out"
+    assert "1 section withheld." in footer(one) and "(s)" not in footer(one)
