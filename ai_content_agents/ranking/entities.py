@@ -218,6 +218,31 @@ def _same_model(a: str, b: str) -> bool | None:
     return False if {u for _, u in sa} & {u for _, u in sb} else None
 
 
+# a number said bare, the way owners name a model ("IronCore 52.5", "Vitamix 5200"): with a decimal point or three
+# digits or more, not a price, a percentage, a count of something or a figure with a unit
+_BARE_NUMBER = re.compile(
+    r"(?<![\w.,$€£#/+-])(\d+\.\d+|\d{3,})(?![\w%,]|\.\d|\s?(?:ml|oz|lbs?|g|kg|mg|w|mah|gb|tb|hz|in|inch|inches|ft|mm|cm|l|qt"
+    r"|pack|pcs|pieces|hours?|hrs?|days?|weeks?|months?|years?|times|k|x|units|orders|sold|views|likes|followers|reviews"
+    r"|stars|steps|calories|people)\b)",
+    re.IGNORECASE,
+)
+_TITLE_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+@lru_cache(maxsize=1 << 14)
+def _title_numbers(title: str) -> frozenset[str]:
+    return frozenset(_TITLE_NUMBER.findall(title))
+
+
+def _numbered(title: str, cands: list[int], its: Sequence[TrendItem], uf: _UnionFind) -> int | None:
+    """The one product of a brand (its root) whose listing titles give the model number a mention says bare."""
+    numbers = {n for n in _BARE_NUMBER.findall(title) if not (len(n) == 4 and n[:2] in ("19", "20"))}  # not a year
+    if not numbers:
+        return None
+    roots = {uf.find(j) for j in cands if not numbers.isdisjoint(_title_numbers(its[j].title))}
+    return roots.pop() if len(roots) == 1 else None
+
+
 # --------------------------------------------------------------------------------------
 # Products
 # --------------------------------------------------------------------------------------
@@ -520,7 +545,9 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
             if score > len(naming.difference(topic_words[j])) and _same_model(its[i].title, its[j].title) is not False:
                 scored.append((score, uf.find(j), listing_types[j].words))  # "VoltNest 100W" is not its 65W charger
         if not scored:
-            continue
+            if in_shop or not _DIGIT(its[i].title) or (root := _numbered(its[i].title, cands, its, uf)) is None:
+                continue
+            scored.append((1, root, frozenset()))
         scored.sort(key=lambda x: (-x[0], x[1]))
         best, root, kind = scored[0]
         if any(s == best and r != root and w != kind for s, r, w in scored[1:]):
@@ -1020,4 +1047,5 @@ def clear_caches() -> None:
     _pre_head.cache_clear()
     _type_ends.cache_clear()
     _model_specs.cache_clear()
+    _title_numbers.cache_clear()
     text.clear_caches()

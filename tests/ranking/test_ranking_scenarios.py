@@ -365,6 +365,22 @@ def test_a_brand_with_many_listings_is_named_by_two_words_only_one_of_them_has()
     assert not any(_same_product(trends, r, haul) for r in rows)
 
 
+def test_a_brand_and_a_model_number_only_one_of_its_products_gives_name_that_product() -> None:
+    """Owners call a product by its number: "IronCore 52.5" is the 5-52.5 lb dumbbell set. A year, a price, a count
+    of months or a number two of the brand's products give names none."""
+    bells = listing("IronCore Adjustable Dumbbells Set, 5-52.5 lb Quick-Select Dial Dumbbell Pair", "B0FDUMBBL1", q=0.8)
+    bar = listing("IronCore Doorway Pull Up Bar, No Screw Installation, 300 lb Capacity", "B0FPULLUP1", q=0.4)
+    bench = listing("IronCore Weight Bench, Foldable, 300 lb Capacity", "B0FBENCH01", q=0.3)
+    owner = item("reddit", "IronCore 52.5 after 6 months: the dial is great, the cradles not so much", q=0.6)
+    year = item("x", "IronCore 2026 lineup leaked?", q=0.3)
+    price = item("tiktok", "IronCore under $300 this week", q=0.3)
+    shared = item("tiktok", "IronCore 300 is sturdier than I thought", q=0.3)
+    trends = rank([bells, bar, bench, owner, year, price, shared, *other_listings()], WIDE, NOW)
+    assert _same_product(trends, bells, owner)
+    for post in (year, price, shared):
+        assert not any(_same_product(trends, r, post) for r in (bells, bar, bench))
+
+
 def test_a_brand_mention_in_other_words_for_its_type_joins_its_listing() -> None:
     """Captions say "lashes" where the listing says "eyelashes" and "phone" where it says "smartphone"; with the
     brand and another word of the listing's type (here its model), they are that product. So is a caption that
