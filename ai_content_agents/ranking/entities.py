@@ -545,7 +545,7 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
             if score > len(naming.difference(topic_words[j])) and _same_model(its[i].title, its[j].title) is not False:
                 scored.append((score, uf.find(j), listing_types[j].words))  # "VoltNest 100W" is not its 65W charger
         if not scored:
-            if in_shop or not _DIGIT(its[i].title) or (root := _numbered(its[i].title, cands, its, uf)) is None:
+            if in_shop or not _BARE_NUMBER.search(its[i].title) or (root := _numbered(its[i].title, cands, its, uf)) is None:
                 continue
             scored.append((1, root, frozenset()))
         scored.sort(key=lambda x: (-x[0], x[1]))
@@ -766,6 +766,18 @@ def group_topics(products: Products, strength: Sequence[float]) -> list[Topic | 
             if 1 < head_owners[h] <= MAX_TOPICS_PER_WORD:
                 shared_heads[h].append(t)
     proposing_words = proposing.keys()
+    by_brand: dict[str, dict[str, set[int]]] = {}  # a brand → its listings' telling type words → their topics
+
+    def brand_words(b: str) -> dict[str, set[int]]:
+        out = by_brand.get(b)
+        if out is None:
+            out = by_brand[b] = {}
+            for g in brand_groups.get(b, ()):
+                for w in types[g]:
+                    if df[w] <= RARE_TYPE_WORD or w == heads.get(g):
+                        out.setdefault(w, set()).add(topic_of[g])
+        return out
+
     topic_members: dict[int, list[int]] = defaultdict(list)
     for g in range(n_groups):
         if g in topic_of:
@@ -775,43 +787,44 @@ def group_topics(products: Products, strength: Sequence[float]) -> list[Topic | 
         words: Collection[str] = (
             topic_words[group[0]] if len(group) == 1 else frozenset(chain.from_iterable(map(topic_words.__getitem__, group)))
         )
-        brands = products.brands[group[0]] if len(group) == 1 else frozenset().union(*map(products.brands.__getitem__, group))
-        if brands and (named := _named_by_brands(brands, words, brand_groups, types, topic_of)) is not None:
-            topic_members[named].append(g)
-            continue
         found = proposing_words & words
-        if not found:
-            continue
-        hits: dict[int, int] = {}  # topic → how many of its type words the mention uses
-        for w in found:
-            for t in proposing[w]:
-                hits[t] = hits.get(t, 0) + 1
         best: tuple[int, int, int, int] | None = None
-        top = max(hits.values())
-        if top >= 2:  # two type words: the topic with the most (then the most vocabulary words) wins
-            for t, in_type in hits.items():
-                if in_type == top:
-                    key = (in_type, 0, len(v_words[t].intersection(words)), -t)
-                    best = key if best is None or key > best else best
-        else:  # one type word: the topic's own head noun, or a head noun with the topic's generic words
-            # ("wireless charging stand" when "wireless" and "charging" are everywhere), or two specific words
-            # of its vocabulary; type words before vocabulary
-            own_head = {unique_heads[w] for w in unique_heads.keys() & words}
-            qualified: dict[int, int] = {}  # topic → how many of its generic type words the mention uses
-            if not generic.isdisjoint(words):
-                for t in chain(own_head, *map(shared_heads.__getitem__, shared_heads.keys() & words)):
-                    if n := len(t_generic[t].intersection(words)):
-                        qualified[t] = n
-            in_vocab_of: dict[int, int] = {}  # topic → how many specific words of its vocabulary the mention uses
-            for w in v_specific.keys() & words:
-                for t in v_specific[w]:
-                    in_vocab_of[t] = in_vocab_of.get(t, 0) + 1
-            for t in chain((t for t, n in in_vocab_of.items() if n >= 2), own_head, qualified):
-                if t in hits:
-                    key = (1, qualified.get(t, 0), in_vocab_of.get(t, 0), -t)
-                    best = key if best is None or key > best else best
+        if found:
+            hits: dict[int, int] = {}  # topic → how many of its type words the mention uses
+            for w in found:
+                for t in proposing[w]:
+                    hits[t] = hits.get(t, 0) + 1
+            top = max(hits.values())
+            if top >= 2:  # two type words: the topic with the most (then the most vocabulary words) wins
+                for t, in_type in hits.items():
+                    if in_type == top:
+                        key = (in_type, 0, len(v_words[t].intersection(words)), -t)
+                        best = key if best is None or key > best else best
+            else:  # one type word: the topic's own head noun, or a head noun with the topic's generic words
+                # ("wireless charging stand" when "wireless" and "charging" are everywhere), or two specific words
+                # of its vocabulary; type words before vocabulary
+                own_head = {unique_heads[w] for w in unique_heads.keys() & words}
+                qualified: dict[int, int] = {}  # topic → how many of its generic type words the mention uses
+                if not generic.isdisjoint(words):
+                    for t in chain(own_head, *map(shared_heads.__getitem__, shared_heads.keys() & words)):
+                        if n := len(t_generic[t].intersection(words)):
+                            qualified[t] = n
+                in_vocab_of: dict[int, int] = {}  # topic → how many specific words of its vocabulary the mention uses
+                for w in v_specific.keys() & words:
+                    for t in v_specific[w]:
+                        in_vocab_of[t] = in_vocab_of.get(t, 0) + 1
+                for t in chain((t for t, n in in_vocab_of.items() if n >= 2), own_head, qualified):
+                    if t in hits:
+                        key = (1, qualified.get(t, 0), in_vocab_of.get(t, 0), -t)
+                        best = key if best is None or key > best else best
         if best is not None:
             topic_members[-best[3]].append(g)
+            continue
+        # no type's words: a post naming brands joins the type their words name ("the Solenna huggies tarnished")
+        brands = products.brands[group[0]] if len(group) == 1 else frozenset().union(*map(products.brands.__getitem__, group))
+        if brands and (named := _named_by_brands(brands, words, brand_words)) is not None:
+            topic_members[named].append(g)
+
     out: list[Topic | None] = [None] * n_groups
     for t, gs in topic_members.items():
         by_strength = sorted(gs, key=lambda g: (_lead_rank(lead[g], strength), g))
@@ -825,20 +838,15 @@ def group_topics(products: Products, strength: Sequence[float]) -> list[Topic | 
     return out
 
 
-def _named_by_brands(
-    brands: Collection[str], words: Collection[str], brand_groups: dict[str, list[int]], types: dict[int, frozenset[str]],
-    topic_of: dict[int, int],
-) -> int | None:
-    """The topic a post's brands name, each by a word of its own listings' types that only one of its types has
-    ("Solenna huggies"; not "Aurelle gold" when Aurelle sells gold hoops and a gold necklace): the topic most of
-    them name, if one does. A post comparing brands is about none of their products, but about their type."""
+def _named_by_brands(brands: Collection[str], words: Collection[str], words_of: Callable[[str], dict[str, set[int]]]) -> int | None:
+    """The topic a post's brands name, each by a word of its own listings' types (their head noun or a word few
+    listings use) that only one of its types has ("Solenna huggies"; not "Aurelle gold" when Aurelle sells gold
+    hoops and a gold necklace): the topic most of them name, if one does. A post comparing brands is about none
+    of their products, but about their type."""
     votes: dict[int, int] = {}
     for b in brands:
-        topics_of_word: dict[str, set[int]] = {}
-        for g in brand_groups.get(b, ()):
-            for w in types[g].intersection(words):
-                topics_of_word.setdefault(w, set()).add(topic_of[g])
-        named = {t for ts in topics_of_word.values() if len(ts) == 1 for t in ts}
+        topics_of = words_of(b)
+        named = {t for w in topics_of.keys() & words if len(ts := topics_of[w]) == 1 for t in ts}
         if len(named) == 1:
             t = named.pop()
             votes[t] = votes.get(t, 0) + 1
