@@ -134,6 +134,22 @@ def test_look_alike_titles_of_different_brands_never_merge() -> None:
     assert story is _story_of(trends, iron) and len(story.products) == 2
 
 
+def test_a_brand_spelled_with_one_more_letter_is_another_brand() -> None:
+    """PawPals sells a copy of the PawPal fountain: posts that say "PawPal" are about PawPal's, a post that says
+    both compares them and is about neither product."""
+    pawpal = listing("PawPal Cat Water Fountain, 2.5L Automatic Pet Water Dispenser, Ultra Quiet Pump", "B0PFOUNT01",
+                     q=0.7, price="29.99")
+    pawpals = listing("PawPals Cat Water Fountain, 2.5L Automatic Pet Water Dispenser, Quiet Pump", "B0PFOUNT02",
+                      q=0.3, price="19.99")
+    caption = item("tiktok", "the PawPal fountain ended our 'only drinks from the faucet' era", q=0.8)
+    thread = item("reddit", "Switched to the PawPal fountain and my cat is finally drinking more", q=0.6)
+    psa = item("x", "PSA: PawPals (with an s) is not PawPal. different seller, the filters don't fit", q=0.5)
+    trends = rank([pawpal, pawpals, caption, thread, psa, *other_listings()], WIDE, NOW)
+    assert _same_product(trends, pawpal, caption) and _same_product(trends, pawpal, thread)
+    assert not _same_product(trends, pawpals, caption) and not _same_product(trends, pawpals, thread)
+    assert not _same_product(trends, pawpal, psa) and not _same_product(trends, pawpals, psa)
+
+
 def test_same_brand_different_product_types_never_merge() -> None:
     slippers = listing("CloudStep Memory Foam Slippers for Women", "B0CLOUDSL1", q=0.6)
     insoles = listing("CloudStep Memory Foam Insoles, Arch Support", "B0CLOUDIN1", q=0.5)
