@@ -544,8 +544,16 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
                 naming = type_words.intersection(words)
             if score > len(naming.difference(topic_words[j])) and _same_model(its[i].title, its[j].title) is not False:
                 scored.append((score, uf.find(j), listing_types[j].words))  # "VoltNest 100W" is not its 65W charger
-        if not scored:
-            if in_shop or not _BARE_NUMBER.search(its[i].title) or (root := _numbered(its[i].title, cands, its, uf)) is None:
+        if not scored:  # a model number said bare, or a brand with one product here ("the SharpRoll thing")
+            if in_shop:
+                continue
+            root = _numbered(its[i].title, cands, its, uf) if _BARE_NUMBER.search(its[i].title) else None
+            if root is None and len(roots := {uf.find(j) for j in cands}) == 1:
+                if naming is None:
+                    naming = type_words.intersection(words)
+                if not naming.difference(*(topic_words[j] for j in cands)):
+                    root = roots.pop()  # it names no other product's type words
+            if root is None:
                 continue
             scored.append((1, root, frozenset()))
         scored.sort(key=lambda x: (-x[0], x[1]))
@@ -766,16 +774,18 @@ def group_topics(products: Products, strength: Sequence[float]) -> list[Topic | 
             if 1 < head_owners[h] <= MAX_TOPICS_PER_WORD:
                 shared_heads[h].append(t)
     proposing_words = proposing.keys()
-    by_brand: dict[str, dict[str, set[int]]] = {}  # a brand → its listings' telling type words → their topics
+    # a brand → its listings' telling type words → their topics; and all its listings' topics
+    by_brand: dict[str, tuple[dict[str, set[int]], set[int]]] = {}
 
-    def brand_words(b: str) -> dict[str, set[int]]:
+    def brand_words(b: str) -> tuple[dict[str, set[int]], set[int]]:
         out = by_brand.get(b)
         if out is None:
-            out = by_brand[b] = {}
+            of_word: dict[str, set[int]] = {}
             for g in brand_groups.get(b, ()):
                 for w in types[g]:
                     if df[w] <= RARE_TYPE_WORD or w == heads.get(g):
-                        out.setdefault(w, set()).add(topic_of[g])
+                        of_word.setdefault(w, set()).add(topic_of[g])
+            out = by_brand[b] = of_word, {topic_of[g] for g in brand_groups.get(b, ())}
         return out
 
     topic_members: dict[int, list[int]] = defaultdict(list)
@@ -838,18 +848,23 @@ def group_topics(products: Products, strength: Sequence[float]) -> list[Topic | 
     return out
 
 
-def _named_by_brands(brands: Collection[str], words: Collection[str], words_of: Callable[[str], dict[str, set[int]]]) -> int | None:
+def _named_by_brands(
+    brands: Collection[str], words: Collection[str], words_of: Callable[[str], tuple[dict[str, set[int]], set[int]]]
+) -> int | None:
     """The topic a post's brands name, each by a word of its own listings' types (their head noun or a word few
     listings use) that only one of its types has ("Solenna huggies"; not "Aurelle gold" when Aurelle sells gold
-    hoops and a gold necklace): the topic most of them name, if one does. A post comparing brands is about none
-    of their products, but about their type."""
+    hoops and a gold necklace), or, counting half, by its name alone when it sells one type here ("Whiskr vs
+    LitterLuxe"): the topic most of them name, if one does. A post comparing brands is about none of their products, but about
+    their type."""
     votes: dict[int, int] = {}
     for b in brands:
-        topics_of = words_of(b)
-        named = {t for w in topics_of.keys() & words if len(ts := topics_of[w]) == 1 for t in ts}
+        topics_of, only = words_of(b)
+        named, weight = {t for w in topics_of.keys() & words if len(ts := topics_of[w]) == 1 for t in ts}, 2
+        if not named:
+            named, weight = only, 1  # its name alone says less than its name and a word of its type
         if len(named) == 1:
-            t = named.pop()
-            votes[t] = votes.get(t, 0) + 1
+            (t,) = named
+            votes[t] = votes.get(t, 0) + weight
     if not votes:
         return None
     top = max(votes.values())

@@ -461,6 +461,32 @@ def test_a_post_naming_two_brands_joins_the_story_of_their_type() -> None:
     assert _story_of(trends, haul) not in (_story_of(trends, hoops), _story_of(trends, necklace))
 
 
+def test_a_post_naming_only_brands_joins_what_those_brands_sell_here() -> None:
+    """SharpRoll sells one thing in this run: "the SharpRoll thing turned my dull knife into a tomato laser" is about
+    it. Whiskr and LitterLuxe sell only litter boxes here: a post comparing them is in the litter box story, on
+    neither product. A brand with two types here says neither type by its name alone."""
+    sharp = listing("SharpRoll Rolling Knife Sharpener Kit, Magnetic Angle Holder, Diamond Discs", "B0KSHARP01", q=0.7)
+    laser = item("tiktok", "the SharpRoll thing turned my dull Victorinox into a tomato laser in 2 minutes", q=0.9)
+    whiskr = listing("Whiskr Self-Cleaning Litter Box, Automatic Cat Litter Box with App Control", "B0PLITTR01", q=0.6)
+    luxe = listing("LitterLuxe Automatic Cat Litter Box Self Cleaning, Open-Top Design", "B0PLITTR02", q=0.4)
+    versus = item("tiktok", "Whiskr vs LitterLuxe: which one jammed less in my test", q=0.5)
+    bowl = listing("Zentra Slow Feeder Dog Bowl, Maze Design", "B0ZENBOWL1", q=0.3)
+    brush = listing("Zentra Deshedding Brush for Dogs and Cats", "B0ZENBRSH1", q=0.3)
+    zentra = item("x", "Zentra just dropped a holiday collab", q=0.4)
+    # ChopMate sells choppers and their blades; Kitchenry only mandolines: "chopper" says which, the name alone less
+    chopper = listing("ChopMate Vegetable Chopper, 12-in-1 Onion Dicer with Container", "B0KCHOP001", q=0.6)
+    blades = listing("ChopMate Replacement Blade Set for 12-in-1 Chopper", "B0KCHOP003", q=0.2)
+    mandoline = listing("Kitchenry Mandoline Slicer with 8 Blades, Spiralizer", "B0KCHOP002", q=0.5)
+    which = item("youtube", "ChopMate vs Kitchenry: which veggie chopper is worth it?", q=0.4)
+    rows = [sharp, laser, whiskr, luxe, versus, bowl, brush, zentra, chopper, blades, mandoline, which]
+    trends = rank([*rows, *other_listings(20)], WIDE, NOW)
+    assert _story_of(trends, which) is _story_of(trends, chopper) is not _story_of(trends, mandoline)
+    assert _same_product(trends, sharp, laser)
+    assert _story_of(trends, versus) is _story_of(trends, whiskr) is _story_of(trends, luxe)
+    assert not _same_product(trends, whiskr, versus) and not _same_product(trends, luxe, versus)
+    assert _story_of(trends, zentra) not in (_story_of(trends, bowl), _story_of(trends, brush))
+
+
 def test_a_product_type_is_named_without_brand_model_or_feature_words() -> None:
     """Titles carry brands of two words or after "by", model numbers, descriptors and features after the noun; the type is what
     an editor would call it, in at most four words, and the brand is the maker's."""
