@@ -180,10 +180,14 @@ def cluster(items: Sequence[TrendItem], config: RankConfig | None = None) -> lis
 # --------------------------------------------------------------------------------------
 
 
+# what a commerce flag says of the account, not of the post: a seller's sourdough birthday sells nothing
+_ACCOUNT_REASONS = frozenset({"tt_seller", "commerce_user", "shop_link_in_bio"})
+
+
 def relevant(item: TrendItem, niche: frozenset[str], ids: Iterable[str] | None = None) -> bool:
-    """A product or commerce signal, or a niche term: a listing, a product link, a commerce flag.
-    `ids`: the item's canonical ids when the caller has them."""
-    if is_listing(item) or item.is_commerce:
+    """A product or commerce signal, or a niche term: a listing, a product link, a commerce flag of the post
+    itself (its account being a seller's is not one). `ids`: the item's canonical ids when the caller has them."""
+    if is_listing(item) or (item.is_commerce and not _ACCOUNT_REASONS.issuperset(item.commerce_reasons or ("",))):
         return True
     for i in item_ids(item) if ids is None else ids:
         if i.startswith(("asin:", "tiktok_product:")):

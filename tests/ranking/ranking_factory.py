@@ -34,6 +34,7 @@ def item(
     metrics: dict[str, float] | None = None,
     url: str | None = None,
     is_commerce: bool = False,
+    commerce_reasons: Sequence[str] = (),
 ) -> TrendItem:
     sid = sid or f"id{next(_ids)}"
     return TrendItem(
@@ -51,6 +52,7 @@ def item(
         published_at=NOW - timedelta(hours=age_h) if age_h is not None else None,
         observed_at=NOW,
         is_commerce=is_commerce,
+        commerce_reasons=list(commerce_reasons),
         signals=Signals(
             metric="x",
             value=1.0,

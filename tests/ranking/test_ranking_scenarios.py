@@ -561,6 +561,19 @@ def test_off_topic_content_alone_in_its_group_stays_out_of_the_top() -> None:
     assert "off_topic" not in _story_of(niche.trends, cat).flags and niche.trends[0].lead_key == cat.key
 
 
+def test_a_sellers_video_about_nothing_it_sells_is_off_topic() -> None:
+    """A seller account makes no video a product video: its sourdough birthday is off topic, its tagged product
+    demo is not."""
+    account = ["tt_seller", "commerce_user", "shop_link_in_bio"]
+    starter = item("tiktok", "my sourdough starter Gerald turned 1 today", q=0.9, is_commerce=True,
+                   commerce_reasons=account)
+    demo = item("tiktok", "did 4 onions in 90 seconds and I didn't cry once", q=0.5, is_commerce=True,
+                commerce_reasons=[*account, "tiktok_shop_product"])
+    res = rank_with_stats([starter, demo], RankConfig(top_n=5), NOW)
+    assert "off_topic" in _story_of(res.trends, starter).flags
+    assert "off_topic" not in _story_of(res.trends, demo).flags and res.trends[0].lead_key == demo.key
+
+
 def test_tiktok_and_its_shop_product_are_one_independent_source() -> None:
     pid = "tiktok_product:1729000000000000001"
     video = item("tiktok", "aa9 bb9", q=0.6, links=["https://shop.tiktok.com/view/product/1729000000000000001"])
