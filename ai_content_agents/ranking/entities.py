@@ -356,6 +356,7 @@ class ListingType(NamedTuple):
     phrase: tuple[str, ...]  # `type_phrase`: "LED Face Mask"
     words: frozenset[str]  # `type_tokens`: {"led", "face", "mask"}
     head: str | None  # `head_token`: "mask"
+    kind: str  # its category's buckets ("pets"), "" when unknown
 
 
 def _says_head(listing: ListingType, words: Collection[str], heads: Collection[str | None]) -> bool:
@@ -468,7 +469,7 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
         brand = next(iter(brands[i]), None)  # left out when reading its type
         phrase = type_phrase(it.title, brand)
         types = type_tokens(phrase)
-        listing_types[i] = ListingType(brand, phrase, types, head_token(phrase))
+        listing_types[i] = ListingType(brand, phrase, types, head_token(phrase), ",".join(sorted(category_buckets(it.category))))
         type_words |= types
         for b in brands[i]:
             by_brand[b].append(i)
@@ -717,13 +718,14 @@ def group_topics(products: Products, strength: Sequence[float]) -> list[Topic | 
     types: dict[int, frozenset[str]] = {}
     phrases: dict[int, tuple[str, ...]] = {}
     heads: dict[int, str] = {}
+    kinds: dict[int, str] = {}
     vocab: dict[int, frozenset[str]] = {}
     brand_groups: dict[str, list[int]] = defaultdict(list)  # a brand → the groups its listings lead
     topic_words = products.topic_words
     for g, i in enumerate(lead):
         if i is None:
             continue
-        brand, phrases[g], types[g], head = products.types[i]
+        brand, phrases[g], types[g], head, kinds[g] = products.types[i]
         vocab[g] = frozenset(topic_words[i]).difference((brand,))
         if head:
             heads[g] = head
@@ -739,8 +741,10 @@ def group_topics(products: Products, strength: Sequence[float]) -> list[Topic | 
     rare = max(5, len(types) // 200)  # a linking pair needs one word this rare, so topics don't chain
 
     # listings whose type phrases share two type words with a stronger listing join its topic
+    lone = {h for h, c in head_df.items() if c <= RARE_TYPE_WORD} - generic  # head nouns that alone say the type
     topic_of = _listing_topics(
-        types, heads, phrases, nouns, generic, df, rare, sorted(types, key=lambda g: (_lead_rank(lead[g], strength), g))
+        types, heads, phrases, nouns, generic, df, rare, sorted(types, key=lambda g: (_lead_rank(lead[g], strength), g)),
+        {g: f"#{kinds[g]}" for g, h in heads.items() if h in lone and kinds[g]},
     )
     t_words: dict[int, set[str]] = defaultdict(set)
     v_words: dict[int, set[str]] = defaultdict(set)
@@ -874,7 +878,7 @@ def _named_by_brands(
 
 def _listing_topics(
     types: dict[int, frozenset[str]], heads: dict[int, str], phrases: dict[int, tuple[str, ...]], nouns: Collection[str],
-    generic: set[str], df: Counter[str], rare: int, order: list[int],
+    generic: set[str], df: Counter[str], rare: int, order: list[int], lone_kinds: dict[int, str],
 ) -> dict[int, int]:
     """group → its topic (the smallest group of the topic), for groups led by a listing. In `order`
     (strongest listing first), a listing that shares a pair of type words (one of them rare) with a
@@ -885,8 +889,10 @@ def _listing_topics(
     a travel list), or two listings of one head noun share one more word, however common ("phone case" on
     a list of cases); two listings of one head noun whose words before it differ, one of those a product of
     the run, are two types ("Treadmill Mat" / "Yoga Mat"). An accessory never joins the type it serves
-    ("Air Fryer Liners" / "Air Fryer"). Links only to anchors, never through members: pairwise links
-    chain ("a b" ~ "b c" ~ "c d" …) until unrelated types fill one story."""
+    ("Air Fryer Liners" / "Air Fryer"). A head noun at most RARE_TYPE_WORD listings have links two of one
+    category alone ("Stainless Steel Pet Fountain" / "Cat Water Fountain": `lone_kinds`, group → its category's
+    key). Links only to anchors, never through members: pairwise links chain ("a b" ~ "b c" ~ "c d" …) until
+    unrelated types fill one story."""
     anchor_of: dict[tuple[str, str], int] = {}  # a pair → the anchor holding it (at most one)
     anchor_of_head: dict[tuple[str, str], int] = {}  # (head noun, another word) → the anchor of that head
     anchor: dict[int, int] = {}
@@ -903,7 +909,7 @@ def _listing_topics(
         head = heads.get(g)
         # the head noun and one more word, however common, with an anchor of the same head noun: "Rugged Phone
         # Case" / "Slim Phone Case" on a list of twenty cases
-        same_head = [(head, w) for w in words if w != head] if head is not None and head not in generic else []
+        same_head = _head_keys(head, words, generic, lone_kinds.get(g))
         votes: dict[int, int] = {}
         for pair in pairs:
             a = anchor_of.get(pair)
@@ -934,6 +940,17 @@ def _listing_topics(
     for g in sorted(anchor):
         first.setdefault(anchor[g], g)
     return {g: first[a] for g, a in anchor.items()}
+
+
+def _head_keys(head: str | None, words: frozenset[str], generic: set[str], lone_kind: str | None) -> list[tuple[str, str]]:
+    """(head noun, another word of the type) pairs, and (head noun, category key) when the head noun alone says the
+    type (type words never start with "#")."""
+    if head is None or head in generic:
+        return []
+    keys = [(head, w) for w in words if w != head]
+    if lone_kind:
+        keys.append((head, lone_kind))
+    return keys
 
 
 def _other_kind(a: tuple[str, ...], b: tuple[str, ...], nouns: Collection[str]) -> bool:

@@ -345,6 +345,21 @@ def test_products_made_of_the_same_material_are_not_one_type() -> None:
     assert _story_of(trends, neck) is _story_of(trends, pillow)
 
 
+def test_listings_sharing_a_head_noun_few_listings_have_are_one_type() -> None:
+    """On a pet list, only two listings are fountains: a "Stainless Steel Pet Fountain" and a "Cat Water Fountain"
+    are one story, though they share no other word. Of two categories, a lick mat is no yoga mat."""
+    cat = listing("PawPal Cat Water Fountain, 2.5L Automatic Pet Water Dispenser", "B0PFOUNT01", q=0.8, category="Pets")
+    steel = listing("AquaPurr Stainless Steel Pet Fountain, 3.2L Drinking Fountain", "B0PFOUNT03", q=0.3,
+                    category="Pets")
+    others = [listing(t, f"B0PETS{k:04d}", q=0.2, category="Pets") for k, t in enumerate((
+        "SnuffleSnout Lick Mat for Dogs, Slow Feeder", "Whiskr Self-Cleaning Litter Box", "GroomGenie Deshedding Brush",
+        "Fetchly Automatic Ball Launcher for Dogs", "CozyDen Calming Dog Bed, Donut Cuddler", "Earth Tails Dog Poop Bags"))]
+    yoga = listing("ZenFlow Yoga Mat, Extra Thick", "B0FYOGAMT1", q=0.6, category="Sports")
+    trends = rank([cat, steel, *others, yoga, *other_listings()], WIDE, NOW)
+    assert _story_of(trends, steel) is _story_of(trends, cat)
+    assert _story_of(trends, others[0]) is not _story_of(trends, yoga)
+
+
 def test_a_brand_with_one_listing_is_named_by_one_word_of_its_type() -> None:
     """ReboundMax lists one massage gun: "ReboundMax gun on my calves" is about it, though its title says "Massage
     Gun Deep Tissue, Percussion Muscle Massager". A brand with many listings needs more than one word (the bench's
