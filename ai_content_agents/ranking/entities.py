@@ -1051,6 +1051,9 @@ def _topic_name(  # noqa: C901 - naming rules in the order an editor applies the
     )
     if not best:
         return ""
+    head = phrases[0][-1] if phrases and phrases[0] else None
+    if head is not None and head not in best and len(best) < MAX_NAME_WORDS and 2 * use(head) > len(voters):
+        best = (*best, head)  # most posts say its noun too: "clear fridge" + "bins", as they say it
     last_stem = single_stem(best[-1])
     forms: dict[str, int] = {}
     for i in voters:

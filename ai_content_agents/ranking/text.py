@@ -346,7 +346,20 @@ def type_phrase(title: str, brand: str | None = None) -> tuple[str, ...]:
         phrase = [w for w, (folded, stems) in looked_up if stems and folded != brand]
     if len(phrase) > 1 and phrase[0].casefold() in _BRAND_TAILS:  # "(Example) Labs Niacinamide Serum"
         del phrase[0]
+    while len(phrase) > 1 and phrase[-1].casefold() in _MATERIALS:  # "Garlic Press Rocker Stainless Steel"
+        del phrase[-1]
+    if len(phrase) > 2:  # "Snuffle Mat Interactive Feeding Mat": the type ends where its noun is first said
+        last = phrase[-1].casefold()
+        said = next(k for k, w in enumerate(phrase) if w.casefold() == last)
+        if 0 < said < len(phrase) - 1:
+            del phrase[said + 1 :]
     return tuple(phrase)
+
+
+# what a product is made of, said after its noun, is a feature, never its type
+_MATERIALS = frozenset(
+    "stainless steel silicone bamboo wooden plastic aluminum aluminium ceramic acrylic nylon metal".split()
+)
 
 
 def _phrase_word(word: str) -> tuple[str, tuple[str, ...]]:

@@ -525,6 +525,29 @@ def test_a_product_type_is_named_without_brand_model_or_feature_words() -> None:
     assert brands[rows["diaper caddy organizers"].title] == "Luxe&Lark"
 
 
+def test_a_type_is_named_by_its_noun_not_a_material_after_it_or_a_repeat_and_as_posts_say_it() -> None:
+    """A shop's products ("ChopMate Official") are named without a brand: "Garlic Press Rocker Stainless Steel" is a
+    garlic press rocker, "Snuffle Mat Interactive Feeding Mat" a snuffle mat. When posts call the Stackwell "Clear
+    Fridge Organizer Bins" clear fridge bins, the story is "clear fridge bins", not "clear fridges"."""
+    rocker, snuffle = (item("tiktok_shop", title, q=q, sid=f"p{k}", canonical_ids=[f"tiktok_product:17290000000007{k:02d}"],
+                            brand="ChopMate Official", age_h=None)
+                       for k, (title, q) in enumerate((("Garlic Press Rocker Stainless Steel", 0.6),
+                                                       ("Snuffle Mat Interactive Feeding Mat", 0.5))))
+    chopper = listing("ChopMate Vegetable Chopper, 12-in-1 Onion Dicer", "B0KCHOP001", q=0.3)
+    bins = listing("Stackwell Clear Fridge Organizer Bins, 8 Pack Stackable Refrigerator Storage", "B0KFRIDG01", q=0.8)
+    posts = [item(src, title, q=0.4) for src, title in (
+        ("reddit", "Clear fridge bins changed how my family eats leftovers"),
+        ("x", "clear fridge bins are the easiest organization upgrade you can make this month"),
+        ("tiktok", "fridge restock ASMR with my Stackwell bins, everything finally has a home"),
+        ("youtube", "Organize my fridge with me: Stackwell bins after 1 month"))]
+    recipe = item("tiktok", "garlic butter steak bites, ready in 15 minutes", q=0.5)  # "Garlic" is no brand
+    trends = rank([rocker, snuffle, chopper, bins, *posts, recipe, *other_listings()], WIDE, NOW)
+    assert _story_of(trends, rocker).topic == "garlic press rockers"
+    assert not _same_product(trends, rocker, recipe)
+    assert _story_of(trends, snuffle).topic == "snuffle mats"
+    assert _story_of(trends, bins).topic == "clear fridge bins"
+
+
 def test_a_shops_products_carry_its_brand_and_a_mat_for_a_treadmill_is_no_yoga_mat() -> None:
     """TikTok Shop rows name the shop ("StrideDesk Official"): its products are StrideDesk's, and the shop's
     walking pad is the StrideDesk walking pad on Amazon. A treadmill mat shares "mat" and "slip" with a yoga mat,
