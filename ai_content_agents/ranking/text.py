@@ -346,6 +346,9 @@ def type_phrase(title: str, brand: str | None = None) -> tuple[str, ...]:
         phrase = [w for w, (folded, stems) in looked_up if stems and folded != brand]
     if len(phrase) > 1 and phrase[0].casefold() in _BRAND_TAILS:  # "(Example) Labs Niacinamide Serum"
         del phrase[0]
+    cut = next((k for k in range(2, len(phrase)) if phrase[k].casefold() in _FEATURE_STARTS), None)
+    if cut is not None:  # "Massage Gun Deep Tissue", "Work Gloves Heavy Duty": a feature follows the type
+        del phrase[cut:]
     while len(phrase) > 1 and phrase[-1].casefold() in _MATERIALS:  # "Garlic Press Rocker Stainless Steel"
         del phrase[-1]
     if len(phrase) > 2:  # "Snuffle Mat Interactive Feeding Mat": the type ends where its noun is first said
@@ -356,6 +359,8 @@ def type_phrase(title: str, brand: str | None = None) -> tuple[str, ...]:
     return tuple(phrase)
 
 
+# words that start a feature after a type's noun ("Deep Tissue", "Extra Large", "Heavy Duty", "Super Absorbent")
+_FEATURE_STARTS = frozenset("deep extra heavy super".split())
 # what a product is made of, said after its noun, is a feature, never its type
 _MATERIALS = frozenset(
     "stainless steel silicone bamboo wooden plastic aluminum aluminium ceramic acrylic nylon metal".split()
