@@ -331,6 +331,8 @@ def type_phrase(title: str, brand: str | None = None) -> tuple[str, ...]:
             head = first
     if not head.isascii():
         head = unicodedata.normalize("NFKC", head)
+    if "ight" in head or "oise" in head:  # "Blue Light", "White Noise": a colour that names a kind of light or noise
+        head = _COLOUR_TERM.sub(r"\1-\2", head)
     low_head = head.casefold()
     plain = _plain(head)
     if _may_strip(low_head, low_head.split() if plain else _TOKEN.findall(low_head)):
@@ -359,6 +361,7 @@ def type_phrase(title: str, brand: str | None = None) -> tuple[str, ...]:
     return tuple(phrase)
 
 
+_COLOUR_TERM = re.compile(r"\b(blue|red|infrared|white|pink|brown)\s+(light|noise)\b", re.IGNORECASE)
 # words that start a feature after a type's noun ("Deep Tissue", "Extra Large", "Heavy Duty", "Super Absorbent")
 _FEATURE_STARTS = frozenset("deep extra heavy super".split())
 # what a product is made of, said after its noun, is a feature, never its type

@@ -515,6 +515,7 @@ def test_a_product_type_is_named_without_brand_model_or_feature_words() -> None:
         "travel mini hair straighteners": listing("Travel Size Mini Hair Straightener, Dual Voltage", "B0MINISTR1", q=0.5),
         "massage guns": listing("ReboundPro Massage Gun Deep Tissue, Percussion Muscle Massager", "B0FMGUNPR1", q=0.45),
         "work gloves": listing("Gripster Work Gloves Heavy Duty, Touchscreen", "B0GRIPST01", q=0.35),
+        "blue-light blocking glasses": listing("Vistara Blue Light Blocking Glasses, Lightweight", "B0BLUEL001", q=0.3),
     }
     tour = item("tiktok", "desk tour 2026", q=0.5)  # "Under Desk" says where the walking pad goes, not what it is
     rows["walking pad treadmills"] = listing("StrideDesk Walking Pad Treadmill Under Desk, 2.5HP Portable", "B0STRIDE01", q=0.4)
