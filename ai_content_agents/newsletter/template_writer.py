@@ -228,12 +228,16 @@ class _Story:
     def by_source_of(self, key: str) -> str:
         return key.split(":", 1)[0]
 
-    def corroboration(self, exclude: set[str]) -> str:
-        """The other sources' numbers (three at most): those that count as agreeing, then those that do not
-        (near their norm)."""
+    def cited(self, exclude: set[str]) -> tuple[list[SourceFacts], list[SourceFacts]]:
+        """The other sources whose numbers corroboration cites (three at most): those that count as agreeing,
+        then those that do not (near their norm)."""
         others = self.others(exclude)
         agree = [ev for ev in others if ev.counted][:3]
-        quiet = [ev for ev in others if not ev.counted][: 3 - len(agree)]
+        return agree, [ev for ev in others if not ev.counted][: 3 - len(agree)]
+
+    def corroboration(self, exclude: set[str]) -> str:
+        """The other sources' numbers (see `cited`), as a sentence or two."""
+        agree, quiet = self.cited(exclude)
         out = []
         if agree:
             lead = _pick(("Also showing up", "Not confined to a single platform", "Elsewhere", "The other sources agree",
@@ -367,17 +371,25 @@ def _money_value(display: str) -> float | None:
 
 
 # --- per section ---------------------------------------------------------------------------------------
-def _links(p: TrendPayload, first: str = "") -> list[str]:
-    """Up to two links, one per site: a second "View on Amazon" would be another product's listing."""
-    urls = [first] if first else []
-    urls += [ev.url for ev in p.evidence if ev.key == p.lead]
+def _links(p: TrendPayload, cited: Sequence[SourceFacts] = ()) -> list[str]:
+    """One link per site. A site whose figure the copy cites links to that item, whoever's it is (a link under
+    "2,100 upvotes on r/CatAdvice" is that post, not another post of the story); then, up to two links in all, the
+    lead item and the story's canonical URLs for sites the copy cites nothing from, never another product's page
+    (a bare "View on Amazon" under a story is taken to be its product's listing)."""
+    out: dict[str, str] = {}  # site → its link
+    for ev in cited:
+        if ev.url:
+            out.setdefault(_site(ev.url), ev.url)
     others = {ev.url for ev in p.evidence if ev.about_product}  # another product's page is not this one's
-    urls += [u for u in p.canonical_urls if u not in others]
-    out: dict[str, str] = {}  # site → its first link
-    for u in urls:
-        if u:
-            out.setdefault((urlsplit(u).hostname or "").removeprefix("www."), u)
-    return list(out.values())[:2]
+    spare = [ev.url for ev in p.evidence if ev.key == p.lead] + list(p.canonical_urls)
+    for u in spare:
+        if u and u not in others and _site(u) not in out and len(out) < 2:
+            out[_site(u)] = u
+    return list(out.values())
+
+
+def _site(url: str) -> str:
+    return (urlsplit(url).hostname or "").removeprefix("www.")
 
 
 def _headline(st: _Story, section: str) -> str:
@@ -440,6 +452,8 @@ def story_copy(p: TrendPayload, section: str, slot: int) -> TrendCopy:
     if focus is not None:
         clause = st.fact(focus)
         signal = _sentence(clause) + "."
+    exclude = {focus.key} if focus else set()
+    agree, quiet = st.cited(exclude)
     claim = ""
     if section == S.CREATORS and focus is not None and not st.name:  # no product we can name: let the caption say it
         caption = _excerpt(_u(focus.item_title))
@@ -453,10 +467,10 @@ def story_copy(p: TrendPayload, section: str, slot: int) -> TrendCopy:
         headline=_sentence(_headline(st, section)),
         signal=signal,
         why_it_matters=st.why(section),
-        corroboration=st.corroboration({focus.key} if focus else set()),
+        corroboration=st.corroboration(exclude),
         caveat=st.caveat(section),
         action=action(st, section, focus),
-        links=_links(p, focus.url if focus else ""),
+        links=_links(p, [*([focus] if focus else []), *agree, *quiet]),
         focus_key=focus.key if focus else "",
     )
 
@@ -556,7 +570,7 @@ def thread_copy(p: TrendPayload, slot: int, attached_to: str | None) -> TrendCop
         caveat="",
         claim=_claim_line(claim, slot) if claim else "",
         action="" if attached_to else action(st, S.SELLERS, thread),
-        links=_links(p, thread.url if thread else ""),
+        links=_links(p, [thread] if thread else []),
         focus_key=thread.key if thread else "",
         see_also=attached_to or "",
     )

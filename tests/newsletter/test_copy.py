@@ -222,3 +222,34 @@ def test_the_footer_counts_claims_and_withheld_sections_in_words_that_agree() ->
     one = nl.model_copy(deep=True)
     one.sections[0].error = "the writer timed out"
     assert "1 section withheld." in footer(one) and "(s)" not in footer(one)
+
+
+def test_each_link_goes_to_the_item_whose_figure_the_copy_cites() -> None:
+    """The trend of the week cited a post's upvotes but its "Read on Reddit" went to another post of the story (the
+    first in its canonical URLs), and the TikTok video whose plays it cited had no link at all."""
+    from urllib.parse import urlsplit
+
+    from ai_content_agents.newsletter.evidence import trend_payload
+    from ai_content_agents.newsletter.template_writer import story_copy
+
+    fountain = S.item("amazon", "B0PFOUNT01", "PawPal Cat Water Fountain, 2.5L Ultra-Quiet Pet Fountain",
+                      {"position": 3, "percent_gain": 2111}, m_s=20.0, level="page", q=0.95, price="29.99",
+                      category="Pet Supplies", window="24 h sales-rank change", asin="B0PFOUNT01")
+    faucet = S.item("reddit", "1r57c4f", "My cat only drinks from the faucet, any ideas?", {"score": 150, "comments": 40},
+                    m_s=1.5, level="group", q=0.2, kind="median upvotes/hour of the subreddit", group="CatAdvice")
+    switched = S.item("reddit", "1r1a43c", "Switched to the PawPal fountain and my cat finally drinks",
+                      {"score": 2100, "comments": 340}, m_s=5.9, level="group", q=0.8,
+                      kind="median upvotes/hour of the subreddit", group="CatAdvice")
+    video = S.item("tiktok", "7440000000000000001", "PawPal fountain changed everything", {"plays": 4_200_000},
+                   m_s=9.0, level="author", q=0.85, kind="the creator's median plays", author="catladyjess")
+    trend = S.story("story:fountains", 1, [fountain, faucet, switched, video], topic="cat water fountains",
+                    product=fountain.title, brand="PawPal", score=0.99)
+    for slot in range(6):
+        copy = story_copy(trend_payload(trend), TOP, slot)
+        said = " ".join([copy.signal, copy.corroboration])
+        assert "2,100 upvotes" in said and "4.2M plays" in said, said
+        by_site = {(urlsplit(u).hostname or "").removeprefix("www."): u for u in copy.links}
+        assert len(by_site) == len(copy.links), copy.links  # one per site
+        assert by_site.get("reddit.com") == switched.url, copy.links
+        assert by_site.get("tiktok.com") == video.url, copy.links
+        assert by_site.get("amazon.com") == fountain.url, copy.links
