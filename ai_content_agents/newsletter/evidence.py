@@ -31,6 +31,9 @@ _MONEY = ("gmv", "price", "revenue", "sales_amount")
 _PERCENT = ("percent", "pct", "gain", "rate", "ratio_pct", "engagement")
 _RANK = ("position", "rank")
 _NUMBER = ("stars", "rating", "hours", "age_h", "duration")
+# metrics that are a share of one (TikTok Shop's click_through_rate 0.068, Reddit's upvote_ratio 0.95): their
+# figure is the percent they are (6.8%, 95%), so copy says "6.8%" and the fact-check grounds it
+_SHARE = ("click_through_rate", "upvote_ratio")
 
 
 class Figure(BaseModel):
@@ -153,12 +156,15 @@ def item_figures(item: TrendItem) -> list[Figure]:
         if value is None:
             continue
         kind = _kind(name)
+        number = float(value)
+        if name in _SHARE:
+            kind, number = "percent", round(number * 100, 9)
         out.append(
             Figure(
                 field=f"{item.source}.metrics.{name}",
                 label=name.replace("_", " "),
-                value=float(value),
-                display=_display(kind, float(value), item.currency),
+                value=number,
+                display=_display(kind, number, item.currency),
                 kind=kind,
                 source=item.source,
                 window=item.window,

@@ -180,6 +180,21 @@ def parse(raw_items: list[dict], observed_at: datetime | None = None) -> Parsed:
     return parse_rows(raw_items, lambda row: _parse_one(row, when))
 
 
+def _share(value: object) -> float | None:
+    """A rate (click-through) as the share of one it is: 0.068 for 6.8%. The analytics rows give a fraction
+    ("0.068", as in the bundled sample and the recorded fixtures); other TikTok Shop payloads write a percent
+    ("9.96%"), and a bare number above 1 can only be one. A percent under 1 written bare ("0.5" for 0.5%) cannot be
+    told from a fraction and is read as the fraction the analytics rows use."""
+    text = value.strip() if isinstance(value, str) else None
+    if text is not None and text.endswith("%"):
+        pct = to_float(text[:-1])
+        return None if pct is None or pct < 0 else pct / 100
+    v = to_float(value)
+    if v is None or v < 0:
+        return None
+    return v / 100 if v > 1 else v
+
+
 def _str(v: object) -> str | None:
     return v if isinstance(v, str) and v.strip() else None
 
@@ -230,7 +245,7 @@ def _product(row: _Row) -> TrendItem | str:
     if gmv is not None:
         metrics["gmv"] = gmv
         metrics["gmv_per_day"] = gmv / days
-    if (ctr := to_float(raw.get("click_through_rate"))) is not None:
+    if (ctr := _share(raw.get("click_through_rate"))) is not None:
         metrics["click_through_rate"] = ctr
     if prior := as_dict(raw.get("prior")):
         pdays = to_float(prior.get("days")) or float(PRIOR_DAYS)

@@ -537,3 +537,32 @@ def test_numbers_inside_a_figure_label_are_payload_text() -> None:
     assert all(f.grounded for f in ok)
     bad, _ = check_text("3.4× the trailing 28 d before the window", [payload], set())
     assert not all(f.grounded for f in bad)
+
+
+def test_a_click_through_rate_given_as_a_fraction_reads_as_its_percent() -> None:
+    """TikTok Shop's "click_through_rate": "0.068" was shown as "0.1%" (the bundled sample's 0.031 as "0%");
+    it is 6.8% of views that clicked, and copy saying "6.8%" is grounded by that figure (and "0.1%" is not)."""
+    import json
+    from importlib import resources
+
+    from ai_content_agents.newsletter.evidence import item_figures
+    from ai_content_agents.sources import tiktok_shop
+
+    from . import stories as S
+
+    rows = json.loads(resources.files("ai_content_agents").joinpath("data/sample/tiktok_shop.json").read_text())
+    shown = {}
+    for rate in ("0.068", "0.031", "0.052"):
+        item = tiktok_shop.parse([{**rows[0], "click_through_rate": rate}], S.NOW)[0]
+        ctr = next(f for f in item_figures(item) if f.field == "tiktok_shop.metrics.click_through_rate")
+        shown[rate] = ctr.display
+    assert shown == {"0.068": "6.8%", "0.031": "3.1%", "0.052": "5.2%"}
+    item = tiktok_shop.parse([{**rows[0], "click_through_rate": "0.068"}], S.NOW)[0]
+    item.signals = S.item("tiktok_shop", "x", "x", {"units_sold": 412}, m_s=4.8, level="history", q=0.7).signals
+    payload = trend_payload(S.story("story:shop", 1, [item], topic="portable blenders"))
+    ok, _ = check_text("6.8% of shoppers who saw it clicked through.", [payload], set())
+    bad, _ = check_text("0.1% of shoppers who saw it clicked through.", [payload], set())
+    assert all(f.grounded for f in ok) and ok, ok
+    assert not all(f.grounded for f in bad), bad
+    post = S.item("reddit", "1qx1ab2", "a thread", {"score": 900, "upvote_ratio": 0.95}, m_s=4.0, level="group", q=0.7)
+    assert next(f.display for f in item_figures(post) if f.field.endswith("upvote_ratio")) == "95%"

@@ -137,3 +137,12 @@ def test_fetch_against_the_fake(fake, shop_cfg, store) -> None:  # type: ignore[
     assert fake.violations == []
     items = src.parse(result.raw_items, NOW)
     assert items.skipped_total == 0 and len(items) == 3
+
+
+def test_click_through_rate_is_a_share_of_one_whether_given_as_a_fraction_or_a_percent() -> None:
+    """The analytics API's sample rows give the rate as a fraction ("0.068"); other TikTok Shop payloads write it as
+    a percent ("9.96%"). Both, and a bare number above 1, are stored as the fraction they mean."""
+    rows = [{**SAMPLE[0], "id": str(i), "click_through_rate": v} for i, v in enumerate(("0.068", "6.8%", 6.8, 0.068))]
+    items = src.parse(rows, NOW)
+    assert [round(i.metrics["click_through_rate"], 6) for i in items] == [0.068] * 4
+    assert "click_through_rate" not in src.parse([{**SAMPLE[0], "click_through_rate": "n/a"}], NOW)[0].metrics

@@ -35,6 +35,14 @@ def _to_decimal(v: Any) -> Any:
     return v
 
 
+def _to_rate(v: Any) -> Any:
+    """A rate as the API's fraction ("0.068"); a percent string ("6.8%") becomes that fraction, not None."""
+    if isinstance(v, str) and v.strip().endswith("%"):
+        d = _to_decimal(v.strip()[:-1])
+        return d / 100 if isinstance(d, Decimal) else None
+    return _to_decimal(v)
+
+
 def _to_int(v: Any) -> Any:
     if v is None or v == "":
         return None
@@ -48,6 +56,7 @@ def _to_int(v: Any) -> Any:
 
 Id = Annotated[str, BeforeValidator(_to_str_id)]
 Money = Annotated[Decimal | None, BeforeValidator(_to_decimal)]
+Rate = Annotated[Decimal | None, BeforeValidator(_to_rate)]  # a share of one
 Count = Annotated[int | None, BeforeValidator(_to_int)]
 
 
@@ -240,7 +249,7 @@ class ProductPerformanceRow(_M):
     gmv: Amount | None = None
     orders: Count = None
     units_sold: Count = None
-    click_through_rate: Money = None
+    click_through_rate: Rate = None
 
 
 class ProductPerformanceInterval(_M):
@@ -249,7 +258,7 @@ class ProductPerformanceInterval(_M):
     gmv: Amount | None = None
     orders: Count = None
     units_sold: Count = None
-    click_through_rate: Money = None
+    click_through_rate: Rate = None
 
 
 class ProductPerformance(_M):
@@ -276,7 +285,7 @@ class VideoPerformanceRow(_M):
     gmv: Amount | None = None
     sku_orders: Count = None
     units_sold: Count = None
-    click_through_rate: Money = None
+    click_through_rate: Rate = None
     products: list[VideoProduct] = Field(default_factory=list)
 
 
