@@ -7,7 +7,8 @@ the exact way copy should write it, so that copy can only say what the data says
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field, computed_field
@@ -64,6 +65,7 @@ class SourceFacts(BaseModel):
     published: str | None = None  # "Nov 18"
     observed: str  # "Nov 20"
     window: str = ""
+    window_end: str | None = None  # "Nov 19": the last day (included) of a window that names one; else it ends when read
     percentile: float  # within-source, this run
     strength: float = 0.0  # evidence strength q of this source's best item
     counted: bool = False  # this source's evidence counts towards the story's score
@@ -145,8 +147,21 @@ def _display(kind: FigureKind, value: float, currency: str | None) -> str:
     return fmt.count(value)
 
 
-def _day(value: datetime | None) -> str | None:
+def _day(value: date | None) -> str | None:
     return value.strftime("%b %-d") if value else None
+
+
+_WINDOW_END = re.compile(r"\bto (\d{4}-\d{2}-\d{2})$")
+
+
+def window_end(window: str) -> str | None:
+    """The last day a window names, which it includes: "7 d to 2026-11-19" (TikTok Shop's 7 days of next-day
+    analytics, Nov 13-19, read on Nov 20) → "Nov 19". None for a window that ends when it was read."""
+    m = _WINDOW_END.search(window)
+    try:
+        return _day(date.fromisoformat(m.group(1))) if m else None
+    except ValueError:
+        return None
 
 
 def item_figures(item: TrendItem) -> list[Figure]:
@@ -282,6 +297,7 @@ def source_facts(trend: Trend, item: TrendItem, ev_source: str | None = None) ->
         published=_day(item.published_at),
         observed=_day(item.observed_at) or "",
         window=item.window,
+        window_end=window_end(item.window),
         percentile=round(ev.p, 3) if ev else 0.0,
         strength=round(ev.q, 3) if ev else 0.0,
         counted=ev.counted if ev else False,

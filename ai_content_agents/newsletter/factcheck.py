@@ -47,7 +47,8 @@ value HALF-UP to the precision shown in the copy:
   window, or matches an hours Figure (field ending "_h"/"hours", label with "hour") at the precision
   shown (≥ 2 significant figures). Advice durations ("act within two weeks") are not in the payload
   and fail: write "this week" instead.
-- Dates pass only if that month and day is a payload published/observed day (or in a payload title).
+- Dates pass only if that month and day is a payload published/observed day, or the last day of a window
+  (`window_end`), or in a payload title.
 - Whitelist: numbers inside payload titles, categories, groups, authors, windows and figure labels
   ("6-Pack", "380 ml", "2026", "24 h"), compared by kind and value; section numbering; the trend's
   rank, independent_sources, each source's n_source and percentile (as "97th percentile"/"top 3%"),
@@ -628,6 +629,7 @@ def _collect(payloads: Iterable[TrendPayload]) -> _Facts:
                 ("author", ev.author),
                 ("published", ev.published),
                 ("observed", ev.observed),
+                ("window_end", ev.window_end),
             ):
                 scan(f"{pre}.{origin}", text)
     return _Facts(tuple(facts), tuple(listed))

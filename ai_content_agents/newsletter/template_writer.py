@@ -126,6 +126,10 @@ class _Story:
             # the item's own words, so no phrase repeats across an issue
             return _pick((f"since {ev.published}", f"(posted {ev.published})", f"(up since {ev.published})",
                           f"(published {ev.published})", f"(online since {ev.published})"), self.slot * 3 + k)
+        if _timed(ev.window) and ev.window_end:  # a window with a last day of its own (the shop's, a day before
+            span = " ".join(ev.window.split()[:2])  # it is read): that day, which it includes
+            return _pick((f"in the {span} through {ev.window_end}", f"over the {span} ending {ev.window_end}",
+                          f"in {span} up to and including {ev.window_end}"), self.slot)
         if _timed(ev.window) and ev.observed:
             span = " ".join(ev.window.split()[:2])
             # by story only: each story's slot is its own, so consecutive stories say a window three ways

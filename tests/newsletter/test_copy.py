@@ -253,3 +253,29 @@ def test_each_link_goes_to_the_item_whose_figure_the_copy_cites() -> None:
         assert by_site.get("reddit.com") == switched.url, copy.links
         assert by_site.get("tiktok.com") == video.url, copy.links
         assert by_site.get("amazon.com") == fountain.url, copy.links
+
+
+def test_a_shop_window_is_said_to_end_on_its_last_day_not_the_day_it_was_read() -> None:
+    """The shop's analytics are next-day: read on Dec 11, its 7 days run Dec 4-10 ("7 d to 2026-12-10"). Copy said
+    "over the 7 d ending Dec 11"; the window's own last day is the one to name."""
+    import json
+    from importlib import resources
+
+    from ai_content_agents.newsletter.evidence import trend_payload
+    from ai_content_agents.newsletter.template_writer import story_copy
+    from ai_content_agents.sources import tiktok_shop
+
+    rows = json.loads(resources.files("ai_content_agents").joinpath("data/sample/tiktok_shop.json").read_text())
+    row = {**rows[0], "window_start": "2026-11-13", "window_end": "2026-11-19", "latest_available_date": "2026-11-19"}
+    shop = tiktok_shop.parse([row], S.NOW)[0]  # read on Nov 20, the window's last day Nov 19
+    assert shop.window == "7 d to 2026-11-19"
+    shop.signals = S.item("tiktok_shop", "x", "x", {"units_sold": 412}, m_s=4.8, level="history", q=0.7).signals
+    listing = S.blenders().items[0]
+    with_listing = S.story("story:blenders", 1, [listing, shop], topic="portable blenders", product=listing.title,
+                           brand="BlendGo", score=0.97)
+    alone = S.story("story:shop", 1, [shop], topic="portable blenders", product=shop.title, score=0.9)
+    for slot in range(6):
+        for trend in (with_listing, alone):
+            copy = story_copy(trend_payload(trend), TOP, slot)
+            said = next(c for c in re.split(r"[.;] ", " ".join([copy.signal, copy.corroboration])) if "TikTok Shop" in c)
+            assert "Nov 19" in said and "Nov 20" not in said, said
