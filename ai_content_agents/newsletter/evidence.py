@@ -211,7 +211,20 @@ def item_figures(item: TrendItem) -> list[Figure]:
     sig = item.signals
     if sig is not None:
         baseline_label = sig.baseline_kind or "baseline"
-        if sig.m_s is not None:
+        ratio = plain_ratio(item)
+        if ratio is not None:  # what "20.0× the creator's median" says: the value over the median, as cited
+            out.append(
+                Figure(
+                    field=f"{item.source}.signals.ratio",
+                    label=f"{sig.metric} / {baseline_label}",
+                    value=round(ratio, 6),
+                    display=fmt.multiplier(ratio),
+                    kind="multiplier",
+                    source=item.source,
+                    window=item.window,
+                )
+            )
+        elif sig.m_s is not None and item.source == "amazon":  # a rank ratio, shrunk: not a value over a baseline
             out.append(
                 Figure(
                     field=f"{item.source}.signals.m_s",
@@ -251,16 +264,30 @@ def item_figures(item: TrendItem) -> list[Figure]:
     return out
 
 
+def plain_ratio(item: TrendItem) -> float | None:
+    """The item's value over its baseline (1.8M plays / a 90,000 median = 20.0), as a reader can check it from the
+    cited figures; not the multiple shrunk toward 1 that ranking uses (m_s). None for Amazon, whose multiple is a
+    rank ratio, and without a positive baseline."""
+    sig = item.signals
+    if sig is None or item.source == "amazon" or not sig.baseline or sig.baseline <= 0:
+        return None
+    return sig.value / sig.baseline
+
+
+# what a baseline is, as copy says it after the plain ratio ("20.0× the creator's median"): first match wins
 _BASELINE_WORDS = (
+    ("per follower", "the usual engagement per follower"),
+    ("per subscriber", "the pace its subreddit's size predicts"),
+    ("author's other posts", "the creator's median engagement"),
     ("not creator-relative", "the channel's median"),
     ("channel median", "the channel's median"),
     ("creator", "the creator's median"),
     ("author", "the creator's median"),
     ("hashtag", "the hashtag's median"),
+    ("upvotes/hour", "the subreddit's median pace"),  # upvotes per hour
     ("subreddit", "the subreddit's median"),
-    ("per follower", "the usual engagement per follower"),
     ("trailing", "its own earlier pace"),
-    ("shop videos", "the shop's other videos"),
+    ("shop videos", "the median of the shop's other videos"),
     ("stored snapshots", "its own earlier rank moves"),
     ("list page", "the list's typical gain"),
 )
@@ -271,10 +298,11 @@ def baseline_label(item: TrendItem) -> str:
     sig = item.signals
     if sig is None:
         return ""
-    if sig.baseline_level == "author":
-        return "the creator's median" if item.source != "youtube" else "the channel's median"
     kind = sig.baseline_kind.lower()
-    return next((label for words, label in _BASELINE_WORDS if words in kind), "its usual level" if kind else "")
+    label = next((label for words, label in _BASELINE_WORDS if words in kind), "")
+    if not label and sig.baseline_level == "author":
+        return "the creator's median" if item.source != "youtube" else "the channel's median"
+    return label or ("its usual level" if kind else "")
 
 
 def source_facts(trend: Trend, item: TrendItem, ev_source: str | None = None) -> SourceFacts:

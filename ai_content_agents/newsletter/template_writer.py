@@ -117,7 +117,7 @@ class _Story:
     def multiple(ev: SourceFacts | None) -> Figure | None:
         if ev is None:
             return None
-        return next((f for f in ev.figures if f.field == f"{ev.source}.signals.m_s"), None)
+        return next((f for f in ev.figures if f.field == f"{ev.source}.signals.ratio"), None)  # value / baseline
 
     def when(self, ev: SourceFacts, k: int = 0) -> str:
         """The window and date of a source's numbers, in words the fact-check can ground."""

@@ -279,3 +279,36 @@ def test_a_shop_window_is_said_to_end_on_its_last_day_not_the_day_it_was_read() 
             copy = story_copy(trend_payload(trend), TOP, slot)
             said = next(c for c in re.split(r"[.;] ", " ".join([copy.signal, copy.corroboration])) if "TikTok Shop" in c)
             assert "Nov 19" in said and "Nov 20" not in said, said
+
+
+def test_a_multiple_said_against_a_median_is_the_plain_ratio_a_reader_can_check() -> None:
+    """1.8M plays against the creator's median of 90,000 is 20.0×; copy printed the shrunk multiple (17.1×) as
+    "17.1× the creator's median". And a baseline that is no median is not called one."""
+    from ai_content_agents.models import Section
+    from ai_content_agents.newsletter.evidence import baseline_label, trend_payload
+    from ai_content_agents.newsletter.sections import CREATORS
+    from ai_content_agents.newsletter.template_writer import story_copy
+
+    video = S.item("tiktok", "7440272314053835355", "fridge reset with the clear bins", {"plays": 1_800_000},
+                   m_s=20.0, level="author", q=0.9, kind="median plays of the author's other videos this run",
+                   author="resetwithrae", group="fridgeorganization")
+    assert video.signals is not None
+    video.signals = video.signals.model_copy(update={"baseline": 90_000.0, "m": 20.0, "m_s": 17.119})
+    listing = S.item("amazon", "B0KFRIDG01", "Stackwell Clear Fridge Organizer Bins, 8 Pack",
+                     {"position": 4, "percent_gain": 856}, m_s=6.0, level="page", q=0.8, price="24.99",
+                     category="Kitchen & Dining", window="24 h sales-rank change", asin="B0KFRIDG01")
+    trend = S.story("story:bins", 1, [video, listing], topic="fridge organizer bins", product=listing.title,
+                    brand="Stackwell", score=0.95)
+    for slot in range(6):
+        copy = story_copy(trend_payload(trend), CREATORS, slot)
+        said = " ".join([copy.headline, copy.signal, copy.corroboration])
+        assert "20.0× the creator's median" in copy.signal and "20.0×" in copy.headline, said
+        assert "17.1" not in said, said
+        check = factcheck.check_section(Section(key=CREATORS, title="Creator watch", items=[copy]), [trend])
+        assert check.passed, [f.text for f in check.figures if not f.grounded]
+    post = S.item("x", "1990203091020811911", "these bins", {"likes": 900, "views": 40_000}, m_s=1.1, level="author",
+                  q=0.1, kind="author's followers × the run's median engagement per follower (0.0284)", author="a")
+    assert "median" not in baseline_label(post)
+    thread = S.item("reddit", "1rcccd8", "a thread", {"score": 1300, "comments": 280}, m_s=2.8, level="group", q=0.6,
+                    kind="median upvotes/hour of the other posts from the same subreddit this run", group="chefknives")
+    assert baseline_label(thread) == "the subreddit's median pace"  # upvotes per hour, not upvotes
