@@ -549,7 +549,7 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
             if in_shop:
                 continue
             root = _numbered(its[i].title, cands, its, uf) if _BARE_NUMBER.search(its[i].title) else None
-            if root is None and len(roots := {uf.find(j) for j in cands}) == 1:
+            if root is None and few and len(roots := {uf.find(j) for j in cands}) == 1:
                 if naming is None:
                     naming = type_words.intersection(words)
                 if not naming.difference(*(topic_words[j] for j in cands)):

@@ -348,16 +348,14 @@ def type_phrase(title: str, brand: str | None = None) -> tuple[str, ...]:
         phrase = [w for w, (folded, stems) in looked_up if stems and folded != brand]
     if len(phrase) > 1 and phrase[0].casefold() in _BRAND_TAILS:  # "(Example) Labs Niacinamide Serum"
         del phrase[0]
-    cut = next((k for k in range(2, len(phrase)) if phrase[k].casefold() in _FEATURE_STARTS), None)
-    if cut is not None:  # "Massage Gun Deep Tissue", "Work Gloves Heavy Duty": a feature follows the type
+    if len(phrase) > 2 and not _FEATURE_STARTS.isdisjoint(low_head.split()):
+        # "Massage Gun Deep Tissue", "Work Gloves Heavy Duty": a feature follows the type
+        cut = next((k for k in range(2, len(phrase)) if phrase[k].casefold() in _FEATURE_STARTS), len(phrase))
         del phrase[cut:]
     while len(phrase) > 1 and phrase[-1].casefold() in _MATERIALS:  # "Garlic Press Rocker Stainless Steel"
         del phrase[-1]
-    if len(phrase) > 2:  # "Snuffle Mat Interactive Feeding Mat": the type ends where its noun is first said
-        last = phrase[-1].casefold()
-        said = next(k for k, w in enumerate(phrase) if w.casefold() == last)
-        if 0 < said < len(phrase) - 1:
-            del phrase[said + 1 :]
+    if len(phrase) > 2 and phrase.count(phrase[-1]) > 1 and (said := phrase.index(phrase[-1])) > 0:
+        del phrase[said + 1 :]  # "Snuffle Mat Interactive Feeding Mat": the type ends where its noun is first said
     return tuple(phrase)
 
 
