@@ -213,6 +213,12 @@ class _Story:
                           "in our last snapshot",
                           f"{pos.display} in {cat} on Amazon by {ev.observed}: {vel.display} up on the rank we last stored"),
                          self.slot * 7 + k)  # 7 ≡ 3 (mod 4): consecutive stories take all four wordings
+        new, rank = self.metric(ev, "previously_unranked"), self.metric(ev, "sales_rank")
+        if pos is not None and new is not None and rank is not None:  # a breakout: on the list, unranked before
+            return _pick((f"{pos.display} in {cat} on Amazon, a new entry at sales rank {rank.display} (unranked "
+                          f"before, {ev.observed})",
+                          f"new to Amazon's charts: {pos.display} in {cat} at sales rank {rank.display}, unranked "
+                          f"before ({ev.observed})"), self.slot + k)
         if pos is not None:
             return f"{pos.display} in {cat} on Amazon as of {ev.observed}"
         return f"listed in {cat} on Amazon as of {ev.observed}"

@@ -312,3 +312,25 @@ def test_a_multiple_said_against_a_median_is_the_plain_ratio_a_reader_can_check(
     thread = S.item("reddit", "1rcccd8", "a thread", {"score": 1300, "comments": 280}, m_s=2.8, level="group", q=0.6,
                     kind="median upvotes/hour of the other posts from the same subreddit this run", group="chefknives")
     assert baseline_label(thread) == "the subreddit's median pace"  # upvotes per hour, not upvotes
+
+
+def test_a_new_entry_on_amazon_says_it_is_new_and_where_it_came_in() -> None:
+    """A mover with no percentage ("previously unranked") is new to the list: the copy says so, with the sales rank
+    it came in at, not just its place."""
+    from ai_content_agents.newsletter import factcheck
+    from ai_content_agents.newsletter.evidence import trend_payload
+    from ai_content_agents.newsletter.template_writer import story_copy
+
+    sprayer = S.item("amazon", "B0KOILSP01", "Mistique Oil Sprayer for Cooking, 7oz Glass Olive Oil Mister",
+                     {"position": 1, "sales_rank": 140, "previously_unranked": 1}, m_s=12.0, level="page", q=0.9,
+                     price="12.99", category="Home & Kitchen", window="24 h sales-rank change", asin="B0KOILSP01")
+    sprayer.group = "movers-and-shakers/kitchen"
+    trend = S.story("story:sprayers", 1, [sprayer], topic="oil sprayers", product=sprayer.title, brand="Mistique",
+                    score=0.97)
+    for slot in range(4):
+        copy = story_copy(trend_payload(trend), TOP, slot)
+        text = " ".join([copy.signal, copy.corroboration])
+        assert re.search(r"\bnew\b", text, re.IGNORECASE) and "140" in text, text
+        section = TemplateWriter().write_section(SECTION_SPECS[0].model_copy(update={"first_slot": slot}), [trend],
+                                                 S.report())
+        assert factcheck.check_section(section, [trend]).passed
