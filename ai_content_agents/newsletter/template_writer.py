@@ -285,7 +285,7 @@ class _Story:
         if value is None:
             return ""
         if value < 20:
-            return _pick((f"At {price} it is an impulse buy, the kind short videos convert best.",
+            return _pick((f"At {price} it is an impulse buy: easy to try, easy to gift.",
                           f"A {price} price tag needs no deliberation, which is why it travels on social.",
                           f"At {price}, {self.ref} {_agree(self.ref, 'sits')} squarely in add-to-cart territory."), self.slot)
         if value < 60:
@@ -506,7 +506,7 @@ def action(st: _Story, section: str, focus: SourceFacts | None) -> str:
                       f"Set a low-stock alert on {ref} so a sell-out does not stall the momentum."), st.slot)
     if section == S.CREATORS and focus is not None and not st.name:
         handle = f"@{_u(focus.author)}" if focus.author and focus.source == "tiktok" else _u(focus.author) or "the creator"
-        return _pick((f"Study {_poss(handle)} hook and test the same demo with your own product in a single post this week.",
+        return _pick((f"Recreate {_poss(handle)} hook with your own product and post it once to see if it holds.",
                       f"Ask {handle} what they would charge to feature your product in the same format.",
                       f"Save {_poss(handle)} video as a reference and brief your next creator on its first seconds."), st.slot)
     if section == S.CREATORS and focus is not None:
@@ -516,11 +516,18 @@ def action(st: _Story, section: str, focus: SourceFacts | None) -> str:
                       f"Study {_poss(handle)} opening seconds and test the same demo of {ref} in a single post this week.",
                       f"Offer {handle} a paid repost or a sample of your closest product while the video is hot."), st.slot)
     if "amazon" in srcs and p.price:
+        # as many wordings as an issue has slots, so no two stories share one
         return _pick((f"Put your closest product next to the {p.price} {ref} listing and close the gap in price or bundle.",
                       f"Decide this week whether to undercut {ref} at {p.price} or outbundle it.",
                       f"Match the {ref} listing's main photo angle and test a price near {p.price}.",
                       f"Read the one-star reviews of {ref} ({p.price}) and fix those gaps in your own listing first.",
-                      f"Price a bundle against {ref} at {p.price} and run it as a limited offer this week."), st.slot)
+                      f"Price a bundle against {ref} at {p.price} and run it as a limited offer this week.",
+                      f"List the questions buyers ask about {ref} ({p.price}) and answer them in your own images.",
+                      f"Check whether your ads show up on searches for {ref} ({p.price}), and bid on its name.",
+                      f"Source or shortlist a product like {ref} before its {p.price} price becomes the norm.",
+                      f"Compare your delivery promise with {ref}'s at {p.price}; faster shipping can beat a lower price.",
+                      f"Write a comparison post of your product and {ref} ({p.price}) for the people searching for it."),
+                     st.slot)
     if "amazon" in srcs:
         return f"Compare your listing with {ref}'s title, images and reviews, and fix the biggest gap this week."
     if "reddit" in srcs:

@@ -334,3 +334,18 @@ def test_a_new_entry_on_amazon_says_it_is_new_and_where_it_came_in() -> None:
         section = TemplateWriter().write_section(SECTION_SPECS[0].model_copy(update={"first_slot": slot}), [trend],
                                                  S.report())
         assert factcheck.check_section(section, [trend]).passed
+
+
+def test_no_two_stories_of_an_issue_get_the_same_amazon_action() -> None:
+    """An issue has ten slots; Amazon-only stories with a price each get their own move (five wordings repeated one
+    in two issues)."""
+    from ai_content_agents.newsletter.evidence import trend_payload
+    from ai_content_agents.newsletter.template_writer import story_copy
+
+    mask = S.item("amazon", "B0EXLEDMSK", "LumaGlow LED Face Mask, 7-Color Red Light Therapy Mask",
+                  {"position": 3, "percent_gain": 240}, m_s=4.0, level="page", q=0.6, price="89.99",
+                  category="Beauty & Personal Care", window="24 h sales-rank change", asin="B0EXLEDMSK")
+    trend = S.story("story:masks", 1, [mask], topic="LED face masks", product=mask.title, brand="LumaGlow", score=0.6)
+    moves = [story_copy(trend_payload(trend), TOP, slot).action for slot in range(10)]
+    openings = [" ".join(m.split()[:4]) for m in moves]
+    assert len(set(openings)) == 10, moves
