@@ -564,11 +564,16 @@ def thread_copy(p: TrendPayload, slot: int, attached_to: str | None) -> TrendCop
         where = f"X (@{_u(thread.author)})"
     headline = _sentence(_pick((f"On {where}: {name}", f"{where} weighs in on {name}", f"{name}, as {where} sees it"), slot))
     signal = ""
-    if thread is not None:
-        clause = st.fact(thread)
-        signal = _sentence(clause) + "."
     # the thread's own claim: never another item's quoted under this thread's name
     claim = next((c for c in p.claims if thread is None or c.key == thread.key), None)
+    if thread is not None:
+        signal = _sentence(st.fact(thread)) + "."
+        title = " ".join(_u(thread.item_title).split())
+        if claim is None and title and not any(ch.isdigit() for ch in title):  # no figure of theirs to quote
+            said = _pick((f"The post on {where} reads “{title}”.", f"On {where}, in its own words: “{title}”.",
+                          f"Its title on {where}: “{title}”."), slot)  # quoted and attributed
+            # a story written up above gave its numbers there: the thread's own words are what is new here
+            signal = said if attached_to else f"{signal} {said}"
     if attached_to:
         there = attached_to[0].lower() + attached_to[1:] if attached_to.startswith("The ") else attached_to
         why = _pick((f"This is the view from the thread on {st.ref}, written up above in {there}.",

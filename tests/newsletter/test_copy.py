@@ -349,3 +349,25 @@ def test_no_two_stories_of_an_issue_get_the_same_amazon_action() -> None:
     moves = [story_copy(trend_payload(trend), TOP, slot).action for slot in range(10)]
     openings = [" ".join(m.split()[:4]) for m in moves]
     assert len(set(openings)) == 10, moves
+
+
+def test_a_thread_with_no_claim_says_what_it_is_about_and_does_not_repeat_the_story_s_figures() -> None:
+    """A thread attached to a story written up above had only its upvotes, the same figure the story gave: the reader
+    learned nothing. It says what the thread is about, in its own words, quoted."""
+    from ai_content_agents.newsletter.evidence import trend_payload
+    from ai_content_agents.newsletter.template_writer import thread_copy
+
+    kit = S.item("amazon", "B0KSHARP01", "SharpRoll Rolling Knife Sharpener Kit, Magnetic Angle Holder",
+                 {"position": 2, "percent_gain": 2033}, m_s=20.0, level="page", q=0.9, price="69.99",
+                 category="Home & Kitchen", window="24 h sales-rank change", asin="B0KSHARP01")
+    thread = S.item("reddit", "1rcccd8", "SharpRoll vs RollSharp: one is a clone, here's how to tell",
+                    {"score": 1300, "comments": 280}, m_s=3.3, level="group", q=0.6,
+                    kind="median upvotes/hour of the subreddit", group="chefknives")
+    trend = S.story("story:sharp", 2, [kit, thread], topic="rolling knife sharpeners", product=kit.title,
+                    brand="SharpRoll", score=0.96)
+    payload = trend_payload(trend)
+    assert payload.threads, "the thread is quotable"
+    for slot in range(3):
+        copy = thread_copy(payload, slot, "Creator watch")
+        assert "“SharpRoll vs RollSharp: one is a clone, here's how to tell”" in copy.signal, copy.signal
+        assert "1,300" not in copy.signal, copy.signal
