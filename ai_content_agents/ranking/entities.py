@@ -11,8 +11,12 @@ Products, strictest first:
    post or video title that names exactly one brand as a whole word *and* at least half of that brand's
    listing type words, counting its head noun twice ("LED mask", "blender"; "lashes" says "eyelashes"
    here; a model spec both give, "65W", counts as one), joins that listing; for a brand with a few
-   listings, its head noun or one rare word of it is enough ("ReboundMax gun"); a tie between two
-   listings joins neither. A brand's TikTok Shop product joins its Amazon listing the same way.
+   listings, its head noun or one rare word of it is enough ("ReboundMax gun"); for any brand, the two
+   words that end its type or come before its head noun, said together, when no other product of the
+   brand has them ("Aurelle chunky hoops"); a tie between two listings joins neither. Failing those, a
+   model number said bare that one of the brand's products gives ("IronCore 52.5"), or, for a brand with
+   one product here, the brand alone when the post names no other product's type ("the SharpRoll
+   thing"). A brand's TikTok Shop product joins its Amazon listing the same way, before any mention.
 3. Guarded fuzzy titles last, only within one brand (or when neither side names one), never across two
    ASINs or two shop products, a category or a price band. One title's words must hold the other's
    (titles that differ both ways name two things: "CloudStep slippers" / "CloudStep insoles") and, without
@@ -21,12 +25,14 @@ Products, strictest first:
 Stories: a listing whose product-type phrase shares two words with a stronger listing that anchors a
 topic ("LED Face Mask" / "LED Face Mask - Red Light…"), one of them a head noun or what both do
 ("Heatless Curling …"), joins it; "memory foam" alone does not make a pillow and slippers one type, and
-a word before the head noun that is another product of the run makes a type of its own ("Treadmill Mat").
-Links go to anchors only, so types that merely overlap pairwise (pillowcase → sleep mask → eye pads …)
+a word before the head noun that is another product of the run makes a type of its own ("Treadmill Mat");
+two listings of one category whose head noun at most three listings have are one type by it alone
+("Pet Fountain" / "Cat Water Fountain"). Links go to anchors only, so types that merely overlap pairwise (pillowcase → sleep mask → eye pads …)
 never chain into one story. Mentions that did not join a product join the topic whose type words they
 use (two of them; or the topic's own head noun when no other topic has it, or with the generic words of
-the topic's type: "wireless charging stands" where "wireless" and "charging" are on many listings).
-Topics are anchored to listings, so generic words and platform names never become one. Everything is
+the topic's type: "wireless charging stands" where "wireless" and "charging" are on many listings);
+failing those, a post naming brands joins the topic its brands name, each by a telling word of its own
+types or, counting half, by its name when it sells one type here ("Whiskr vs LitterLuxe"). Topics are anchored to listings, so generic words and platform names never become one. Everything is
 near-linear: blocking on rare tokens for titles, token and token-pair indexes for brands and topics.
 """
 
