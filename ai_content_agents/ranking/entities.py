@@ -232,7 +232,7 @@ _BARE_NUMBER = re.compile(
     r"|stars|steps|calories|people)\b)",
     re.IGNORECASE,
 )
-_TITLE_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_TITLE_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?")  # a number of its own, not inside a word ("brand1085")
 
 
 @lru_cache(maxsize=1 << 14)
@@ -491,6 +491,7 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
     run_heads = {t.head for t in listing_types.values()}
     type_df = Counter(chain.from_iterable(t.words for t in listing_types.values()))
     rare_words: dict[int, frozenset[str]] = {}  # a listing → its type words in at most RARE_TYPE_WORD listings
+    brand_numbers: dict[str, bool] = {}  # a brand → whether a title of its listings gives a number
     # a brand's TikTok Shop product joins, by its own type words, the brand's Amazon listing ("StrideDesk Official"
     # sells the StrideDesk walking pad); then a mention naming one brand joins the brand's product it names
     in_shop_listing = [listing[i] and its[i].source == "tiktok_shop" for i in range(len(its))]
@@ -554,7 +555,11 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
         if not scored:  # a model number said bare, or a brand with one product here ("the SharpRoll thing")
             if in_shop:
                 continue
-            root = _numbered(its[i].title, cands, its, uf) if _BARE_NUMBER.search(its[i].title) else None
+            root = None
+            if (numbered := brand_numbers.get(b)) is None:  # does any listing of the brand give a number?
+                numbered = brand_numbers[b] = any(_title_numbers(its[j].title) for j in cands)
+            if numbered and _BARE_NUMBER.search(its[i].title):
+                root = _numbered(its[i].title, cands, its, uf)
             if root is None and few and len(roots := {uf.find(j) for j in cands}) == 1:
                 if naming is None:
                     naming = type_words.intersection(words)

@@ -116,7 +116,7 @@ def tokenise_title(title: str) -> tuple[str, ...]:
         raws = find(_STRIP.sub(" ", text))
     out = dict.fromkeys(map(_TOKENS.__getitem__, raws))
     out.pop("", None)
-    if _CAMEL_PLURAL.search(title):  # "PawPals" is not two PawPal: a brand's spelling is kept whole
+    if not title.islower() and _CAMEL_PLURAL.search(title):  # "PawPals" is not two PawPal: a brand's spelling is kept whole
         brands = {w.lower() for w in _CAMEL_PLURAL.findall(title)}
         out = dict.fromkeys(raw if raw in brands else tok for raw in raws if (tok := _TOKENS[raw]))
     return tuple(out)
