@@ -789,10 +789,10 @@ def group_topics(products: Products, strength: Sequence[float]) -> list[Topic | 
             if 1 < head_owners[h] <= MAX_TOPICS_PER_WORD:
                 shared_heads[h].append(t)
     proposing_words = proposing.keys()
-    # a brand → its listings' telling type words → their topics; and all its listings' topics
-    by_brand: dict[str, tuple[dict[str, set[int]], set[int]]] = {}
+    # a brand → its listings' telling type words that only one of its topics has → that topic; and its only topic
+    by_brand: dict[str, tuple[dict[str, int], int | None]] = {}
 
-    def brand_words(b: str) -> tuple[dict[str, set[int]], set[int]]:
+    def brand_words(b: str) -> tuple[dict[str, int], int | None]:
         out = by_brand.get(b)
         if out is None:
             of_word: dict[str, set[int]] = {}
@@ -800,7 +800,10 @@ def group_topics(products: Products, strength: Sequence[float]) -> list[Topic | 
                 for w in types[g]:
                     if df[w] <= RARE_TYPE_WORD or w == heads.get(g):
                         of_word.setdefault(w, set()).add(topic_of[g])
-            out = by_brand[b] = of_word, {topic_of[g] for g in brand_groups.get(b, ())}
+            only = {topic_of[g] for g in brand_groups.get(b, ())}
+            out = by_brand[b] = (
+                {w: next(iter(ts)) for w, ts in of_word.items() if len(ts) == 1}, next(iter(only)) if len(only) == 1 else None
+            )
         return out
 
     topic_members: dict[int, list[int]] = defaultdict(list)
@@ -864,22 +867,31 @@ def group_topics(products: Products, strength: Sequence[float]) -> list[Topic | 
 
 
 def _named_by_brands(
-    brands: Collection[str], words: Collection[str], words_of: Callable[[str], tuple[dict[str, set[int]], set[int]]]
+    brands: Collection[str], words: Collection[str], words_of: Callable[[str], tuple[dict[str, int], int | None]]
 ) -> int | None:
     """The topic a post's brands name, each by a word of its own listings' types (their head noun or a word few
     listings use) that only one of its types has ("Solenna huggies"; not "Aurelle gold" when Aurelle sells gold
     hoops and a gold necklace), or, counting half, by its name alone when it sells one type here ("Whiskr vs
-    LitterLuxe"): the topic most of them name, if one does. A post comparing brands is about none of their products, but about
-    their type."""
+    LitterLuxe"): the topic most of them name, if one does. A post comparing brands is about none of their
+    products, but about their type. `words_of`: a brand → (its telling words → their one topic, its only topic)."""
     votes: dict[int, int] = {}
     for b in brands:
-        topics_of, only = words_of(b)
-        named, weight = {t for w in topics_of.keys() & words if len(ts := topics_of[w]) == 1 for t in ts}, 2
-        if not named:
+        one, only = words_of(b)
+        named: int | None = None
+        for w in words:
+            t = one.get(w)
+            if t is not None and t != named:
+                if named is not None:
+                    named = -1  # two of its types: it names neither
+                    break
+                named = t
+        weight = 2
+        if named is None:
             named, weight = only, 1  # its name alone says less than its name and a word of its type
-        if len(named) == 1:
-            (t,) = named
-            votes[t] = votes.get(t, 0) + weight
+        if named is not None and named >= 0:
+            if len(brands) == 1:
+                return named
+            votes[named] = votes.get(named, 0) + weight
     if not votes:
         return None
     top = max(votes.values())
