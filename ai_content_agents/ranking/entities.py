@@ -46,6 +46,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain, combinations, compress, islice, pairwise
+from operator import not_
 from typing import NamedTuple
 
 from ..models import TrendItem
@@ -494,9 +495,9 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
     brand_numbers: dict[str, bool] = {}  # a brand → whether a title of its listings gives a number
     # a brand's TikTok Shop product joins, by its own type words, the brand's Amazon listing ("StrideDesk Official"
     # sells the StrideDesk walking pad); then a mention naming one brand joins the brand's product it names
-    in_shop_listing = [listing[i] and its[i].source == "tiktok_shop" for i in range(len(its))]
-    for i in chain(compress(range(len(its)), in_shop_listing), (i for i in range(len(its)) if not listing[i])):
-        in_shop = in_shop_listing[i]
+    shop_listings = [i for i in compress(range(len(its)), listing) if its[i].source == "tiktok_shop"]
+    for i in chain(shop_listings, compress(range(len(its)), map(not_, listing))):
+        in_shop = listing[i]  # the shop's listings first, then every mention
         if len(brands[i]) != 1:
             continue
         (b,) = brands[i]
