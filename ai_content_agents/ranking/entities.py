@@ -493,6 +493,7 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
     type_df = Counter(chain.from_iterable(t.words for t in listing_types.values()))
     rare_words: dict[int, frozenset[str]] = {}  # a listing → its type words in at most RARE_TYPE_WORD listings
     brand_numbers: dict[str, bool] = {}  # a brand → whether a title of its listings gives a number
+    one_product: dict[str, int | None] = {}  # a brand of a few listings → a listing, when they are one product
     # a brand's TikTok Shop product joins, by its own type words, the brand's Amazon listing ("StrideDesk Official"
     # sells the StrideDesk walking pad); then a mention naming one brand joins the brand's product it names
     shop_listings = [i for i in compress(range(len(its)), listing) if its[i].source == "tiktok_shop"]
@@ -561,11 +562,15 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
                 numbered = brand_numbers[b] = any(_title_numbers(its[j].title) for j in cands)
             if numbered and _BARE_NUMBER.search(its[i].title):
                 root = _numbered(its[i].title, cands, its, uf)
-            if root is None and few and len(roots := {uf.find(j) for j in cands}) == 1:
-                if naming is None:
-                    naming = type_words.intersection(words)
-                if not naming.difference(*(topic_words[j] for j in cands)):
-                    root = roots.pop()  # it names no other product's type words
+            if root is None and few:
+                if (single := one_product.get(b, -1)) == -1:  # its listings are one product (ids and shop joins
+                    roots = {uf.find(j) for j in cands}  # came first; mentions never join two of its listings)
+                    single = one_product[b] = roots.pop() if len(roots) == 1 else None
+                if single is not None:
+                    if naming is None:
+                        naming = type_words.intersection(words)
+                    if not naming.difference(*(topic_words[j] for j in cands)):
+                        root = uf.find(single)  # it names no other product's type words
             if root is None:
                 continue
             scored.append((1, root, frozenset()))
