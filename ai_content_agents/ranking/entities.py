@@ -241,9 +241,13 @@ def _title_numbers(title: str) -> frozenset[str]:
     return frozenset(_TITLE_NUMBER.findall(title))
 
 
+def _year(number: str) -> bool:
+    return len(number) == 4 and number[:2] in ("19", "20")
+
+
 def _numbered(title: str, cands: list[int], its: Sequence[TrendItem], uf: _UnionFind) -> int | None:
     """The one product of a brand (its root) whose listing titles give the model number a mention says bare."""
-    numbers = {n for n in _BARE_NUMBER.findall(title) if not (len(n) == 4 and n[:2] in ("19", "20"))}  # not a year
+    numbers = {n for n in _BARE_NUMBER.findall(title) if not _year(n)}
     if not numbers:
         return None
     roots = {uf.find(j) for j in cands if not numbers.isdisjoint(_title_numbers(its[j].title))}
@@ -492,7 +496,7 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
     run_heads = {t.head for t in listing_types.values()}
     type_df = Counter(chain.from_iterable(t.words for t in listing_types.values()))
     rare_words: dict[int, frozenset[str]] = {}  # a listing → its type words in at most RARE_TYPE_WORD listings
-    brand_numbers: dict[str, bool] = {}  # a brand → whether a title of its listings gives a number
+    brand_numbers: dict[str, frozenset[str]] = {}  # a brand → the numbers its listings' titles give
     one_product: dict[str, int | None] = {}  # a brand of a few listings → a listing, when they are one product
     # a brand's TikTok Shop product joins, by its own type words, the brand's Amazon listing ("StrideDesk Official"
     # sells the StrideDesk walking pad); then a mention naming one brand joins the brand's product it names
@@ -558,9 +562,11 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
             if in_shop:
                 continue
             root = None
-            if (numbered := brand_numbers.get(b)) is None:  # does any listing of the brand give a number?
-                numbered = brand_numbers[b] = any(_title_numbers(its[j].title) for j in cands)
-            if numbered and _BARE_NUMBER.search(its[i].title):
+            if (numbers := brand_numbers.get(b)) is None:  # the model numbers the brand's listings give
+                numbers = brand_numbers[b] = frozenset(
+                    n for j in cands for n in _title_numbers(its[j].title) if "." in n or (len(n) >= 3 and not _year(n))
+                )
+            if numbers and any(n in its[i].title for n in numbers) and _BARE_NUMBER.search(its[i].title):
                 root = _numbered(its[i].title, cands, its, uf)
             if root is None and few:
                 if (single := one_product.get(b, -1)) == -1:  # its listings are one product (ids and shop joins
