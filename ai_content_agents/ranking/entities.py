@@ -536,7 +536,7 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
             if n_shared < (1 if few else half[c]) and not (
                 2 <= n_shared == len(common)
                 and _says_type_end(listing_types[j].phrase, topic_words[i])
-                and all(uf.find(cands[k]) == uf.find(j) for w in common for k in words_of[w])
+                and all(uf.find(cands[k]) == uf.find(j) for w in common for k in words_of[w] if cands[k] != i)
             ):
                 continue
             lt = listing_types[j]
@@ -577,7 +577,8 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
                         naming = type_words.intersection(words)
                     if not naming.difference(*(topic_words[j] for j in cands)):
                         root = uf.find(single)  # it names no other product's type words
-            if root is None:
+            # "VoltNest 100W" is still not its 65W charger
+            if root is None or any(_same_model(its[i].title, its[j].title) is False for j in cands if uf.find(j) == root):
                 continue
             scored.append((1, root, frozenset()))
         scored.sort(key=lambda x: (-x[0], x[1]))

@@ -394,6 +394,11 @@ def test_a_brand_with_many_listings_is_named_by_two_words_only_one_of_them_has()
     trends = rank([*rows, caption, haul, *other_listings(30)], WIDE, NOW)  # six of 36 listings: a brand
     assert _same_product(trends, hoops, caption)
     assert not any(_same_product(trends, r, haul) for r in rows)
+    # the brand's shop sells the same hoops: its listing is the same product, and the caption is about it
+    shop = item("tiktok_shop", "Aurelle Chunky Hoops", q=0.4, sid="p1", canonical_ids=["tiktok_product:1729000000000000501"],
+                brand="Aurelle Jewelry", age_h=None)
+    trends = rank([*rows, shop, caption, *other_listings(30)], WIDE, NOW)
+    assert _same_product(trends, hoops, shop) and _same_product(trends, hoops, caption)
 
 
 def test_a_brand_and_a_model_number_only_one_of_its_products_gives_name_that_product() -> None:
@@ -497,6 +502,11 @@ def test_a_post_naming_only_brands_joins_what_those_brands_sell_here() -> None:
     trends = rank([*rows, *other_listings(20)], WIDE, NOW)
     assert _story_of(trends, which) is _story_of(trends, chopper) is not _story_of(trends, mandoline)
     assert _same_product(trends, sharp, laser)
+    # a brand with one product, but a post giving another power rating is about another charger
+    volt = listing("VoltNest 65W USB C Charger, GaN Fast Wall Charger", "B0VOLT0065", q=0.6)
+    other = item("tiktok", "VoltNest 100W charger is finally here", q=0.5)
+    trends2 = rank([volt, other, *other_listings(20)], WIDE, NOW)
+    assert not _same_product(trends2, volt, other)
     assert _story_of(trends, versus) is _story_of(trends, whiskr) is _story_of(trends, luxe)
     assert not _same_product(trends, whiskr, versus) and not _same_product(trends, luxe, versus)
     assert _story_of(trends, zentra) not in (_story_of(trends, bowl), _story_of(trends, brush))
