@@ -768,7 +768,7 @@ def group_topics(products: Products, strength: Sequence[float]) -> list[Topic | 
     lone = {h for h, c in head_df.items() if c <= RARE_TYPE_WORD} - generic  # head nouns that alone say the type
     topic_of = _listing_topics(
         types, heads, phrases, nouns, generic, df, rare, sorted(types, key=lambda g: (_lead_rank(lead[g], strength), g)),
-        {g: f"#{kinds[g]}" for g, h in heads.items() if h in lone and kinds[g]},
+        {g: (f"#{kinds[g]}", vocab[g] - {h}) for g, h in heads.items() if h in lone and kinds[g]},
     )
     t_words: dict[int, set[str]] = defaultdict(set)
     v_words: dict[int, set[str]] = defaultdict(set)
@@ -914,7 +914,7 @@ def _named_by_brands(
 
 def _listing_topics(
     types: dict[int, frozenset[str]], heads: dict[int, str], phrases: dict[int, tuple[str, ...]], nouns: Collection[str],
-    generic: set[str], df: Counter[str], rare: int, order: list[int], lone_kinds: dict[int, str],
+    generic: set[str], df: Counter[str], rare: int, order: list[int], lone_kinds: dict[int, tuple[str, frozenset[str]]],
 ) -> dict[int, int]:
     """group → its topic (the smallest group of the topic), for groups led by a listing. In `order`
     (strongest listing first), a listing that shares a pair of type words (one of them rare) with a
@@ -926,8 +926,9 @@ def _listing_topics(
     a list of cases); two listings of one head noun whose words before it differ, one of those a product of
     the run, are two types ("Treadmill Mat" / "Yoga Mat"). An accessory never joins the type it serves
     ("Air Fryer Liners" / "Air Fryer"). A head noun at most RARE_TYPE_WORD listings have links two of one
-    category alone ("Stainless Steel Pet Fountain" / "Cat Water Fountain": `lone_kinds`, group → its category's
-    key). Links only to anchors, never through members: pairwise links chain ("a b" ~ "b c" ~ "c d" …) until
+    category, with one more word of their titles ("Stainless Steel Pet Fountain" / "Cat Water Fountain … Pet
+    Water Dispenser"; not "Ice Cream Machine" / "White Noise Machine": `lone_kinds`, group → its category's key
+    and its title's other words). Links only to anchors, never through members: pairwise links chain ("a b" ~ "b c" ~ "c d" …) until
     unrelated types fill one story."""
     anchor_of: dict[tuple[str, str], int] = {}  # a pair → the anchor holding it (at most one)
     anchor_of_head: dict[tuple[str, str], int] = {}  # (head noun, another word) → the anchor of that head
@@ -945,7 +946,8 @@ def _listing_topics(
         head = heads.get(g)
         # the head noun and one more word, however common, with an anchor of the same head noun: "Rugged Phone
         # Case" / "Slim Phone Case" on a list of twenty cases
-        same_head = _head_keys(head, words, generic, lone_kinds.get(g))
+        lone_kind, lone_words = lone_kinds.get(g, ("", frozenset()))
+        same_head = _head_keys(head, words, generic, lone_kind)
         votes: dict[int, int] = {}
         for pair in pairs:
             a = anchor_of.get(pair)
@@ -960,9 +962,11 @@ def _listing_topics(
                 continue
             if not _serves(head, a_head, types[a]) and not _serves(a_head, head, words):
                 votes[a] = votes.get(a, 0) + 1
-        for key in same_head:
+        for key in same_head:  # (by the head noun alone, their titles share one more word)
             a = anchor_of_head.get(key)
-            if a is not None and not _other_kind(phrases[g], phrases[a], nouns):
+            if a is not None and not _other_kind(phrases[g], phrases[a], nouns) and (
+                key[1] != lone_kind or not lone_words.isdisjoint(lone_kinds[a][1])
+            ):
                 votes[a] = votes.get(a, 0) + 1
         if votes:
             anchor[g] = max(votes, key=lambda a: (votes[a], -position[a]))

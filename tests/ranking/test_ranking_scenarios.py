@@ -355,9 +355,13 @@ def test_listings_sharing_a_head_noun_few_listings_have_are_one_type() -> None:
         "SnuffleSnout Lick Mat for Dogs, Slow Feeder", "Whiskr Self-Cleaning Litter Box", "GroomGenie Deshedding Brush",
         "Fetchly Automatic Ball Launcher for Dogs", "CozyDen Calming Dog Bed, Donut Cuddler", "Earth Tails Dog Poop Bags"))]
     yoga = listing("ZenFlow Yoga Mat, Extra Thick", "B0FYOGAMT1", q=0.6, category="Sports")
-    trends = rank([cat, steel, *others, yoga, *other_listings()], WIDE, NOW)
+    # one category, one head noun, and nothing else in common: an ice cream maker is no white noise machine
+    cream = listing("Frosta Ice Cream Machine, 1.5 Quart", "B0KCREAM01", q=0.5, category="Home & Kitchen")
+    noise = listing("Hushly White Noise Machine for Sleeping", "B0KNOISE01", q=0.4, category="Home & Kitchen")
+    trends = rank([cat, steel, *others, yoga, cream, noise, *other_listings()], WIDE, NOW)
     assert _story_of(trends, steel) is _story_of(trends, cat)
     assert _story_of(trends, others[0]) is not _story_of(trends, yoga)
+    assert _story_of(trends, cream) is not _story_of(trends, noise)
 
 
 def test_a_brand_with_one_listing_is_named_by_one_word_of_its_type() -> None:
