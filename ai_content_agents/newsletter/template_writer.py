@@ -569,7 +569,8 @@ def thread_copy(p: TrendPayload, slot: int, attached_to: str | None) -> TrendCop
     if thread is not None:
         signal = _sentence(st.fact(thread)) + "."
         title = " ".join(_u(thread.item_title).split())
-        if claim is None and title and not any(ch.isdigit() for ch in title):  # no figure of theirs to quote
+        if claim is None and 0 < len(title) <= 120 and not any(ch.isdigit() for ch in title) and "www." not in title \
+                and "://" not in title:  # no figure of theirs to quote, no link, short enough to quote whole
             said = _pick((f"The post on {where} reads “{title}”.", f"On {where}, in its own words: “{title}”.",
                           f"Its title on {where}: “{title}”."), slot)  # quoted and attributed
             # a story written up above gave its numbers there: the thread's own words are what is new here

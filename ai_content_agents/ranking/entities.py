@@ -1091,8 +1091,12 @@ def _topic_name(  # noqa: C901 - naming rules in the order an editor applies the
     )
     if not best:
         return ""
-    head = phrases[0][-1] if phrases and phrases[0] else None
-    if head is not None and head not in best and len(best) < MAX_NAME_WORDS and 2 * use(head) > len(voters):
+    lead_phrase = _readable(phrases[0]) if phrases else ()
+    head = lead_phrase[-1] if lead_phrase else None
+    if (
+        head is not None and len(best) < MAX_NAME_WORDS and 2 * use(head) > len(voters)
+        and single_stem(head) not in {single_stem(w) for w in best}
+    ):
         best = (*best, head)  # most posts say its noun too: "clear fridge" + "bins", as they say it
     last_stem = single_stem(best[-1])
     forms: dict[str, int] = {}

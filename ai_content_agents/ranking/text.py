@@ -331,7 +331,7 @@ def type_phrase(title: str, brand: str | None = None) -> tuple[str, ...]:
             head = first
     if not head.isascii():
         head = unicodedata.normalize("NFKC", head)
-    if "ight" in head or "oise" in head:  # "Blue Light", "White Noise": a colour that names a kind of light or noise
+    if "ight" in low or "oise" in low:  # "Blue Light", "White Noise": a colour that names a kind of light or noise
         head = _COLOUR_TERM.sub(r"\1-\2", head)
     low_head = head.casefold()
     plain = _plain(head)

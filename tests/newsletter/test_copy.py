@@ -371,3 +371,8 @@ def test_a_thread_with_no_claim_says_what_it_is_about_and_does_not_repeat_the_st
         copy = thread_copy(payload, slot, "Creator watch")
         assert "“SharpRoll vs RollSharp: one is a clone, here's how to tell”" in copy.signal, copy.signal
         assert "1,300" not in copy.signal, copy.signal
+    # a title with a link in it is not quoted (the fact-check would read it as a link of the story's)
+    thread.title = "the SharpRoll is a scam, get it at www.sharproll.com instead"
+    payload = trend_payload(S.story("story:sharp", 2, [kit, thread], topic="rolling knife sharpeners",
+                                    product=kit.title, brand="SharpRoll", score=0.96))
+    assert all("www." not in thread_copy(payload, slot, "Creator watch").signal for slot in range(3))

@@ -563,6 +563,14 @@ def test_a_type_is_named_by_its_noun_not_a_material_after_it_or_a_repeat_and_as_
     assert not _same_product(trends, rocker, recipe)
     assert _story_of(trends, snuffle).topic == "snuffle mats"
     assert _story_of(trends, bins).topic == "clear fridge bins"
+    # the noun is added in the form posts use, once, and never a code the name dropped
+    for titles, said in ((("Stackwell Clear Fridge Organizer Bins, 8 Pack", "Clear Fridge Bin Set, Stackable"),
+                          "clear fridge bins"),
+                         (("Mineral Sunscreen SPF 50, Tinted", "Tinted Mineral Sunscreen SPF"), "mineral sunscreens")):
+        pair = [listing(t, f"B0NAME{k:04d}", q=0.6 - 0.1 * k, category="Home & Kitchen") for k, t in enumerate(titles)]
+        talk = [item("tiktok", f"{said} {tail}", q=0.4) for tail in ("changed my life", "haul", "tested", "review")]
+        trends = rank([*pair, *talk, *other_listings(20)], WIDE, NOW)
+        assert _story_of(trends, pair[0]).topic == said
 
 
 def test_a_shops_products_carry_its_brand_and_a_mat_for_a_treadmill_is_no_yoga_mat() -> None:
