@@ -431,11 +431,31 @@ def _meta(it: TrendItem, brands: frozenset[str], ids: Collection[str]) -> _Meta:
     return meta
 
 
+_CAMEL_PLURAL = re.compile(r"\b[A-Z][a-z]+[A-Z][A-Za-z]*s\b")  # "PawPals", "AirPods": a name, not a plural
+
+
+def _keep_plural_names(its: Sequence[TrendItem], tokens: list[tuple[str, ...]], listing: Sequence[bool]) -> None:
+    """Listing names spelled as brands that end in "s" keep it, in every title that says them, however cased:
+    "PawPals" (and "the pawpals fountain") is not PawPal, whose posts it took. Titles are folded to "pawpal"."""
+    names = {w.lower() for it, is_list in zip(its, listing, strict=True) if is_list and not it.title.islower()
+             for w in _CAMEL_PLURAL.findall(it.title)}
+    if not names:
+        return
+    for i, it in enumerate(its):
+        low = it.title.casefold()
+        said = [n for n in names if n in low and re.search(rf"\b{re.escape(n)}\b", low)]
+        if said:
+            singular = {n[:-1]: n for n in said if not re.search(rf"\b{re.escape(n[:-1])}\b", low)}
+            extra = [n for n in said if n[:-1] not in singular]  # both spellings in one title: both tokens
+            tokens[i] = tuple(dict.fromkeys([*(singular.get(t, t) for t in tokens[i]), *extra]))
+
+
 def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # noqa: C901 - hot path (100k items): blocking, exact-id and price-band merges inlined for speed
     """Group items (key-sorted, unique keys) into products: ids, then brand mentions, then fuzzy titles."""
     tokens = [tokenise_title(it.title) for it in its]
-    topic_words = list(map(topic_stems, tokens))
     listing = [is_listing(it) for it in its]
+    _keep_plural_names(its, tokens, listing)
+    topic_words = list(map(topic_stems, tokens))
     brand_fields = [it.brand for it in its]
     vocab = _learn_brands(brand_fields, tokens, listing, its)
     own_of = {f: _field_brand(f, vocab) for f in set(brand_fields) if f}  # a few thousand fields at most

@@ -116,14 +116,7 @@ def tokenise_title(title: str) -> tuple[str, ...]:
         raws = find(_STRIP.sub(" ", text))
     out = dict.fromkeys(map(_TOKENS.__getitem__, raws))
     out.pop("", None)
-    if not title.islower() and _CAMEL_PLURAL.search(title):  # "PawPals" is not two PawPal: a brand's spelling is kept whole
-        brands = {w.lower() for w in _CAMEL_PLURAL.findall(title)}
-        out = dict.fromkeys(raw if raw in brands else tok for raw in raws if (tok := _TOKENS[raw]))
     return tuple(out)
-
-
-# a CamelCase word ending in "s" ("PawPals", "AirPods"): a name, never a plural to fold
-_CAMEL_PLURAL = re.compile(r"\b[A-Z][a-z]+[A-Z][A-Za-z]*s\b")
 
 
 _TITLE_TOKENS = _Memo(tokenise_title, 1 << 19)

@@ -144,10 +144,13 @@ def test_a_brand_spelled_with_one_more_letter_is_another_brand() -> None:
     caption = item("tiktok", "the PawPal fountain ended our 'only drinks from the faucet' era", q=0.8)
     thread = item("reddit", "Switched to the PawPal fountain and my cat is finally drinking more", q=0.6)
     psa = item("x", "PSA: PawPals (with an s) is not PawPal. different seller, the filters don't fit", q=0.5)
-    trends = rank([pawpal, pawpals, caption, thread, psa, *other_listings()], WIDE, NOW)
+    broke = item("tiktok", "the pawpals fountain broke after a week", q=0.4)  # posts are written in any case
+    shout = item("youtube", "PAWPALS FOUNTAIN REVIEW", q=0.3)
+    trends = rank([pawpal, pawpals, caption, thread, psa, broke, shout, *other_listings()], WIDE, NOW)
     assert _same_product(trends, pawpal, caption) and _same_product(trends, pawpal, thread)
     assert not _same_product(trends, pawpals, caption) and not _same_product(trends, pawpals, thread)
     assert not _same_product(trends, pawpal, psa) and not _same_product(trends, pawpals, psa)
+    assert _same_product(trends, pawpals, broke) and _same_product(trends, pawpals, shout)
 
 
 def test_same_brand_different_product_types_never_merge() -> None:
