@@ -233,12 +233,16 @@ _BARE_NUMBER = re.compile(
     r"|stars|steps|calories|people)\b)",
     re.IGNORECASE,
 )
-_TITLE_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?")  # a number of its own, not inside a word ("brand1085")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")  # no look-behind first: the scan skips to digits
 
 
 @lru_cache(maxsize=1 << 14)
 def _title_numbers(title: str) -> frozenset[str]:
-    return frozenset(_TITLE_NUMBER.findall(title))
+    """The numbers a title gives, each of its own, not inside a word ("brand1085")."""
+    return frozenset(
+        m.group() for m in _NUMBER.finditer(title)
+        if not (at := m.start()) or not (title[at - 1].isalnum() or title[at - 1] in "._")
+    )
 
 
 def _year(number: str) -> bool:
