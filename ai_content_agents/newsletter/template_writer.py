@@ -245,9 +245,8 @@ class _Story:
         agree = [ev for ev in others if ev.counted][:3]
         return agree, [ev for ev in others if not ev.counted][: 3 - len(agree)]
 
-    def corroboration(self, exclude: set[str]) -> str:
-        """The other sources' numbers (see `cited`), as a sentence or two."""
-        agree, quiet = self.cited(exclude)
+    def corroboration(self, agree: list[SourceFacts], quiet: list[SourceFacts]) -> str:
+        """The other sources' numbers (`cited`: agreeing, then near their norm), as a sentence or two."""
         out = []
         if agree:
             lead = _pick(("Also showing up", "Not confined to a single platform", "Elsewhere", "The other sources agree",
@@ -477,7 +476,7 @@ def story_copy(p: TrendPayload, section: str, slot: int) -> TrendCopy:
         headline=_sentence(_headline(st, section)),
         signal=signal,
         why_it_matters=st.why(section),
-        corroboration=st.corroboration(exclude),
+        corroboration=st.corroboration(agree, quiet),
         caveat=st.caveat(section),
         action=action(st, section, focus),
         links=_links(p, [*([focus] if focus else []), *agree, *quiet]),

@@ -590,7 +590,7 @@ def resolve_products(its: list[TrendItem], config: MatchConfig) -> Products:  # 
                 numbers = brand_numbers[b] = frozenset(
                     n for j in cands for n in _title_numbers(its[j].title) if "." in n or (len(n) >= 3 and not _year(n))
                 )
-            if numbers and any(n in its[i].title for n in numbers) and _BARE_NUMBER.search(its[i].title):
+            if numbers and any(n in its[i].title for n in numbers):
                 root = _numbered(its[i].title, cands, its, uf)
             if root is None and few:
                 if (single := one_product.get(b, -1)) == -1:  # its listings are one product (ids and shop joins
